@@ -1,0 +1,35 @@
+import { sql } from "drizzle-orm";
+import type { Database } from "./client";
+
+export class UnsafePostgresError extends Error {
+  override name = "UnsafePostgresError";
+}
+
+/**
+ * Production refuses a PostgreSQL that can lose committed audit events: fsync and
+ * synchronous_commit must be on. Returns the settings read so callers can log them.
+ */
+export async function checkDurability(
+  database: Database,
+  opts: { production: boolean },
+): Promise<{ fsync: string; synchronousCommit: string }> {
+  if (database.kind !== "postgres") return { fsync: "n/a", synchronousCommit: "n/a" };
+  const row = async (name: string) => {
+    const res = (await database.db.execute(sql`select current_setting(${name}) as value`)) as {
+      rows: { value: string }[];
+    };
+    return String(res.rows[0]?.value);
+  };
+  const fsync = await row("fsync");
+  const synchronousCommit = await row("synchronous_commit");
+  const unsafe: string[] = [];
+  if (fsync !== "on") unsafe.push(`fsync=${fsync}`);
+  if (synchronousCommit === "off") unsafe.push(`synchronous_commit=${synchronousCommit}`);
+  if (unsafe.length > 0 && opts.production) {
+    throw new UnsafePostgresError(
+      `Refusing to run in production on PostgreSQL with ${unsafe.join(", ")}: committed audit events could be lost. ` +
+        "Turn fsync and synchronous_commit on.",
+    );
+  }
+  return { fsync, synchronousCommit };
+}

@@ -1,0 +1,339 @@
+// The one source of types for the console's data. Later issues extend it by new migrations
+// (npm run db:generate), never by `push`.
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+// Enums are declared once here; zod schemas and URL parsers take their values from `.enumValues`.
+export const roleEnum = pgEnum("console_role", ["viewer", "investigator", "admin"]);
+export const outcomeEnum = pgEnum("event_outcome", ["allowed", "denied", "error"]);
+export const capabilityKindEnum = pgEnum("capability_kind", ["minted", "attenuated", "escalation"]);
+export const revocationKindEnum = pgEnum("revocation_kind", ["session", "capability", "principal", "escalation"]);
+export const issuerStatusEnum = pgEnum("issuer_status", ["active", "retired"]);
+export const escalationStatusEnum = pgEnum("escalation_status", [
+  "pending",
+  "active",
+  "used",
+  "expired",
+  "revoked",
+  "rejected",
+]);
+
+export const ROLES = roleEnum.enumValues;
+export type Role = (typeof ROLES)[number];
+export const OUTCOMES = outcomeEnum.enumValues;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const tenants = pgTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  // Per-tenant policy, e.g. { twoPersonEscalations: true }.
+  settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+export const issuers = pgTable("issuers", {
+  kid: text("kid").primaryKey(),
+  tenant: text("tenant"),
+  algorithm: text("algorithm").notNull().default("ed25519"),
+  publicKey: text("public_key").notNull(),
+  status: issuerStatusEnum("status").notNull().default("active"),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  retiredAt: ts("retired_at"),
+  // A retired key still verifies until this instant (the grace period).
+  verifiesUntil: ts("verifies_until"),
+});
+
+export const capabilities = pgTable(
+  "capabilities",
+  {
+    // The revocation id (hex) of the token's last block.
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    parentId: text("parent_id"),
+    rootId: text("root_id").notNull(),
+    // Capability ids from the root down to the parent (excluding this one).
+    ancestors: text("ancestors").array().notNull().default(sql`'{}'::text[]`),
+    depth: integer("depth").notNull().default(0),
+    issuerKid: text("issuer_kid"),
+    principal: text("principal"),
+    agent: text("agent"),
+    session: text("session"),
+    request: text("request"),
+    summary: jsonb("summary").$type<Record<string, unknown>>().notNull().default({}),
+    kind: capabilityKindEnum("kind").notNull(),
+    issuedAt: ts("issued_at"),
+    expiresAt: ts("expires_at"),
+    firstSeenAt: ts("first_seen_at").notNull().defaultNow(),
+  },
+  (t) => [
+    index("capabilities_tenant_issued_idx").on(t.tenant, t.issuedAt),
+    index("capabilities_parent_idx").on(t.parentId),
+    index("capabilities_root_idx").on(t.rootId),
+    index("capabilities_tenant_request_idx").on(t.tenant, t.request),
+    index("capabilities_tenant_session_idx").on(t.tenant, t.session),
+    index("capabilities_tenant_principal_idx").on(t.tenant, t.principal, t.issuedAt),
+    index("capabilities_ancestors_gin").using("gin", t.ancestors),
+    index("capabilities_summary_gin").using("gin", t.summary.op("jsonb_path_ops")),
+  ],
+);
+
+export const events = pgTable(
+  "events",
+  {
+    // Client-generated (UUIDv7 or ULID): the idempotency key.
+    id: text("id").primaryKey(),
+    ts: ts("ts").notNull(),
+    receivedAt: ts("received_at").notNull().defaultNow(),
+    tenant: text("tenant").notNull(),
+    type: text("type").notNull(),
+    principal: text("principal"),
+    agent: text("agent"),
+    session: text("session"),
+    request: text("request"),
+    traceId: text("trace_id"),
+    spanId: text("span_id"),
+    tool: text("tool"),
+    action: text("action"),
+    resourceType: text("resource_type"),
+    resourceId: text("resource_id"),
+    fields: text("fields").array(),
+    outcome: outcomeEnum("outcome").notNull(),
+    reason: text("reason"),
+    capabilityId: text("capability_id"),
+    capabilityHash: text("capability_hash"),
+    inputDigest: text("input_digest"),
+    latencyMs: integer("latency_ms"),
+    cost: doublePrecision("cost"),
+    meta: jsonb("meta").$type<Record<string, unknown>>().notNull().default({}),
+    // sha256 of the event as accepted: a retry with the same id and other content is a conflict.
+    contentHash: text("content_hash").notNull(),
+    // Tamper evidence: a per-tenant hash chain in commit order.
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    uniqueIndex("events_tenant_seq_uidx").on(t.tenant, t.seq),
+    index("events_tenant_ts_idx").on(t.tenant, t.ts, t.id),
+    index("events_tenant_principal_ts_idx").on(t.tenant, t.principal, t.ts),
+    index("events_capability_idx").on(t.capabilityId),
+    index("events_tenant_request_idx").on(t.tenant, t.request),
+    index("events_tenant_session_idx").on(t.tenant, t.session),
+    index("events_tenant_type_ts_idx").on(t.tenant, t.type, t.ts),
+  ],
+);
+
+// The head of each tenant's hash chain. Appends lock this row, so a tenant's events get
+// consecutive sequence numbers in commit order.
+export const chainHeads = pgTable("chain_heads", {
+  tenant: text("tenant").primaryKey(),
+  seq: bigint("seq", { mode: "number" }).notNull(),
+  hash: text("hash").notNull(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    principal: text("principal").notNull(),
+    agent: text("agent"),
+    startedAt: ts("started_at").notNull().defaultNow(),
+    lastSeenAt: ts("last_seen_at"),
+    revokedAt: ts("revoked_at"),
+    revokedBy: text("revoked_by"),
+    revokeReason: text("revoke_reason"),
+  },
+  (t) => [index("sessions_tenant_principal_idx").on(t.tenant, t.principal)],
+);
+
+export const revocations = pgTable(
+  "revocations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    // The feed position verifiers poll with ?since=CURSOR.
+    cursor: bigserial("cursor", { mode: "number" }).notNull().unique(),
+    tenant: text("tenant").notNull(),
+    kind: revocationKindEnum("kind").notNull(),
+    target: text("target").notNull(),
+    reason: text("reason").notNull(),
+    actor: text("actor").notNull(),
+    at: ts("at").notNull().defaultNow(),
+    // Revocation ids cut by this revocation (the capability and its known descendants).
+    revokedIds: text("revoked_ids").array().notNull().default(sql`'{}'::text[]`),
+  },
+  (t) => [index("revocations_tenant_cursor_idx").on(t.tenant, t.cursor)],
+);
+
+export const escalations = pgTable(
+  "escalations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenant: text("tenant").notNull(),
+    requestedBy: text("requested_by").notNull(),
+    grantedBy: text("granted_by"),
+    principal: text("principal").notNull(),
+    session: text("session"),
+    agent: text("agent"),
+    // Exactly one operation: { tool, resourceType, resourceId, action, argDigest? }.
+    operation: jsonb("operation").$type<Record<string, unknown>>().notNull(),
+    ttlSeconds: integer("ttl_seconds").notNull(),
+    reason: text("reason").notNull(),
+    singleUse: boolean("single_use").notNull().default(true),
+    status: escalationStatusEnum("status").notNull().default("pending"),
+    tokenHash: text("token_hash"),
+    capabilityId: text("capability_id"),
+    requestedAt: ts("requested_at").notNull().defaultNow(),
+    issuedAt: ts("issued_at"),
+    expiresAt: ts("expires_at"),
+    usedAt: ts("used_at"),
+    useCount: integer("use_count").notNull().default(0),
+    revokedAt: ts("revoked_at"),
+  },
+  (t) => [
+    index("escalations_tenant_status_idx").on(t.tenant, t.status),
+    index("escalations_tenant_session_idx").on(t.tenant, t.session),
+  ],
+);
+
+// --- Console side -------------------------------------------------------------------------
+
+export const consoleUsers = pgTable("console_users", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  // Stored lower-cased; the sign-in form lower-cases too.
+  email: text("email").notNull().unique(),
+  name: text("name"),
+  // argon2id; null for users who sign in only through OIDC.
+  passwordHash: text("password_hash"),
+  role: roleEnum("role").notNull(),
+  tenants: text("tenants").array().notNull(),
+  disabledAt: ts("disabled_at"),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+  lastLoginAt: ts("last_login_at"),
+});
+
+// next-auth's credentials provider forces JWT sessions; each JWT carries the id of one of these
+// rows and every request checks it, so signing out or disabling a user takes effect at once.
+export const consoleSessions = pgTable(
+  "console_sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => consoleUsers.id, { onDelete: "cascade" }),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    // When the user last proved who they are (for re-authentication before sensitive actions).
+    authTime: ts("auth_time").notNull().defaultNow(),
+    lastSeenAt: ts("last_seen_at").notNull().defaultNow(),
+    expiresAt: ts("expires_at").notNull(),
+    revokedAt: ts("revoked_at"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+  },
+  (t) => [index("console_sessions_user_idx").on(t.userId)],
+);
+
+// next-auth's account links (OIDC identities of console users).
+export const accounts = pgTable(
+  "accounts",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => consoleUsers.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    provider: text("provider").notNull(),
+    providerAccountId: text("provider_account_id").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.providerAccountId] })],
+);
+
+// next-auth's verification tokens (email sign-in); unused by the credentials and OIDC flows.
+export const verificationTokens = pgTable(
+  "verification_tokens",
+  {
+    identifier: text("identifier").notNull(),
+    token: text("token").notNull(),
+    expires: ts("expires").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.identifier, t.token] })],
+);
+
+export const loginAttempts = pgTable(
+  "login_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    email: text("email").notNull(),
+    ip: text("ip").notNull(),
+    ok: boolean("ok").notNull(),
+    at: ts("at").notNull().defaultNow(),
+  },
+  (t) => [index("login_attempts_email_at_idx").on(t.email, t.at), index("login_attempts_ip_at_idx").on(t.ip, t.at)],
+);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenant: text("tenant").notNull(),
+    source: text("source").notNull(),
+    // The first characters, shown in lists so a key can be recognised; never the whole key.
+    prefix: text("prefix").notNull(),
+    // sha256 hex of the whole key (keys are 256-bit random, so a fast hash is enough).
+    keyHash: text("key_hash").notNull().unique(),
+    createdBy: text("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    lastUsedAt: ts("last_used_at"),
+    revokedAt: ts("revoked_at"),
+  },
+  (t) => [index("api_keys_tenant_idx").on(t.tenant)],
+);
+
+export const savedQueries = pgTable(
+  "saved_queries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => consoleUsers.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    query: text("query").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [index("saved_queries_user_idx").on(t.userId)],
+);
+
+export type Tenant = typeof tenants.$inferSelect;
+export type Issuer = typeof issuers.$inferSelect;
+export type Capability = typeof capabilities.$inferSelect;
+export type NewCapability = typeof capabilities.$inferInsert;
+export type Event = typeof events.$inferSelect;
+export type NewEvent = typeof events.$inferInsert;
+export type Session = typeof sessions.$inferSelect;
+export type Revocation = typeof revocations.$inferSelect;
+export type Escalation = typeof escalations.$inferSelect;
+export type ConsoleUser = typeof consoleUsers.$inferSelect;
+export type NewConsoleUser = typeof consoleUsers.$inferInsert;
+export type ConsoleSession = typeof consoleSessions.$inferSelect;
+export type ApiKey = typeof apiKeys.$inferSelect;
+export type SavedQuery = typeof savedQueries.$inferSelect;

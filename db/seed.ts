@@ -1,0 +1,67 @@
+import fs from "node:fs";
+import path from "node:path";
+import { count } from "drizzle-orm";
+import { appendEvents } from "@/lib/audit/append";
+import { consoleEvents } from "@/lib/audit/console-event";
+import { insertApiKey } from "@/lib/data/api-keys";
+import { insertConsoleUser } from "@/lib/data/console-users";
+import { randomId } from "@/lib/ids";
+import type { Db } from "./client";
+import { type Role, tenants } from "./schema";
+
+export const DEMO_TENANTS = [
+  { id: "acme", name: "Acme Corp" },
+  { id: "globex", name: "Globex" },
+] as const;
+
+const DEMO_USERS: { email: string; role: Role; tenants: string[] }[] = [
+  { email: "admin@console.demo", role: "admin", tenants: ["acme", "globex"] },
+  { email: "investigator@console.demo", role: "investigator", tenants: ["acme", "globex"] },
+  { email: "viewer@console.demo", role: "viewer", tenants: ["acme"] },
+];
+
+export interface DemoCredentials {
+  users: { email: string; password: string; role: Role; tenants: string[] }[];
+  apiKeys: { tenant: string; source: string; key: string }[];
+}
+
+export function demoCredentialsPath(dataDir: string): string {
+  return path.join(dataDir, "demo-credentials.json");
+}
+
+/**
+ * Loads the demo on an empty database (no tenants yet) and writes the sign-ins and ingest keys
+ * to DATA_DIR/demo-credentials.json (mode 0600). Returns null when the database already had data.
+ */
+export async function seedDemo(db: Db, dataDir: string): Promise<DemoCredentials | null> {
+  const creds = await db.transaction(async (tx) => {
+    const [existing] = await tx.select({ n: count() }).from(tenants);
+    if ((existing?.n ?? 0) > 0) return null;
+    await tx.insert(tenants).values([...DEMO_TENANTS]);
+    const out: DemoCredentials = { users: [], apiKeys: [] };
+    for (const u of DEMO_USERS) {
+      const password = randomId(12);
+      await insertConsoleUser(tx, { ...u, password });
+      out.users.push({ ...u, password });
+    }
+    for (const t of DEMO_TENANTS) {
+      const { key } = await insertApiKey(tx, { tenant: t.id, source: "demo-simulator", createdBy: "system:seed" });
+      out.apiKeys.push({ tenant: t.id, source: "demo-simulator", key });
+    }
+    await appendEvents(
+      tx,
+      consoleEvents({
+        actor: { email: "system:seed", sessionId: "seed" },
+        type: "console.demo.seeded",
+        tenants: DEMO_TENANTS.map((t) => t.id),
+        meta: { users: DEMO_USERS.map((u) => u.email) },
+      }),
+    );
+    return out;
+  });
+  if (creds) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(demoCredentialsPath(dataDir), `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+  }
+  return creds;
+}

@@ -1,0 +1,61 @@
+import { createHash } from "node:crypto";
+import type { NewEvent } from "@/db/schema";
+
+export const GENESIS_HASH = `sha256:${"0".repeat(64)}`;
+
+/** The stored columns an event's content hash covers; the chain columns themselves excluded. */
+export type ChainedContent = Omit<NewEvent, "seq" | "prevHash" | "hash" | "contentHash" | "receivedAt">;
+
+// JSON with sorted keys and no whitespace, so a row read back from the database hashes the
+// same as the row written (jsonb reorders keys; timestamps come back as Date).
+export function canonicalJson(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const sha256 = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
+
+const CONTENT_KEYS = [
+  "id",
+  "ts",
+  "tenant",
+  "type",
+  "principal",
+  "agent",
+  "session",
+  "request",
+  "traceId",
+  "spanId",
+  "tool",
+  "action",
+  "resourceType",
+  "resourceId",
+  "fields",
+  "outcome",
+  "reason",
+  "capabilityId",
+  "capabilityHash",
+  "inputDigest",
+  "latencyMs",
+  "cost",
+  "meta",
+] as const satisfies readonly (keyof ChainedContent)[];
+
+export function contentHash(event: ChainedContent): string {
+  const picked: Record<string, unknown> = {};
+  for (const key of CONTENT_KEYS) picked[key] = event[key] ?? null;
+  if (picked.meta === null) picked.meta = {};
+  return sha256(canonicalJson(picked));
+}
+
+export function chainHash(args: { tenant: string; seq: number; prevHash: string; contentHash: string }): string {
+  return sha256(`${args.tenant}\n${args.seq}\n${args.prevHash}\n${args.contentHash}`);
+}

@@ -1,0 +1,146 @@
+import "server-only";
+import { and, count, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { consoleSessions, consoleUsers, loginAttempts } from "@/db/schema";
+import { appendEvents } from "@/lib/audit/append";
+import { consoleEvents } from "@/lib/audit/console-event";
+import type { Authority } from "@/lib/auth/authority";
+import { dummyPasswordHash, verifyPassword } from "@/lib/auth/password";
+import { randomId } from "@/lib/ids";
+
+export const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
+
+// Failed sign-ins allowed per window before that account, or that address, must wait.
+export const SIGN_IN_LIMITS = { windowMs: 15 * 60 * 1000, perAccount: 5, perIp: 20 } as const;
+
+export type SignInResult =
+  | { ok: true; userId: string; email: string; name: string | null; sessionId: string }
+  | { ok: false; reason: "invalid" | "rate_limited"; message: string };
+
+const INVALID: SignInResult = { ok: false, reason: "invalid", message: "Invalid email or password." };
+
+async function recentFailures(db: Db, column: typeof loginAttempts.email | typeof loginAttempts.ip, value: string) {
+  const since = new Date(Date.now() - SIGN_IN_LIMITS.windowMs);
+  const [row] = await db
+    .select({ n: count() })
+    .from(loginAttempts)
+    .where(and(eq(column, value), eq(loginAttempts.ok, false), gt(loginAttempts.at, since)));
+  return row?.n ?? 0;
+}
+
+/** Opens a console session row; its id travels in the JWT and is checked on every request. */
+export async function openConsoleSession(
+  db: Db,
+  args: { userId: string; email: string; tenants: readonly string[]; ip: string; userAgent: string | null },
+): Promise<string> {
+  const sessionId = randomId();
+  await db.transaction(async (tx) => {
+    await tx.insert(consoleSessions).values({
+      id: sessionId,
+      userId: args.userId,
+      expiresAt: new Date(Date.now() + SESSION_TTL_MS),
+      ip: args.ip,
+      userAgent: args.userAgent?.slice(0, 400) ?? null,
+    });
+    await tx.update(consoleUsers).set({ lastLoginAt: sql`now()` }).where(eq(consoleUsers.id, args.userId));
+    await appendEvents(
+      tx,
+      consoleEvents({
+        actor: { email: args.email, sessionId },
+        type: "console.login",
+        tenants: args.tenants,
+        meta: { ip: args.ip },
+      }),
+    );
+  });
+  return sessionId;
+}
+
+/**
+ * Password sign-in with per-account and per-address rate limits. Unknown, disabled and wrong
+ * password all answer the same words, so the form reveals nothing about which emails exist.
+ */
+export async function signInWithPassword(
+  db: Db,
+  args: { email: string; password: string; ip: string; userAgent: string | null },
+): Promise<SignInResult> {
+  const email = args.email.trim().toLowerCase();
+  const [byAccount, byIp] = await Promise.all([
+    recentFailures(db, loginAttempts.email, email),
+    recentFailures(db, loginAttempts.ip, args.ip),
+  ]);
+  if (byAccount >= SIGN_IN_LIMITS.perAccount || byIp >= SIGN_IN_LIMITS.perIp) {
+    const minutes = Math.ceil(SIGN_IN_LIMITS.windowMs / 60_000);
+    return {
+      ok: false,
+      reason: "rate_limited",
+      message: `Too many failed sign-ins. Try again in ${minutes} minutes.`,
+    };
+  }
+  const [user] = await db.select().from(consoleUsers).where(eq(consoleUsers.email, email));
+  const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), args.password);
+  const ok = Boolean(user && user.passwordHash && passwordOk && user.disabledAt === null);
+  await db.insert(loginAttempts).values({ email, ip: args.ip, ok });
+  if (!ok || !user) return INVALID;
+  const sessionId = await openConsoleSession(db, {
+    userId: user.id,
+    email: user.email,
+    tenants: user.tenants,
+    ip: args.ip,
+    userAgent: args.userAgent,
+  });
+  return { ok: true, userId: user.id, email: user.email, name: user.name, sessionId };
+}
+
+/** The authority a session id carries right now, or null if it is revoked, expired or disabled. */
+export async function loadSessionAuthority(
+  db: Db,
+  args: { sessionId: string; activeTenant: string | null },
+): Promise<Authority | null> {
+  const [row] = await db
+    .select({
+      sessionId: consoleSessions.id,
+      authTime: consoleSessions.authTime,
+      lastSeenAt: consoleSessions.lastSeenAt,
+      userId: consoleUsers.id,
+      email: consoleUsers.email,
+      name: consoleUsers.name,
+      role: consoleUsers.role,
+      tenants: consoleUsers.tenants,
+    })
+    .from(consoleSessions)
+    .innerJoin(consoleUsers, eq(consoleUsers.id, consoleSessions.userId))
+    .where(
+      and(
+        eq(consoleSessions.id, args.sessionId),
+        isNull(consoleSessions.revokedAt),
+        gt(consoleSessions.expiresAt, sql`now()`),
+        isNull(consoleUsers.disabledAt),
+      ),
+    );
+  if (!row) return null;
+  // Last activity, written at most once a minute per session.
+  await db
+    .update(consoleSessions)
+    .set({ lastSeenAt: sql`now()` })
+    .where(and(eq(consoleSessions.id, row.sessionId), lt(consoleSessions.lastSeenAt, sql`now() - interval '1 minute'`)));
+  const activeTenant = args.activeTenant && row.tenants.includes(args.activeTenant) ? args.activeTenant : null;
+  return {
+    userId: row.userId,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    tenants: row.tenants,
+    activeTenant,
+    sessionId: row.sessionId,
+    authTime: row.authTime,
+  };
+}
+
+/** Ends a session (sign-out). Idempotent; only the session's own id is needed. */
+export async function revokeConsoleSession(db: Db, sessionId: string): Promise<void> {
+  await db
+    .update(consoleSessions)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(consoleSessions.id, sessionId), isNull(consoleSessions.revokedAt)));
+}

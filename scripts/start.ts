@@ -1,0 +1,88 @@
+// `npm start`: migrate, seed the demo on first run, build, and serve the console.
+// Flags: --no-build (serve the existing build), --dev (next dev instead of a production build).
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { openDatabase, targetFromConfig } from "@/db/client";
+import { checkDurability } from "@/db/durability";
+import { migrateDatabase } from "@/db/migrate";
+import { type DemoCredentials, demoCredentialsPath, seedDemo } from "@/db/seed";
+import { loadConfig } from "@/lib/config";
+
+const args = new Set(process.argv.slice(2));
+const dev = args.has("--dev");
+const cfg = loadConfig({ ...process.env, NODE_ENV: dev ? "development" : "production" });
+const nextBin = path.resolve("node_modules", "next", "dist", "bin", "next");
+
+function log(msg: string) {
+  console.log(`[console] ${msg}`);
+}
+
+// next-auth signs its cookies with this; kept beside the data so sessions survive a restart.
+function ensureAuthSecret(): string {
+  if (process.env.NEXTAUTH_SECRET) return process.env.NEXTAUTH_SECRET;
+  const file = path.join(cfg.dataDir, "auth-secret");
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(cfg.dataDir, { recursive: true });
+    fs.writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  }
+  return fs.readFileSync(file, "utf8").trim();
+}
+
+function printSignIns(creds: DemoCredentials, fresh: boolean) {
+  log(fresh ? "Loaded the demo data. Sign in with:" : "Demo sign-ins:");
+  for (const u of creds.users) log(`  ${u.role.padEnd(12)} ${u.email.padEnd(28)} ${u.password}`);
+  log(`(also in ${demoCredentialsPath(cfg.dataDir)}, with the demo ingest API keys)`);
+}
+
+async function prepareDatabase() {
+  const database = await openDatabase(targetFromConfig(cfg));
+  try {
+    log(`database: ${database.describe}`);
+    await checkDurability(database, { production: cfg.production });
+    await migrateDatabase(database);
+    const seeded = await seedDemo(database.db, cfg.dataDir);
+    if (seeded) printSignIns(seeded, true);
+    else if (fs.existsSync(demoCredentialsPath(cfg.dataDir))) {
+      printSignIns(JSON.parse(fs.readFileSync(demoCredentialsPath(cfg.dataDir), "utf8")), false);
+    } else log("Existing data kept; create console users with `npm run user -- create ...`.");
+  } finally {
+    // The server opens the database itself; PGlite admits one process at a time.
+    await database.close();
+  }
+}
+
+async function main() {
+  if (cfg.databaseUrl === undefined) {
+    log("Embedded PGlite database: for trying the console. Production uses PostgreSQL (DATABASE_URL).");
+  }
+  await prepareDatabase();
+  const env = {
+    ...process.env,
+    DATA_DIR: cfg.dataDir,
+    NEXTAUTH_SECRET: ensureAuthSecret(),
+    NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${cfg.port}`,
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+  if (!dev && !args.has("--no-build")) {
+    log("Building the console (next build)...");
+    const build = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env });
+    if (build.status !== 0) process.exit(build.status ?? 1);
+  }
+  const server = spawn(process.execPath, [nextBin, dev ? "dev" : "start", "-p", String(cfg.port)], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env,
+  });
+  server.stdout.on("data", (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    if (chunk.toString().includes("Ready")) log(`Console at http://localhost:${cfg.port} (sign in at /login)`);
+  });
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => server.kill(sig));
+  server.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+}
+
+main().catch((err: unknown) => {
+  console.error(`[console] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
