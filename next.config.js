@@ -4,6 +4,8 @@ const nextConfig = {
   serverExternalPackages: ["@biscuit-auth/biscuit-wasm", "@electric-sql/pglite", "@node-rs/argon2", "pg"],
   experimental: { authInterrupts: true },
   poweredByHeader: false,
+  // Type errors are caught once by \`npm run check\` (tsc --noEmit), which \`npm test\` runs first.
+  typescript: { ignoreBuildErrors: true },
   async headers() {
     return [
       {

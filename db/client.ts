@@ -1,7 +1,7 @@
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
 import { acquireDirLock, type DirLock } from "./lock";
@@ -26,7 +26,9 @@ export interface Database {
 }
 
 export function targetFromConfig(cfg: { databaseUrl?: string; dataDir: string }): DatabaseTarget {
-  return cfg.databaseUrl ? { kind: "postgres", url: cfg.databaseUrl } : { kind: "pglite", dataDir: cfg.dataDir };
+  return cfg.databaseUrl
+    ? { kind: "postgres", url: cfg.databaseUrl }
+    : { kind: "pglite", dataDir: cfg.dataDir };
 }
 
 export function redactUrl(url: string): string {
@@ -45,7 +47,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     // An idle client's error (e.g. the server restarting) must not crash the process.
     pool.on("error", (err) => console.error("[db] idle PostgreSQL client error:", err.message));
     const db = drizzleNodePg({ client: pool, schema }) as unknown as Db;
-    return { db, kind: "postgres", target, describe: `PostgreSQL ${redactUrl(target.url)}`, close: () => pool.end() };
+    return {
+      db,
+      kind: "postgres",
+      target,
+      describe: `PostgreSQL ${redactUrl(target.url)}`,
+      close: () => pool.end(),
+    };
   }
   let lock: DirLock | undefined;
   let client: PGlite;

@@ -5,7 +5,9 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { type Database, openDatabase } from "./client";
 
 // Resolved from the working directory (the repo root for npm scripts, vitest and next start).
-export const MIGRATIONS_DIR = path.resolve(process.env.MIGRATIONS_DIR ?? path.join(process.cwd(), "db", "migrations"));
+export const MIGRATIONS_DIR = path.resolve(
+  process.env.MIGRATIONS_DIR ?? path.join(process.cwd(), "db", "migrations"),
+);
 
 // Serialises concurrent migrators (several console instances starting at once on PostgreSQL).
 const MIGRATION_LOCK = 7_357_001;

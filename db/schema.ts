@@ -24,7 +24,12 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" 
 export const roleEnum = pgEnum("console_role", ["viewer", "investigator", "admin"]);
 export const outcomeEnum = pgEnum("event_outcome", ["allowed", "denied", "error"]);
 export const capabilityKindEnum = pgEnum("capability_kind", ["minted", "attenuated", "escalation"]);
-export const revocationKindEnum = pgEnum("revocation_kind", ["session", "capability", "principal", "escalation"]);
+export const revocationKindEnum = pgEnum("revocation_kind", [
+  "session",
+  "capability",
+  "principal",
+  "escalation",
+]);
 export const issuerStatusEnum = pgEnum("issuer_status", ["active", "retired"]);
 export const escalationStatusEnum = pgEnum("escalation_status", [
   "pending",
@@ -288,7 +293,10 @@ export const loginAttempts = pgTable(
     ok: boolean("ok").notNull(),
     at: ts("at").notNull().defaultNow(),
   },
-  (t) => [index("login_attempts_email_at_idx").on(t.email, t.at), index("login_attempts_ip_at_idx").on(t.ip, t.at)],
+  (t) => [
+    index("login_attempts_email_at_idx").on(t.email, t.at),
+    index("login_attempts_ip_at_idx").on(t.ip, t.at),
+  ],
 );
 
 export const apiKeys = pgTable(

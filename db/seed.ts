@@ -45,7 +45,11 @@ export async function seedDemo(db: Db, dataDir: string): Promise<DemoCredentials
       out.users.push({ ...u, password });
     }
     for (const t of DEMO_TENANTS) {
-      const { key } = await insertApiKey(tx, { tenant: t.id, source: "demo-simulator", createdBy: "system:seed" });
+      const { key } = await insertApiKey(tx, {
+        tenant: t.id,
+        source: "demo-simulator",
+        createdBy: "system:seed",
+      });
       out.apiKeys.push({ tenant: t.id, source: "demo-simulator", key });
     }
     await appendEvents(

@@ -76,7 +76,8 @@ async function main() {
   });
   server.stdout.on("data", (chunk: Buffer) => {
     process.stdout.write(chunk);
-    if (chunk.toString().includes("Ready")) log(`Console at http://localhost:${cfg.port} (sign in at /login)`);
+    if (chunk.toString().includes("Ready"))
+      log(`Console at http://localhost:${cfg.port} (sign in at /login)`);
   });
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => server.kill(sig));
   server.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

@@ -56,7 +56,8 @@ async function main() {
         password: values.password ?? generated,
       });
       if (!parsed.success) {
-        for (const issue of parsed.error.issues) console.error(`--${String(issue.path[0] ?? "input")}: ${issue.message}`);
+        for (const issue of parsed.error.issues)
+          console.error(`--${String(issue.path[0] ?? "input")}: ${issue.message}`);
         return 2;
       }
       await db.transaction(async (tx) => {
@@ -89,7 +90,11 @@ async function main() {
         .where(eq(consoleUsers.email, email))
         .returning();
       if (!user) return false;
-      if (disable) await tx.update(consoleSessions).set({ revokedAt: new Date() }).where(eq(consoleSessions.userId, user.id));
+      if (disable)
+        await tx
+          .update(consoleSessions)
+          .set({ revokedAt: new Date() })
+          .where(eq(consoleSessions.userId, user.id));
       await appendEvents(
         tx,
         consoleEvents({

@@ -1,7 +1,7 @@
 "use server";
 
-import { cookies } from "next/headers";
 import { revalidatePath } from "next/cache";
+import { cookies } from "next/headers";
 import { authorizeAction, TENANT_COOKIE } from "@/lib/auth/guard";
 
 const YEAR_S = 60 * 60 * 24 * 365;

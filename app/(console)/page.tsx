@@ -30,7 +30,9 @@ export default async function OverviewPage() {
       </div>
       <h2>Latest events</h2>
       {o.recent.length === 0 ? (
-        <p className="notice">No events yet. Agent platforms send them to POST /api/v1/events with an ingest key.</p>
+        <p className="notice">
+          No events yet. Agent platforms send them to POST /api/v1/events with an ingest key.
+        </p>
       ) : (
         <table className="data">
           <thead>

@@ -12,7 +12,11 @@ function safeCallback(value: string | string[] | undefined): string {
   return v?.startsWith("/") && !v.startsWith("//") ? v : "/";
 }
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function LoginPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const params = await searchParams;
   const callbackUrl = safeCallback(params.callbackUrl);
   if (await getAuthority()) redirect(callbackUrl);
@@ -24,7 +28,11 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
           <h1>Capability Console</h1>
           <p className="muted">Sign in to explore agent activity and manage capabilities.</p>
         </div>
-        <LoginForm callbackUrl={callbackUrl} oidc={isOidcConfigured()} initialError={error === "AccessDenied" ? "That account may not use this console." : undefined} />
+        <LoginForm
+          callbackUrl={callbackUrl}
+          oidc={isOidcConfigured()}
+          initialError={error === "AccessDenied" ? "That account may not use this console." : undefined}
+        />
       </div>
     </main>
   );

@@ -45,11 +45,7 @@ export function UserMenu(props: {
       </label>
       <label style={{ flexDirection: "row", alignItems: "center", gap: 6 }}>
         <span className="muted">Theme</span>
-        <select
-          aria-label="Theme"
-          defaultValue={props.theme}
-          onChange={(e) => applyTheme(e.target.value)}
-        >
+        <select aria-label="Theme" defaultValue={props.theme} onChange={(e) => applyTheme(e.target.value)}>
           {THEMES.map((t) => (
             <option key={t} value={t}>
               {t}

@@ -56,6 +56,11 @@ export function contentHash(event: ChainedContent): string {
   return sha256(canonicalJson(picked));
 }
 
-export function chainHash(args: { tenant: string; seq: number; prevHash: string; contentHash: string }): string {
+export function chainHash(args: {
+  tenant: string;
+  seq: number;
+  prevHash: string;
+  contentHash: string;
+}): string {
   return sha256(`${args.tenant}\n${args.seq}\n${args.prevHash}\n${args.contentHash}`);
 }

@@ -26,18 +26,23 @@ export function hasRole(authority: Authority | null, roles: readonly Role[]): au
   return authority !== null && roles.includes(authority.role);
 }
 
-export function assertRole(authority: Authority | null, roles: readonly Role[]): asserts authority is Authority {
+export function assertRole(
+  authority: Authority | null,
+  roles: readonly Role[],
+): asserts authority is Authority {
   if (!hasRole(authority, roles)) throw new ForbiddenError(`This needs the role ${roles.join(" or ")}.`);
 }
 
 /** The tenants a query may touch: the active tenant, or all in scope. Never empty by accident. */
 export function tenantsInView(authority: Authority): string[] {
-  if (authority.activeTenant && authority.tenants.includes(authority.activeTenant)) return [authority.activeTenant];
+  if (authority.activeTenant && authority.tenants.includes(authority.activeTenant))
+    return [authority.activeTenant];
   return [...authority.tenants];
 }
 
 export function assertTenantsInScope(authority: Authority, tenants: readonly string[]): void {
   const outside = tenants.filter((t) => !authority.tenants.includes(t));
   // The message names no tenant: a tenant outside scope must not leak through errors either.
-  if (outside.length > 0 || tenants.length === 0) throw new ForbiddenError("That tenant is outside your scope.");
+  if (outside.length > 0 || tenants.length === 0)
+    throw new ForbiddenError("That tenant is outside your scope.");
 }

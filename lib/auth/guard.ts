@@ -1,7 +1,7 @@
 import "server-only";
-import { decode } from "next-auth/jwt";
 import { cookies } from "next/headers";
 import { forbidden, redirect } from "next/navigation";
+import { decode } from "next-auth/jwt";
 import { cache } from "react";
 import type { Role } from "@/db/schema";
 import { loadSessionAuthority } from "@/lib/data/console-sessions";
@@ -53,6 +53,7 @@ export async function authorizeAction(
 export async function authorizeRoute(roles: readonly Role[]): Promise<Authority | Response> {
   const authority = await getAuthority();
   if (!authority) return Response.json({ error: "Sign in first." }, { status: 401 });
-  if (!hasRole(authority, roles)) return Response.json({ error: "Your role does not allow this." }, { status: 403 });
+  if (!hasRole(authority, roles))
+    return Response.json({ error: "Your role does not allow this." }, { status: 403 });
   return authority;
 }

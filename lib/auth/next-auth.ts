@@ -4,7 +4,12 @@ import type { AuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import type { OAuthConfig } from "next-auth/providers/oauth";
 import { accounts, consoleUsers } from "@/db/schema";
-import { openConsoleSession, revokeConsoleSession, SESSION_TTL_MS, signInWithPassword } from "@/lib/data/console-sessions";
+import {
+  openConsoleSession,
+  revokeConsoleSession,
+  SESSION_TTL_MS,
+  signInWithPassword,
+} from "@/lib/data/console-sessions";
 import { getDb } from "@/lib/server/db";
 
 type Headers = Record<string, string | string[] | undefined> | undefined;
@@ -70,7 +75,10 @@ export const authOptions: AuthOptions = {
     CredentialsProvider({
       id: "credentials",
       name: "Email and password",
-      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+      credentials: {
+        email: { label: "Email", type: "email" },
+        password: { label: "Password", type: "password" },
+      },
       async authorize(credentials, req) {
         const email = credentials?.email ?? "";
         const password = credentials?.password ?? "";
@@ -104,7 +112,12 @@ export const authOptions: AuthOptions = {
       if (!cu) return false;
       await db
         .insert(accounts)
-        .values({ userId: cu.id, type: account.type, provider: account.provider, providerAccountId: account.providerAccountId })
+        .values({
+          userId: cu.id,
+          type: account.type,
+          provider: account.provider,
+          providerAccountId: account.providerAccountId,
+        })
         .onConflictDoNothing();
       user.id = cu.id;
       user.sid = await openConsoleSession(db, {

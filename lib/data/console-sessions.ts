@@ -19,7 +19,11 @@ export type SignInResult =
 
 const INVALID: SignInResult = { ok: false, reason: "invalid", message: "Invalid email or password." };
 
-async function recentFailures(db: Db, column: typeof loginAttempts.email | typeof loginAttempts.ip, value: string) {
+async function recentFailures(
+  db: Db,
+  column: typeof loginAttempts.email | typeof loginAttempts.ip,
+  value: string,
+) {
   const since = new Date(Date.now() - SIGN_IN_LIMITS.windowMs);
   const [row] = await db
     .select({ n: count() })
@@ -79,7 +83,7 @@ export async function signInWithPassword(
   }
   const [user] = await db.select().from(consoleUsers).where(eq(consoleUsers.email, email));
   const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), args.password);
-  const ok = Boolean(user && user.passwordHash && passwordOk && user.disabledAt === null);
+  const ok = Boolean(user?.passwordHash && passwordOk && user.disabledAt === null);
   await db.insert(loginAttempts).values({ email, ip: args.ip, ok });
   if (!ok || !user) return INVALID;
   const sessionId = await openConsoleSession(db, {
@@ -123,8 +127,14 @@ export async function loadSessionAuthority(
   await db
     .update(consoleSessions)
     .set({ lastSeenAt: sql`now()` })
-    .where(and(eq(consoleSessions.id, row.sessionId), lt(consoleSessions.lastSeenAt, sql`now() - interval '1 minute'`)));
-  const activeTenant = args.activeTenant && row.tenants.includes(args.activeTenant) ? args.activeTenant : null;
+    .where(
+      and(
+        eq(consoleSessions.id, row.sessionId),
+        lt(consoleSessions.lastSeenAt, sql`now() - interval '1 minute'`),
+      ),
+    );
+  const activeTenant =
+    args.activeTenant && row.tenants.includes(args.activeTenant) ? args.activeTenant : null;
   return {
     userId: row.userId,
     email: row.email,

@@ -97,8 +97,12 @@ export async function insertConsoleUser(
   input: z.output<typeof createConsoleUserSchema>,
 ): Promise<{ id: string }> {
   await assertTenantsExist(tx, input.tenants);
-  const existing = await tx.select({ id: consoleUsers.id }).from(consoleUsers).where(eq(consoleUsers.email, input.email));
-  if (existing.length > 0) throw new ConflictError(`A console user with email ${input.email} already exists.`);
+  const existing = await tx
+    .select({ id: consoleUsers.id })
+    .from(consoleUsers)
+    .where(eq(consoleUsers.email, input.email));
+  if (existing.length > 0)
+    throw new ConflictError(`A console user with email ${input.email} already exists.`);
   const [row] = await tx
     .insert(consoleUsers)
     .values({
@@ -140,7 +144,7 @@ export async function createConsoleUser(
 // otherwise an acme admin could lock out a globex admin.
 async function loadManageableUser(tx: Executor, authority: Authority, userId: string) {
   const [user] = await tx.select().from(consoleUsers).where(eq(consoleUsers.id, userId)).for("update");
-  if (!user || !user.tenants.some((t) => authority.tenants.includes(t))) throw new NotFoundError("Unknown user.");
+  if (!user?.tenants.some((t) => authority.tenants.includes(t))) throw new NotFoundError("Unknown user.");
   assertTenantsInScope(authority, user.tenants);
   return user;
 }

@@ -19,7 +19,10 @@ export async function getOverview(db: Db, authority: Authority, now = new Date()
   const since = new Date(now.getTime() - 24 * 60 * 60 * 1000);
   const inScope = inArray(events.tenant, scope);
   const [[ev], [denied], [caps], recent] = await Promise.all([
-    db.select({ n: count() }).from(events).where(and(inScope, gte(events.ts, since))),
+    db
+      .select({ n: count() })
+      .from(events)
+      .where(and(inScope, gte(events.ts, since))),
     db
       .select({ n: count() })
       .from(events)

@@ -6,5 +6,10 @@ export const metadata: Metadata = { title: "Events" };
 
 export default async function Page() {
   await requireRole(["viewer", "investigator", "admin"]);
-  return <ComingSoon title="Events" what="the events explorer (query language, keyset pagination, saved queries, export) arrives with the audit explorer issue." />;
+  return (
+    <ComingSoon
+      title="Events"
+      what="the events explorer (query language, keyset pagination, saved queries, export) arrives with the audit explorer issue."
+    />
+  );
 }

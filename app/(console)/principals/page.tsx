@@ -6,5 +6,10 @@ export const metadata: Metadata = { title: "Principals" };
 
 export default async function Page() {
   await requireRole(["viewer", "investigator", "admin"]);
-  return <ComingSoon title="Principals" what="the principal day view (everything one principal’s bot did on a day) arrives with the audit explorer issue." />;
+  return (
+    <ComingSoon
+      title="Principals"
+      what="the principal day view (everything one principal’s bot did on a day) arrives with the audit explorer issue."
+    />
+  );
 }

@@ -6,5 +6,10 @@ export const metadata: Metadata = { title: "Requests" };
 
 export default async function Page() {
   await requireRole(["viewer", "investigator", "admin"]);
-  return <ComingSoon title="Requests" what="request pages with capability derivation graphs arrive with the audit explorer issue." />;
+  return (
+    <ComingSoon
+      title="Requests"
+      what="request pages with capability derivation graphs arrive with the audit explorer issue."
+    />
+  );
 }

@@ -6,5 +6,10 @@ export const metadata: Metadata = { title: "Sessions" };
 
 export default async function Page() {
   await requireRole(["investigator", "admin"]);
-  return <ComingSoon title="Sessions" what="active agent sessions per principal, with revoke, arrive with the escalations and revocations issue." />;
+  return (
+    <ComingSoon
+      title="Sessions"
+      what="active agent sessions per principal, with revoke, arrive with the escalations and revocations issue."
+    />
+  );
 }

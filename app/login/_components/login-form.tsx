@@ -1,7 +1,7 @@
 "use client";
 
-import { signIn } from "next-auth/react";
 import { useRouter } from "next/navigation";
+import { signIn } from "next-auth/react";
 import { type FormEvent, useState } from "react";
 
 export function LoginForm(props: { callbackUrl: string; oidc: boolean; initialError?: string }) {
@@ -32,7 +32,7 @@ export function LoginForm(props: { callbackUrl: string; oidc: boolean; initialEr
     <form onSubmit={onSubmit} className="login-card" aria-describedby={error ? "login-error" : undefined}>
       <label>
         Email
-        <input name="email" type="email" autoComplete="username" required autoFocus />
+        <input name="email" type="email" autoComplete="username" required />
       </label>
       <label>
         Password

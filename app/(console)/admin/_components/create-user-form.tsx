@@ -8,6 +8,9 @@ const ROLES = ["viewer", "investigator", "admin"] as const;
 export function CreateUserForm({ tenants }: { tenants: string[] }) {
   const [state, action, pending] = useActionState(createConsoleUserAction, null);
   const fe = state && !state.ok ? state.fieldErrors : undefined;
+  // After a refused submission the form is mounted afresh with what was sent as its defaults:
+  // React resets a form after its action, and a select keeps only the default it mounted with.
+  const v = state && !state.ok ? state.values : undefined;
   const err = (name: string) =>
     fe?.[name] ? (
       <span className="field-error" id={`${name}-error`}>
@@ -15,20 +18,27 @@ export function CreateUserForm({ tenants }: { tenants: string[] }) {
       </span>
     ) : null;
   return (
-    <form action={action} className="card" aria-label="Add a console user">
+    <form key={JSON.stringify(v ?? null)} action={action} className="card" aria-label="Add a console user">
       <div className="form-grid">
         <label>
           Email
-          <input name="email" type="email" required aria-invalid={Boolean(fe?.email)} aria-describedby="email-error" />
+          <input
+            name="email"
+            type="email"
+            required
+            defaultValue={v?.email}
+            aria-invalid={Boolean(fe?.email)}
+            aria-describedby="email-error"
+          />
           {err("email")}
         </label>
         <label>
           Name (optional)
-          <input name="name" />
+          <input name="name" defaultValue={v?.name} />
         </label>
         <label>
           Role
-          <select name="role" defaultValue="viewer">
+          <select name="role" defaultValue={v?.role || "viewer"}>
             {ROLES.map((r) => (
               <option key={r}>{r}</option>
             ))}
@@ -37,14 +47,26 @@ export function CreateUserForm({ tenants }: { tenants: string[] }) {
         </label>
         <label>
           Password (optional: blank means single sign-on only)
-          <input name="password" type="password" autoComplete="new-password" aria-describedby="password-error" />
+          <input
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            aria-invalid={Boolean(fe?.password)}
+            aria-describedby="password-error"
+          />
           {err("password")}
         </label>
         <fieldset>
           <legend>Tenants</legend>
           {tenants.map((t) => (
             <label key={t} style={{ flexDirection: "row", alignItems: "center", fontWeight: 400 }}>
-              <input type="checkbox" name="tenants" value={t} defaultChecked={tenants.length === 1} /> {t}
+              <input
+                type="checkbox"
+                name="tenants"
+                value={t}
+                defaultChecked={v ? v.tenants.includes(t) : tenants.length === 1}
+              />{" "}
+              {t}
             </label>
           ))}
           {err("tenants")}

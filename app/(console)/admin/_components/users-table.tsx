@@ -57,9 +57,13 @@ export function UsersTable({ users, selfId }: { users: ConsoleUserRow[]; selfId:
               </td>
               <td>{u.tenants.join(", ")}</td>
               <td>
-                <span className={`badge ${u.disabled ? "disabled" : ""}`}>{u.disabled ? "disabled" : "active"}</span>
+                <span className={`badge ${u.disabled ? "disabled" : ""}`}>
+                  {u.disabled ? "disabled" : "active"}
+                </span>
               </td>
-              <td className="mono">{u.lastLoginAt ? u.lastLoginAt.toISOString().slice(0, 16).replace("T", " ") : "never"}</td>
+              <td className="mono">
+                {u.lastLoginAt ? u.lastLoginAt.toISOString().slice(0, 16).replace("T", " ") : "never"}
+              </td>
               <td>
                 {u.id === selfId ? null : (
                   <button

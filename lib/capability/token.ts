@@ -1,0 +1,169 @@
+import { createHash } from "node:crypto";
+import type { Biscuit } from "@biscuit-auth/biscuit-wasm";
+import { CapabilityError, fromBiscuitError } from "./errors";
+import type { Keyset, KeysetEntry } from "./keyset";
+import { biscuitRuntime, biscuitSync } from "./wasm-loader";
+
+/**
+ * Explicit run limits: the library default (1 ms) fails with "RunLimit: Timeout" on a cold
+ * JIT or a busy machine. Our datalog is a handful of facts, so facts/iterations stay small
+ * and the time limit (100 ms, far above the ~30 us a call takes) only stops pathological
+ * third-party tokens; tail latencies of a few ms happen on a busy 2-core machine.
+ */
+export interface RunLimits {
+  maxFacts: number;
+  maxIterations: number;
+  maxTimeMicros: number;
+}
+
+export const DEFAULT_RUN_LIMITS: RunLimits = { maxFacts: 1000, maxIterations: 100, maxTimeMicros: 100_000 };
+
+export const MAX_TOKEN_BYTES = 64 * 1024;
+const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
+
+/**
+ * Strict base64url: Buffer.from() alone silently skips junk, and several strings can decode
+ * to the same bytes (unused low bits of the last character); only the canonical one passes.
+ */
+export function decodeToken(input: string | Uint8Array): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (typeof input !== "string" || !BASE64URL.test(input) || input.length > (MAX_TOKEN_BYTES * 4) / 3 + 4) {
+    throw new CapabilityError("malformed", "token is not base64url");
+  }
+  const bytes = Buffer.from(input, "base64url");
+  if (bytes.toString("base64url") !== input.replace(/=+$/, "")) {
+    throw new CapabilityError("malformed", "token is not canonical base64url");
+  }
+  return Uint8Array.from(bytes);
+}
+
+export function encodeToken(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("base64url");
+}
+
+/** "sha256:<hex>" of the token bytes: the identity of one exact token in the audit log. */
+export function tokenHash(bytes: Uint8Array): string {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+function readVarint(bytes: Uint8Array, start: number): [value: number, next: number] {
+  let value = 0;
+  let shift = 0;
+  let pos = start;
+  while (pos < bytes.length && shift < 35) {
+    const byte = bytes[pos++] as number;
+    value += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) return [value, pos];
+    shift += 7;
+  }
+  throw new CapabilityError("malformed", "token envelope is truncated");
+}
+
+/**
+ * Reads the root key id from the outer protobuf envelope before handing bytes to wasm, so an
+ * unknown kid is refused in TypeScript: a key provider that throws inside wasm would panic it.
+ */
+export function readRootKeyId(bytes: Uint8Array): number | undefined {
+  if (bytes.length === 0 || bytes.length > MAX_TOKEN_BYTES)
+    throw new CapabilityError("malformed", "bad token size");
+  let pos = 0;
+  let rootKeyId: number | undefined;
+  while (pos < bytes.length) {
+    const [tag, afterTag] = readVarint(bytes, pos);
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (wire === 0) {
+      const [value, next] = readVarint(bytes, afterTag);
+      if (field === 1) rootKeyId = value;
+      pos = next;
+    } else if (wire === 2) {
+      const [length, next] = readVarint(bytes, afterTag);
+      pos = next + length;
+      if (pos > bytes.length) throw new CapabilityError("malformed", "token envelope is truncated");
+    } else {
+      throw new CapabilityError("malformed", "token envelope has an unexpected field");
+    }
+  }
+  return rootKeyId;
+}
+
+export interface ParsedToken {
+  biscuit: Biscuit;
+  bytes: Uint8Array;
+  key: KeysetEntry;
+  /** The wasm generation the biscuit object belongs to (see wasm-loader). */
+  generation: number;
+}
+
+/** Parses and checks every block signature against the keyset; throws CapabilityError only. */
+export function parseToken(input: string | Uint8Array, keyset: Keyset): ParsedToken {
+  const bytes = decodeToken(input);
+  const rootKeyId = readRootKeyId(bytes);
+  const key = rootKeyId === undefined ? keyset.fallback : keyset.byRootKeyId(rootKeyId);
+  if (!key)
+    throw new CapabilityError("unknown_key", "token was signed by a key this verifier does not trust");
+  const { bw, generation } = biscuitRuntime();
+  const biscuit = parseWithKey(bw, bytes, key.publicKey);
+  // Protobuf ignores unknown fields, and they are outside the signatures: junk appended to a
+  // valid token would still verify. Only the canonical encoding is accepted, so one
+  // capability has exactly one byte string (and one hash).
+  if (!Buffer.from(biscuit.toBytes()).equals(Buffer.from(bytes))) {
+    biscuit.free();
+    throw new CapabilityError("malformed", "token is not canonically encoded");
+  }
+  return { biscuit, bytes, key, generation };
+}
+
+/** Signature check with a known root key (also used to re-parse on a new wasm generation). */
+export function parseWithKey(
+  bw: ReturnType<typeof biscuitSync>,
+  bytes: Uint8Array,
+  rootKey: Uint8Array,
+): Biscuit {
+  // The wasm glue consumes the key object the provider returns, so each call gets a fresh one;
+  // the provider must never throw (the binding unwraps its result and would panic).
+  const provider = () => bw.PublicKey.fromBytes(rootKey, bw.SignatureAlgorithm.Ed25519);
+  try {
+    return bw.Biscuit.fromBytesWithProvider(bytes, provider);
+  } catch (raw) {
+    throw fromBiscuitError(raw);
+  }
+}
+
+export function wasmLimits(limits: RunLimits) {
+  return {
+    max_facts: limits.maxFacts,
+    max_iterations: limits.maxIterations,
+    max_time_micro: limits.maxTimeMicros,
+  };
+}
+
+export interface AuthorizerInput {
+  biscuit: Biscuit;
+  code: string;
+  params?: Record<string, unknown>;
+  limits?: RunLimits;
+}
+
+/** Runs authorizer code against a parsed token; returns the index of the matching allow policy. */
+export function runAuthorizer(input: AuthorizerInput): number {
+  const bw = biscuitSync();
+  const builder = new bw.AuthorizerBuilder();
+  let authorizer: ReturnType<typeof builder.buildAuthenticated> | undefined;
+  try {
+    if (input.params) builder.addCodeWithParameters(input.code, input.params, {});
+    else builder.addCode(input.code);
+    authorizer = builder.buildAuthenticated(input.biscuit);
+    return authorizer.authorizeWithLimits(wasmLimits(input.limits ?? DEFAULT_RUN_LIMITS));
+  } catch (raw) {
+    throw fromBiscuitError(raw);
+  } finally {
+    // buildAuthenticated consumed the builder; free whichever object still owns wasm memory.
+    if (authorizer) authorizer.free();
+    else if ((builder as unknown as { __wbg_ptr: number }).__wbg_ptr) builder.free();
+  }
+}
+
+export function revocationIdsOf(biscuit: Biscuit): string[] {
+  return (biscuit.getRevocationIdentifiers() as string[]).map(String);
+}

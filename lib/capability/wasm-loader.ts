@@ -1,0 +1,229 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+// Type-only import: erased at compile time, so the package's own entry (which imports the
+// .wasm file as an ES module and needs --experimental-wasm-modules on Node 20) never runs.
+import type * as BiscuitWasm from "@biscuit-auth/biscuit-wasm";
+
+export type BiscuitModule = typeof BiscuitWasm;
+
+const PACKAGE = "@biscuit-auth/biscuit-wasm";
+/** The token layer is tested against exactly this release (run limits, error shapes, leak). */
+export const BISCUIT_WASM_VERSION = "0.6.0";
+
+/**
+ * biscuit-wasm 0.6.0 is built with wee_alloc, which never reuses freed blocks: every
+ * authorization grows wasm memory by ~20 KB for good and makes later allocations slower.
+ * wasm32 stops at 4 GiB, so a long-lived server would trap after a few hundred thousand
+ * calls. We therefore run the module as a series of "generations": when memory passes this
+ * threshold, the next call starts a fresh instance (with its own copy of the JS glue, imported
+ * under a distinct URL). Capabilities re-parse their bytes on the new generation the first
+ * time they are used after a switch. This keeps each instance small (a fresh wee_alloc heap is
+ * ~4x faster than a fragmented one) and far from the 4 GiB trap. Known limit: V8 does not
+ * collect a retired instance once its start function ran, so process memory still grows with
+ * traffic; the real fix is an upstream build without wee_alloc (see docs/capabilities.md).
+ * A spare glue module is imported in the background, so switches need event-loop turns.
+ */
+let recycleThresholdBytes = 24 * 1024 * 1024;
+
+interface Generation {
+  id: number;
+  glue: BiscuitModule;
+  memory: WebAssembly.Memory;
+}
+
+interface Loaded {
+  wasmModule: WebAssembly.Module;
+  moduleDir: string;
+  snippets: Record<string, Record<string, unknown>>;
+  current: Generation;
+  spare?: Record<string, unknown>;
+  spareLoading?: Promise<void>;
+}
+
+let loading: Promise<BiscuitModule> | undefined;
+let state: Loaded | undefined;
+let nextGlueId = 0;
+
+/**
+ * Finds the package folder without require.resolve on the package itself: its "exports" only
+ * has an "import" condition, so CommonJS resolution refuses it. We walk the node_modules
+ * lookup paths Node would use, from this file and from the working directory (in Next's server
+ * bundle this file's URL may point into .next/, so the cwd fallback matters there).
+ */
+export function findBiscuitPackageDir(): string {
+  const bases = [import.meta.url, pathToFileURL(path.join(process.cwd(), "noop.js")).href];
+  for (const base of bases) {
+    let lookup: string[] | null = null;
+    try {
+      lookup = createRequire(base).resolve.paths(PACKAGE);
+    } catch {
+      lookup = null;
+    }
+    for (const dir of lookup ?? []) {
+      const candidate = path.join(dir, PACKAGE);
+      if (existsSync(path.join(candidate, "module", "biscuit_bg.wasm"))) return candidate;
+    }
+  }
+  throw new Error(`${PACKAGE} not found in node_modules`);
+}
+
+async function importFile(file: string, query = ""): Promise<Record<string, unknown>> {
+  // Ignore comments keep bundlers from trying to resolve a path only known at run time.
+  return import(/* webpackIgnore: true */ /* turbopackIgnore: true */ pathToFileURL(file).href + query);
+}
+
+function importGlue(moduleDir: string): Promise<Record<string, unknown>> {
+  // A distinct query string gives a distinct module record, hence a distinct `wasm` binding.
+  return importFile(path.join(moduleDir, "biscuit_bg.js"), `?generation=${nextGlueId++}`);
+}
+
+function startGeneration(
+  loaded: Omit<Loaded, "current">,
+  glue: Record<string, unknown>,
+  id: number,
+): Generation {
+  const imports = { ...loaded.snippets, "./biscuit_bg.js": glue } as WebAssembly.Imports;
+  const instance = new WebAssembly.Instance(loaded.wasmModule, imports);
+  (glue.__wbg_set_wasm as (exports: unknown) => void)(instance.exports);
+  // The module's start function logs "biscuit-wasm loading" on every start; keep it quiet.
+  const log = console.log;
+  console.log = () => {};
+  try {
+    (instance.exports.__wbindgen_start as () => void)();
+  } finally {
+    console.log = log;
+  }
+  return {
+    id,
+    glue: glue as unknown as BiscuitModule,
+    memory: instance.exports.memory as WebAssembly.Memory,
+  };
+}
+
+async function instantiate(packageDir: string): Promise<BiscuitModule> {
+  const pkg = JSON.parse(readFileSync(path.join(packageDir, "package.json"), "utf8")) as { version: string };
+  if (pkg.version !== BISCUIT_WASM_VERSION) {
+    throw new Error(`${PACKAGE} ${pkg.version} found, ${BISCUIT_WASM_VERSION} required`);
+  }
+  const moduleDir = path.join(packageDir, "module");
+  const wasmModule = new WebAssembly.Module(readFileSync(path.join(moduleDir, "biscuit_bg.wasm")));
+  const names = [...new Set(WebAssembly.Module.imports(wasmModule).map((entry) => entry.module))];
+  const snippets: Record<string, Record<string, unknown>> = {};
+  for (const name of names) {
+    if (name !== "./biscuit_bg.js") snippets[name] = await importFile(path.join(moduleDir, name));
+  }
+  if (!names.includes("./biscuit_bg.js")) throw new Error(`${PACKAGE}: biscuit_bg.js is not a wasm import`);
+  const base = { wasmModule, moduleDir, snippets };
+  const current = startGeneration(base, await importGlue(moduleDir), 0);
+  warmUp(current.glue);
+  state = { ...base, current };
+  prepareSpare(state);
+  return current.glue;
+}
+
+/**
+ * V8 compiles wasm functions lazily, on first call: the first authorization in a process can
+ * take tens of milliseconds and trip the run limit. One throwaway mint, parse and authorize at
+ * load time moves that cost out of the first real request. Compiled code is shared by every
+ * instance of the module, so later generations start warm.
+ */
+function warmUp(bw: BiscuitModule): void {
+  const pair = new bw.KeyPair(bw.SignatureAlgorithm.Ed25519);
+  const builder = bw.Biscuit.builder();
+  builder.addCode(
+    'right("r", {"a"}, {"*"}, {"*"}); check if now($t), $t < 10; reject if use("k", $n), $n > 1;',
+  );
+  const token = builder.build(pair.getPrivateKey());
+  const block = new bw.BlockBuilder();
+  block.addCode('check if op($r, $a, $id, $f), {"r"}.contains($r);');
+  const child = token.appendBlock(block);
+  const parsed = bw.Biscuit.fromBytes(child.toBytes(), pair.getPublicKey());
+  const authorizer = new bw.AuthorizerBuilder();
+  authorizer.addCode(
+    'op("r", "a", "", {"f"}); now(1); allow if op($r, $a, $id, $f), right($r, $as, $ids, $fs), $as.contains($a), $ids.contains("*") || $ids.contains($id), $fs.contains("*") || $fs.contains($f);',
+  );
+  const built = authorizer.buildAuthenticated(parsed);
+  built.authorizeWithLimits({ max_facts: 1000, max_iterations: 100, max_time_micro: 10_000_000 });
+  parsed.getBlockSource(0);
+  parsed.getRevocationIdentifiers();
+  for (const obj of [built, parsed, child, block, token, pair]) obj.free();
+}
+
+function prepareSpare(loaded: Loaded): void {
+  if (loaded.spare || loaded.spareLoading) return;
+  loaded.spareLoading = importGlue(loaded.moduleDir).then(
+    (glue) => {
+      loaded.spare = glue;
+      loaded.spareLoading = undefined;
+    },
+    () => {
+      loaded.spareLoading = undefined;
+    },
+  );
+}
+
+/** Points the old glue at an inert stand-in so late finalizers cannot touch freed memory. */
+function retire(old: Generation): void {
+  const inert = new Proxy(
+    { memory: new WebAssembly.Memory({ initial: 1 }) } as Record<string | symbol, unknown>,
+    {
+      get: (target, prop) => (prop in target ? target[prop] : () => 0),
+    },
+  );
+  (old.glue as unknown as { __wbg_set_wasm(v: unknown): void }).__wbg_set_wasm(inert);
+  // Growing by zero pages detaches the ArrayBuffer the old glue cached, releasing its hold.
+  old.memory.grow(0);
+}
+
+/** Loads and starts the wasm module once per process; later calls share it. */
+export function loadBiscuit(): Promise<BiscuitModule> {
+  loading ??= instantiate(findBiscuitPackageDir());
+  return loading;
+}
+
+/**
+ * The current generation, switching to a fresh one first if memory passed the threshold.
+ * Call once at the start of a public operation and use only that module for its duration.
+ */
+export function biscuitRuntime(): { bw: BiscuitModule; generation: number } {
+  if (!state) throw new Error("biscuit-wasm is not loaded: await loadBiscuit() first");
+  const { current } = state;
+  if (current.memory.buffer.byteLength > recycleThresholdBytes && state.spare) {
+    const glue = state.spare;
+    state.spare = undefined;
+    state.current = startGeneration(state, glue, current.id + 1);
+    retire(current);
+    prepareSpare(state);
+  }
+  return { bw: state.current.glue, generation: state.current.id };
+}
+
+/** The current module without switching generations (for code inside one operation). */
+export function biscuitSync(): BiscuitModule {
+  if (!state) throw new Error("biscuit-wasm is not loaded: await loadBiscuit() first");
+  return state.current.glue;
+}
+
+export function currentGeneration(): number {
+  return state?.current.id ?? -1;
+}
+
+/** Size of the current generation's linear memory (it only grows within a generation). */
+export function wasmMemoryBytes(): number {
+  return state?.current.memory.buffer.byteLength ?? 0;
+}
+
+export function setWasmRecycleThreshold(bytes: number): void {
+  recycleThresholdBytes = bytes;
+}
+
+/** Resolves once a spare glue module is ready (tests use it to force a switch promptly). */
+export async function spareReady(): Promise<void> {
+  if (state) {
+    prepareSpare(state);
+    await state.spareLoading;
+  }
+}

@@ -1,0 +1,126 @@
+import { createHmac, randomBytes } from "node:crypto";
+import type { Capability, CapabilityKind, Right } from "../../capability";
+
+/** DESIGN.md's event as sent to POST /api/v1/events (v1: JSON names are fixed). */
+export interface ToolCallEvent {
+  id: string;
+  ts: string;
+  tenant: string;
+  type: "tool.call";
+  principal: string;
+  agent: string;
+  session: string;
+  request: string;
+  traceId: string;
+  tool: string;
+  action?: string;
+  resource?: { type: string; id?: string };
+  fields?: string[];
+  outcome: "allowed" | "denied" | "error";
+  reason?: string;
+  capability: EventCapability;
+  inputDigest: string;
+  latencyMs: number;
+  meta: Record<string, unknown>;
+}
+
+export interface EventCapability {
+  id: string;
+  hash: string;
+  parentId?: string;
+  rootId: string;
+  depth: number;
+  issuer: string;
+  kind: CapabilityKind;
+  expiresAt: string;
+  summary: {
+    principal: string;
+    tenants: string[];
+    rights: Right[];
+    budget: Record<string, number>;
+    session: string;
+    request: string;
+  };
+}
+
+/** Where audit events go: the in-memory sink below, a batching HTTP sender, a database. */
+export interface AuditSink {
+  emit(event: ToolCallEvent): void | Promise<void>;
+}
+
+export interface MemorySink extends AuditSink {
+  readonly events: ToolCallEvent[];
+  clear(): void;
+}
+
+export function createMemorySink(): MemorySink {
+  const events: ToolCallEvent[] = [];
+  return {
+    events,
+    emit: (event) => {
+      events.push(event);
+    },
+    clear: () => {
+      events.length = 0;
+    },
+  };
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/**
+ * The audit log never stores raw input: an HMAC lets an investigator confirm "was it this
+ * input?" without the log revealing it. The key is passed in explicitly, never read from env.
+ */
+export function inputDigest(input: unknown, key: Uint8Array | string): string {
+  return `hmac-sha256:${createHmac("sha256", key).update(canonicalJson(input)).digest("hex")}`;
+}
+
+/** UUIDv7 (RFC 9562): 48-bit ms timestamp from the injected clock, then random bits. */
+export function uuidv7(nowMs: number): string {
+  const bytes = randomBytes(16);
+  let ms = Math.max(0, Math.floor(nowMs));
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x70;
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function newTraceId(): string {
+  return randomBytes(16).toString("hex");
+}
+
+export function eventCapability(capability: Capability): EventCapability {
+  const s = capability.summary();
+  return {
+    id: capability.id,
+    hash: capability.hash,
+    parentId: capability.parentId,
+    rootId: capability.rootId,
+    depth: capability.depth,
+    issuer: s.issuer,
+    kind: s.kind,
+    expiresAt: s.expiresAt,
+    summary: {
+      principal: s.principal,
+      tenants: s.tenants,
+      rights: s.rights,
+      budget: s.budget,
+      session: s.session,
+      request: s.request,
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import path from "node:path";
+import { defineConfig, devices } from "@playwright/test";
+
+// scripts/test.ts prepares these: a fresh data folder per backend, a fresh PostgreSQL database,
+// and the Chromium to drive. Run through `npm test` (or set them yourself for `npm run test:e2e`).
+const dataRoot = path.resolve(process.env.E2E_DATA_ROOT ?? "test-results/e2e-data");
+const postgresUrl = process.env.E2E_DATABASE_URL;
+const executablePath = process.env.CHROMIUM_PATH || undefined;
+
+const backends = [
+  { name: "pglite", port: 3100, databaseUrl: "" },
+  ...(postgresUrl ? [{ name: "postgres", port: 3101, databaseUrl: postgresUrl }] : []),
+];
+
+export default defineConfig({
+  testDir: "tests/e2e",
+  // Its own folder: Playwright empties it at start, and test-results/ also holds vitest's report.
+  outputDir: "test-results/e2e",
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: Boolean(process.env.CI),
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"], ["json", { outputFile: "test-results/e2e-results.json" }]],
+  use: {
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  projects: backends.map((b) => ({
+    name: b.name,
+    use: { ...devices["Desktop Chrome"], baseURL: `http://localhost:${b.port}` },
+    metadata: { dataDir: path.join(dataRoot, b.name) },
+  })),
+  webServer: backends.map((b) => ({
+    command: "node --import tsx --conditions=react-server scripts/start.ts --no-build",
+    url: `http://localhost:${b.port}/api/health`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: {
+      PORT: String(b.port),
+      DATA_DIR: path.join(dataRoot, b.name),
+      DATABASE_URL: b.databaseUrl,
+      NEXTAUTH_SECRET: "",
+      NEXTAUTH_URL: `http://localhost:${b.port}`,
+    },
+  })),
+});

@@ -1,0 +1,146 @@
+import type { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
+import { AdminPage } from "./pages/admin-page";
+import { LoginPage } from "./pages/login-page";
+
+const NAV = {
+  viewer: ["Overview", "Events", "Requests", "Principals"],
+  investigator: ["Overview", "Events", "Requests", "Principals", "Sessions", "Escalations", "Revocations"],
+  admin: ["Overview", "Events", "Requests", "Principals", "Sessions", "Escalations", "Revocations", "Admin"],
+} as const;
+
+test("an anonymous visitor is sent to sign in, and a wrong password is refused", async ({ page, users }) => {
+  await page.goto("/events");
+  await expect(page).toHaveURL(/\/login/);
+  const login = new LoginPage(page);
+  await login.signIn(users.viewer.email, "not-the-password");
+  await expect(login.error()).toHaveText("Invalid email or password.");
+  await expect(page).toHaveURL(/\/login/);
+});
+
+for (const role of ["viewer", "investigator", "admin"] as const) {
+  test(`the ${role} signs in and sees the shell for their role`, async ({ signIn, users }) => {
+    const { page } = await signIn(users[role]);
+    await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+    await expect(page.getByTestId("current-user")).toContainText(role);
+    const links = page.getByRole("navigation", { name: "Main" }).getByRole("link");
+    await expect(links).toHaveText([...NAV[role]]);
+    const tenantOptions = await page.getByLabel("Tenant").locator("option").allTextContents();
+    expect(tenantOptions.filter((t) => t !== "All my tenants").sort()).toEqual(
+      [...users[role].tenants].sort(),
+    );
+  });
+}
+
+test("a viewer typing an admin URL gets a 403 from the server", async ({ signIn, users }) => {
+  const { page } = await signIn(users.viewer);
+  const res = await page.goto("/admin");
+  expect(res?.status()).toBe(403);
+  await expect(page.getByRole("heading", { name: "Not allowed" })).toBeVisible();
+  await expect(page.getByText("Console users in your tenants")).toHaveCount(0);
+});
+
+/** Captures the id and the encoded arguments of the server action the admin's click invokes. */
+async function captureAction(page: Page, click: () => Promise<void>) {
+  const req = page.waitForRequest((r) => r.method() === "POST" && Boolean(r.headers()["next-action"]));
+  await click();
+  const r = await req;
+  return { id: r.headers()["next-action"] ?? "", body: r.postData() ?? "" };
+}
+
+test("a viewer posting to an admin server action directly is denied by the server", async ({
+  signIn,
+  users,
+  baseURL,
+}) => {
+  const admin = await signIn(users.admin);
+  const adminPage = new AdminPage(admin.page);
+  await adminPage.goto();
+  // The admin disables the investigator through the UI: we learn that exact request, then undo it.
+  const disable = await captureAction(admin.page, () =>
+    adminPage.row(users.investigator.email).getByRole("button", { name: "Disable" }).click(),
+  );
+  await expect(adminPage.row(users.investigator.email)).toContainText("disabled");
+  await adminPage.setDisabled(users.investigator.email, false);
+  expect(disable.id).not.toBe("");
+  expect(disable.body).toContain('"disabled":true');
+
+  // The viewer replays the very same request with their own session.
+  const viewer = await signIn(users.viewer);
+  const res = await viewer.page.request.post("/admin", {
+    headers: {
+      "Next-Action": disable.id,
+      "Content-Type": "text/plain;charset=UTF-8",
+      Accept: "text/x-component",
+      Origin: baseURL ?? "",
+    },
+    data: disable.body,
+  });
+  expect(await res.text()).toContain("You are not allowed to do that.");
+  // Nothing changed: the investigator is still active and can sign in.
+  await admin.page.reload();
+  await expect(adminPage.row(users.investigator.email)).toContainText("active");
+  const inv = await signIn(users.investigator);
+  await expect(inv.page.getByTestId("current-user")).toContainText("investigator");
+});
+
+test("after sign-out the old session cookie is rejected", async ({ signIn, users, browser, baseURL }) => {
+  const { context, page } = await signIn(users.investigator);
+  const cookies = await context.cookies();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+
+  const replay = await browser.newContext({ baseURL });
+  await replay.addCookies(cookies);
+  const again = await replay.newPage();
+  await again.goto("/");
+  await expect(again).toHaveURL(/\/login/);
+  await replay.close();
+});
+
+test("an admin creates a user (bad input first), and disabling them throws them out on their next request", async ({
+  signIn,
+  users,
+}) => {
+  const admin = await signIn(users.admin);
+  const adminPage = new AdminPage(admin.page);
+  await adminPage.goto();
+  const email = `analyst-${Date.now()}@console.demo`;
+
+  await adminPage.createUser({ email, role: "investigator", password: "short", tenants: ["acme"] });
+  await expect(admin.page.getByText("Password must be at least 12 characters.")).toBeVisible();
+  await expect(adminPage.row(email)).toHaveCount(0);
+  // The refused form keeps what was typed, except the password.
+  await expect(admin.page.getByRole("form", { name: "Add a console user" }).getByLabel("Email")).toHaveValue(
+    email,
+  );
+  await expect(admin.page.getByLabel("acme", { exact: true })).toBeChecked();
+  await expect(admin.page.getByRole("form", { name: "Add a console user" }).getByLabel("Role")).toHaveValue(
+    "investigator",
+  );
+
+  const password = "a perfectly fine passphrase";
+  await admin.page.getByLabel(/^Password/).fill(password);
+  await admin.page.getByRole("button", { name: "Add user" }).click();
+  await expect(admin.page.getByRole("status").filter({ hasText: `Added ${email}.` })).toBeVisible();
+  await expect(adminPage.row(email)).toContainText("investigator");
+
+  const newcomer = await signIn({ email, password });
+  await expect(newcomer.page.getByTestId("current-user")).toContainText("investigator");
+
+  await adminPage.setDisabled(email, true);
+  await newcomer.page.reload();
+  await expect(newcomer.page).toHaveURL(/\/login/);
+  // And they cannot sign back in.
+  const login = new LoginPage(newcomer.page);
+  await login.signIn(email, password);
+  await expect(login.error()).toHaveText("Invalid email or password.");
+});
+
+test("the theme switch changes the page to dark and keeps it across reloads", async ({ signIn, users }) => {
+  const { page } = await signIn(users.viewer);
+  await page.getByLabel("Theme").selectOption("dark");
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+});
