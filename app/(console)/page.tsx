@@ -21,7 +21,7 @@ export default async function OverviewPage() {
         </div>
         <div className="card">
           <div className="muted">Denied, last 24 h</div>
-          <div className="stat error">{o.denied24h.toLocaleString("en")}</div>
+          <div className={o.denied24h > 0 ? "stat error" : "stat"}>{o.denied24h.toLocaleString("en")}</div>
         </div>
         <div className="card">
           <div className="muted">Capabilities seen</div>
