@@ -1,0 +1,143 @@
+// The agent platform's side of verification: public keys from GET /api/v1/keys, revocations
+// from GET /api/v1/revocations?since=CURSOR. Tokens are verified locally with public keys only;
+// the console is asked only for what changed.
+import {
+  type Clock,
+  createRevocationList,
+  createVerifier,
+  type IssuerPublicKey,
+  type MutableRevocationList,
+  type Verifier,
+  type VerifyResult,
+} from "@/lib/capability";
+
+export interface PublishedKey extends IssuerPublicKey {
+  alg: string;
+}
+
+export interface RevocationFeedEntry {
+  cursor: number;
+  kind: "session" | "capability" | "principal" | "escalation";
+  target: string;
+  revokedIds: string[];
+  reason?: string;
+  at: string;
+}
+
+export interface ConsoleClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  fetch?: typeof fetch;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+}
+
+async function getJson<T>(o: ConsoleClientOptions, pathAndQuery: string): Promise<T> {
+  const f = o.fetch ?? globalThis.fetch.bind(globalThis);
+  const res = await f(`${o.baseUrl.replace(/\/$/, "")}${pathAndQuery}`, {
+    headers: { authorization: `Bearer ${o.apiKey}`, accept: "application/json" },
+    signal: AbortSignal.timeout(o.timeoutMs ?? 5000),
+  });
+  if (!res.ok) throw new Error(`GET ${pathAndQuery}: ${res.status} ${await res.text().catch(() => "")}`);
+  return (await res.json()) as T;
+}
+
+export function fetchKeys(o: ConsoleClientOptions): Promise<PublishedKey[]> {
+  return getJson<{ keys: PublishedKey[] }>(o, "/api/v1/keys").then((b) => b.keys);
+}
+
+/** Applies one feed entry to a revocation list; capability entries carry every id they cut. */
+export function applyRevocation(list: MutableRevocationList, entry: RevocationFeedEntry): void {
+  if (entry.kind === "session") list.revokeSession(entry.target);
+  else if (entry.kind === "principal") list.revokePrincipal(entry.target);
+  else if (entry.kind === "capability") list.revokeCapability(entry.target);
+  for (const id of entry.revokedIds) list.revokeCapability(id);
+}
+
+/**
+ * Polls the revocation feed. A revocation recorded in the console is applied here within
+ * `maxDelayMs` = interval + request timeout (a poll that fails is retried at the next tick).
+ */
+export class RevocationFollower {
+  readonly list: MutableRevocationList = createRevocationList();
+  cursor = 0;
+  lastError: Error | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private polling: Promise<number> | undefined;
+
+  constructor(
+    private readonly o: ConsoleClientOptions & { intervalMs?: number },
+  ) {}
+
+  get maxDelayMs(): number {
+    return (this.o.intervalMs ?? 1000) + (this.o.timeoutMs ?? 5000);
+  }
+
+  /** Fetches every entry after the cursor (following pages); returns how many were applied. */
+  pollOnce(): Promise<number> {
+    this.polling ??= (async () => {
+      let applied = 0;
+      for (;;) {
+        const page = await getJson<{ revocations: RevocationFeedEntry[]; next: number }>(
+          this.o,
+          `/api/v1/revocations?since=${this.cursor}`,
+        );
+        for (const entry of page.revocations) applyRevocation(this.list, entry);
+        applied += page.revocations.length;
+        const advanced = page.next > this.cursor;
+        this.cursor = Math.max(this.cursor, page.next);
+        if (!advanced || page.revocations.length === 0) return applied;
+      }
+    })().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => {
+      this.pollOnce().then(
+        () => {
+          this.lastError = undefined;
+        },
+        (err: unknown) => {
+          this.lastError = err instanceof Error ? err : new Error(String(err));
+        },
+      );
+    }, this.o.intervalMs ?? 1000);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+export interface PlatformVerifier {
+  verify(token: string | Uint8Array): VerifyResult;
+  readonly follower: RevocationFollower;
+  /** Re-reads the published keys (after a rotation). */
+  refreshKeys(): Promise<void>;
+  close(): void;
+}
+
+/** A verifier for an agent platform: keys from the console, revocations followed live. */
+export async function createPlatformVerifier(
+  o: ConsoleClientOptions & { clock: Clock; pollIntervalMs?: number },
+): Promise<PlatformVerifier> {
+  const follower = new RevocationFollower({ ...o, intervalMs: o.pollIntervalMs });
+  await follower.pollOnce();
+  const build = async (): Promise<Verifier> =>
+    createVerifier({ keys: await fetchKeys(o), clock: o.clock, revocations: follower.list });
+  let verifier = await build();
+  follower.start();
+  return {
+    verify: (token) => verifier.verify(token),
+    follower,
+    refreshKeys: async () => {
+      verifier = await build();
+    },
+    close: () => follower.stop(),
+  };
+}
