@@ -43,9 +43,23 @@ function timeBatch(fn: () => void, iterations: number): number {
 }
 
 /**
- * Per-call microseconds of subject and baseline, interleaved over `rounds` batches. Yields to
- * the event loop between rounds, as a server does between requests (the wasm loader prepares
- * its next instance in the background).
+ * Calls subject and baseline alternately for at least `ms` (and at least 3 batches each) before
+ * anything is timed. V8 runs wasm in a baseline tier first and optimizes hot functions in the
+ * background: a warm-up of a few calls measures the unoptimized code (up to ~2x slower for
+ * biscuit-wasm), which no long-running server sees.
+ */
+export async function warmUp(fns: Array<{ fn: () => void; iterations: number }>, ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  for (let batch = 0; batch < 3 || performance.now() < until; batch++) {
+    for (const { fn, iterations } of fns) timeBatch(fn, iterations);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * Per-call microseconds of subject and baseline, interleaved over `rounds` batches after a
+ * time-based warm-up. Yields to the event loop between rounds, as a server does between
+ * requests (the wasm loader prepares its next instance in the background).
  */
 export async function compare(input: {
   subject: () => void;
@@ -53,12 +67,19 @@ export async function compare(input: {
   iterations?: number;
   baselineIterations?: number;
   rounds?: number;
+  /** Minimum warm-up time in ms before timing starts (default 1000). */
+  warmupMs?: number;
 }): Promise<Comparison> {
   const iterations = input.iterations ?? 50;
   const baselineIterations = input.baselineIterations ?? iterations;
   const rounds = input.rounds ?? 31;
-  timeBatch(input.subject, iterations);
-  timeBatch(input.baseline, baselineIterations);
+  await warmUp(
+    [
+      { fn: input.subject, iterations },
+      { fn: input.baseline, iterations: baselineIterations },
+    ],
+    input.warmupMs ?? 1000,
+  );
   const subject: number[] = [];
   const baseline: number[] = [];
   for (let r = 0; r < rounds; r++) {

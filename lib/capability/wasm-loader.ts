@@ -14,17 +14,21 @@ const PACKAGE = "@biscuit-auth/biscuit-wasm";
 export const BISCUIT_WASM_VERSION = "0.6.0";
 
 /**
- * biscuit-wasm 0.6.0 is built with wee_alloc, which never reuses freed blocks: every
- * authorization grows wasm memory by ~20 KB for good and makes later allocations slower.
- * wasm32 stops at 4 GiB, so a long-lived server would trap after a few hundred thousand
- * calls. We therefore run the module as a series of "generations": when memory passes this
- * threshold, the next call starts a fresh instance (with its own copy of the JS glue, imported
- * under a distinct URL). Capabilities re-parse their bytes on the new generation the first
- * time they are used after a switch. This keeps each instance small (a fresh wee_alloc heap is
- * ~4x faster than a fragmented one) and far from the 4 GiB trap. Known limit: V8 does not
- * collect a retired instance once its start function ran, so process memory still grows with
- * traffic; the real fix is an upstream build without wee_alloc (see docs/capabilities.md).
- * A spare glue module is imported in the background, so switches need event-loop turns.
+ * biscuit-wasm 0.6.0 is built with wee_alloc 0.4.5 as its global allocator, and that allocator
+ * loses freed blocks (rustwasm/wee_alloc#106: taking a free cell that is big enough but too small
+ * to split drops the rest of the free list). Parsing a token does not hit it, but every
+ * authorizer built from a token does: ~20-25 KB of wasm memory per verify+authorize is gone for
+ * good, whatever the call sequence (addCode or facts API, authorize or authorizeWithLimits,
+ * freeing order; #106 also reproduces directly on the package's own malloc/free exports: two
+ * allocations of 85196 and 80000 bytes, both freed, grow memory by ~128 KB per round). A large
+ * leaked heap also makes authorization several times
+ * slower. wasm32 stops at 4 GiB, so we run the module as a series of "generations": when memory
+ * passes this threshold, the next call starts a fresh instance (with its own copy of the JS glue,
+ * imported under a distinct URL). Capabilities re-parse their bytes on the new generation the
+ * first time they are used after a switch. A retired instance is garbage collected once nothing
+ * references it (see retire()), so process memory plateaus. The real fix is an upstream build
+ * without wee_alloc. A spare glue module is imported in the background, so switches need
+ * event-loop turns.
  */
 let recycleThresholdBytes = 24 * 1024 * 1024;
 
@@ -165,7 +169,15 @@ function prepareSpare(loaded: Loaded): void {
   );
 }
 
-/** Points the old glue at an inert stand-in so late finalizers cannot touch freed memory. */
+/**
+ * Points the old glue at an inert stand-in so late finalizers cannot touch freed memory, and
+ * makes the glue drop its cached views of the old memory. Those views (a Uint8Array and a
+ * DataView, kept in module variables of the glue, which Node never unloads) are what kept every
+ * retired instance's memory alive: growing by zero pages was not enough for V8 to release it.
+ * Calling two harmless glue functions makes the glue re-create both caches on the inert memory;
+ * with that, a retired generation is collected like any other garbage (measured with
+ * --expose-gc in bench/rss.ts: RSS plateaus instead of growing ~24 MiB per generation).
+ */
 function retire(old: Generation): void {
   const inert = new Proxy(
     { memory: new WebAssembly.Memory({ initial: 1 }) } as Record<string | symbol, unknown>,
@@ -173,9 +185,24 @@ function retire(old: Generation): void {
       get: (target, prop) => (prop in target ? target[prop] : () => 0),
     },
   );
-  (old.glue as unknown as { __wbg_set_wasm(v: unknown): void }).__wbg_set_wasm(inert);
-  // Growing by zero pages detaches the ArrayBuffer the old glue cached, releasing its hold.
+  const glue = old.glue as unknown as Record<string, (...args: number[]) => unknown>;
+  (glue.__wbg_set_wasm as (v: unknown) => void)(inert);
   old.memory.grow(0);
+  const exportNamed = (prefix: string) =>
+    Object.keys(glue).find((name) => name.startsWith(prefix) && typeof glue[name] === "function");
+  const makeError = exportNamed("__wbg_Error_"); // reads a string: refreshes the Uint8Array view
+  const stringOf = exportNamed("__wbg_String_"); // writes a string: refreshes the DataView
+  const drop = exportNamed("__wbindgen_object_drop_ref");
+  try {
+    if (makeError) {
+      const handle = glue[makeError]?.(0, 0) as number;
+      if (drop) glue[drop]?.(handle);
+    }
+    // Heap slot 128 is the glue's preallocated `undefined`; the string lands in inert memory.
+    if (stringOf) glue[stringOf]?.(0, 128);
+  } catch {
+    // Best effort: a glue without these helpers only keeps its old memory longer.
+  }
 }
 
 /** Loads and starts the wasm module once per process; later calls share it. */
