@@ -1,0 +1,122 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { DerivationGraphView } from "@/components/graph/derivation-graph";
+import { GraphOutline } from "@/components/graph/graph-outline";
+import { requireRole } from "@/lib/auth/guard";
+import { getCapabilityDetail } from "@/lib/data/capabilities";
+import { getDb } from "@/lib/server/db";
+
+export const metadata: Metadata = { title: "Capability" };
+
+const fmt = (d: Date | null | undefined) => (d ? d.toISOString().replace("T", " ").slice(0, 19) : "—");
+
+interface Right {
+  resource: string;
+  actions: string[];
+  ids?: string[];
+  fields?: string[];
+}
+
+export default async function CapabilityPage({ params }: { params: Promise<{ id: string }> }) {
+  const authority = await requireRole(["viewer", "investigator", "admin"]);
+  const { id } = await params;
+  const detail = await getCapabilityDetail(await getDb(), authority, id);
+  if (!detail) notFound();
+  const { capability: c, status, lineage, graph, uses, issuer } = detail;
+  const summary = c.summary as { rights?: Right[]; budget?: Record<string, number> };
+  const under = encodeURIComponent(`under:${c.id}`);
+  return (
+    <>
+      <p className="muted">
+        {c.request ? (
+          <>
+            <Link href={`/requests/${encodeURIComponent(c.request)}`}>Request {c.request}</Link> /{" "}
+          </>
+        ) : null}
+        capability
+      </p>
+      <h1 className="mono" style={{ overflowWrap: "anywhere" }}>
+        {c.id}
+      </h1>
+      <p data-testid="capability-status">
+        <span className={`badge kind-${c.kind}`}>{c.kind}</span>{" "}
+        {status.state === "active" ? (
+          <span className="ok">active</span>
+        ) : status.state === "expired" ? (
+          <span className="muted">expired {fmt(status.at)}</span>
+        ) : (
+          <span className="error">
+            revoked {fmt(status.at)} by {status.by} ({status.kind}): {status.reason}
+          </span>
+        )}
+      </p>
+      <div className="card">
+        <dl className="facts">
+          <dt>Principal</dt>
+          <dd>{c.principal}</dd>
+          <dt>Agent</dt>
+          <dd>{c.agent}</dd>
+          <dt>Tenant</dt>
+          <dd>{c.tenant}</dd>
+          <dt>Session</dt>
+          <dd className="mono">{c.session}</dd>
+          <dt>Issuer key</dt>
+          <dd className="mono">
+            {c.issuerKid} {issuer ? <span className="muted">({issuer.status})</span> : null}
+          </dd>
+          <dt>Issued / expires</dt>
+          <dd className="mono">
+            {fmt(c.issuedAt)} → {fmt(c.expiresAt)}
+          </dd>
+          <dt>Rights</dt>
+          <dd>
+            {(summary.rights ?? []).map((r) => (
+              <div key={`${r.resource}:${r.actions.join()}:${r.ids?.join() ?? ""}`}>
+                <strong>{r.resource}</strong> {r.actions.join(", ")}
+                {r.ids ? <span className="mono"> ids {r.ids.join(", ")}</span> : " (all ids)"}
+                {r.fields ? <span> fields {r.fields.join(", ")}</span> : " (all fields)"}
+              </div>
+            ))}
+          </dd>
+          <dt>Budget</dt>
+          <dd>
+            {Object.entries(summary.budget ?? {})
+              .map(([k, v]) => `${k} ≤ ${v}`)
+              .join(", ") || "none"}
+          </dd>
+          <dt>Uses (this and derived)</dt>
+          <dd>
+            <span className="ok">{uses.allowed ?? 0} allowed</span>,{" "}
+            <span className="error">{uses.denied ?? 0} denied</span>, {uses.error ?? 0} errors ·{" "}
+            <Link href={`/events?q=${under}`}>all uses in the explorer</Link>
+          </dd>
+        </dl>
+      </div>
+      <h2>Lineage</h2>
+      {lineage.length === 0 ? (
+        <p className="muted">A root capability: minted for its request.</p>
+      ) : (
+        <ol className="mono">
+          {lineage.map((l, i) => (
+            <li key={l?.id ?? i}>
+              {l ? (
+                <Link href={`/capabilities/${l.id}`}>
+                  {l.id.slice(0, 16)}… {l.agent}
+                </Link>
+              ) : (
+                <span className="muted">(not reported to the console)</span>
+              )}
+            </li>
+          ))}
+          <li>
+            <strong>{c.id.slice(0, 16)}… (this)</strong>
+          </li>
+        </ol>
+      )}
+      <h2>This capability and everything derived from it</h2>
+      <DerivationGraphView graph={graph} height={420} />
+      <GraphOutline graph={graph} />
+    </>
+  );
+}

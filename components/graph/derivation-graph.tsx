@@ -1,0 +1,159 @@
+"use client";
+
+import dagre from "@dagrejs/dagre";
+import {
+  Background,
+  Controls,
+  type Edge,
+  Handle,
+  MiniMap,
+  type Node,
+  type NodeProps,
+  Position,
+  ReactFlow,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import { useRouter } from "next/navigation";
+import { createContext, useContext, useMemo, useState } from "react";
+import type { DerivationGraph, GraphNode } from "@/lib/graph/build";
+
+const WIDTH = 260;
+const nodeHeight = (n: GraphNode) => 78 + n.shownCalls.length * 18;
+
+type CapNodeData = GraphNode & { collapsed: boolean; hidden: number } & Record<string, unknown>;
+type CapFlowNode = Node<CapNodeData, "capability">;
+
+const ToggleContext = createContext<(id: string) => void>(() => {});
+
+function CapabilityNode({ data }: NodeProps<CapFlowNode>) {
+  const toggle = useContext(ToggleContext);
+  return (
+    <div className={`cap-node cap-${data.kind}`} data-testid={`cap-node-${data.id}`}>
+      <Handle type="target" position={Position.Left} />
+      <div className="cap-node-head">
+        <span className="cap-agent" title={data.agent}>
+          {data.agent}
+        </span>
+        <span className={`badge kind-${data.kind}`}>{data.kind}</span>
+      </div>
+      <div className="cap-rights" title={data.rights}>
+        {data.rights}
+      </div>
+      <div className="cap-calls">
+        <span className="mono">{data.id.slice(0, 10)}…</span>
+        <span className="ok">✓ {data.calls.allowed}</span>
+        <span className={data.calls.denied > 0 ? "error" : "muted"}>✗ {data.calls.denied}</span>
+        {data.descendants > 0 ? (
+          <button
+            type="button"
+            className="cap-toggle nodrag"
+            onClick={(e) => {
+              e.stopPropagation();
+              toggle(data.id);
+            }}
+            aria-label={
+              data.collapsed ? `Show ${data.hidden} derived capabilities` : "Hide derived capabilities"
+            }
+          >
+            {data.collapsed ? `+${data.hidden}` : "−"}
+          </button>
+        ) : null}
+      </div>
+      {data.shownCalls.map((c) => (
+        <div key={c.id} className={`cap-call ${c.outcome}`} title={c.reason ?? undefined}>
+          {c.outcome === "allowed" ? "✓" : "✗"} {c.tool}
+          {c.reason ? <span className="cap-reason"> — {c.reason}</span> : null}
+        </div>
+      ))}
+      <Handle type="source" position={Position.Right} />
+    </div>
+  );
+}
+
+const nodeTypes = { capability: CapabilityNode };
+
+function layout(graph: DerivationGraph, collapsed: Set<string>) {
+  const byParent = new Map<string, GraphNode[]>();
+  for (const n of graph.nodes)
+    if (n.parentId) byParent.set(n.parentId, [...(byParent.get(n.parentId) ?? []), n]);
+  // Nodes under a collapsed one are not drawn.
+  const hidden = new Set<string>();
+  const hide = (id: string) => {
+    for (const c of byParent.get(id) ?? []) {
+      hidden.add(c.id);
+      hide(c.id);
+    }
+  };
+  for (const id of collapsed) hide(id);
+  const visible = graph.nodes.filter((n) => !hidden.has(n.id));
+  const g = new dagre.graphlib.Graph();
+  g.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 90 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of visible) g.setNode(n.id, { width: WIDTH, height: nodeHeight(n) });
+  const edges = graph.edges.filter((e) => !hidden.has(e.source) && !hidden.has(e.target));
+  for (const e of edges) g.setEdge(e.source, e.target);
+  dagre.layout(g);
+  const nodes: CapFlowNode[] = visible.map((n) => {
+    const p = g.node(n.id);
+    return {
+      id: n.id,
+      type: "capability",
+      position: { x: p.x - WIDTH / 2, y: p.y - nodeHeight(n) / 2 },
+      data: { ...n, collapsed: collapsed.has(n.id), hidden: n.descendants },
+    };
+  });
+  const flowEdges: Edge[] = edges.map((e) => ({
+    id: e.id,
+    source: e.source,
+    target: e.target,
+    label: e.label,
+    labelStyle: { fontSize: 11 },
+    labelBgStyle: { fillOpacity: 0.85 },
+  }));
+  return { nodes, edges: flowEdges };
+}
+
+/** Deep subtrees start folded on big graphs, so 500 capabilities still open readable. */
+function initialCollapsed(graph: DerivationGraph): Set<string> {
+  if (graph.nodes.length <= 120) return new Set();
+  return new Set(graph.nodes.filter((n) => n.depth === 1 && n.descendants > 0).map((n) => n.id));
+}
+
+export function DerivationGraphView({ graph, height = 560 }: { graph: DerivationGraph; height?: number }) {
+  const router = useRouter();
+  const [collapsed, setCollapsed] = useState(() => initialCollapsed(graph));
+  const { nodes, edges } = useMemo(() => layout(graph, collapsed), [graph, collapsed]);
+  const toggle = (id: string) =>
+    setCollapsed((prev) => {
+      const next = new Set(prev);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  if (graph.nodes.length === 0) return <p className="notice">No capabilities recorded for this view.</p>;
+  return (
+    <ToggleContext.Provider value={toggle}>
+      <div className="graph-frame" style={{ height }} data-testid="derivation-graph">
+        <ReactFlow
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          fitView
+          minZoom={0.05}
+          nodesDraggable={false}
+          nodesConnectable={false}
+          colorMode="system"
+          onNodeClick={(_, node) => router.push(`/capabilities/${node.id}`)}
+          proOptions={{ hideAttribution: true }}
+        >
+          <Background />
+          <Controls showInteractive={false} />
+          {graph.nodes.length > 40 ? <MiniMap pannable zoomable /> : null}
+        </ReactFlow>
+      </div>
+      {graph.truncated ? (
+        <p className="muted">Only the first {graph.nodes.length} capabilities are drawn.</p>
+      ) : null}
+    </ToggleContext.Provider>
+  );
+}

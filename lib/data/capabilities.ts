@@ -1,0 +1,202 @@
+import "server-only";
+import { and, arrayContains, asc, count, desc, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { capabilities, events, issuers, revocations } from "@/db/schema";
+import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
+import { buildDerivationGraph, type DerivationGraph, type GraphCapabilityInput } from "@/lib/graph/build";
+
+const ALL_ROLES = ["viewer", "investigator", "admin"] as const;
+export const GRAPH_LIMIT = 2000;
+
+const graphColumns = {
+  id: capabilities.id,
+  parentId: capabilities.parentId,
+  kind: capabilities.kind,
+  agent: capabilities.agent,
+  principal: capabilities.principal,
+  request: capabilities.request,
+  depth: capabilities.depth,
+  expiresAt: capabilities.expiresAt,
+  summary: capabilities.summary,
+};
+
+/** Viewers (managers) see the shape of what happened, not the checks' wording. */
+function forRole(graph: DerivationGraph, authority: Authority): DerivationGraph {
+  if (authority.role !== "viewer") return graph;
+  return {
+    ...graph,
+    nodes: graph.nodes.map((n) => ({ ...n, shownCalls: n.shownCalls.map((c) => ({ ...c, reason: null })) })),
+  };
+}
+
+async function callsFor(db: Db, scope: string[], capabilityIds: string[]) {
+  if (capabilityIds.length === 0) return [];
+  return db
+    .select({
+      id: events.id,
+      capabilityId: events.capabilityId,
+      tool: events.tool,
+      outcome: events.outcome,
+      reason: events.reason,
+      ts: events.ts,
+    })
+    .from(events)
+    .where(
+      and(
+        inArray(events.tenant, scope),
+        eq(events.type, "tool.call"),
+        inArray(events.capabilityId, capabilityIds),
+      ),
+    )
+    .orderBy(asc(events.ts))
+    .limit(20_000);
+}
+
+/** Every capability of one request (root, narrowed, sub-agents', escalations) and its calls. */
+export async function getRequestGraph(
+  db: Db,
+  authority: Authority,
+  requestId: string,
+): Promise<DerivationGraph | null> {
+  assertRole(authority, ALL_ROLES);
+  const scope = tenantsInView(authority);
+  const caps = (await db
+    .select(graphColumns)
+    .from(capabilities)
+    .where(and(inArray(capabilities.tenant, scope), eq(capabilities.request, requestId)))
+    .orderBy(asc(capabilities.depth))
+    .limit(GRAPH_LIMIT + 1)) as GraphCapabilityInput[];
+  if (caps.length === 0) return null;
+  const calls = await callsFor(
+    db,
+    scope,
+    caps.map((c) => c.id),
+  );
+  return forRole(buildDerivationGraph(caps, calls, { maxNodes: GRAPH_LIMIT }), authority);
+}
+
+export type CapabilityStatus =
+  | { state: "active" }
+  | { state: "expired"; at: Date }
+  | { state: "revoked"; at: Date; by: string; reason: string; kind: string };
+
+/** One capability: who minted it for whom, lineage to the root, descendants, status, uses. */
+export async function getCapabilityDetail(db: Db, authority: Authority, id: string, now = new Date()) {
+  assertRole(authority, ALL_ROLES);
+  const scope = tenantsInView(authority);
+  const [cap] = await db
+    .select()
+    .from(capabilities)
+    .where(and(inArray(capabilities.tenant, scope), eq(capabilities.id, id)));
+  if (!cap) return null;
+  const lineageIds = [...cap.ancestors];
+  const [lineage, descendants, issuer, revoked, uses] = await Promise.all([
+    lineageIds.length
+      ? db
+          .select(graphColumns)
+          .from(capabilities)
+          .where(and(eq(capabilities.tenant, cap.tenant), inArray(capabilities.id, lineageIds)))
+      : Promise.resolve([]),
+    db
+      .select(graphColumns)
+      .from(capabilities)
+      .where(and(eq(capabilities.tenant, cap.tenant), arrayContains(capabilities.ancestors, [cap.id])))
+      .orderBy(asc(capabilities.depth))
+      .limit(GRAPH_LIMIT),
+    cap.issuerKid
+      ? db
+          .select({ kid: issuers.kid, status: issuers.status, createdAt: issuers.createdAt })
+          .from(issuers)
+          .where(eq(issuers.kid, cap.issuerKid))
+      : Promise.resolve([]),
+    db
+      .select()
+      .from(revocations)
+      .where(
+        and(
+          eq(revocations.tenant, cap.tenant),
+          or(
+            and(eq(revocations.kind, "capability"), inArray(revocations.target, [cap.id, ...lineageIds])),
+            sql`${revocations.revokedIds} && ${sql.param([cap.id, ...lineageIds])}::text[]`,
+            cap.session
+              ? and(eq(revocations.kind, "session"), eq(revocations.target, cap.session))
+              : undefined,
+            cap.principal
+              ? and(eq(revocations.kind, "principal"), eq(revocations.target, cap.principal))
+              : undefined,
+          ),
+        ),
+      )
+      .orderBy(asc(revocations.at))
+      .limit(1),
+    db
+      .select({ outcome: events.outcome, n: count() })
+      .from(events)
+      .where(
+        and(
+          eq(events.tenant, cap.tenant),
+          isNotNull(events.capabilityId),
+          inArray(
+            events.capabilityId,
+            db
+              .select({ id: capabilities.id })
+              .from(capabilities)
+              .where(
+                and(
+                  eq(capabilities.tenant, cap.tenant),
+                  or(eq(capabilities.id, cap.id), arrayContains(capabilities.ancestors, [cap.id])),
+                ),
+              ),
+          ),
+        ),
+      )
+      .groupBy(events.outcome),
+  ]);
+  const [rev] = revoked;
+  const status: CapabilityStatus = rev
+    ? { state: "revoked", at: rev.at, by: rev.actor, reason: rev.reason, kind: rev.kind }
+    : cap.expiresAt && cap.expiresAt <= now
+      ? { state: "expired", at: cap.expiresAt }
+      : { state: "active" };
+  const self = { ...cap } as unknown as GraphCapabilityInput;
+  const subtree = [self, ...(descendants as GraphCapabilityInput[])];
+  const calls = await callsFor(
+    db,
+    [cap.tenant],
+    subtree.map((c) => c.id),
+  );
+  const byId = new Map((lineage as GraphCapabilityInput[]).map((c) => [c.id, c]));
+  return {
+    capability: cap,
+    status,
+    issuer: issuer[0] ?? null,
+    lineage: lineageIds.map((lid) => byId.get(lid) ?? null),
+    graph: forRole(buildDerivationGraph(subtree, calls, { maxNodes: GRAPH_LIMIT }), authority),
+    uses: Object.fromEntries(uses.map((u) => [u.outcome, u.n])) as Partial<
+      Record<"allowed" | "denied" | "error", number>
+    >,
+  };
+}
+
+/** The most recent requests in view, for the Requests index. */
+export async function listRecentRequests(db: Db, authority: Authority, limit = 50) {
+  assertRole(authority, ALL_ROLES);
+  return db
+    .select({
+      request: capabilities.request,
+      tenant: capabilities.tenant,
+      principal: capabilities.principal,
+      agent: capabilities.agent,
+      issuedAt: capabilities.issuedAt,
+    })
+    .from(capabilities)
+    .where(
+      and(
+        inArray(capabilities.tenant, tenantsInView(authority)),
+        eq(capabilities.kind, "minted"),
+        isNotNull(capabilities.request),
+      ),
+    )
+    .orderBy(desc(capabilities.issuedAt))
+    .limit(limit);
+}

@@ -1,0 +1,81 @@
+import "server-only";
+import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { issuers, revocations } from "@/db/schema";
+
+// What verifiers in other services read, scoped to the tenant their API key fixes. These take
+// the tenant from the authenticated key, never from the request.
+
+export interface PublishedKey {
+  kid: string;
+  alg: "ed25519";
+  publicKey: string;
+  status: "active" | "retired";
+  /** A retired key verifies until then (the grace period), then disappears from this list. */
+  verifiesUntil?: string;
+}
+
+/** The tenant's issuer keys and the console's own (tenant null), minus retired ones past grace. */
+export async function listPublishedKeys(
+  db: Db,
+  scope: { tenant: string },
+  now = new Date(),
+): Promise<PublishedKey[]> {
+  const rows = await db
+    .select()
+    .from(issuers)
+    .where(
+      and(
+        or(eq(issuers.tenant, scope.tenant), isNull(issuers.tenant)),
+        or(eq(issuers.status, "active"), gt(issuers.verifiesUntil, now)),
+      ),
+    )
+    .orderBy(asc(issuers.createdAt), asc(issuers.kid));
+  return rows.map((r) => ({
+    kid: r.kid,
+    alg: "ed25519" as const,
+    publicKey: r.publicKey,
+    status: r.status,
+    ...(r.status === "retired" && r.verifiesUntil ? { verifiesUntil: r.verifiesUntil.toISOString() } : {}),
+  }));
+}
+
+export interface FeedEntry {
+  cursor: number;
+  kind: "session" | "capability" | "principal" | "escalation";
+  target: string;
+  revokedIds: string[];
+  reason: string;
+  at: string;
+}
+
+export const FEED_PAGE = 500;
+
+/**
+ * Revocations after `since`, oldest first; `next` is the cursor to ask with next time.
+ * A cursor is only safe to skip past if no lower cursor can still commit: writers of
+ * revocations must take the tenant's chain head lock (appendEvents) before inserting the row,
+ * so a tenant's cursors are assigned and committed in one order.
+ */
+export async function listRevocationsSince(
+  db: Db,
+  scope: { tenant: string; since: number; limit?: number },
+): Promise<{ revocations: FeedEntry[]; next: number }> {
+  const rows = await db
+    .select()
+    .from(revocations)
+    .where(and(eq(revocations.tenant, scope.tenant), gt(revocations.cursor, scope.since)))
+    .orderBy(asc(revocations.cursor))
+    .limit(Math.min(scope.limit ?? FEED_PAGE, FEED_PAGE));
+  return {
+    revocations: rows.map((r) => ({
+      cursor: r.cursor,
+      kind: r.kind,
+      target: r.target,
+      revokedIds: r.revokedIds,
+      reason: r.reason,
+      at: r.at.toISOString(),
+    })),
+    next: rows.at(-1)?.cursor ?? scope.since,
+  };
+}
