@@ -1,15 +1,52 @@
 import type { Metadata } from "next";
-import { ComingSoon } from "@/components/ui/coming-soon";
+import Link from "next/link";
 import { requireRole } from "@/lib/auth/guard";
+import { daySchema, listPrincipalsForDay, todayUtc } from "@/lib/data/principal-day";
+import { getDb } from "@/lib/server/db";
 
 export const metadata: Metadata = { title: "Principals" };
 
-export default async function Page() {
-  await requireRole(["viewer", "investigator", "admin"]);
+export default async function PrincipalsPage({ searchParams }: { searchParams: Promise<{ day?: string }> }) {
+  const authority = await requireRole(["viewer", "investigator", "admin"]);
+  const parsed = daySchema.safeParse((await searchParams).day ?? todayUtc());
+  const day = parsed.success ? parsed.data : todayUtc();
+  const rows = await listPrincipalsForDay(await getDb(), authority, day);
   return (
-    <ComingSoon
-      title="Principals"
-      what="the principal day view (everything one principal’s bot did on a day) arrives with the audit explorer issue."
-    />
+    <>
+      <h1>Principals</h1>
+      <form className="row-actions" style={{ margin: "8px 0 12px" }}>
+        <input type="date" name="day" defaultValue={day} aria-label="Day" />
+        <button type="submit">Show</button>
+        {parsed.success ? null : <span className="error">Unknown day; showing today.</span>}
+      </form>
+      {rows.length === 0 ? (
+        <p className="notice">No agent activity on {day} in your tenants.</p>
+      ) : (
+        <table className="data">
+          <thead>
+            <tr>
+              <th>Principal</th>
+              <th>Tenant</th>
+              <th>Tool calls</th>
+              <th>Denied</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={`${r.tenant}/${r.principal}`}>
+                <td>
+                  <Link href={`/principals/${encodeURIComponent(r.principal ?? "")}?day=${day}`}>
+                    {r.principal}
+                  </Link>
+                </td>
+                <td>{r.tenant}</td>
+                <td>{r.calls}</td>
+                <td className={r.denied ? "error" : undefined}>{r.denied}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
   );
 }

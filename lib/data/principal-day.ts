@@ -1,0 +1,225 @@
+import "server-only";
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "@/db/client";
+import { capabilities, events } from "@/db/schema";
+import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
+import { buildDerivationGraph, type DerivationGraph, type GraphCapabilityInput } from "@/lib/graph/build";
+
+export const daySchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: "day must look like 2026-11-26" })
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), { error: "day is not a calendar date" });
+
+export function todayUtc(now = new Date()): string {
+  return now.toISOString().slice(0, 10);
+}
+
+/** Ids and hex make every denial unique; folding them groups denials by the check that failed. */
+export function normalizeReason(reason: string): string {
+  return reason
+    .replace(/#[^\s)|,]+(\|[^\s)|,]+)*/g, "#…")
+    .replace(/\b[0-9a-f]{12,}\b/g, "…")
+    .replace(/\b(sess|req)_[A-Za-z0-9_]+/g, "$1_…")
+    .slice(0, 120);
+}
+
+export interface PrincipalDay {
+  principal: string;
+  day: string;
+  totals: { calls: number; requests: number; denied: number; escalationsUsed: number; errors: number };
+  perHour: { hour: string; allowed: number; denied: number; error: number }[];
+  topTools: { name: string; count: number }[];
+  resources: { name: string; count: number }[];
+  denials: { reason: string; count: number }[];
+  requests: { request: string; start: Date; calls: number; denied: number }[];
+  escalations: { id: string; ts: Date; type: string; outcome: string; reason: string | null }[];
+  graph: DerivationGraph;
+}
+
+/** Everything one principal's bot and sub-agents did on one UTC day, within the caller's tenants. */
+export async function getPrincipalDay(
+  db: Db,
+  authority: Authority,
+  args: { principal: string; day: string },
+): Promise<PrincipalDay> {
+  assertRole(authority, ["viewer", "investigator", "admin"]);
+  const from = new Date(`${args.day}T00:00:00.000Z`);
+  const to = new Date(from.getTime() + 86_400_000);
+  const scope = tenantsInView(authority);
+  const base = and(
+    inArray(events.tenant, scope),
+    eq(events.principal, args.principal),
+    gte(events.ts, from),
+    lt(events.ts, to),
+  );
+  const calls = and(base, eq(events.type, "tool.call"));
+  const hour = sql<number>`extract(hour from ${events.ts} at time zone 'UTC')::int`;
+  const [byHour, tools, resources, reasons, reqs, escalations, caps] = await Promise.all([
+    db
+      .select({ hour, outcome: events.outcome, n: count() })
+      .from(events)
+      .where(calls)
+      .groupBy(hour, events.outcome),
+    db
+      .select({ name: events.tool, n: count() })
+      .from(events)
+      .where(calls)
+      .groupBy(events.tool)
+      .orderBy(desc(count()))
+      .limit(8),
+    db
+      .select({ name: events.resourceType, n: count() })
+      .from(events)
+      .where(and(calls, isNotNull(events.resourceType)))
+      .groupBy(events.resourceType)
+      .orderBy(desc(count()))
+      .limit(8),
+    db
+      .select({ reason: events.reason, n: count() })
+      .from(events)
+      .where(and(calls, eq(events.outcome, "denied")))
+      .groupBy(events.reason)
+      .orderBy(desc(count()))
+      .limit(300),
+    db
+      .select({
+        request: events.request,
+        start: sql<Date>`min(${events.ts})`.mapWith((v) => new Date(v)),
+        calls: count(),
+        denied: sql<number>`count(*) filter (where ${events.outcome} = 'denied')`.mapWith(Number),
+      })
+      .from(events)
+      .where(and(calls, isNotNull(events.request)))
+      .groupBy(events.request)
+      .orderBy(asc(sql`min(${events.ts})`))
+      .limit(500),
+    db
+      .select({
+        id: events.id,
+        ts: events.ts,
+        type: events.type,
+        outcome: events.outcome,
+        reason: events.reason,
+      })
+      .from(events)
+      .where(and(base, sql`${events.type} like 'escalation.%'`))
+      .orderBy(asc(events.ts)),
+    db
+      .select({
+        id: capabilities.id,
+        parentId: capabilities.parentId,
+        kind: capabilities.kind,
+        agent: capabilities.agent,
+        principal: capabilities.principal,
+        request: capabilities.request,
+        depth: capabilities.depth,
+        expiresAt: capabilities.expiresAt,
+        summary: capabilities.summary,
+      })
+      .from(capabilities)
+      .where(
+        and(
+          inArray(capabilities.tenant, scope),
+          eq(capabilities.principal, args.principal),
+          gte(capabilities.issuedAt, from),
+          lt(capabilities.issuedAt, to),
+        ),
+      )
+      .orderBy(asc(capabilities.depth))
+      .limit(2001),
+  ]);
+  const perHour = Array.from({ length: 24 }, (_, h) => ({
+    hour: `${String(h).padStart(2, "0")}h`,
+    allowed: 0,
+    denied: 0,
+    error: 0,
+  }));
+  for (const r of byHour) {
+    const slot = perHour[r.hour];
+    if (slot) slot[r.outcome] += r.n;
+  }
+  const folded = new Map<string, number>();
+  for (const r of reasons) {
+    const k = normalizeReason(r.reason ?? "no reason given");
+    folded.set(k, (folded.get(k) ?? 0) + r.n);
+  }
+  const capIds = caps.map((c) => c.id);
+  const callRows = capIds.length
+    ? await db
+        .select({
+          id: events.id,
+          capabilityId: events.capabilityId,
+          tool: events.tool,
+          outcome: events.outcome,
+          reason: events.reason,
+          ts: events.ts,
+        })
+        .from(events)
+        .where(and(calls, inArray(events.capabilityId, capIds)))
+    : [];
+  let graph = buildDerivationGraph(caps as GraphCapabilityInput[], callRows, { maxNodes: 2000 });
+  if (authority.role === "viewer") {
+    graph = {
+      ...graph,
+      nodes: graph.nodes.map((n) => ({
+        ...n,
+        shownCalls: n.shownCalls.map((c) => ({ ...c, reason: null })),
+      })),
+    };
+  }
+  const sum = (k: "allowed" | "denied" | "error") => perHour.reduce((s, h) => s + h[k], 0);
+  return {
+    principal: args.principal,
+    day: args.day,
+    totals: {
+      calls: sum("allowed") + sum("denied") + sum("error"),
+      requests: reqs.length,
+      denied: sum("denied"),
+      errors: sum("error"),
+      escalationsUsed: escalations.filter((e) => e.type === "escalation.used").length,
+    },
+    perHour,
+    topTools: tools.map((t) => ({ name: t.name ?? "?", count: t.n })),
+    resources: resources.map((r) => ({ name: r.name ?? "?", count: r.n })),
+    denials: [...folded]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([reason, n]) => ({ reason, count: n })),
+    requests: reqs.map((r) => ({
+      request: r.request ?? "",
+      start: r.start,
+      calls: r.calls,
+      denied: r.denied,
+    })),
+    escalations: authority.role === "viewer" ? escalations.map((e) => ({ ...e, reason: null })) : escalations,
+    graph,
+  };
+}
+
+/** Principals active in view on a day, busiest first, for the Principals index. */
+export async function listPrincipalsForDay(db: Db, authority: Authority, day: string) {
+  assertRole(authority, ["viewer", "investigator", "admin"]);
+  const from = new Date(`${day}T00:00:00.000Z`);
+  const to = new Date(from.getTime() + 86_400_000);
+  return db
+    .select({
+      principal: events.principal,
+      tenant: events.tenant,
+      calls: count(),
+      denied: sql<number>`count(*) filter (where ${events.outcome} = 'denied')`.mapWith(Number),
+    })
+    .from(events)
+    .where(
+      and(
+        inArray(events.tenant, tenantsInView(authority)),
+        eq(events.type, "tool.call"),
+        isNotNull(events.principal),
+        gte(events.ts, from),
+        lt(events.ts, to),
+      ),
+    )
+    .groupBy(events.principal, events.tenant)
+    .orderBy(desc(count()))
+    .limit(200);
+}
