@@ -1,13 +1,21 @@
 import type { Metadata } from "next";
+import Link from "next/link";
+import { OutcomeBars } from "@/components/charts/outcome-bars";
+import { RankedBars } from "@/components/charts/ranked-bars";
+import { Countdown } from "@/components/ui/countdown";
 import { requireRole } from "@/lib/auth/guard";
 import { getOverview } from "@/lib/data/overview";
+import { todayUtc } from "@/lib/data/principal-day";
 import { getDb } from "@/lib/server/db";
 
 export const metadata: Metadata = { title: "Overview" };
 
+const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
+
 export default async function OverviewPage() {
   const authority = await requireRole(["viewer", "investigator", "admin"]);
   const o = await getOverview(await getDb(), authority);
+  const today = todayUtc();
   return (
     <>
       <h1>Overview</h1>
@@ -26,6 +34,76 @@ export default async function OverviewPage() {
         <div className="card">
           <div className="muted">Capabilities seen</div>
           <div className="stat">{o.capabilities.toLocaleString("en")}</div>
+        </div>
+        <div className="card">
+          <div className="muted">Active escalations</div>
+          <div className="stat">{o.activeEscalations.length}</div>
+        </div>
+      </div>
+      <h2>Tool calls, last 7 days</h2>
+      <div className="card">
+        <OutcomeBars data={o.perDay.map((d) => ({ ...d, label: d.label.slice(5) }))} />
+      </div>
+      <div
+        className="cards"
+        style={{ gridTemplateColumns: "repeat(auto-fit, minmax(320px, 1fr))", marginTop: 12 }}
+      >
+        <div className="card">
+          <h2 style={{ marginTop: 0 }}>Denials by reason (7 days)</h2>
+          <RankedBars data={o.denials} label="Denials by reason" color="var(--danger)" labelWidth={220} />
+        </div>
+        <div className="card">
+          <h2 style={{ marginTop: 0 }}>Busiest principals</h2>
+          <RankedBars data={o.principals} label="Busiest principals" />
+          <p className="muted">
+            {o.principals.slice(0, 3).map((p, i) => (
+              <span key={p.name}>
+                {i > 0 ? " · " : ""}
+                <Link href={`/principals/${encodeURIComponent(p.name)}?day=${today}`}>
+                  {p.name.split("@")[0]}'s day
+                </Link>
+              </span>
+            ))}
+          </p>
+        </div>
+        <div className="card">
+          <h2 style={{ marginTop: 0 }}>Busiest agents</h2>
+          <RankedBars data={o.agents} label="Busiest agents" color="var(--ok)" labelWidth={200} />
+        </div>
+      </div>
+      <div
+        className="cards"
+        style={{ gridTemplateColumns: "repeat(auto-fit, minmax(320px, 1fr))", marginTop: 12 }}
+      >
+        <div className="card">
+          <h2 style={{ marginTop: 0 }}>Active escalations</h2>
+          {o.activeEscalations.length === 0 ? (
+            <p className="muted">None right now.</p>
+          ) : (
+            <ul>
+              {o.activeEscalations.map((e) => (
+                <li key={e.id}>
+                  {e.principal}: <span className="mono">{JSON.stringify(e.operation)}</span>{" "}
+                  <Countdown until={e.expiresAt.toISOString()} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <div className="card">
+          <h2 style={{ marginTop: 0 }}>Recent revocations</h2>
+          {o.revocations.length === 0 ? (
+            <p className="muted">None in the last 7 days.</p>
+          ) : (
+            <ul>
+              {o.revocations.map((r) => (
+                <li key={r.id}>
+                  <span className="mono">{time(r.ts)}</span> {r.type} {r.principal}
+                  {r.reason ? <span className="muted"> — {r.reason}</span> : null}
+                </li>
+              ))}
+            </ul>
+          )}
         </div>
       </div>
       <h2>Latest events</h2>
@@ -47,7 +125,7 @@ export default async function OverviewPage() {
           <tbody>
             {o.recent.map((e) => (
               <tr key={e.id}>
-                <td className="mono">{e.ts.toISOString().replace("T", " ").slice(0, 19)}</td>
+                <td className="mono">{time(e.ts)}</td>
                 <td>{e.tenant}</td>
                 <td className="mono">{e.type}</td>
                 <td>{e.principal}</td>
@@ -57,9 +135,6 @@ export default async function OverviewPage() {
           </tbody>
         </table>
       )}
-      <p className="muted" style={{ marginTop: 24 }}>
-        Charts of activity by outcome, denials by reason and active escalations come with the audit explorer.
-      </p>
     </>
   );
 }

@@ -1,52 +1,153 @@
 import "server-only";
-import { and, count, desc, eq, gte, inArray } from "drizzle-orm";
+import { and, count, desc, eq, gt, gte, inArray, isNotNull, like, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { capabilities, events } from "@/db/schema";
+import { capabilities, escalations, events } from "@/db/schema";
 import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
+import { normalizeReason } from "./principal-day";
 
-export interface OverviewCounts {
+export interface Overview {
   tenants: string[];
   events24h: number;
   denied24h: number;
   capabilities: number;
+  perDay: { label: string; allowed: number; denied: number; error: number }[];
+  denials: { name: string; count: number }[];
+  principals: { name: string; count: number }[];
+  agents: { name: string; count: number }[];
+  revocations: {
+    id: string;
+    ts: Date;
+    type: string;
+    principal: string | null;
+    session: string | null;
+    reason: string | null;
+  }[];
+  activeEscalations: { id: string; principal: string; operation: Record<string, unknown>; expiresAt: Date }[];
   recent: { id: string; ts: Date; tenant: string; type: string; principal: string | null; outcome: string }[];
 }
 
+const DAY = 86_400_000;
+
 /** The overview's figures, scoped to the tenants in view. Open to every role. */
-export async function getOverview(db: Db, authority: Authority, now = new Date()): Promise<OverviewCounts> {
+export async function getOverview(db: Db, authority: Authority, now = new Date()): Promise<Overview> {
   assertRole(authority, ["viewer", "investigator", "admin"]);
   const scope = tenantsInView(authority);
-  const since = new Date(now.getTime() - 24 * 60 * 60 * 1000);
+  const since24h = new Date(now.getTime() - DAY);
+  const since7d = new Date(Math.floor(now.getTime() / DAY) * DAY - 6 * DAY);
   const inScope = inArray(events.tenant, scope);
-  const [[ev], [denied], [caps], recent] = await Promise.all([
-    db
-      .select({ n: count() })
-      .from(events)
-      .where(and(inScope, gte(events.ts, since))),
-    db
-      .select({ n: count() })
-      .from(events)
-      .where(and(inScope, gte(events.ts, since), eq(events.outcome, "denied"))),
-    db.select({ n: count() }).from(capabilities).where(inArray(capabilities.tenant, scope)),
-    db
-      .select({
-        id: events.id,
-        ts: events.ts,
-        tenant: events.tenant,
-        type: events.type,
-        principal: events.principal,
-        outcome: events.outcome,
-      })
-      .from(events)
-      .where(inScope)
-      .orderBy(desc(events.ts), desc(events.id))
-      .limit(10),
-  ]);
+  const calls7d = and(inScope, eq(events.type, "tool.call"), gte(events.ts, since7d));
+  const day = sql<string>`to_char(${events.ts} at time zone 'UTC', 'YYYY-MM-DD')`;
+  const [[ev], [denied], [caps], byDay, reasons, principals, agents, revoked, active, recent] =
+    await Promise.all([
+      db
+        .select({ n: count() })
+        .from(events)
+        .where(and(inScope, gte(events.ts, since24h))),
+      db
+        .select({ n: count() })
+        .from(events)
+        .where(and(inScope, gte(events.ts, since24h), eq(events.outcome, "denied"))),
+      db.select({ n: count() }).from(capabilities).where(inArray(capabilities.tenant, scope)),
+      db
+        .select({ day, outcome: events.outcome, n: count() })
+        .from(events)
+        .where(calls7d)
+        .groupBy(day, events.outcome),
+      db
+        .select({ reason: events.reason, n: count() })
+        .from(events)
+        .where(and(calls7d, eq(events.outcome, "denied")))
+        .groupBy(events.reason)
+        .orderBy(desc(count()))
+        .limit(300),
+      db
+        .select({ name: events.principal, n: count() })
+        .from(events)
+        .where(and(calls7d, isNotNull(events.principal)))
+        .groupBy(events.principal)
+        .orderBy(desc(count()))
+        .limit(6),
+      db
+        .select({ name: events.agent, n: count() })
+        .from(events)
+        .where(and(calls7d, isNotNull(events.agent)))
+        .groupBy(events.agent)
+        .orderBy(desc(count()))
+        .limit(6),
+      db
+        .select({
+          id: events.id,
+          ts: events.ts,
+          type: events.type,
+          principal: events.principal,
+          session: events.session,
+          reason: events.reason,
+        })
+        .from(events)
+        .where(and(inScope, like(events.type, "%.revoked"), gte(events.ts, since7d)))
+        .orderBy(desc(events.ts))
+        .limit(8),
+      db
+        .select({
+          id: escalations.id,
+          principal: escalations.principal,
+          operation: escalations.operation,
+          expiresAt: escalations.expiresAt,
+        })
+        .from(escalations)
+        .where(
+          and(
+            inArray(escalations.tenant, scope),
+            eq(escalations.status, "active"),
+            gt(escalations.expiresAt, now),
+          ),
+        )
+        .orderBy(escalations.expiresAt)
+        .limit(20),
+      db
+        .select({
+          id: events.id,
+          ts: events.ts,
+          tenant: events.tenant,
+          type: events.type,
+          principal: events.principal,
+          outcome: events.outcome,
+        })
+        .from(events)
+        .where(inScope)
+        .orderBy(desc(events.ts), desc(events.id))
+        .limit(10),
+    ]);
+  const perDay = Array.from({ length: 7 }, (_, i) => ({
+    label: new Date(since7d.getTime() + i * DAY).toISOString().slice(0, 10),
+    allowed: 0,
+    denied: 0,
+    error: 0,
+  }));
+  for (const r of byDay) {
+    const slot = perDay.find((d) => d.label === r.day);
+    if (slot) slot[r.outcome] += r.n;
+  }
+  const folded = new Map<string, number>();
+  for (const r of reasons) {
+    const k = normalizeReason(r.reason ?? "no reason given");
+    folded.set(k, (folded.get(k) ?? 0) + r.n);
+  }
+  const viewer = authority.role === "viewer";
   return {
     tenants: scope,
     events24h: ev?.n ?? 0,
     denied24h: denied?.n ?? 0,
     capabilities: caps?.n ?? 0,
+    perDay,
+    denials: [...folded]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([name, n]) => ({ name, count: n })),
+    principals: principals.map((p) => ({ name: p.name ?? "?", count: p.n })),
+    agents: agents.map((a) => ({ name: a.name ?? "?", count: a.n })),
+    revocations: viewer ? revoked.map((r) => ({ ...r, reason: null })) : revoked,
+    activeEscalations: active.flatMap((a) => (a.expiresAt ? [{ ...a, expiresAt: a.expiresAt }] : [])),
     recent,
   };
 }
