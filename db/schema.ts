@@ -345,3 +345,26 @@ export type NewConsoleUser = typeof consoleUsers.$inferInsert;
 export type ConsoleSession = typeof consoleSessions.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type SavedQuery = typeof savedQueries.$inferSelect;
+
+// --- Ingest (issue 4) ---------------------------------------------------------------------
+
+// Signed statements "tenant T's chain had head (seq, hash) at signed_at", like CloudTrail digest
+// files or Certificate Transparency tree heads: rewriting or truncating the chain below a
+// checkpoint cannot be hidden without the console's private key.
+export const checkpoints = pgTable(
+  "checkpoints",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    tenant: text("tenant").notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    hash: text("hash").notNull(),
+    signedAt: ts("signed_at").notNull(),
+    kid: text("kid").notNull(),
+    // base64url Ed25519 signature over lib/audit/checkpoint.ts's checkpointPayload().
+    signature: text("signature").notNull(),
+  },
+  (t) => [index("checkpoints_tenant_seq_idx").on(t.tenant, t.seq)],
+);
+
+export type Checkpoint = typeof checkpoints.$inferSelect;
+export type NewCheckpoint = typeof checkpoints.$inferInsert;

@@ -7,8 +7,12 @@ import path from "node:path";
 import { openDatabase, targetFromConfig } from "@/db/client";
 import { checkDurability } from "@/db/durability";
 import { migrateDatabase } from "@/db/migrate";
+import { issuers, tenants } from "@/db/schema";
 import { type DemoCredentials, demoCredentialsPath, seedDemo } from "@/db/seed";
 import { loadConfig } from "@/lib/config";
+import { clearPartialDemo, countEvents, loadDemoActivity } from "@/lib/demo/load";
+import { inputDigestKey } from "@/lib/ingest/input-digest";
+import { loadOrCreateConsoleKey } from "@/lib/server/issuer-key";
 
 const args = new Set(process.argv.slice(2));
 const dev = args.has("--dev");
@@ -36,12 +40,62 @@ function printSignIns(creds: DemoCredentials, fresh: boolean) {
   log(`(also in ${demoCredentialsPath(cfg.dataDir)}, with the demo ingest API keys)`);
 }
 
+async function loadDemo(
+  database: Awaited<ReturnType<typeof openDatabase>>,
+  consoleKey: ReturnType<typeof loadOrCreateConsoleKey>,
+  requestsPerDay: number,
+) {
+  log("Loading a week of demo agent activity (real tokens, narrowing and denials); first start only...");
+  const started = Date.now();
+  const tty = process.stdout.isTTY;
+  let lastLine = 0;
+  const total = await loadDemoActivity({
+    db: database.db,
+    dataDir: cfg.dataDir,
+    consoleKey,
+    tenants: ["acme", "globex"],
+    requestsPerDay,
+    digestKey: inputDigestKey(consoleKey.privateKey),
+    onProgress: ({ events, estimate }) => {
+      const pct = Math.min(99, Math.floor((events / Math.max(estimate, 1)) * 100));
+      const line = `[console]   ${events.toLocaleString("en")} events stored (~${pct}%)`;
+      if (tty) process.stdout.write(`\r${line}`);
+      else if (Date.now() - lastLine > 5000) {
+        lastLine = Date.now();
+        console.log(line);
+      }
+    },
+  });
+  if (tty) process.stdout.write("\n");
+  log(
+    `Demo activity loaded: ${total.toLocaleString("en")} events in ${Math.round((Date.now() - started) / 1000)} s.`,
+  );
+}
+
 async function prepareDatabase() {
   const database = await openDatabase(targetFromConfig(cfg));
   try {
     log(`database: ${database.describe}`);
     await checkDurability(database, { production: cfg.production });
     await migrateDatabase(database);
+    const consoleKey = loadOrCreateConsoleKey({ dataDir: cfg.dataDir, env: process.env });
+    await database.db
+      .insert(issuers)
+      .values({ kid: consoleKey.kid, tenant: null, publicKey: consoleKey.publicKey })
+      .onConflictDoNothing();
+    const fresh = (await database.db.select({ id: tenants.id }).from(tenants).limit(1)).length === 0;
+    const scale = process.env.DEMO_SCALE ?? "full";
+    if (fresh && scale !== "none") {
+      if ((await countEvents(database.db)) > 0) {
+        log("An earlier first start stopped while loading the demo; loading it again.");
+        await clearPartialDemo(database.db);
+        await database.db
+          .insert(issuers)
+          .values({ kid: consoleKey.kid, tenant: null, publicKey: consoleKey.publicKey })
+          .onConflictDoNothing();
+      }
+      await loadDemo(database, consoleKey, scale === "small" ? 4 : 60);
+    }
     const seeded = await seedDemo(database.db, cfg.dataDir);
     if (seeded) printSignIns(seeded, true);
     else if (fs.existsSync(demoCredentialsPath(cfg.dataDir))) {

@@ -16,7 +16,7 @@ export interface DemoOptions {
   days: number;
   seed: number;
   keys: DemoKeys;
-  digestKey: string;
+  digestKey: Uint8Array | string;
   requestsPerDay?: number;
 }
 

@@ -41,7 +41,7 @@ export class RequestRun {
   constructor(
     readonly principal: DemoPrincipal,
     readonly rng: Rng,
-    readonly digestKey: string,
+    readonly digestKey: Uint8Array | string,
     readonly session: string,
     at: number,
   ) {

@@ -65,9 +65,7 @@ export class RevocationFollower {
   private timer: ReturnType<typeof setInterval> | undefined;
   private polling: Promise<number> | undefined;
 
-  constructor(
-    private readonly o: ConsoleClientOptions & { intervalMs?: number },
-  ) {}
+  constructor(private readonly o: ConsoleClientOptions & { intervalMs?: number }) {}
 
   get maxDelayMs(): number {
     return (this.o.intervalMs ?? 1000) + (this.o.timeoutMs ?? 5000);

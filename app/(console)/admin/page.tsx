@@ -2,8 +2,10 @@ import type { Metadata } from "next";
 import { requireRole } from "@/lib/auth/guard";
 import { listConsoleUsers } from "@/lib/data/console-users";
 import { getDb } from "@/lib/server/db";
+import { ApiKeysSection } from "./_components/api-keys-section";
 import { CreateUserForm } from "./_components/create-user-form";
 import { UsersTable } from "./_components/users-table";
+import { VerifyLogPanel } from "./_components/verify-log-panel";
 
 export const metadata: Metadata = { title: "Admin" };
 
@@ -18,8 +20,10 @@ export default async function AdminPage() {
       <UsersTable users={users} selfId={authority.userId} />
       <h2>Add a console user</h2>
       <CreateUserForm tenants={[...authority.tenants]} />
+      <ApiKeysSection authority={authority} />
+      <VerifyLogPanel />
       <p className="muted" style={{ marginTop: 24 }}>
-        Ingest API keys and issuer keys are managed here once ingestion and escalations land.
+        Issuer keys are managed here once escalations land.
       </p>
     </>
   );

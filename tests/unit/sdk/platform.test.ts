@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateIssuerKey, mintCapability, systemClock, toPublicKey } from "@/lib/capability";
 import { createPlatformVerifier, type RevocationFeedEntry } from "@/lib/sdk/platform";
 
@@ -29,9 +29,13 @@ async function fakeConsole(keys: unknown[]) {
   return { url, feed, server, polls: () => polls };
 }
 
-describe("the platform verifier", async () => {
-  const issuer = await generateIssuerKey("acme-2026-11");
-  const c = await fakeConsole([{ ...toPublicKey(issuer), alg: "ed25519", status: "active" }]);
+describe("the platform verifier", () => {
+  let issuer: Awaited<ReturnType<typeof generateIssuerKey>>;
+  let c: Awaited<ReturnType<typeof fakeConsole>>;
+  beforeAll(async () => {
+    issuer = await generateIssuerKey("acme-2026-11");
+    c = await fakeConsole([{ ...toPublicKey(issuer), alg: "ed25519", status: "active" }]);
+  });
   afterAll(() => c.server.close());
   const mint = (session: string, principal = "alice@acme.example") =>
     mintCapability({
@@ -47,14 +51,25 @@ describe("the platform verifier", async () => {
     });
 
   it("verifies with published keys and denies a revoked ancestor's descendants within its stated delay", async () => {
-    const verifier = await createPlatformVerifier({ baseUrl: c.url, apiKey: "cck_k", clock: systemClock, pollIntervalMs: 100 });
+    const verifier = await createPlatformVerifier({
+      baseUrl: c.url,
+      apiKey: "cck_k",
+      clock: systemClock,
+      pollIntervalMs: 100,
+    });
     try {
       const root = await mint("sess_1");
       const child = root.narrowTo({ resource: "Customer", id: "c_1" });
       const grandchild = child.narrowTo({ fields: ["name"] });
       expect(verifier.verify(grandchild.token).ok).toBe(true);
 
-      c.feed.push({ cursor: 1, kind: "capability", target: child.id, revokedIds: [child.id], at: new Date().toISOString() });
+      c.feed.push({
+        cursor: 1,
+        kind: "capability",
+        target: child.id,
+        revokedIds: [child.id],
+        at: new Date().toISOString(),
+      });
       const revokedAt = performance.now();
       while (verifier.verify(grandchild.token).ok) {
         expect(performance.now() - revokedAt).toBeLessThan(verifier.follower.maxDelayMs);
@@ -73,7 +88,12 @@ describe("the platform verifier", async () => {
   });
 
   it("follows pages of the feed and applies session and principal revocations", async () => {
-    const verifier = await createPlatformVerifier({ baseUrl: c.url, apiKey: "cck_k", clock: systemClock, pollIntervalMs: 60_000 });
+    const verifier = await createPlatformVerifier({
+      baseUrl: c.url,
+      apiKey: "cck_k",
+      clock: systemClock,
+      pollIntervalMs: 60_000,
+    });
     try {
       const s2 = await mint("sess_2");
       const carol = await mint("sess_9", "carol@acme.example");
@@ -93,6 +113,8 @@ describe("the platform verifier", async () => {
   });
 
   it("refuses to start with a bad ingest key", async () => {
-    await expect(createPlatformVerifier({ baseUrl: c.url, apiKey: "nope", clock: systemClock })).rejects.toThrow("401");
+    await expect(
+      createPlatformVerifier({ baseUrl: c.url, apiKey: "nope", clock: systemClock }),
+    ).rejects.toThrow("401");
   });
 });

@@ -1,0 +1,78 @@
+"use client";
+
+import { useState, useTransition } from "react";
+import { revokeApiKeyAction } from "../keys-actions";
+
+export interface ApiKeyView {
+  id: string;
+  tenant: string;
+  source: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "never");
+
+export function ApiKeysTable({ keys }: { keys: ApiKeyView[] }) {
+  const [pending, startTransition] = useTransition();
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+
+  function revoke(k: ApiKeyView) {
+    if (!window.confirm(`Revoke ${k.prefix}… (${k.source} in ${k.tenant})? Its sender is refused at once.`))
+      return;
+    startTransition(async () => {
+      const res = await revokeApiKeyAction({ id: k.id });
+      setMessage(res.ok ? { ok: true, text: `Revoked ${k.prefix}….` } : { ok: false, text: res.error });
+    });
+  }
+
+  if (keys.length === 0)
+    return <p className="muted">No ingest keys yet: create one below for each agent platform.</p>;
+  return (
+    <>
+      <table className="data" aria-busy={pending} aria-label="Ingest API keys">
+        <thead>
+          <tr>
+            <th>Tenant</th>
+            <th>Source</th>
+            <th>Key</th>
+            <th>Created</th>
+            <th>Last used</th>
+            <th>Status</th>
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((k) => (
+            <tr key={k.id} data-testid={`api-key-row-${k.prefix}`}>
+              <td>{k.tenant}</td>
+              <td>{k.source}</td>
+              <td className="mono">{k.prefix}…</td>
+              <td>{when(k.createdAt)}</td>
+              <td>{when(k.lastUsedAt)}</td>
+              <td>
+                <span className={`badge ${k.revokedAt ? "disabled" : ""}`}>
+                  {k.revokedAt ? `revoked ${when(k.revokedAt)}` : "active"}
+                </span>
+              </td>
+              <td className="row-actions">
+                {k.revokedAt ? null : (
+                  <button type="button" className="danger" disabled={pending} onClick={() => revoke(k)}>
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p role="status" aria-live="polite" className={message?.ok ? "ok" : "error"}>
+        {message?.text}
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,60 @@
+"use client";
+
+import { useState, useTransition } from "react";
+import type { AuditLogCheck } from "@/lib/data/api-keys-admin";
+import { verifyAuditLogAction } from "../keys-actions";
+
+export function VerifyLogPanel() {
+  const [pending, startTransition] = useTransition();
+  const [results, setResults] = useState<AuditLogCheck[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  function run() {
+    startTransition(async () => {
+      const res = await verifyAuditLogAction({});
+      if (res.ok) {
+        setResults(res.data);
+        setError(null);
+      } else setError(res.error);
+    });
+  }
+
+  return (
+    <section aria-labelledby="verify-log-heading">
+      <h2 id="verify-log-heading">Audit log integrity</h2>
+      <p className="muted">
+        Re-derives each tenant's hash chain and checks it against the signed checkpoints. The check itself is
+        recorded in the log.
+      </p>
+      <button type="button" className="primary" onClick={run} disabled={pending}>
+        {pending ? "Verifying…" : "Verify audit log"}
+      </button>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+      {results ? (
+        <ul aria-live="polite" data-testid="verify-log-results">
+          {results.map((r) => (
+            <li key={r.tenant} className={r.ok ? "ok" : "error"}>
+              <strong>{r.tenant}</strong>:{" "}
+              {r.ok
+                ? `intact, ${r.rows} events${r.latestCheckpoint ? `, last signed checkpoint at seq ${r.latestCheckpoint.seq}` : ""}`
+                : `broken at seq ${r.firstBrokenSeq}`}
+              {r.ok ? null : (
+                <ul>
+                  {r.problems.map((p) => (
+                    <li key={`${p.seq}-${p.problem}`}>
+                      seq {p.seq}: {p.problem}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </section>
+  );
+}

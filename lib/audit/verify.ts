@@ -1,0 +1,175 @@
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { Executor } from "@/db/client";
+import { type Checkpoint, chainHeads, checkpoints, events } from "@/db/schema";
+import { chainHash, contentHash, GENESIS_HASH } from "./chain";
+import { type CheckpointKeys, checkpointVerifier } from "./checkpoint";
+
+export interface ChainProblem {
+  seq: number;
+  problem: string;
+}
+
+export interface TenantVerification {
+  tenant: string;
+  ok: boolean;
+  /** Rows read from the events table. */
+  rows: number;
+  /** The last sequence number whose row verified in order from genesis. */
+  verifiedSeq: number;
+  headSeq: number | null;
+  checkpoints: number;
+  latestCheckpoint: { seq: number; hash: string; signedAt: Date; kid: string } | null;
+  /** The first sequence number that does not verify, or null. */
+  firstBrokenSeq: number | null;
+  /** The first few problems, in sequence order. */
+  problems: ChainProblem[];
+}
+
+const PAGE = 2000;
+const MAX_PROBLEMS = 20;
+
+/**
+ * Re-derives a tenant's hash chain from its rows and checks it against the chain head and every
+ * signed checkpoint. Finds an edited row (content hash), a deleted row (a gap), rows swapped or
+ * renumbered (the link to the previous hash), a truncated tail (the head or a checkpoint names a
+ * later seq than the rows reach) and a rewritten chain (a checkpoint's hash or signature).
+ * Reads in pages of PAGE rows by seq, so memory stays flat on a long chain.
+ */
+export async function verifyTenantChain(
+  db: Executor,
+  args: { tenant: string; keys: CheckpointKeys },
+): Promise<TenantVerification> {
+  const { tenant } = args;
+  const problems: ChainProblem[] = [];
+  const report = (seq: number, problem: string) => {
+    if (problems.length < MAX_PROBLEMS) problems.push({ seq, problem });
+  };
+  const [head] = await db
+    .select({ seq: chainHeads.seq, hash: chainHeads.hash })
+    .from(chainHeads)
+    .where(eq(chainHeads.tenant, tenant));
+  const cps = await db
+    .select()
+    .from(checkpoints)
+    .where(eq(checkpoints.tenant, tenant))
+    .orderBy(asc(checkpoints.seq), asc(checkpoints.id));
+  const verifySig = checkpointVerifier(args.keys);
+  const bySeq = new Map<number, Checkpoint[]>();
+  for (const c of cps) {
+    const sig = verifySig(c);
+    if (sig !== "ok")
+      report(
+        c.seq,
+        sig === "unknown_kid" ? `checkpoint signed by unknown key ${c.kid}` : "checkpoint signature invalid",
+      );
+    bySeq.set(c.seq, [...(bySeq.get(c.seq) ?? []), c]);
+  }
+
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  let rows = 0;
+  // Once the chain has broken, later rows are not trusted as "verified" even if they link up.
+  let broken = false;
+  let verifiedSeq = 0;
+  let lastSeq = 0;
+  for (let after = 0; ; ) {
+    const page = await db
+      .select()
+      .from(events)
+      .where(and(eq(events.tenant, tenant), gt(events.seq, after)))
+      .orderBy(asc(events.seq))
+      .limit(PAGE);
+    for (const row of page) {
+      rows += 1;
+      if (row.seq !== expectedSeq) {
+        report(
+          expectedSeq,
+          row.seq > expectedSeq ? `rows ${expectedSeq}..${row.seq - 1} missing` : "duplicate seq",
+        );
+        broken = true;
+      }
+      if (row.prevHash !== prevHash) {
+        report(row.seq, "prev_hash does not link to the previous row (row deleted, moved or reordered)");
+        broken = true;
+      }
+      if (contentHash(row) !== row.contentHash) {
+        report(row.seq, "content differs from its content hash (row edited)");
+        broken = true;
+      }
+      const recomputed = chainHash({
+        tenant,
+        seq: row.seq,
+        prevHash: row.prevHash,
+        contentHash: row.contentHash,
+      });
+      if (recomputed !== row.hash) {
+        report(row.seq, "hash does not match seq, prev_hash and content hash (row edited or renumbered)");
+        broken = true;
+      }
+      for (const c of bySeq.get(row.seq) ?? []) {
+        if (c.hash !== row.hash) {
+          report(row.seq, "differs from the signed checkpoint (chain rewritten)");
+          broken = true;
+        }
+      }
+      if (!broken) verifiedSeq = row.seq;
+      prevHash = row.hash;
+      expectedSeq = row.seq + 1;
+      lastSeq = row.seq;
+    }
+    const last = page.at(-1);
+    if (!last || page.length < PAGE) break;
+    after = last.seq;
+  }
+
+  if (head) {
+    if (head.seq > lastSeq)
+      report(lastSeq + 1, `chain head says seq ${head.seq} but rows end at ${lastSeq} (tail removed)`);
+    else if (head.seq < lastSeq) report(head.seq + 1, `rows go past the chain head (seq ${head.seq})`);
+    else if (head.hash !== prevHash) report(lastSeq, "chain head hash differs from the last row");
+  } else if (rows > 0) {
+    report(1, "rows without a chain head");
+  }
+  const maxCp = cps.at(-1);
+  if (maxCp && maxCp.seq > lastSeq)
+    report(
+      lastSeq + 1,
+      `signed checkpoint covers seq ${maxCp.seq} but rows end at ${lastSeq} (tail removed)`,
+    );
+
+  problems.sort((a, b) => a.seq - b.seq);
+  const firstBrokenSeq = problems[0]?.seq ?? null;
+  return {
+    tenant,
+    ok: problems.length === 0,
+    rows,
+    verifiedSeq: firstBrokenSeq === null ? verifiedSeq : Math.min(verifiedSeq, firstBrokenSeq - 1),
+    headSeq: head?.seq ?? null,
+    checkpoints: cps.length,
+    latestCheckpoint: maxCp
+      ? { seq: maxCp.seq, hash: maxCp.hash, signedAt: maxCp.signedAt, kid: maxCp.kid }
+      : null,
+    firstBrokenSeq,
+    problems,
+  };
+}
+
+/** Every tenant that has a chain, events or checkpoints: a tenant whose head was deleted still shows. */
+export async function listChainTenants(db: Executor): Promise<string[]> {
+  const [a, b, c] = await Promise.all([
+    db.selectDistinct({ tenant: chainHeads.tenant }).from(chainHeads),
+    db.selectDistinct({ tenant: events.tenant }).from(events),
+    db.selectDistinct({ tenant: checkpoints.tenant }).from(checkpoints),
+  ]);
+  return [...new Set([...a, ...b, ...c].map((r) => r.tenant))].sort();
+}
+
+export async function verifyChains(
+  db: Executor,
+  args: { tenants?: readonly string[]; keys: CheckpointKeys },
+): Promise<TenantVerification[]> {
+  const tenants = args.tenants ?? (await listChainTenants(db));
+  const out: TenantVerification[] = [];
+  for (const tenant of tenants) out.push(await verifyTenantChain(db, { tenant, keys: args.keys }));
+  return out;
+}

@@ -1,0 +1,100 @@
+import { count, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { events, issuers } from "@/db/schema";
+import type { IssuerKeyPair } from "@/lib/capability";
+import { storeBatch } from "@/lib/ingest/store";
+import { validateBatch } from "@/lib/ingest/validate";
+import { type DemoEvent, generateDemoEvents } from "./generate";
+import { loadOrCreateDemoPlatformKeys } from "./keys";
+
+export interface DemoLoadOptions {
+  db: Db;
+  dataDir: string;
+  consoleKey: IssuerKeyPair;
+  tenants: readonly string[];
+  now?: number;
+  days?: number;
+  requestsPerDay?: number;
+  /** Key for input digests (HMAC): the same the console uses for "was this input used?". */
+  digestKey: Uint8Array | string;
+  onProgress?: (p: { events: number; requests: number; estimate: number }) => void;
+}
+
+/** Registers the demo platform's public keys and the console's own with the console. */
+export async function registerDemoIssuers(
+  db: Db,
+  platform: Record<string, IssuerKeyPair>,
+  consoleKey: IssuerKeyPair,
+) {
+  const rows = [
+    ...Object.entries(platform).map(([tenant, k]) => ({ kid: k.kid, tenant, publicKey: k.publicKey })),
+    { kid: consoleKey.kid, tenant: null, publicKey: consoleKey.publicKey },
+  ];
+  await db.insert(issuers).values(rows).onConflictDoNothing();
+}
+
+/**
+ * Loads a week of demo traffic through the ingest path (the same validation and exactly-once
+ * store the HTTP endpoint uses). Returns the number of events stored.
+ */
+export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
+  const platform = await loadOrCreateDemoPlatformKeys(o.dataDir, o.tenants);
+  await registerDemoIssuers(o.db, platform, o.consoleKey);
+  const signer = { kid: o.consoleKey.kid, privateKey: o.consoleKey.privateKey };
+  const pending = new Map<string, DemoEvent[]>();
+  let stored = 0;
+  let requests = 0;
+  const days = o.days ?? 7;
+  const perDay = o.requestsPerDay ?? 60;
+  // About 13 events a request; for the progress line only.
+  const estimate = days * perDay * 10 * 13;
+
+  const flush = async (tenant: string) => {
+    const batch = pending.get(tenant) ?? [];
+    if (batch.length === 0) return;
+    pending.set(tenant, []);
+    const checked = validateBatch({ events: batch });
+    if (!checked.ok) {
+      const first = checked.details?.[0];
+      throw new Error(
+        `demo event refused by ingest validation: ${first ? `${first.field} ${first.message}` : checked.error}`,
+      );
+    }
+    const res = await storeBatch(o.db, { tenant, events: checked.events, signer });
+    stored += res.accepted;
+  };
+
+  for await (const requestEvents of generateDemoEvents({
+    now: o.now ?? Date.now(),
+    days,
+    seed: 20261126,
+    keys: { tenants: platform, console: o.consoleKey },
+    digestKey: o.digestKey,
+    requestsPerDay: perDay,
+  })) {
+    requests++;
+    for (const e of requestEvents) {
+      const list = pending.get(e.tenant) ?? [];
+      list.push(e);
+      pending.set(e.tenant, list);
+      if (list.length >= 1000) await flush(e.tenant);
+    }
+    if (requests % 50 === 0) o.onProgress?.({ events: stored, requests, estimate });
+  }
+  for (const tenant of pending.keys()) await flush(tenant);
+  o.onProgress?.({ events: stored, requests, estimate: stored });
+  return stored;
+}
+
+/** Events already stored: a demo interrupted half-way is detected by events without tenants. */
+export async function countEvents(db: Db): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(events);
+  return row?.n ?? 0;
+}
+
+/** Clears what an interrupted first start left, before the demo is loaded again. */
+export async function clearPartialDemo(db: Db): Promise<void> {
+  await db.execute(
+    sql`truncate events, capabilities, sessions, chain_heads, checkpoints, issuers, revocations, escalations restart identity`,
+  );
+}

@@ -1,0 +1,39 @@
+/**
+ * An in-process token bucket per API key: `burst` requests at once, refilled at `perSecond`.
+ * Per process, not shared: behind a load balancer with N instances a key gets up to N times the
+ * rate; good enough to stop one runaway client, not a quota (documented in docs/ingest.md).
+ */
+export interface RateLimiter {
+  /** Takes one token for `key`; when none is left, how long until one is. */
+  take(key: string): { ok: true } | { ok: false; retryAfterMs: number };
+}
+
+export function createRateLimiter(args: {
+  burst: number;
+  perSecond: number;
+  now?: () => number;
+  /** Buckets kept at most; the least recently used are dropped (a full bucket again). */
+  maxKeys?: number;
+}): RateLimiter {
+  const now = args.now ?? (() => performance.now());
+  const maxKeys = args.maxKeys ?? 10_000;
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    take(key) {
+      const t = now();
+      const b = buckets.get(key) ?? { tokens: args.burst, at: t };
+      buckets.delete(key);
+      b.tokens = Math.min(args.burst, b.tokens + ((t - b.at) / 1000) * args.perSecond);
+      b.at = t;
+      buckets.set(key, b);
+      if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value as string);
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return { ok: true };
+      }
+      return { ok: false, retryAfterMs: Math.ceil(((1 - b.tokens) / args.perSecond) * 1000) };
+    },
+  };
+}
+
+export const DEFAULT_RATE = { burst: 50, perSecond: 20 } as const;

@@ -1,0 +1,126 @@
+import { eq, inArray } from "drizzle-orm";
+import type { Db, Tx } from "@/db/client";
+import { chainHeads, events } from "@/db/schema";
+import { appendEvents } from "@/lib/audit/append";
+import { type ChainedContent, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
+import { type CheckpointSigner, checkpointHead } from "@/lib/audit/checkpoint";
+import type { IngestEvent } from "./event-schema";
+import { upsertCapabilities, upsertSessions } from "./graph";
+import { capabilityFacts, toEventContent } from "./rows";
+
+export type ItemStatus = "created" | "duplicate" | "conflict";
+
+export interface StoreResult {
+  accepted: number;
+  duplicates: number;
+  conflicts: number;
+  results: { id: string; status: ItemStatus }[];
+}
+
+export interface StoreOptions {
+  /** Signs a checkpoint of the chain head in the same transaction; none when absent. */
+  signer?: CheckpointSigner;
+  /** Test hook: runs inside the transaction, after every write, before COMMIT. */
+  beforeCommit?: () => Promise<void>;
+  now?: () => Date;
+}
+
+// unique_violation (an id taken by another tenant's concurrent batch), serialization_failure,
+// deadlock_detected: the transaction rolled back whole, so running it again is safe.
+const RETRYABLE = new Set(["23505", "40001", "40P01"]);
+const MAX_ATTEMPTS = 4;
+
+function pgCode(err: unknown): string | undefined {
+  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+/**
+ * Stores a validated batch of one tenant's events exactly once. Inside one transaction it first
+ * locks the tenant's chain head (appendEvents locks the same row again, harmlessly), so a
+ * concurrent batch with the same ids either committed before (its rows are seen here and
+ * reported as duplicates or conflicts) or waits for this one. Only new events are chained:
+ * a duplicate never takes a sequence number. The caller replies only after this resolves,
+ * that is after COMMIT.
+ */
+export async function storeBatch(
+  db: Db,
+  args: { tenant: string; events: readonly IngestEvent[] } & StoreOptions,
+): Promise<StoreResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction((tx) => storeInTx(tx, args));
+    } catch (err) {
+      const code = pgCode(err);
+      if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function storeInTx(
+  tx: Tx,
+  args: { tenant: string; events: readonly IngestEvent[] } & StoreOptions,
+): Promise<StoreResult> {
+  const { tenant } = args;
+  await tx.insert(chainHeads).values({ tenant, seq: 0, hash: GENESIS_HASH }).onConflictDoNothing();
+  await tx
+    .select({ seq: chainHeads.seq })
+    .from(chainHeads)
+    .where(eq(chainHeads.tenant, tenant))
+    .for("update");
+
+  const contents = args.events.map(toEventContent);
+  const hashes = contents.map(contentHash);
+  const ids = [...new Set(contents.map((c) => c.id))];
+  const existing = new Map<string, { tenant: string; contentHash: string }>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await tx
+      .select({ id: events.id, tenant: events.tenant, contentHash: events.contentHash })
+      .from(events)
+      .where(inArray(events.id, ids.slice(i, i + 500)));
+    for (const r of rows) existing.set(r.id, r);
+  }
+
+  const results: StoreResult["results"] = [];
+  const fresh: ChainedContent[] = [];
+  const freshEvents: IngestEvent[] = [];
+  // An id repeated inside the batch is judged against its first occurrence, like a retry.
+  const firstInBatch = new Map<string, string>();
+  contents.forEach((c, i) => {
+    const hash = hashes[i] as string;
+    const before = existing.get(c.id);
+    const earlier = firstInBatch.get(c.id);
+    let status: ItemStatus;
+    if (before) status = before.tenant === tenant && before.contentHash === hash ? "duplicate" : "conflict";
+    else if (earlier !== undefined) status = earlier === hash ? "duplicate" : "conflict";
+    else {
+      status = "created";
+      firstInBatch.set(c.id, hash);
+      fresh.push(c);
+      freshEvents.push(args.events[i] as IngestEvent);
+    }
+    results.push({ id: c.id, status });
+  });
+
+  if (fresh.length > 0) {
+    await appendEvents(tx, fresh);
+    await upsertCapabilities(
+      tx,
+      tenant,
+      freshEvents.flatMap((e) => (e.capability ? [capabilityFacts(e, e.capability)] : [])),
+    );
+    await upsertSessions(tx, tenant, freshEvents);
+    if (args.signer) await checkpointHead(tx, { tenant, signer: args.signer, now: args.now?.() });
+  }
+  await args.beforeCommit?.();
+  const count = (s: ItemStatus) => results.filter((r) => r.status === s).length;
+  return {
+    accepted: count("created"),
+    duplicates: count("duplicate"),
+    conflicts: count("conflict"),
+    results,
+  };
+}

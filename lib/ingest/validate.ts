@@ -1,0 +1,87 @@
+import type { z } from "zod";
+import { eventSchema, type IngestEvent, LIMITS } from "./event-schema";
+
+export interface ItemError {
+  index: number;
+  /** Dotted path inside the event, e.g. "resource.type" or "meta.note". */
+  field: string;
+  message: string;
+}
+
+export type BatchCheck =
+  | { ok: true; events: IngestEvent[] }
+  | { ok: false; status: 400 | 413; error: string; field?: string; details?: ItemError[] };
+
+const MAX_REPORTED = 100;
+
+function fieldOf(path: readonly PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`))
+    .join("");
+}
+
+function itemErrors(index: number, error: z.ZodError): ItemError[] {
+  const out: ItemError[] = [];
+  const seen = new Set<string>();
+  for (const issue of error.issues) {
+    const base = fieldOf(issue.path);
+    const fields =
+      issue.code === "unrecognized_keys"
+        ? issue.keys.map((k) => (base ? `${base}.${k}` : k))
+        : [base || "(event)"];
+    for (const field of fields) {
+      if (seen.has(field)) continue;
+      seen.add(field);
+      const message = issue.code === "unrecognized_keys" ? "is not a field of the v1 event" : issue.message;
+      out.push({ index, field, message });
+    }
+  }
+  return out;
+}
+
+/**
+ * The envelope {"events":[...]} and every event. All or nothing: one invalid event refuses the
+ * batch, reporting every invalid item (up to MAX_REPORTED errors) so the client can fix them all.
+ */
+export function validateBatch(body: unknown): BatchCheck {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return { ok: false, status: 400, error: 'body must be a JSON object {"events":[...]}', field: "body" };
+  const extra = Object.keys(body).filter((k) => k !== "events");
+  if (extra.length > 0)
+    return {
+      ok: false,
+      status: 400,
+      error: `unknown field ${JSON.stringify(extra[0]).slice(0, 80)}`,
+      field: extra[0]?.slice(0, 64),
+    };
+  const list = (body as { events?: unknown }).events;
+  if (!Array.isArray(list))
+    return { ok: false, status: 400, error: "events must be an array", field: "events" };
+  if (list.length === 0)
+    return { ok: false, status: 400, error: "events must not be empty", field: "events" };
+  if (list.length > LIMITS.maxEvents)
+    return {
+      ok: false,
+      status: 413,
+      error: `at most ${LIMITS.maxEvents} events per batch (got ${list.length})`,
+      field: "events",
+    };
+  const events: IngestEvent[] = [];
+  const details: ItemError[] = [];
+  list.forEach((item, index) => {
+    const r = eventSchema.safeParse(item);
+    if (r.success) events.push(r.data);
+    else if (details.length < MAX_REPORTED) details.push(...itemErrors(index, r.error));
+  });
+  if (details.length > 0) {
+    const first = details[0] as ItemError;
+    return {
+      ok: false,
+      status: 400,
+      error: `${details.length >= MAX_REPORTED ? "many" : details.length} invalid field(s); nothing was stored`,
+      field: `events[${first.index}].${first.field}`,
+      details: details.slice(0, MAX_REPORTED),
+    };
+  }
+  return { ok: true, events };
+}

@@ -1,0 +1,46 @@
+// A minimal HTTP server around handleIngest, for the crash test: run it with
+//   node --import tsx --conditions=react-server tests/support/ingest-server.ts
+// INGEST_DATABASE: "pglite:<dir>" or a postgres:// URL (already migrated).
+// CONSOLE_ISSUER_KEY: the console key JSON that signs checkpoints.
+// INGEST_TEST_PAUSE_BEFORE_COMMIT=1 (test only): every batch stops inside its transaction, after
+// all writes and before COMMIT, and prints "paused" so the test can SIGKILL the process there.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import { type DatabaseTarget, openDatabase } from "@/db/client";
+import { handleIngest } from "@/lib/ingest";
+import { parseConsoleKey } from "@/lib/server/issuer-key";
+
+const spec = process.env.INGEST_DATABASE ?? "";
+const target: DatabaseTarget = spec.startsWith("pglite:")
+  ? { kind: "pglite", dataDir: spec.slice("pglite:".length) }
+  : { kind: "postgres", url: spec, poolSize: 4 };
+const database = await openDatabase(target);
+const signer = parseConsoleKey(process.env.CONSOLE_ISSUER_KEY ?? "", "CONSOLE_ISSUER_KEY");
+const pause = process.env.INGEST_TEST_PAUSE_BEFORE_COMMIT === "1";
+
+const server = http.createServer(async (req, res) => {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+  const request = new Request(`http://localhost${req.url}`, {
+    method: req.method,
+    headers,
+    body: req.method === "POST" ? (Readable.toWeb(req) as ReadableStream) : undefined,
+    // biome-ignore lint/suspicious/noExplicitAny: undici needs duplex for stream bodies.
+    ...({ duplex: "half" } as any),
+  });
+  const response = await handleIngest(database.db, request, {
+    signer,
+    beforeCommit: pause
+      ? async () => {
+          process.stdout.write("paused\n");
+          await new Promise(() => {});
+        }
+      : undefined,
+  });
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  res.end(Buffer.from(await response.arrayBuffer()));
+});
+server.listen(0, "127.0.0.1", () => {
+  process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
+});
