@@ -55,6 +55,8 @@ export default defineConfig({
       DATA_DIR: path.join(dataRoot, b.name),
       DATABASE_URL: b.databaseUrl,
       NEXTAUTH_SECRET: "",
+      // A smaller demo keeps server start-up in seconds; the full week is for people.
+      DEMO_SCALE: "small",
       NEXTAUTH_URL: `http://localhost:${b.port}`,
     },
   })),
