@@ -1,0 +1,239 @@
+import "server-only";
+import { and, asc, count, desc, type SQL, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { type Event, events } from "@/db/schema";
+import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
+import { type Cursor, decodeCursor, EVENT_SORTS, type EventSort, encodeCursor } from "@/lib/query/cursor";
+import { parseQuery } from "@/lib/query/parse";
+import { type Detail, queryToSql } from "@/lib/query/sql";
+import type { QueryError } from "@/lib/query/types";
+
+// Viewers (managers) get a summary: who did what to which resource, when, and the outcome. The
+// why (reason), the capability (id, hash), the input digest, trace ids, fields and meta are for
+// investigators: they describe authority internals, and a viewer could otherwise probe them
+// through filters, so the query keys over them (reason:, cap:, under:, cap.right:) are refused
+// to viewers too. Nobody gets the hash-chain internals (content_hash, seq, prev_hash, hash).
+const summaryColumns = {
+  id: events.id,
+  ts: events.ts,
+  tenant: events.tenant,
+  type: events.type,
+  principal: events.principal,
+  agent: events.agent,
+  session: events.session,
+  request: events.request,
+  tool: events.tool,
+  action: events.action,
+  resourceType: events.resourceType,
+  resourceId: events.resourceId,
+  outcome: events.outcome,
+  latencyMs: events.latencyMs,
+};
+const detailColumns = {
+  ...summaryColumns,
+  receivedAt: events.receivedAt,
+  traceId: events.traceId,
+  spanId: events.spanId,
+  fields: events.fields,
+  reason: events.reason,
+  capabilityId: events.capabilityId,
+  capabilityHash: events.capabilityHash,
+  inputDigest: events.inputDigest,
+  cost: events.cost,
+  meta: events.meta,
+};
+
+export type EventSummaryRow = Pick<Event, keyof typeof summaryColumns>;
+export type EventDetailRow = Pick<Event, keyof typeof detailColumns>;
+export type EventRow = EventSummaryRow | EventDetailRow;
+
+/** Column names in display order, e.g. for an export's header line. */
+export const EVENT_SUMMARY_COLUMNS = Object.keys(summaryColumns) as (keyof EventSummaryRow)[];
+export const EVENT_DETAIL_COLUMNS = Object.keys(detailColumns) as (keyof EventDetailRow)[];
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+export const EXPORT_BATCH_SIZE = 1000;
+
+export interface ListEventsInput {
+  /** The search box (?q=); empty or missing: every event in view. */
+  q?: string | null;
+  sort?: EventSort;
+  /** The nextCursor of the previous page. */
+  cursor?: string | null;
+  limit?: number;
+  /** What relative times (15m, today…) count from; injected so tests and shared links agree. */
+  now?: Date;
+}
+
+export type ListEventsResult = (
+  | { detail: "summary"; rows: EventSummaryRow[] }
+  | { detail: "full"; rows: EventDetailRow[] }
+) & {
+  nextCursor: string | null;
+  /** A parse error (no rows), a bad cursor (no rows), or a notice such as a tenant out of scope. */
+  error?: QueryError;
+};
+
+/** Thrown by exportEvents for a query that does not parse; validate with parseQuery first. */
+export class EventsQueryError extends Error {
+  override name = "EventsQueryError";
+  constructor(readonly error: QueryError) {
+    super(error.message);
+  }
+}
+
+const CURSOR_ERROR: QueryError = {
+  message: "This page link is no longer valid.",
+  position: 0,
+  length: 0,
+  hint: "Go back to the first page.",
+};
+
+export function parseSort(value: unknown): EventSort {
+  return EVENT_SORTS.includes(value as EventSort) ? (value as EventSort) : "ts_desc";
+}
+
+export function detailFor(authority: Authority): Detail {
+  return authority.role === "viewer" ? "summary" : "full";
+}
+
+type Prepared =
+  | { ok: true; where: SQL; detail: Detail; notice?: QueryError }
+  | { ok: false; error: QueryError };
+
+function prepare(authority: Authority, q: string | null | undefined, now: Date | undefined): Prepared {
+  assertRole(authority, ["viewer", "investigator", "admin"]);
+  const detail = detailFor(authority);
+  const parsed = parseQuery(q ?? "", { now: now ?? new Date() });
+  if (!parsed.ok) return parsed;
+  const compiled = queryToSql(parsed.query, { tenants: tenantsInView(authority), detail });
+  if (!compiled.ok) return compiled;
+  return { ok: true, where: compiled.where, detail, notice: compiled.notices[0] };
+}
+
+// The row's ts exactly as stored (microseconds, UTC), so the next page starts exactly after it.
+const cursorTs = sql<string>`to_char(${events.ts} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+function keyset(sort: EventSort, after: Cursor | null): SQL | undefined {
+  if (!after) return undefined;
+  // A row comparison on (ts, id), matching the ORDER BY and the (tenant, ts, id) index.
+  return sort === "ts_desc"
+    ? sql`(${events.ts}, ${events.id}) < (${after.ts}::timestamptz, ${after.id})`
+    : sql`(${events.ts}, ${events.id}) > (${after.ts}::timestamptz, ${after.id})`;
+}
+
+async function fetchPage(
+  db: Db,
+  args: { where: SQL; detail: Detail; sort: EventSort; after: Cursor | null; limit: number },
+): Promise<{ rows: EventDetailRow[]; last: Cursor | null; more: boolean }> {
+  const columns = args.detail === "full" ? detailColumns : summaryColumns;
+  const order =
+    args.sort === "ts_desc" ? [desc(events.ts), desc(events.id)] : [asc(events.ts), asc(events.id)];
+  const fetched = (await db
+    .select({ ...columns, cursorTs })
+    .from(events)
+    .where(and(args.where, keyset(args.sort, args.after)))
+    .orderBy(...order)
+    .limit(args.limit + 1)) as (EventDetailRow & { cursorTs: string })[];
+  const more = fetched.length > args.limit;
+  const page = more ? fetched.slice(0, args.limit) : fetched;
+  const tail = page.at(-1);
+  return {
+    rows: page.map(({ cursorTs: _, ...row }) => row),
+    last: tail ? { sort: args.sort, ts: tail.cursorTs, id: tail.id } : null,
+    more,
+  };
+}
+
+function pageSize(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_PAGE_SIZE;
+  return Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(limit)));
+}
+
+function withRows(detail: Detail, rows: EventDetailRow[]) {
+  // Summary rows were selected with the summary columns only; the cast just names that.
+  return detail === "full"
+    ? { detail: "full" as const, rows }
+    : { detail: "summary" as const, rows: rows as EventSummaryRow[] };
+}
+
+/**
+ * One page of the explorer: the query filtered, sorted and paginated on the server (keyset on
+ * (ts, id), no OFFSET), inside the tenants in view, with the columns the caller's role may see.
+ */
+export async function listEvents(
+  db: Db,
+  authority: Authority,
+  input: ListEventsInput = {},
+): Promise<ListEventsResult> {
+  const prepared = prepare(authority, input.q, input.now);
+  const detail = detailFor(authority);
+  if (!prepared.ok) return { ...withRows(detail, []), nextCursor: null, error: prepared.error };
+  const sort = parseSort(input.sort);
+  const after = input.cursor ? decodeCursor(input.cursor, sort) : null;
+  if (input.cursor && !after) return { ...withRows(detail, []), nextCursor: null, error: CURSOR_ERROR };
+  const page = await fetchPage(db, {
+    where: prepared.where,
+    detail,
+    sort,
+    after,
+    limit: pageSize(input.limit),
+  });
+  return {
+    ...withRows(detail, page.rows),
+    nextCursor: page.more && page.last ? encodeCursor(page.last) : null,
+    ...(prepared.notice ? { error: prepared.notice } : {}),
+  };
+}
+
+/**
+ * How many events match, counted up to `max` (a count over millions of rows is not worth its
+ * cost: the UI shows "10,000+"). Same scope and role rules as listEvents.
+ */
+export async function countEvents(
+  db: Db,
+  authority: Authority,
+  input: { q?: string | null; now?: Date; max?: number } = {},
+): Promise<{ count: number; capped: boolean; error?: QueryError }> {
+  const prepared = prepare(authority, input.q, input.now);
+  if (!prepared.ok) return { count: 0, capped: false, error: prepared.error };
+  const max = Math.max(1, Math.trunc(input.max ?? 10_000));
+  const matched = db
+    .select({ one: sql`1` })
+    .from(events)
+    .where(prepared.where)
+    .limit(max + 1)
+    .as("matched");
+  const [row] = await db.select({ n: count() }).from(matched);
+  const n = row?.n ?? 0;
+  return {
+    count: Math.min(n, max),
+    capped: n > max,
+    ...(prepared.notice ? { error: prepared.notice } : {}),
+  };
+}
+
+/**
+ * Every matching event, for a CSV/JSONL export: keyset batches of `batchSize`, so the result is
+ * never held in memory. Rows are EventDetailRow for investigators and admins, EventSummaryRow
+ * for viewers (see EVENT_*_COLUMNS). Throws EventsQueryError for a query that does not parse,
+ * and ForbiddenError without a role, both before the first row.
+ */
+export async function* exportEvents(
+  db: Db,
+  authority: Authority,
+  input: { q?: string | null; sort?: EventSort; now?: Date; batchSize?: number } = {},
+): AsyncGenerator<EventRow, void, undefined> {
+  const prepared = prepare(authority, input.q, input.now);
+  if (!prepared.ok) throw new EventsQueryError(prepared.error);
+  const sort = parseSort(input.sort);
+  const limit = Math.max(1, Math.trunc(input.batchSize ?? EXPORT_BATCH_SIZE));
+  let after: Cursor | null = null;
+  for (;;) {
+    const page = await fetchPage(db, { where: prepared.where, detail: prepared.detail, sort, after, limit });
+    yield* page.rows;
+    if (!page.more || !page.last) return;
+    after = page.last;
+  }
+}
