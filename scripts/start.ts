@@ -94,7 +94,7 @@ async function prepareDatabase() {
           .values({ kid: consoleKey.kid, tenant: null, publicKey: consoleKey.publicKey })
           .onConflictDoNothing();
       }
-      await loadDemo(database, consoleKey, scale === "small" ? 4 : 60);
+      await loadDemo(database, consoleKey, scale === "small" ? 4 : 88);
     }
     const seeded = await seedDemo(database.db, cfg.dataDir);
     if (seeded) printSignIns(seeded, true);

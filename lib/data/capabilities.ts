@@ -8,7 +8,7 @@ import { buildDerivationGraph, type DerivationGraph, type GraphCapabilityInput }
 const ALL_ROLES = ["viewer", "investigator", "admin"] as const;
 export const GRAPH_LIMIT = 2000;
 
-const graphColumns = {
+export const graphColumns = {
   id: capabilities.id,
   parentId: capabilities.parentId,
   kind: capabilities.kind,
@@ -21,7 +21,7 @@ const graphColumns = {
 };
 
 /** Viewers (managers) see the shape of what happened, not the checks' wording. */
-function forRole(graph: DerivationGraph, authority: Authority): DerivationGraph {
+export function graphForRole(graph: DerivationGraph, authority: Authority): DerivationGraph {
   if (authority.role !== "viewer") return graph;
   return {
     ...graph,
@@ -72,7 +72,7 @@ export async function getRequestGraph(
     scope,
     caps.map((c) => c.id),
   );
-  return forRole(buildDerivationGraph(caps, calls, { maxNodes: GRAPH_LIMIT }), authority);
+  return graphForRole(buildDerivationGraph(caps, calls, { maxNodes: GRAPH_LIMIT }), authority);
 }
 
 export type CapabilityStatus =
@@ -171,7 +171,7 @@ export async function getCapabilityDetail(db: Db, authority: Authority, id: stri
     status,
     issuer: issuer[0] ?? null,
     lineage: lineageIds.map((lid) => byId.get(lid) ?? null),
-    graph: forRole(buildDerivationGraph(subtree, calls, { maxNodes: GRAPH_LIMIT }), authority),
+    graph: graphForRole(buildDerivationGraph(subtree, calls, { maxNodes: GRAPH_LIMIT }), authority),
     uses: Object.fromEntries(uses.map((u) => [u.outcome, u.n])) as Partial<
       Record<"allowed" | "denied" | "error", number>
     >,

@@ -1,10 +1,11 @@
 import "server-only";
-import { and, asc, count, desc, eq, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { capabilities, events } from "@/db/schema";
 import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
 import { buildDerivationGraph, type DerivationGraph, type GraphCapabilityInput } from "@/lib/graph/build";
+import { graphColumns, graphForRole } from "./capabilities";
 
 export const daySchema = z
   .string()
@@ -55,7 +56,7 @@ export async function getPrincipalDay(
   );
   const calls = and(base, eq(events.type, "tool.call"));
   const hour = sql<number>`extract(hour from ${events.ts} at time zone 'UTC')::int`;
-  const [byHour, tools, resources, reasons, reqs, escalations, caps] = await Promise.all([
+  const [byHour, tools, resources, reasons, reqs, escalations, roots] = await Promise.all([
     db
       .select({ hour, outcome: events.outcome, n: count() })
       .from(events)
@@ -106,29 +107,37 @@ export async function getPrincipalDay(
       .where(and(base, sql`${events.type} like 'escalation.%'`))
       .orderBy(asc(events.ts)),
     db
-      .select({
-        id: capabilities.id,
-        parentId: capabilities.parentId,
-        kind: capabilities.kind,
-        agent: capabilities.agent,
-        principal: capabilities.principal,
-        request: capabilities.request,
-        depth: capabilities.depth,
-        expiresAt: capabilities.expiresAt,
-        summary: capabilities.summary,
-      })
+      .select(graphColumns)
       .from(capabilities)
       .where(
         and(
           inArray(capabilities.tenant, scope),
           eq(capabilities.principal, args.principal),
+          eq(capabilities.depth, 0),
           gte(capabilities.issuedAt, from),
           lt(capabilities.issuedAt, to),
         ),
       )
-      .orderBy(asc(capabilities.depth))
-      .limit(2001),
+      .orderBy(asc(capabilities.issuedAt))
+      .limit(500),
   ]);
+  // The day's roots, then everything derived from them (whenever it was narrowed).
+  const rootIds = roots.map((r) => r.id);
+  const derived = rootIds.length
+    ? await db
+        .select(graphColumns)
+        .from(capabilities)
+        .where(
+          and(
+            inArray(capabilities.tenant, scope),
+            inArray(capabilities.rootId, rootIds),
+            gt(capabilities.depth, 0),
+          ),
+        )
+        .orderBy(asc(capabilities.depth))
+        .limit(2000)
+    : [];
+  const caps = [...roots, ...derived];
   const perHour = Array.from({ length: 24 }, (_, h) => ({
     hour: `${String(h).padStart(2, "0")}h`,
     allowed: 0,
@@ -158,16 +167,10 @@ export async function getPrincipalDay(
         .from(events)
         .where(and(calls, inArray(events.capabilityId, capIds)))
     : [];
-  let graph = buildDerivationGraph(caps as GraphCapabilityInput[], callRows, { maxNodes: 2000 });
-  if (authority.role === "viewer") {
-    graph = {
-      ...graph,
-      nodes: graph.nodes.map((n) => ({
-        ...n,
-        shownCalls: n.shownCalls.map((c) => ({ ...c, reason: null })),
-      })),
-    };
-  }
+  const graph = graphForRole(
+    buildDerivationGraph(caps as GraphCapabilityInput[], callRows, { maxNodes: 2000 }),
+    authority,
+  );
   const sum = (k: "allowed" | "denied" | "error") => perHour.reduce((s, h) => s + h[k], 0);
   return {
     principal: args.principal,

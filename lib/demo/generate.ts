@@ -18,6 +18,8 @@ export interface DemoOptions {
   keys: DemoKeys;
   digestKey: Uint8Array | string;
   requestsPerDay?: number;
+  /** Sees every token minted or narrowed (tests check none is ever stored). */
+  onToken?: (token: string) => void;
 }
 
 const DAY = 86_400_000;
@@ -70,6 +72,7 @@ export async function* generateDemoEvents(opts: DemoOptions): AsyncGenerator<Dem
     if (p.leaves && plan.day < CAROL_LEAVES_DAY) continue; // gone
     const session = `sess_${local}_${new Date(plan.at).toISOString().slice(5, 10).replace("-", "")}`;
     const run = new RequestRun(p, rng, opts.digestKey, session, plan.at);
+    run.onToken = opts.onToken;
     const t = tools[p.tenant];
     const issuer = opts.keys.tenants[p.tenant];
     if (!issuer) throw new Error(`no demo issuer key for ${p.tenant}`);

@@ -18,6 +18,8 @@ export interface DemoLoadOptions {
   /** Key for input digests (HMAC): the same the console uses for "was this input used?". */
   digestKey: Uint8Array | string;
   onProgress?: (p: { events: number; requests: number; estimate: number }) => void;
+  /** Sees every token the demo mints (tests check none of them is ever stored). */
+  onToken?: (token: string) => void;
 }
 
 /** Registers the demo platform's public keys and the console's own with the console. */
@@ -45,9 +47,9 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
   let stored = 0;
   let requests = 0;
   const days = o.days ?? 7;
-  const perDay = o.requestsPerDay ?? 60;
-  // About 13 events a request; for the progress line only.
-  const estimate = days * perDay * 10 * 13;
+  const perDay = o.requestsPerDay ?? 88;
+  // Ten principals, about 9.5 events a request; for the progress line only.
+  const estimate = Math.round(days * perDay * 10 * 9.5);
 
   const flush = async (tenant: string) => {
     const batch = pending.get(tenant) ?? [];
@@ -71,6 +73,7 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
     keys: { tenants: platform, console: o.consoleKey },
     digestKey: o.digestKey,
     requestsPerDay: perDay,
+    onToken: o.onToken,
   })) {
     requests++;
     for (const e of requestEvents) {

@@ -38,6 +38,7 @@ export class RequestRun {
   readonly clock;
   readonly traceId: string;
   readonly request: string;
+  onToken: ((token: string) => void) | undefined;
   constructor(
     readonly principal: DemoPrincipal,
     readonly rng: Rng,
@@ -68,6 +69,7 @@ export class RequestRun {
   }
 
   capabilityEvent(type: string, agent: string, cap: Capability, extra: Record<string, unknown> = {}) {
+    this.onToken?.(cap.token);
     this.events.push({ ...this.base(type, agent), capability: eventCapability(cap), ...extra });
   }
 

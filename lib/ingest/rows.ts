@@ -47,6 +47,8 @@ export type CapabilityFacts = Omit<NewCapability, "ancestors" | "firstSeenAt" | 
   chain: string[] | null;
 };
 
+const ISSUING_EVENTS = new Set(["capability.minted", "capability.attenuated", "escalation.issued"]);
+
 export function capabilityFacts(e: IngestEvent, cap: IngestCapability): CapabilityFacts {
   const s = cap.summary ?? {};
   const rawChain = s.chain;
@@ -79,7 +81,8 @@ export function capabilityFacts(e: IngestEvent, cap: IngestCapability): Capabili
     request: str(s.request) ?? e.request ?? null,
     summary: s,
     kind,
-    issuedAt: cap.issuedAt ?? date(s.issuedAt) ?? (e.type === "capability.minted" ? e.ts : null),
+    // Minting and narrowing events are the moment of issue; escalations too.
+    issuedAt: cap.issuedAt ?? date(s.issuedAt) ?? (ISSUING_EVENTS.has(e.type) ? e.ts : null),
     expiresAt: cap.expiresAt ?? date(s.expiresAt),
     chain,
   };

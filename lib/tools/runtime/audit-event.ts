@@ -40,6 +40,8 @@ export interface EventCapability {
     budget: Record<string, number>;
     session: string;
     request: string;
+    chain: string[];
+    issuedAt: string;
   };
 }
 
@@ -121,6 +123,10 @@ export function eventCapability(capability: Capability): EventCapability {
       budget: s.budget,
       session: s.session,
       request: s.request,
+      // Root..this: lets the console place the capability in its tree even when the
+      // intermediate capabilities were never reported on their own.
+      chain: s.chain,
+      issuedAt: s.issuedAt,
     },
   };
 }
