@@ -4,12 +4,10 @@
 // PostgreSQL comes from TEST_DATABASE_URL or DATABASE_URL (a server where this may create and
 // drop databases named cc_test_* / cc_e2e_*), or else a throwaway cluster when initdb is on PATH.
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
+import { createScratchDatabase, obtainPostgres } from "./postgres";
 
 const root = process.cwd();
 const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
@@ -44,54 +42,6 @@ function findChromium(): string | null {
   return own && fs.existsSync(own) ? "" : null;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
-
-function hasCommand(name: string): boolean {
-  return (
-    spawnSync("sh", ["-c", `command -v ${name} || test -x "$(pg_config --bindir 2>/dev/null)/${name}"`])
-      .status === 0
-  );
-}
-
-async function postgresAdminUrl(): Promise<string | null> {
-  const given = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
-  if (given) return given;
-  if (!hasCommand("initdb") || !hasCommand("pg_ctl")) return null;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-pg-"));
-  fs.chmodSync(dir, 0o755); // the postgres user must reach it when we run as root
-  const port = await freePort();
-  const script = path.join(root, "scripts", "throwaway-postgres.sh");
-  const res = spawnSync("bash", [script, "start", path.join(dir, "pg"), String(port)], { encoding: "utf8" });
-  if (res.status !== 0) {
-    console.warn(`[test] could not start a throwaway PostgreSQL:\n${res.stderr}`);
-    return null;
-  }
-  cleanups.push(() => {
-    spawnSync("bash", [script, "stop", path.join(dir, "pg")]);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  return res.stdout.trim();
-}
-
-async function adminQuery(url: string, text: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 function counts(file: string, kind: "vitest" | "playwright"): { passed: number; failed: number } {
   try {
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -116,7 +66,9 @@ async function main(): Promise<number> {
   fs.rmSync(path.join(root, "test-results"), { recursive: true, force: true });
   fs.mkdirSync(path.join(root, "test-results"), { recursive: true });
 
-  const pgUrl = await postgresAdminUrl();
+  const pgServer = await obtainPostgres();
+  if (pgServer) cleanups.push(() => pgServer.stop());
+  const pgUrl = pgServer?.url ?? null;
   if (pgUrl) say("PostgreSQL available: integration and end-to-end tests run on PGlite and PostgreSQL.");
   else if (process.env.REQUIRE_POSTGRES === "1") {
     console.error("[test] REQUIRE_POSTGRES=1 but no PostgreSQL could be found or started.");
@@ -150,12 +102,9 @@ async function main(): Promise<number> {
     cleanups.push(() => fs.rmSync(dataRoot, { recursive: true, force: true }));
     const e2eEnv: NodeJS.ProcessEnv = { ...env, E2E_DATA_ROOT: dataRoot, CHROMIUM_PATH: chromium || "" };
     if (pgUrl) {
-      const name = `cc_e2e_${randomBytes(5).toString("hex")}`;
-      await adminQuery(pgUrl, `create database ${name}`);
-      cleanups.push(() => adminQuery(pgUrl, `drop database if exists ${name} with (force)`));
-      const u = new URL(pgUrl);
-      u.pathname = `/${name}`;
-      e2eEnv.E2E_DATABASE_URL = u.toString();
+      const scratch = await createScratchDatabase(pgUrl, "cc_e2e");
+      cleanups.push(scratch.drop);
+      e2eEnv.E2E_DATABASE_URL = scratch.url;
     }
     say("End-to-end tests (Playwright in Chromium)");
     e2e = run(bin("playwright"), ["test"], e2eEnv);

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, getTableColumns, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { chainHeads, events, type NewEvent } from "@/db/schema";
 import { type ChainedContent, chainHash, contentHash, GENESIS_HASH } from "./chain";
@@ -8,7 +8,17 @@ import { type ChainedContent, chainHash, contentHash, GENESIS_HASH } from "./cha
  * the audit record commits or fails together with what it records. Locks each tenant's chain
  * head row, which serialises writers per tenant and gives consecutive sequence numbers.
  */
-export async function appendEvents(tx: Executor, batch: ChainedContent[]): Promise<NewEvent[]> {
+export async function appendEvents(
+  tx: Executor,
+  batch: ChainedContent[],
+  /** Content hashes the caller already computed, in batch order (ingest needs them first). */
+  knownHashes?: readonly string[],
+): Promise<NewEvent[]> {
+  const hashOf = new Map<ChainedContent, string>();
+  batch.forEach((e, i) => {
+    const h = knownHashes?.[i];
+    if (h) hashOf.set(e, h);
+  });
   const byTenant = new Map<string, ChainedContent[]>();
   for (const e of batch) {
     const list = byTenant.get(e.tenant) ?? [];
@@ -27,7 +37,7 @@ export async function appendEvents(tx: Executor, batch: ChainedContent[]): Promi
     if (!head) throw new Error(`chain head for ${tenant} missing after insert`);
     let { seq, hash } = head;
     for (const e of byTenant.get(tenant) ?? []) {
-      const ch = contentHash(e);
+      const ch = hashOf.get(e) ?? contentHash(e);
       seq += 1;
       const next = chainHash({ tenant, seq, prevHash: hash, contentHash: ch });
       rows.push({ ...e, meta: e.meta ?? {}, contentHash: ch, seq, prevHash: hash, hash: next });
@@ -38,6 +48,30 @@ export async function appendEvents(tx: Executor, batch: ChainedContent[]): Promi
       .set({ seq, hash, updatedAt: sql`now()` })
       .where(eq(chainHeads.tenant, tenant));
   }
-  if (rows.length > 0) await tx.insert(events).values(rows);
+  if (rows.length > 0) await insertEventRows(tx, rows);
   return rows;
+}
+
+// Column names come from our own schema, never from input; receivedAt keeps its default.
+const COLUMNS = Object.entries(getTableColumns(events)).filter(([key]) => key !== "receivedAt");
+const COLUMN_LIST = sql.raw(COLUMNS.map(([, c]) => `"${c.name}"`).join(", "));
+
+/**
+ * One statement with one JSON parameter: PostgreSQL expands it with json_populate_recordset.
+ * Thousands of bound parameters (a multi-row VALUES) cost more to build and to parse.
+ */
+async function insertEventRows(tx: Executor, rows: NewEvent[]): Promise<void> {
+  const json = JSON.stringify(
+    rows.map((r) => {
+      const o: Record<string, unknown> = {};
+      for (const [key, col] of COLUMNS) {
+        const v = (r as Record<string, unknown>)[key];
+        o[col.name] = v instanceof Date ? v.toISOString() : (v ?? null);
+      }
+      return o;
+    }),
+  );
+  await tx.execute(
+    sql`insert into events (${COLUMN_LIST}) select ${COLUMN_LIST} from json_populate_recordset(null::events, ${json}::json)`,
+  );
 }

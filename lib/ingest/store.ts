@@ -86,6 +86,7 @@ async function storeInTx(
 
   const results: StoreResult["results"] = [];
   const fresh: ChainedContent[] = [];
+  const freshHashes: string[] = [];
   const freshEvents: IngestEvent[] = [];
   // An id repeated inside the batch is judged against its first occurrence, like a retry.
   const firstInBatch = new Map<string, string>();
@@ -100,13 +101,14 @@ async function storeInTx(
       status = "created";
       firstInBatch.set(c.id, hash);
       fresh.push(c);
+      freshHashes.push(hash);
       freshEvents.push(args.events[i] as IngestEvent);
     }
     results.push({ id: c.id, status });
   });
 
   if (fresh.length > 0) {
-    await appendEvents(tx, fresh);
+    await appendEvents(tx, fresh, freshHashes);
     await upsertCapabilities(
       tx,
       tenant,

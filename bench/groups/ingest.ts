@@ -1,0 +1,217 @@
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { type Database, openDatabase } from "../../db/client";
+import { migrateDatabase } from "../../db/migrate";
+import { events, type NewEvent } from "../../db/schema";
+import { chainHash, contentHash, GENESIS_HASH } from "../../lib/audit/chain";
+import { insertApiKey } from "../../lib/data/api-keys";
+import { uuidv7 } from "../../lib/ids";
+import { eventSchema } from "../../lib/ingest/event-schema";
+import { handleIngest } from "../../lib/ingest/handler";
+import { toEventContent } from "../../lib/ingest/rows";
+import { generateConsoleKey } from "../../lib/server/issuer-key";
+import { createScratchDatabase, obtainPostgres } from "../../scripts/postgres";
+import type { BenchGroup, BenchResult } from "../harness";
+
+const GROUP = "ingest";
+const BATCH = 500;
+const BATCHES_PER_ROUND = 8;
+const ROUNDS = 5;
+
+const hex = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/**
+ * A realistic tool.call event (DESIGN.md's example shape) with a fresh id. As in the demo
+ * traffic, a capability authorizes a few calls (here four) before its request ends.
+ */
+function makeEvent(tenant: string, i: number): Record<string, unknown> {
+  const capId = hex(`cap-${Math.floor(i / 4)}`);
+  return {
+    id: uuidv7(),
+    ts: new Date(Date.UTC(2026, 10, 26, 9, 0, 0) + i * 37).toISOString(),
+    tenant,
+    type: "tool.call",
+    principal: `user${i % 10}@${tenant}.example`,
+    agent: `user${i % 10}-assistant/research`,
+    session: `sess_${i % 50}`,
+    request: `req_${Math.floor(i / 8)}`,
+    traceId: hex(`trace-${Math.floor(i / 8)}`).slice(0, 32),
+    tool: i % 3 ? "crm.lookup_customer" : "db.query",
+    action: "read",
+    resource: { type: "Customer", id: `c_${i % 400}` },
+    fields: ["name", "email"],
+    outcome: i % 17 ? "allowed" : "denied",
+    reason: i % 17 ? undefined : "resource Customer#c_9 is not Customer#c_381 (check in block 2)",
+    capability: {
+      id: capId,
+      hash: `sha256:${hex(`h-${capId}`)}`,
+      rootId: capId,
+      depth: 0,
+      issuer: `${tenant}-2026-11`,
+      kind: "minted",
+      expiresAt: "2026-11-26T10:15:03.000Z",
+      summary: {
+        principal: `user${i % 10}@${tenant}.example`,
+        tenants: [tenant],
+        rights: [{ resource: "Customer", actions: ["read"], fields: ["name", "email"] }],
+        budget: { rows: 100 },
+        session: `sess_${i % 50}`,
+        request: `req_${Math.floor(i / 8)}`,
+      },
+    },
+    inputDigest: `hmac-sha256:${hex(`input-${i}`)}`,
+    latencyMs: 12,
+    meta: { bench: true },
+  };
+}
+
+function serve(database: Database, signer: ReturnType<typeof generateConsoleKey>) {
+  const server = http.createServer(async (req, res) => {
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+    const request = new Request(`http://localhost${req.url}`, {
+      method: req.method,
+      headers,
+      body: Readable.toWeb(req) as ReadableStream,
+      // biome-ignore lint/suspicious/noExplicitAny: undici needs duplex for stream bodies.
+      ...({ duplex: "half" } as any),
+    });
+    const response = await handleIngest(database.db, request, { signer });
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(Buffer.from(await response.arrayBuffer()));
+  });
+  return new Promise<{ url: string; close: () => void }>((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () => server.close(),
+      }),
+    ),
+  );
+}
+
+/**
+ * The baseline: the same rows, chain columns computed in process, written with one multi-row
+ * INSERT per batch: no validation, no idempotency check, no capability bookkeeping.
+ */
+function rawRows(
+  batch: Record<string, unknown>[],
+  chain: { seq: number; hash: string; tenant: string },
+): NewEvent[] {
+  return batch.map((e) => {
+    const content = toEventContent(eventSchema.parse(e));
+    const ch = contentHash(content);
+    chain.seq += 1;
+    const h = chainHash({ tenant: chain.tenant, seq: chain.seq, prevHash: chain.hash, contentHash: ch });
+    const row = {
+      ...content,
+      tenant: chain.tenant,
+      contentHash: ch,
+      seq: chain.seq,
+      prevHash: chain.hash,
+      hash: h,
+    };
+    chain.hash = h;
+    return row;
+  });
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
+
+async function measure(name: string, database: Database, progress: (s: string) => void) {
+  await migrateDatabase(database);
+  const signer = generateConsoleKey();
+  const { key } = await insertApiKey(database.db, { tenant: "bench", source: "bench", createdBy: "bench" });
+  const server = await serve(database, signer);
+  const chain = { tenant: "bench-raw", seq: 0, hash: GENESIS_HASH };
+  let n = 0;
+  const nextBatch = () => Array.from({ length: BATCH }, () => makeEvent("bench", n++));
+  const httpRound = async () => {
+    const bodies = Array.from({ length: BATCHES_PER_ROUND }, () => JSON.stringify({ events: nextBatch() }));
+    const t0 = performance.now();
+    for (const body of bodies) {
+      const res = await fetch(`${server.url}/api/v1/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body,
+      });
+      const out = (await res.json()) as { accepted?: number; error?: string };
+      if (res.status !== 200 || out.accepted !== BATCH)
+        throw new Error(`ingest answered ${res.status}: ${JSON.stringify(out)}`);
+    }
+    return (BATCH * BATCHES_PER_ROUND) / ((performance.now() - t0) / 1000);
+  };
+  const rawRound = async () => {
+    const batches = Array.from({ length: BATCHES_PER_ROUND }, () => rawRows(nextBatch(), chain));
+    const t0 = performance.now();
+    for (const rows of batches) await database.db.insert(events).values(rows);
+    return (BATCH * BATCHES_PER_ROUND) / ((performance.now() - t0) / 1000);
+  };
+  try {
+    await httpRound(); // warm-up: JIT, connection, statement plans
+    await rawRound();
+    const viaHttp: number[] = [];
+    const raw: number[] = [];
+    for (let r = 1; r <= ROUNDS; r++) {
+      viaHttp.push(await httpRound());
+      raw.push(await rawRound());
+      progress(
+        `${name}: round ${r}/${ROUNDS}: http ${Math.round(viaHttp.at(-1) ?? 0)} ev/s, raw ${Math.round(raw.at(-1) ?? 0)} ev/s`,
+      );
+    }
+    return { http: median(viaHttp), raw: median(raw) };
+  } finally {
+    server.close();
+  }
+}
+
+async function run(): Promise<BenchResult[]> {
+  const progress = (s: string) => process.stderr.write(`  ${s}\n`);
+  const results: BenchResult[] = [];
+  const record = (backend: string, m: { http: number; raw: number }, target: string | null) => {
+    const ratio = m.http / m.raw;
+    results.push({
+      group: GROUP,
+      name: `${backend}: events/s via HTTP (batches of ${BATCH}) vs raw multi-row INSERT`,
+      value: Math.round(m.http),
+      unit: "ev/s",
+      baseline: Math.round(m.raw),
+      ratio: Number(ratio.toFixed(3)),
+      target,
+      pass: target === null ? true : ratio >= 0.5,
+    });
+  };
+
+  const pg = await obtainPostgres();
+  if (pg) {
+    const scratch = await createScratchDatabase(pg.url, "cc_bench");
+    const database = await openDatabase({ kind: "postgres", url: scratch.url, poolSize: 10 });
+    try {
+      record("postgres", await measure("postgres", database, progress), ">= 0.5");
+    } finally {
+      await database.close();
+      await scratch.drop();
+      pg.stop();
+    }
+  } else {
+    progress("postgres: not available (no DATABASE_URL, no initdb): its target is not measured");
+  }
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-${randomBytes(3).toString("hex")}-`));
+  const database = await openDatabase({ kind: "pglite", dataDir: dir });
+  try {
+    record("pglite", await measure("pglite", database, progress), null);
+  } finally {
+    await database.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+const group: BenchGroup = { name: GROUP, description: "ingest throughput through HTTP vs raw INSERT", run };
+export default group;
