@@ -9,7 +9,7 @@ import {
 } from "@tanstack/react-table";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { type ExplorerState, explorerHref } from "../url-state";
 
 export type EventRowView = Record<string, unknown> & { id: string; ts: string };
@@ -90,6 +90,10 @@ export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowV
 }
 
 function DetailSheet({ row, onClose }: { row: EventRowView; onClose: () => void }) {
+  const close = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    close.current?.focus();
+  }, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === "Escape" && onClose();
     window.addEventListener("keydown", onKey);
@@ -107,7 +111,7 @@ function DetailSheet({ row, onClose }: { row: EventRowView; onClose: () => void 
     >
       <div style={{ display: "flex", justifyContent: "space-between", alignItems: "center" }}>
         <h2>{String(row.type)}</h2>
-        <button type="button" onClick={onClose} autoFocus>
+        <button type="button" onClick={onClose} ref={close}>
           Close
         </button>
       </div>

@@ -11,7 +11,7 @@ export function SearchBox(props: {
 }) {
   const e = props.error;
   return (
-    <form action="/events" role="search" className="search-form">
+    <form action="/events" className="search-form" aria-label="Search events">
       <div style={{ display: "flex", gap: 8, flexWrap: "wrap" }}>
         <input
           name="q"
