@@ -1,5 +1,6 @@
 import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
+import { CHROMIUM_ARGS } from "./scripts/chromium";
 
 // scripts/test.ts prepares these: a fresh data folder per backend, a fresh PostgreSQL database,
 // and the Chromium to drive. Run through `npm test` (or set them yourself for `npm run test:e2e`).
@@ -28,14 +29,7 @@ export default defineConfig({
     screenshot: "only-on-failure",
     launchOptions: {
       executablePath,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
+      args: CHROMIUM_ARGS,
     },
   },
   projects: backends.map((b) => ({

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { systemChromium } from "./chromium";
 import { createScratchDatabase, obtainPostgres } from "./postgres";
 
 const root = process.cwd();
@@ -23,13 +24,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 }
 
 function findChromium(): string | null {
-  const candidates = [
-    process.env.CHROMIUM_PATH,
-    "/usr/bin/chromium",
-    "/usr/bin/chromium-browser",
-    "/usr/bin/google-chrome",
-  ];
-  for (const c of candidates) if (c && fs.existsSync(c)) return c;
+  const system = systemChromium();
+  if (system) return system;
   // Playwright's own download (npx playwright install chromium), where it works.
   const pw = spawnSync(
     process.execPath,

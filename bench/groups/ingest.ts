@@ -4,7 +4,6 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { type Database, openDatabase } from "../../db/client";
 import { migrateDatabase } from "../../db/migrate";
 import { events, type NewEvent } from "../../db/schema";
@@ -15,6 +14,7 @@ import { eventSchema } from "../../lib/ingest/event-schema";
 import { handleIngest } from "../../lib/ingest/handler";
 import { toEventContent } from "../../lib/ingest/rows";
 import { generateConsoleKey } from "../../lib/server/issuer-key";
+import { toWebRequest } from "../../lib/server/node-request";
 import { createScratchDatabase, obtainPostgres } from "../../scripts/postgres";
 import type { BenchGroup, BenchResult } from "../harness";
 
@@ -72,15 +72,7 @@ function makeEvent(tenant: string, i: number): Record<string, unknown> {
 
 function serve(database: Database, signer: ReturnType<typeof generateConsoleKey>) {
   const server = http.createServer(async (req, res) => {
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-    const request = new Request(`http://localhost${req.url}`, {
-      method: req.method,
-      headers,
-      body: Readable.toWeb(req) as ReadableStream,
-      // biome-ignore lint/suspicious/noExplicitAny: undici needs duplex for stream bodies.
-      ...({ duplex: "half" } as any),
-    });
+    const request = toWebRequest(req);
     const response = await handleIngest(database.db, request, { signer });
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));

@@ -29,7 +29,8 @@ export function graphForRole(graph: DerivationGraph, authority: Authority): Deri
   };
 }
 
-async function callsFor(db: Db, scope: string[], capabilityIds: string[]) {
+/** The tool calls each of these capabilities authorized (for drawing them on the graph). */
+export async function callsFor(db: Db, scope: string[], capabilityIds: string[]) {
   if (capabilityIds.length === 0) return [];
   return db
     .select({

@@ -3,7 +3,7 @@ import { and, count, desc, eq, gt, gte, inArray, isNotNull, like, sql } from "dr
 import type { Db } from "@/db/client";
 import { capabilities, escalations, events } from "@/db/schema";
 import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
-import { normalizeReason } from "./principal-day";
+import { foldReasons } from "./principal-day";
 
 export interface Overview {
   tenants: string[];
@@ -128,11 +128,6 @@ export async function getOverview(db: Db, authority: Authority, now = new Date()
     const slot = perDay.find((d) => d.label === r.day);
     if (slot) slot[r.outcome] += r.n;
   }
-  const folded = new Map<string, number>();
-  for (const r of reasons) {
-    const k = normalizeReason(r.reason ?? "no reason given");
-    folded.set(k, (folded.get(k) ?? 0) + r.n);
-  }
   const viewer = authority.role === "viewer";
   return {
     tenants: scope,
@@ -140,10 +135,7 @@ export async function getOverview(db: Db, authority: Authority, now = new Date()
     denied24h: denied?.n ?? 0,
     capabilities: caps?.n ?? 0,
     perDay,
-    denials: [...folded]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 6)
-      .map(([name, n]) => ({ name, count: n })),
+    denials: foldReasons(reasons, 6),
     principals: principals.map((p) => ({ name: p.name ?? "?", count: p.n })),
     agents: agents.map((a) => ({ name: a.name ?? "?", count: a.n })),
     revocations: viewer ? revoked.map((r) => ({ ...r, reason: null })) : revoked,

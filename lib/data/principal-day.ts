@@ -5,7 +5,7 @@ import type { Db } from "@/db/client";
 import { capabilities, events } from "@/db/schema";
 import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
 import { buildDerivationGraph, type DerivationGraph, type GraphCapabilityInput } from "@/lib/graph/build";
-import { graphColumns, graphForRole } from "./capabilities";
+import { callsFor, graphColumns, graphForRole } from "./capabilities";
 
 export const daySchema = z
   .string()
@@ -23,6 +23,22 @@ export function normalizeReason(reason: string): string {
     .replace(/\b[0-9a-f]{12,}\b/g, "…")
     .replace(/\b(sess|req)_[A-Za-z0-9_]+/g, "$1_…")
     .slice(0, 120);
+}
+
+/** Denial counts grouped by the check that failed (ids folded away), largest first. */
+export function foldReasons(
+  rows: { reason: string | null; n: number }[],
+  top: number,
+): { name: string; count: number }[] {
+  const folded = new Map<string, number>();
+  for (const r of rows) {
+    const k = normalizeReason(r.reason ?? "no reason given");
+    folded.set(k, (folded.get(k) ?? 0) + r.n);
+  }
+  return [...folded]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, count]) => ({ name, count }));
 }
 
 export interface PrincipalDay {
@@ -148,25 +164,11 @@ export async function getPrincipalDay(
     const slot = perHour[r.hour];
     if (slot) slot[r.outcome] += r.n;
   }
-  const folded = new Map<string, number>();
-  for (const r of reasons) {
-    const k = normalizeReason(r.reason ?? "no reason given");
-    folded.set(k, (folded.get(k) ?? 0) + r.n);
-  }
-  const capIds = caps.map((c) => c.id);
-  const callRows = capIds.length
-    ? await db
-        .select({
-          id: events.id,
-          capabilityId: events.capabilityId,
-          tool: events.tool,
-          outcome: events.outcome,
-          reason: events.reason,
-          ts: events.ts,
-        })
-        .from(events)
-        .where(and(calls, inArray(events.capabilityId, capIds)))
-    : [];
+  const callRows = await callsFor(
+    db,
+    scope,
+    caps.map((c) => c.id),
+  );
   const graph = graphForRole(
     buildDerivationGraph(caps as GraphCapabilityInput[], callRows, { maxNodes: 2000 }),
     authority,
@@ -185,10 +187,7 @@ export async function getPrincipalDay(
     perHour,
     topTools: tools.map((t) => ({ name: t.name ?? "?", count: t.n })),
     resources: resources.map((r) => ({ name: r.name ?? "?", count: r.n })),
-    denials: [...folded]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 8)
-      .map(([reason, n]) => ({ reason, count: n })),
+    denials: foldReasons(reasons, 8).map((d) => ({ reason: d.name, count: d.count })),
     requests: reqs.map((r) => ({
       request: r.request ?? "",
       start: r.start,

@@ -62,7 +62,7 @@ test("an export downloads a file whose rows match the query", async ({ signIn, u
   for (const l of lines) {
     expect(l.principal).toBe("alice@acme.example");
     expect(l.outcome).toBe("denied");
-    ids.push(l.id);
+    ids.push(String(l.id));
   }
   expect(new Set(ids).size).toBe(n);
 });

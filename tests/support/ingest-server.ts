@@ -6,10 +6,10 @@
 // all writes and before COMMIT, and prints "paused" so the test can SIGKILL the process there.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
 import { type DatabaseTarget, openDatabase } from "@/db/client";
 import { handleIngest } from "@/lib/ingest";
 import { parseConsoleKey } from "@/lib/server/issuer-key";
+import { toWebRequest } from "@/lib/server/node-request";
 
 const spec = process.env.INGEST_DATABASE ?? "";
 const target: DatabaseTarget = spec.startsWith("pglite:")
@@ -20,15 +20,7 @@ const signer = parseConsoleKey(process.env.CONSOLE_ISSUER_KEY ?? "", "CONSOLE_IS
 const pause = process.env.INGEST_TEST_PAUSE_BEFORE_COMMIT === "1";
 
 const server = http.createServer(async (req, res) => {
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-  const request = new Request(`http://localhost${req.url}`, {
-    method: req.method,
-    headers,
-    body: req.method === "POST" ? (Readable.toWeb(req) as ReadableStream) : undefined,
-    // biome-ignore lint/suspicious/noExplicitAny: undici needs duplex for stream bodies.
-    ...({ duplex: "half" } as any),
-  });
+  const request = toWebRequest(req);
   const response = await handleIngest(database.db, request, {
     signer,
     beforeCommit: pause

@@ -87,19 +87,8 @@ export function inputDigest(input: unknown, key: Uint8Array | string): string {
   return `hmac-sha256:${createHmac("sha256", key).update(canonicalJson(input)).digest("hex")}`;
 }
 
-/** UUIDv7 (RFC 9562): 48-bit ms timestamp from the injected clock, then random bits. */
-export function uuidv7(nowMs: number): string {
-  const bytes = randomBytes(16);
-  let ms = Math.max(0, Math.floor(nowMs));
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = ms % 256;
-    ms = Math.floor(ms / 256);
-  }
-  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x70;
-  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+// One implementation of UUIDv7 for the project; tools pass the injected clock's time.
+export { uuidv7 } from "../../ids";
 
 export function newTraceId(): string {
   return randomBytes(16).toString("hex");
