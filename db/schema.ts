@@ -40,6 +40,8 @@ export const escalationStatusEnum = pgEnum("escalation_status", [
   "rejected",
 ]);
 
+export const escalationDeliveryEnum = pgEnum("escalation_delivery", ["console", "platform"]);
+
 export const ROLES = roleEnum.enumValues;
 export type Role = (typeof ROLES)[number];
 export const OUTCOMES = outcomeEnum.enumValues;
@@ -213,6 +215,13 @@ export const escalations = pgTable(
     usedAt: ts("used_at"),
     useCount: integer("use_count").notNull().default(0),
     revokedAt: ts("revoked_at"),
+    // Issue 6: who receives the token. "console": the admin who issued (or approved) it, once, in
+    // the action's answer. "platform": nobody until the agent platform picks it up through
+    // GET /api/v1/escalations; the token is minted at that moment and never stored.
+    delivery: escalationDeliveryEnum("delivery").notNull().default("console"),
+    deliveredAt: ts("delivered_at"),
+    revokedBy: text("revoked_by"),
+    revokeReason: text("revoke_reason"),
   },
   (t) => [
     index("escalations_tenant_status_idx").on(t.tenant, t.status),

@@ -1,15 +1,131 @@
 import type { Metadata } from "next";
-import { ComingSoon } from "@/components/ui/coming-soon";
+import { Countdown } from "@/components/ui/countdown";
 import { requireRole } from "@/lib/auth/guard";
+import { type EscalationListRow, listEscalations } from "@/lib/data/escalations";
+import { getDb } from "@/lib/server/db";
+import { PendingActions, RevokeEscalation } from "./_components/escalation-actions";
+import { IssueEscalationForm } from "./_components/issue-form";
 
 export const metadata: Metadata = { title: "Escalations" };
 
-export default async function Page() {
-  await requireRole(["investigator", "admin"]);
+const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 19) : "—");
+const opText = (e: EscalationListRow) =>
+  `${e.operation.tool}: ${e.operation.action} ${e.operation.resourceType}#${e.operation.resourceId}`;
+
+function Rows({
+  rows,
+  render,
+}: {
+  rows: EscalationListRow[];
+  render: (e: EscalationListRow) => React.ReactNode;
+}) {
   return (
-    <ComingSoon
-      title="Escalations"
-      what="issuing 60-second escalations, two-person approval and their history arrive with the escalations and revocations issue."
-    />
+    <table className="data">
+      <thead>
+        <tr>
+          <th>Tenant</th>
+          <th>For</th>
+          <th>Operation</th>
+          <th>Reason</th>
+          <th>Asked / granted by</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((e) => (
+          <tr key={e.id}>
+            <td>{e.tenant}</td>
+            <td>
+              {e.principal}
+              <br />
+              <span className="muted mono">{e.session ?? e.agent}</span>
+            </td>
+            <td className="mono">{opText(e)}</td>
+            <td>{e.reason}</td>
+            <td>
+              {e.requestedBy}
+              {e.grantedBy && e.grantedBy !== e.requestedBy ? ` / ${e.grantedBy}` : ""}
+            </td>
+            <td>{render(e)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export default async function Page() {
+  const authority = await requireRole(["investigator", "admin"]);
+  const rows = await listEscalations(await getDb(), authority);
+  const now = Date.now();
+  const isAdmin = authority.role === "admin";
+  const active = rows.filter((e) => e.status === "active" && e.expiresAt && e.expiresAt.getTime() > now);
+  const pending = rows.filter((e) => e.status === "pending");
+  const history = rows.filter((e) => !active.includes(e) && !pending.includes(e));
+  return (
+    <>
+      <h1>Escalations</h1>
+      <p className="muted">
+        Short-lived grants of exactly one operation, minted with the console's key. Tokens are shown once and
+        never stored.
+      </p>
+      {isAdmin && (
+        <>
+          <h2>Issue an escalation</h2>
+          <IssueEscalationForm tenants={[...authority.tenants]} />
+        </>
+      )}
+      <h2>Active</h2>
+      {active.length === 0 ? (
+        <p className="muted">No active escalations.</p>
+      ) : (
+        <Rows
+          rows={active}
+          render={(e) => (
+            <>
+              <Countdown until={(e.expiresAt as Date).toISOString()} />{" "}
+              <span className="badge">{e.singleUse ? "single use" : `${e.useCount} uses`}</span>{" "}
+              {e.delivery === "platform" && !e.deliveredAt && (
+                <span className="badge">waiting for pick-up</span>
+              )}
+              {isAdmin && <RevokeEscalation id={e.id} />}
+            </>
+          )}
+        />
+      )}
+      <h2>Waiting for approval</h2>
+      {pending.length === 0 ? (
+        <p className="muted">Nothing waits for a second admin.</p>
+      ) : (
+        <Rows
+          rows={pending}
+          render={(e) =>
+            isAdmin && e.requestedBy !== authority.email ? (
+              <PendingActions id={e.id} />
+            ) : (
+              <span className="muted">needs another admin</span>
+            )
+          }
+        />
+      )}
+      <h2>History</h2>
+      {history.length === 0 ? (
+        <p className="muted">No past escalations.</p>
+      ) : (
+        <Rows
+          rows={history}
+          render={(e) => (
+            <>
+              <span className="badge">{e.status === "active" ? "expired" : e.status}</span>{" "}
+              <span className="muted">
+                issued {when(e.issuedAt)}; {e.useCount} use{e.useCount === 1 ? "" : "s"}
+                {e.usedAt ? `, first ${when(e.usedAt)}` : ""}
+                {e.revokeReason ? `; ${e.revokeReason}` : ""}
+              </span>
+            </>
+          )}
+        />
+      )}
+    </>
   );
 }

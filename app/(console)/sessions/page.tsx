@@ -1,15 +1,87 @@
 import type { Metadata } from "next";
-import { ComingSoon } from "@/components/ui/coming-soon";
 import { requireRole } from "@/lib/auth/guard";
+import { listAgentSessions } from "@/lib/data/agent-sessions";
+import { getDb } from "@/lib/server/db";
+import { RevokeForm } from "./_components/revoke-form";
 
 export const metadata: Metadata = { title: "Sessions" };
 
+const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 19) : "—");
+
 export default async function Page() {
-  await requireRole(["investigator", "admin"]);
+  const authority = await requireRole(["investigator", "admin"]);
+  const rows = await listAgentSessions(await getDb(), authority);
+  const isAdmin = authority.role === "admin";
+  const principals = [
+    ...new Map(rows.filter((r) => !r.revokedAt).map((r) => [`${r.tenant}/${r.principal}`, r])).values(),
+  ];
   return (
-    <ComingSoon
-      title="Sessions"
-      what="active agent sessions per principal, with revoke, arrive with the escalations and revocations issue."
-    />
+    <>
+      <h1>Sessions</h1>
+      <p className="muted">
+        Agent sessions in your tenants, open ones first. Revoking a session or a person reaches verifiers
+        through the revocation feed.
+      </p>
+      {rows.length === 0 ? (
+        <p className="notice">No agent sessions yet: they appear as platforms send events.</p>
+      ) : (
+        <table className="data">
+          <thead>
+            <tr>
+              <th>Tenant</th>
+              <th>Principal</th>
+              <th>Session</th>
+              <th>Agent</th>
+              <th>Last activity</th>
+              <th>State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((s) => (
+              <tr key={s.id}>
+                <td>{s.tenant}</td>
+                <td>{s.principal}</td>
+                <td className="mono">{s.id}</td>
+                <td>{s.agent ?? "—"}</td>
+                <td className="mono">{when(s.lastSeenAt)}</td>
+                <td>
+                  {s.revokedAt ? (
+                    <span className="badge disabled" title={s.revokeReason ?? ""}>
+                      revoked by {s.revokedBy}
+                    </span>
+                  ) : isAdmin ? (
+                    <RevokeForm target={{ kind: "session", session: s.id }} label="Revoke session" />
+                  ) : (
+                    <span className="badge">open</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {isAdmin && principals.length > 0 && (
+        <>
+          <h2>Revoke a person</h2>
+          <p className="muted">Every session of theirs in that tenant, for people who left the company.</p>
+          <table className="data">
+            <tbody>
+              {principals.map((p) => (
+                <tr key={`${p.tenant}/${p.principal}`}>
+                  <td>{p.tenant}</td>
+                  <td>{p.principal}</td>
+                  <td>
+                    <RevokeForm
+                      target={{ kind: "principal", tenant: p.tenant, principal: p.principal }}
+                      label="Revoke principal"
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </>
   );
 }

@@ -1,0 +1,92 @@
+"use client";
+
+import { useState, useTransition } from "react";
+import type { ActionResult } from "@/lib/actions/result";
+import type { BlastRadius } from "@/lib/data/blast-radius";
+import {
+  getBlastRadiusAction,
+  revokeCapabilityAction,
+  revokePrincipalAction,
+  revokeSessionAction,
+} from "../actions";
+
+export type RevokeFormTarget =
+  | { kind: "session"; session: string }
+  | { kind: "principal"; tenant: string; principal: string }
+  | { kind: "capability"; capabilityId?: string };
+
+/** Reason first, then what the revocation cuts, then the confirmation: nothing is revoked unseen. */
+export function RevokeForm({ target, label }: { target: RevokeFormTarget; label: string }) {
+  const [reason, setReason] = useState("");
+  const [capabilityId, setCapabilityId] = useState(
+    target.kind === "capability" ? (target.capabilityId ?? "") : "",
+  );
+  const [radius, setRadius] = useState<BlastRadius | null>(null);
+  const [result, setResult] = useState<ActionResult<unknown> | null>(null);
+  const [pending, start] = useTransition();
+  const resolved =
+    target.kind === "capability"
+      ? { kind: "capability" as const, capabilityId: capabilityId.trim() }
+      : target;
+
+  const measure = () =>
+    start(async () => {
+      setResult(null);
+      const r = await getBlastRadiusAction(resolved);
+      if (r.ok) setRadius(r.data);
+      else setResult(r);
+    });
+  const confirm = () =>
+    start(async () => {
+      const r =
+        resolved.kind === "session"
+          ? await revokeSessionAction({ session: resolved.session, reason })
+          : resolved.kind === "principal"
+            ? await revokePrincipalAction({ tenant: resolved.tenant, principal: resolved.principal, reason })
+            : await revokeCapabilityAction({ capabilityId: resolved.capabilityId, reason });
+      setResult(r);
+      if (r.ok) setRadius(null);
+    });
+
+  const fe = result && !result.ok ? result.fieldErrors : undefined;
+  return (
+    <fieldset className="row-actions" aria-label={label}>
+      {target.kind === "capability" && (
+        <label>
+          Capability id
+          <input value={capabilityId} onChange={(e) => setCapabilityId(e.target.value)} className="mono" />
+        </label>
+      )}
+      <label>
+        Reason
+        <input
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          required
+          aria-invalid={Boolean(fe?.reason)}
+        />
+      </label>
+      {!radius ? (
+        <button type="button" disabled={pending || reason.trim() === ""} onClick={measure}>
+          {label}…
+        </button>
+      ) : (
+        <span className="notice">
+          Cuts {radius.liveCapabilities} live capabilities, {radius.sessions} sessions, {radius.escalations}{" "}
+          escalations; {radius.callsLastHour} calls in the last hour.{" "}
+          <button type="button" className="danger" disabled={pending} onClick={confirm}>
+            Confirm: {label.toLowerCase()}
+          </button>{" "}
+          <button type="button" onClick={() => setRadius(null)}>
+            Cancel
+          </button>
+        </span>
+      )}
+      {result && (
+        <span role="status" className={result.ok ? "ok" : "error"}>
+          {result.ok ? "Revoked; verifiers see it on their next poll." : result.error}
+        </span>
+      )}
+    </fieldset>
+  );
+}

@@ -1,0 +1,356 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { and, desc, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
+import type { Db, Executor } from "@/db/client";
+import { type Escalation, escalationDeliveryEnum, escalations, tenants } from "@/db/schema";
+import { appendEvents } from "@/lib/audit/append";
+import {
+  type Authority,
+  assertRole,
+  assertTenantsInScope,
+  ForbiddenError,
+  tenantsInView,
+} from "@/lib/auth/authority";
+import type { IssuerKeyPair } from "@/lib/capability";
+import { ConflictError, NotFoundError } from "./console-users";
+import {
+  type ClockDeps,
+  clockOf,
+  type EscalationOperation,
+  escalationEvent,
+  mintForEscalation,
+  recordEscalationCapability,
+} from "./escalation-common";
+
+export const DEFAULT_ESCALATION_TTL_SECONDS = 60;
+export const DEFAULT_ESCALATION_MAX_TTL_SECONDS = 300;
+/** Issuing or approving an escalation needs a sign-in at most this old. */
+export const REAUTH_WINDOW_MS = 5 * 60_000;
+
+/** Refusals that belong to one form field (the tenant's TTL cap), shown beside it. */
+export class EscalationFieldError extends Error {
+  override name = "EscalationFieldError";
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ReauthRequiredError extends ForbiddenError {
+  override name = "ReauthRequiredError";
+}
+
+// The capability layer's alphabet: these values go into the token's Datalog facts.
+const NAME = /^[A-Za-z0-9_.:@/+-]{1,200}$/;
+const name = (label: string) =>
+  z
+    .string({ error: `${label} is required.` })
+    .trim()
+    .min(1, { error: `${label} is required.` })
+    .regex(NAME, { error: `${label} may use letters, digits and _ . : @ / + - only.` });
+
+export const issueEscalationSchema = z
+  .object({
+    tenant: z.string({ error: "Pick a tenant." }).trim().min(1, { error: "Pick a tenant." }),
+    principal: name("Principal"),
+    session: name("Session").optional(),
+    agent: name("Agent").optional(),
+    tool: name("Tool"),
+    resourceType: name("Resource type"),
+    resourceId: name("Resource id"),
+    action: name("Action"),
+    argDigest: z
+      .string()
+      .trim()
+      .regex(/^hmac-sha256:[0-9a-f]{64}$/, { error: "Argument digest must be hmac-sha256:<64 hex>." })
+      .optional(),
+    ttlSeconds: z.coerce
+      .number({ error: "TTL must be a number of seconds." })
+      .int({ error: "TTL must be a whole number of seconds." })
+      .min(1, { error: "TTL must be at least 1 second." })
+      .default(DEFAULT_ESCALATION_TTL_SECONDS),
+    reason: z
+      .string({ error: "A reason is required." })
+      .trim()
+      .min(1, { error: "A reason is required." })
+      .max(1000, { error: "Keep the reason under 1000 characters." }),
+    singleUse: z.boolean().default(true),
+    delivery: z.enum(escalationDeliveryEnum.enumValues).default("console"),
+  })
+  .refine((v) => v.session !== undefined || v.agent !== undefined, {
+    error: "Give the session (or the agent) the escalation is for.",
+    path: ["session"],
+  });
+export type IssueEscalationInput = z.output<typeof issueEscalationSchema>;
+
+export const escalationIdSchema = z.object({ id: z.uuid({ error: "Unknown escalation." }) });
+
+export interface EscalationDeps extends ClockDeps {
+  /** The console's issuer key: escalations are minted with it and nothing else. */
+  consoleKey: IssuerKeyPair;
+}
+
+export interface IssuedEscalation {
+  id: string;
+  status: "pending" | "active";
+  /** Present exactly once: in this answer, for console delivery. Never stored. */
+  token?: string;
+  capabilityId?: string;
+  expiresAt?: Date;
+}
+
+export interface TenantEscalationPolicy {
+  maxTtlSeconds: number;
+  twoPerson: boolean;
+}
+
+export function escalationPolicy(settings: Record<string, unknown> | undefined): TenantEscalationPolicy {
+  const max = settings?.escalationMaxTtlSeconds;
+  return {
+    maxTtlSeconds:
+      typeof max === "number" && Number.isInteger(max) && max > 0 && max <= 3600
+        ? max
+        : DEFAULT_ESCALATION_MAX_TTL_SECONDS,
+    twoPerson: settings?.twoPersonEscalations === true,
+  };
+}
+
+function assertRecentSignIn(authority: Authority, nowMs: number): void {
+  if (nowMs - authority.authTime.getTime() > REAUTH_WINDOW_MS)
+    throw new ReauthRequiredError(
+      "Sign in again to confirm it is you: escalations need a sign-in from the last 5 minutes.",
+    );
+}
+
+async function loadPolicy(tx: Executor, tenant: string): Promise<TenantEscalationPolicy> {
+  const [row] = await tx.select({ settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenant));
+  if (!row) throw new NotFoundError("Unknown tenant.");
+  return escalationPolicy(row.settings);
+}
+
+/** Mints (console delivery), records the capability, appends escalation.issued. In the caller's tx. */
+async function activate(
+  tx: Executor,
+  row: Escalation,
+  deps: EscalationDeps,
+  meta: Record<string, unknown>,
+): Promise<IssuedEscalation> {
+  const now = row.issuedAt as Date;
+  const cap = row.delivery === "console" ? await mintForEscalation(row, deps.consoleKey) : undefined;
+  // The event first: it takes the tenant's chain lock before anything else is written.
+  await appendEvents(tx, [
+    escalationEvent({
+      row,
+      type: "escalation.issued",
+      now,
+      reason: row.reason,
+      capabilityId: cap?.id,
+      capabilityHash: cap?.hash,
+      meta: {
+        ...meta,
+        ttlSeconds: row.ttlSeconds,
+        singleUse: row.singleUse,
+        delivery: row.delivery,
+        expiresAt: row.expiresAt?.toISOString(),
+      },
+    }),
+  ]);
+  if (cap) {
+    await tx
+      .update(escalations)
+      .set({ tokenHash: cap.hash, capabilityId: cap.id, deliveredAt: now })
+      .where(eq(escalations.id, row.id));
+    await recordEscalationCapability(tx, row, cap, deps.consoleKey.kid);
+  }
+  return {
+    id: row.id,
+    status: "active",
+    token: cap?.token,
+    capabilityId: cap?.id,
+    expiresAt: row.expiresAt ?? undefined,
+  };
+}
+
+/**
+ * Issues an escalation for exactly one operation. With the tenant's two-person rule it only
+ * records the request (pending, no token). Otherwise the clock starts now and, for console
+ * delivery, the token is minted and returned in this answer only: the database keeps its hash.
+ * The escalation.issued event commits in the same transaction, or nothing does.
+ */
+export async function issueEscalation(
+  db: Db,
+  authority: Authority,
+  input: IssueEscalationInput,
+  deps: EscalationDeps,
+): Promise<IssuedEscalation> {
+  assertRole(authority, ["admin"]);
+  assertTenantsInScope(authority, [input.tenant]);
+  const nowMs = clockOf(deps).now();
+  assertRecentSignIn(authority, nowMs);
+  return db.transaction(async (tx) => {
+    const policy = await loadPolicy(tx, input.tenant);
+    if (input.ttlSeconds > policy.maxTtlSeconds)
+      throw new EscalationFieldError(
+        "ttlSeconds",
+        `This tenant allows escalations of at most ${policy.maxTtlSeconds} seconds.`,
+      );
+    const now = new Date(nowMs);
+    const operation: EscalationOperation = {
+      tool: input.tool,
+      resourceType: input.resourceType,
+      resourceId: input.resourceId,
+      action: input.action,
+      ...(input.argDigest ? { argDigest: input.argDigest } : {}),
+    };
+    const pending = policy.twoPerson;
+    const base = {
+      id: randomUUID(),
+      tenant: input.tenant,
+      requestedBy: authority.email,
+      grantedBy: pending ? null : authority.email,
+      principal: input.principal,
+      session: input.session ?? null,
+      agent: input.agent ?? null,
+      operation: operation as unknown as Record<string, unknown>,
+      ttlSeconds: input.ttlSeconds,
+      reason: input.reason,
+      singleUse: input.singleUse,
+      delivery: input.delivery,
+      status: pending ? ("pending" as const) : ("active" as const),
+      requestedAt: now,
+      issuedAt: pending ? null : now,
+      expiresAt: pending ? null : new Date(nowMs + input.ttlSeconds * 1000),
+    };
+    const meta = { actor: authority.email, actorSession: authority.sessionId };
+    if (pending) {
+      await appendEvents(tx, [
+        escalationEvent({
+          row: base,
+          type: "escalation.requested",
+          now,
+          reason: input.reason,
+          meta: {
+            ...meta,
+            ttlSeconds: input.ttlSeconds,
+            singleUse: input.singleUse,
+            delivery: input.delivery,
+          },
+        }),
+      ]);
+      await tx.insert(escalations).values(base);
+      return { id: base.id, status: "pending" };
+    }
+    const [row] = await tx.insert(escalations).values(base).returning();
+    if (!row) throw new Error("insert returned no row");
+    return activate(tx, row, deps, meta);
+  });
+}
+
+/** Locks a pending escalation in the admin's scope, for approval or rejection. */
+async function lockPending(tx: Executor, authority: Authority, id: string): Promise<Escalation> {
+  const [row] = await tx
+    .select()
+    .from(escalations)
+    .where(and(eq(escalations.id, id), inArray(escalations.tenant, [...authority.tenants])))
+    .for("update");
+  if (!row) throw new NotFoundError("Unknown escalation.");
+  if (row.status !== "pending")
+    throw new ConflictError(`This escalation is not waiting for approval (it is ${row.status}).`);
+  return row;
+}
+
+/**
+ * The second admin's approval under the two-person rule. The requester cannot approve their own
+ * request. The clock starts now; for console delivery the token goes to the approver, once.
+ */
+export async function approveEscalation(
+  db: Db,
+  authority: Authority,
+  input: z.output<typeof escalationIdSchema>,
+  deps: EscalationDeps,
+): Promise<IssuedEscalation> {
+  assertRole(authority, ["admin"]);
+  const nowMs = clockOf(deps).now();
+  assertRecentSignIn(authority, nowMs);
+  return db.transaction(async (tx) => {
+    const row = await lockPending(tx, authority, input.id);
+    if (row.requestedBy === authority.email)
+      throw new ForbiddenError("You asked for this escalation; a second admin has to approve it.");
+    const now = new Date(nowMs);
+    const [updated] = await tx
+      .update(escalations)
+      .set({
+        status: "active",
+        grantedBy: authority.email,
+        issuedAt: now,
+        expiresAt: new Date(nowMs + row.ttlSeconds * 1000),
+      })
+      .where(eq(escalations.id, row.id))
+      .returning();
+    if (!updated) throw new Error("update returned no row");
+    return activate(tx, updated, deps, {
+      actor: authority.email,
+      actorSession: authority.sessionId,
+      requestedBy: row.requestedBy,
+      approvedBy: authority.email,
+    });
+  });
+}
+
+export async function rejectEscalation(
+  db: Db,
+  authority: Authority,
+  input: z.output<typeof escalationIdSchema> & { reason?: string },
+  deps: ClockDeps = {},
+): Promise<void> {
+  assertRole(authority, ["admin"]);
+  await db.transaction(async (tx) => {
+    const row = await lockPending(tx, authority, input.id);
+    const now = new Date(clockOf(deps).now());
+    await appendEvents(tx, [
+      escalationEvent({
+        row,
+        type: "escalation.rejected",
+        now,
+        outcome: "denied",
+        reason: input.reason ?? null,
+        meta: { actor: authority.email, actorSession: authority.sessionId, requestedBy: row.requestedBy },
+      }),
+    ]);
+    await tx
+      .update(escalations)
+      .set({
+        status: "rejected",
+        grantedBy: authority.email,
+        revokedAt: now,
+        revokeReason: input.reason ?? null,
+      })
+      .where(eq(escalations.id, row.id));
+  });
+}
+
+export type EscalationListRow = Omit<Escalation, "tokenHash" | "operation"> & {
+  operation: EscalationOperation;
+};
+
+/** Escalations in view, newest first: what the Escalations page lists. Never the token hash. */
+export async function listEscalations(
+  db: Db,
+  authority: Authority,
+  opts: { limit?: number } = {},
+): Promise<EscalationListRow[]> {
+  assertRole(authority, ["investigator", "admin"]);
+  const rows = await db
+    .select()
+    .from(escalations)
+    .where(inArray(escalations.tenant, tenantsInView(authority)))
+    .orderBy(desc(escalations.requestedAt))
+    .limit(Math.min(opts.limit ?? 200, 500));
+  return rows.map(({ tokenHash: _hash, ...r }) => ({
+    ...r,
+    operation: r.operation as unknown as EscalationOperation,
+  }));
+}

@@ -1,0 +1,219 @@
+import { createHash } from "node:crypto";
+import { getTableColumns, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { capabilities, chainHeads, events, tenants } from "@/db/schema";
+import { chainHash, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
+import { prng } from "./request";
+
+// A large, realistic-shaped log for scale tests: requests with capability trees (root, three
+// sub-agents, some deeper), tool calls hanging on them, a few percent denied, spread over 30
+// days and many principals. Rows are written directly (no tokens are minted: at a million
+// events that would take an hour), with a valid hash chain so verify-log still holds.
+
+const hex = (s: string) => createHash("sha256").update(s).digest("hex");
+const DAY = 86_400_000;
+
+function jsonInsert(table: "events" | "capabilities", rows: Record<string, unknown>[]) {
+  const cols = Object.entries(getTableColumns(table === "events" ? events : capabilities)).filter(
+    ([k]) => k !== "receivedAt" && k !== "firstSeenAt",
+  );
+  const list = sql.raw(cols.map(([, c]) => `"${c.name}"`).join(", "));
+  const json = JSON.stringify(
+    rows.map((r) =>
+      Object.fromEntries(
+        cols.map(([k, c]) => [c.name, r[k] instanceof Date ? (r[k] as Date).toISOString() : (r[k] ?? null)]),
+      ),
+    ),
+  );
+  return sql`insert into ${sql.identifier(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.identifier(table)}, ${json}::json)`;
+}
+
+export interface LargeSeedOptions {
+  db: Db;
+  events: number;
+  now?: number;
+  days?: number;
+  tenants?: string[];
+  principalsPerTenant?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface LargeSeedResult {
+  events: number;
+  capabilities: number;
+  /** Handy targets for benchmarks: a busy principal and day, a root with descendants. */
+  sample: { tenant: string; principal: string; day: string; rootId: string; childId: string };
+}
+
+export async function seedLarge(o: LargeSeedOptions): Promise<LargeSeedResult> {
+  const rng = prng(424242);
+  const now = o.now ?? Date.now();
+  const days = o.days ?? 30;
+  const tenantIds = o.tenants ?? ["acme", "globex"];
+  const perTenant = o.principalsPerTenant ?? 200;
+  await o.db
+    .insert(tenants)
+    .values(tenantIds.map((id) => ({ id, name: id })))
+    .onConflictDoNothing();
+  // Continue each tenant's chain where it stands, so a seeded database still verifies.
+  const heads = await o.db.select().from(chainHeads);
+  const chains = new Map(
+    tenantIds.map((t) => {
+      const h = heads.find((x) => x.tenant === t);
+      return [t, { seq: h?.seq ?? 0, hash: h?.hash ?? GENESIS_HASH }];
+    }),
+  );
+  // Ids differ from run to run, so seeding twice adds rather than collides.
+  const nonce = `${now}-${Math.random()}`;
+  const tools = ["crm.lookup_customer", "db.query", "docs.search", "orders.update_status", "mail.send"];
+  let evBuf: Record<string, unknown>[] = [];
+  let capBuf: Record<string, unknown>[] = [];
+  let total = 0;
+  let caps = 0;
+  let sample: LargeSeedResult["sample"] | undefined;
+  const flush = async () => {
+    if (capBuf.length) await o.db.execute(jsonInsert("capabilities", capBuf));
+    if (evBuf.length) await o.db.execute(jsonInsert("events", evBuf));
+    caps += capBuf.length;
+    evBuf = [];
+    capBuf = [];
+    o.onProgress?.(total, o.events);
+  };
+  for (let r = 0; total < o.events; r++) {
+    const tenant = tenantIds[r % tenantIds.length] as string;
+    const principal = `user${rng.int(0, perTenant - 1)}@${tenant}.example`;
+    const at = now - Math.floor(rng.next() * days * DAY);
+    const request = `req_${hex(`${nonce}-${r}`).slice(0, 12)}`;
+    const session = `sess_${principal.split("@")[0]}_${Math.floor(at / DAY)}`;
+    const writes = rng.chance(0.2);
+    const rights = [
+      { resource: "Customer", actions: ["read"] },
+      { resource: "Order", actions: writes ? ["read", "write"] : ["read"] },
+    ];
+    const rootId = hex(`root-${nonce}-${r}`);
+    const tree: {
+      id: string;
+      parent: string | null;
+      ancestors: string[];
+      agent: string;
+      rights: typeof rights;
+    }[] = [
+      { id: rootId, parent: null, ancestors: [], agent: `${principal.split("@")[0]}-assistant`, rights },
+    ];
+    for (const sub of ["research", "summarizer", "classifier"]) {
+      const id = hex(`${nonce}-${r}-${sub}`);
+      const narrowed =
+        sub === "classifier"
+          ? [rights[1] as (typeof rights)[number]]
+          : [rights[0] as (typeof rights)[number]];
+      tree.push({
+        id,
+        parent: rootId,
+        ancestors: [rootId],
+        agent: `${tree[0]?.agent}/${sub}`,
+        rights: narrowed,
+      });
+      if (rng.chance(0.3)) {
+        tree.push({
+          id: hex(`${nonce}-${r}-${sub}-2`),
+          parent: id,
+          ancestors: [rootId, id],
+          agent: `${tree[0]?.agent}/${sub}/reader`,
+          rights: narrowed,
+        });
+      }
+    }
+    for (const c of tree) {
+      capBuf.push({
+        id: c.id,
+        tenant,
+        tokenHash: `sha256:${hex(`t-${c.id}`)}`,
+        parentId: c.parent,
+        rootId,
+        ancestors: c.ancestors,
+        depth: c.ancestors.length,
+        issuerKid: `${tenant}-2026-11`,
+        principal,
+        agent: c.agent,
+        session,
+        request,
+        summary: { principal, tenants: [tenant], rights: c.rights, budget: { rows: 500 }, session, request },
+        kind: c.parent ? "attenuated" : "minted",
+        issuedAt: new Date(at),
+        expiresAt: new Date(at + 15 * 60_000),
+      });
+    }
+    const calls = rng.int(4, 12);
+    for (let i = 0; i < calls && total < o.events; i++) {
+      const cap = rng.pick(tree);
+      const tool = rng.pick(tools);
+      const write = tool === "orders.update_status";
+      const resourceType = write || tool === "db.query" ? "Order" : "Customer";
+      const allowed = cap.rights.some(
+        (x) => x.resource === resourceType && x.actions.includes(write ? "write" : "read"),
+      );
+      const outcome: "allowed" | "denied" | "error" = !allowed
+        ? "denied"
+        : rng.chance(0.01)
+          ? "error"
+          : "allowed";
+      const chain = chains.get(tenant) as { seq: number; hash: string };
+      const eh = hex(`e-${nonce}-${total}`);
+      const row = {
+        id: `${eh.slice(0, 8)}-${eh.slice(8, 12)}-7${eh.slice(13, 16)}-8${eh.slice(17, 20)}-${eh.slice(20, 32)}`,
+        ts: new Date(at + i * rng.int(500, 4000)),
+        tenant,
+        type: "tool.call",
+        principal,
+        agent: cap.agent,
+        session,
+        request,
+        traceId: hex(request).slice(0, 32),
+        spanId: null,
+        tool,
+        action: write ? "write" : "read",
+        resourceType,
+        resourceId: `${resourceType === "Order" ? "o" : "c"}_${rng.int(1, 5000)}`,
+        fields: ["name"],
+        outcome,
+        reason:
+          outcome === "denied"
+            ? `no right grants ${write ? "write" : "read"} on ${resourceType} (check in block ${cap.ancestors.length})`
+            : null,
+        capabilityId: cap.id,
+        capabilityHash: `sha256:${hex(`t-${cap.id}`)}`,
+        inputDigest: `hmac-sha256:${hex(`i-${total}`)}`,
+        latencyMs: rng.int(3, 400),
+        cost: null,
+        meta: {},
+      };
+      const ch = contentHash(row);
+      chain.seq += 1;
+      const h = chainHash({ tenant, seq: chain.seq, prevHash: chain.hash, contentHash: ch });
+      evBuf.push({ ...row, contentHash: ch, seq: chain.seq, prevHash: chain.hash, hash: h });
+      chain.hash = h;
+      total++;
+    }
+    if (!sample && writes && tenant === tenantIds[0]) {
+      sample = {
+        tenant,
+        principal,
+        day: new Date(at).toISOString().slice(0, 10),
+        rootId,
+        childId: tree[3]?.id ?? rootId,
+      };
+    }
+    if (evBuf.length >= 5000) await flush();
+  }
+  await flush();
+  for (const [tenant, head] of chains) {
+    await o.db
+      .insert(chainHeads)
+      .values({ tenant, seq: head.seq, hash: head.hash })
+      .onConflictDoUpdate({ target: chainHeads.tenant, set: { seq: head.seq, hash: head.hash } });
+  }
+  await o.db.execute(sql`analyze events`);
+  await o.db.execute(sql`analyze capabilities`);
+  if (!sample) throw new Error("no sample request was generated");
+  return { events: total, capabilities: caps, sample };
+}
