@@ -90,6 +90,22 @@ export default async function CapabilityPage({ params }: { params: Promise<{ id:
             <span className="ok">{uses.allowed ?? 0} allowed</span>,{" "}
             <span className="error">{uses.denied ?? 0} denied</span>, {uses.error ?? 0} errors ·{" "}
             <Link href={`/events?q=${under}`}>all uses in the explorer</Link>
+            <form
+              action="/events"
+              className="row-actions"
+              style={{ marginTop: 6 }}
+              aria-label="Did it ever do this?"
+            >
+              <input type="hidden" name="range" value="all" />
+              <input
+                name="q"
+                className="mono"
+                defaultValue={`under:${c.id} resource:Order action:write outcome:allowed`}
+                aria-label="Did it, or anything derived from it, ever…"
+                style={{ flex: "1 1 360px" }}
+              />
+              <button type="submit">Did it ever…?</button>
+            </form>
           </dd>
         </dl>
       </div>
