@@ -72,6 +72,23 @@ function CapabilityNode({ data }: NodeProps<CapFlowNode>) {
 
 const nodeTypes = { capability: CapabilityNode };
 
+const ROW_WIDTH = 2600;
+const GAP = 60;
+
+/** One tree (a root and what is drawn under it), laid out left to right by dagre. */
+function layoutTree(nodes: GraphNode[], edges: DerivationGraph["edges"]) {
+  const g = new dagre.graphlib.Graph();
+  g.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 90 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of nodes) g.setNode(n.id, { width: WIDTH, height: nodeHeight(n) });
+  for (const e of edges) g.setEdge(e.source, e.target);
+  dagre.layout(g);
+  const pos = new Map(nodes.map((n) => [n.id, g.node(n.id)]));
+  const width = Math.max(...nodes.map((n) => (pos.get(n.id)?.x ?? 0) + WIDTH / 2));
+  const height = Math.max(...nodes.map((n) => (pos.get(n.id)?.y ?? 0) + nodeHeight(n) / 2));
+  return { pos, width, height };
+}
+
 function layout(graph: DerivationGraph, collapsed: Set<string>) {
   const byParent = new Map<string, GraphNode[]>();
   for (const n of graph.nodes)
@@ -86,22 +103,48 @@ function layout(graph: DerivationGraph, collapsed: Set<string>) {
   };
   for (const id of collapsed) hide(id);
   const visible = graph.nodes.filter((n) => !hidden.has(n.id));
-  const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 90 });
-  g.setDefaultEdgeLabel(() => ({}));
-  for (const n of visible) g.setNode(n.id, { width: WIDTH, height: nodeHeight(n) });
   const edges = graph.edges.filter((e) => !hidden.has(e.source) && !hidden.has(e.target));
-  for (const e of edges) g.setEdge(e.source, e.target);
-  dagre.layout(g);
-  const nodes: CapFlowNode[] = visible.map((n) => {
-    const p = g.node(n.id);
-    return {
-      id: n.id,
-      type: "capability",
-      position: { x: p.x - WIDTH / 2, y: p.y - nodeHeight(n) / 2 },
-      data: { ...n, collapsed: collapsed.has(n.id), hidden: n.descendants },
-    };
-  });
+  // Each root's tree is laid out on its own, then the trees are packed in rows, so a day of
+  // many requests reads like a page instead of one very tall column.
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  const treeOf = new Map<string, string>();
+  const rootOf = (n: GraphNode): string => {
+    const known = treeOf.get(n.id);
+    if (known) return known;
+    const parent = n.parentId ? byId.get(n.parentId) : undefined;
+    const root = parent ? rootOf(parent) : n.id;
+    treeOf.set(n.id, root);
+    return root;
+  };
+  const trees = new Map<string, GraphNode[]>();
+  for (const n of visible) trees.set(rootOf(n), [...(trees.get(rootOf(n)) ?? []), n]);
+  const nodes: CapFlowNode[] = [];
+  let x = 0;
+  let y = 0;
+  let rowHeight = 0;
+  for (const members of trees.values()) {
+    const ids = new Set(members.map((m) => m.id));
+    const t = layoutTree(
+      members,
+      edges.filter((e) => ids.has(e.source) && ids.has(e.target)),
+    );
+    if (x > 0 && x + t.width > ROW_WIDTH) {
+      x = 0;
+      y += rowHeight + GAP;
+      rowHeight = 0;
+    }
+    for (const n of members) {
+      const p = t.pos.get(n.id) ?? { x: 0, y: 0 };
+      nodes.push({
+        id: n.id,
+        type: "capability",
+        position: { x: x + p.x - WIDTH / 2, y: y + p.y - nodeHeight(n) / 2 },
+        data: { ...n, collapsed: collapsed.has(n.id), hidden: n.descendants },
+      });
+    }
+    x += t.width + GAP;
+    rowHeight = Math.max(rowHeight, t.height);
+  }
   const flowEdges: Edge[] = edges.map((e) => ({
     id: e.id,
     source: e.source,
@@ -116,6 +159,9 @@ function layout(graph: DerivationGraph, collapsed: Set<string>) {
 /** Deep subtrees start folded on big graphs, so 500 capabilities still open readable. */
 function initialCollapsed(graph: DerivationGraph): Set<string> {
   if (graph.nodes.length <= 120) return new Set();
+  const roots = graph.nodes.filter((n) => n.parentId === null && n.descendants > 0);
+  // Many requests (a principal's day): one node per request, opened on demand.
+  if (roots.length > 12) return new Set(roots.map((n) => n.id));
   return new Set(graph.nodes.filter((n) => n.depth === 1 && n.descendants > 0).map((n) => n.id));
 }
 

@@ -198,7 +198,7 @@ export function EventsTable(props: {
           ) : null}
         </div>
       </div>
-      <table className="data" data-testid="events-table">
+      <table className="data events" data-testid="events-table">
         <thead>
           {table.getHeaderGroups().map((hg) => (
             <tr key={hg.id}>
