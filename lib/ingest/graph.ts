@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { capabilities, type NewCapability, sessions } from "@/db/schema";
 import type { IngestEvent } from "./event-schema";
@@ -195,4 +195,32 @@ export async function upsertSessions(
       },
       setWhere: sql`sessions.tenant = excluded.tenant`,
     });
+  await markReportedRevocations(tx, tenant, evs);
+}
+
+/**
+ * A platform reporting that it revoked a session (or every session of a principal) is shown
+ * on the Sessions page. These reports do not enter the console's revocation feed: only the
+ * console's own revocations are authoritative for verifiers.
+ */
+async function markReportedRevocations(tx: Executor, tenant: string, evs: readonly IngestEvent[]) {
+  for (const e of evs) {
+    if (e.type !== "session.revoked" && e.type !== "principal.revoked") continue;
+    const target =
+      e.type === "session.revoked"
+        ? e.session
+          ? eq(sessions.id, e.session)
+          : undefined
+        : e.principal
+          ? eq(sessions.principal, e.principal)
+          : undefined;
+    if (!target) continue;
+    const actor = typeof e.meta?.actor === "string" ? e.meta.actor : (e.agent ?? "agent platform");
+    await tx
+      .update(sessions)
+      .set({ revokedAt: e.ts, revokedBy: actor, revokeReason: e.reason ?? null })
+      .where(
+        and(eq(sessions.tenant, tenant), target, isNull(sessions.revokedAt), lte(sessions.startedAt, e.ts)),
+      );
+  }
 }
