@@ -144,8 +144,10 @@ export async function seedLarge(o: LargeSeedOptions): Promise<LargeSeedResult> {
       });
     }
     const calls = rng.int(4, 12);
+    let calledCap: string | undefined;
     for (let i = 0; i < calls && total < o.events; i++) {
       const cap = rng.pick(tree);
+      calledCap ??= cap.id;
       const tool = rng.pick(tools);
       const write = tool === "orders.update_status";
       const resourceType = write || tool === "db.query" ? "Order" : "Customer";
@@ -200,7 +202,8 @@ export async function seedLarge(o: LargeSeedOptions): Promise<LargeSeedResult> {
         principal,
         day: new Date(at).toISOString().slice(0, 10),
         rootId,
-        childId: tree[3]?.id ?? rootId,
+        // A capability of this request that authorized at least one call.
+        childId: calledCap ?? rootId,
       };
     }
     if (evBuf.length >= 5000) await flush();

@@ -31,6 +31,10 @@ export function LiveTail({ query }: { query: string }) {
       setStatus(JSON.parse((m as MessageEvent).data).message);
       es.close();
     });
+    es.addEventListener("session-ended", (m) => {
+      setStatus(JSON.parse((m as MessageEvent).data).message);
+      es.close();
+    });
     es.onerror = () => setStatus("reconnecting…");
     return () => es.close();
   }, [on, query]);

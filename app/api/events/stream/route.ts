@@ -1,4 +1,5 @@
 import { authorizeRoute } from "@/lib/auth/guard";
+import { loadSessionAuthority } from "@/lib/data/console-sessions";
 import { listEvents } from "@/lib/data/events-query";
 import { parseQuery } from "@/lib/query";
 import { getDb } from "@/lib/server/db";
@@ -35,6 +36,15 @@ export async function GET(request: Request): Promise<Response> {
       let since = new Date(started - 2000);
       const seen = new Set<string>();
       while (!closed && Date.now() - started < MAX_MS) {
+        // Signed out, disabled or revoked since the stream opened: stop at the next tick.
+        const still = await loadSessionAuthority(db, {
+          sessionId: authority.sessionId,
+          activeTenant: authority.activeTenant,
+        }).catch(() => null);
+        if (!still || still.role !== authority.role) {
+          send("session-ended", { message: "Your session has ended. Sign in again." });
+          break;
+        }
         try {
           const res = await listEvents(db, authority, {
             q: `${q} after:${since.toISOString()}`.trim(),
