@@ -144,3 +144,34 @@ test("the theme switch changes the page to dark and keeps it across reloads", as
   await page.reload();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
 });
+
+test("a server action posted with no Origin, or a foreign one, is refused", async ({
+  signIn,
+  users,
+  baseURL,
+}) => {
+  const admin = await signIn(users.admin);
+  const adminPage = new AdminPage(admin.page);
+  await adminPage.goto();
+  const disable = await captureAction(admin.page, () =>
+    adminPage.row(users.viewer.email).getByRole("button", { name: "Disable" }).click(),
+  );
+  await expect(adminPage.row(users.viewer.email)).toContainText("disabled");
+  await adminPage.setDisabled(users.viewer.email, false);
+  const post = (origin?: string) =>
+    admin.page.request.post("/admin", {
+      headers: {
+        "Next-Action": disable.id,
+        "Content-Type": "text/plain;charset=UTF-8",
+        Accept: "text/x-component",
+        ...(origin ? { Origin: origin } : {}),
+      },
+      data: disable.body,
+    });
+  // Even the admin's own session cannot drive the action from outside its pages.
+  expect((await post()).status()).toBe(403);
+  expect((await post("http://evil.example")).status()).toBe(403);
+  await admin.page.reload();
+  await expect(adminPage.row(users.viewer.email)).toContainText("active");
+  expect(baseURL).toBeTruthy();
+});
