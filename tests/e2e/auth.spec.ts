@@ -48,6 +48,20 @@ async function captureAction(page: Page, click: () => Promise<void>) {
   return { id: r.headers()["next-action"] ?? "", body: r.postData() ?? "" };
 }
 
+/** Disables then re-enables `email` through the Admin page, returning the disable request. */
+async function learnDisableRequest(page: Page, email: string) {
+  const adminPage = new AdminPage(page);
+  await adminPage.goto();
+  const disable = await captureAction(page, () =>
+    adminPage.row(email).getByRole("button", { name: "Disable" }).click(),
+  );
+  await expect(adminPage.row(email)).toContainText("disabled");
+  await adminPage.setDisabled(email, false);
+  expect(disable.id).not.toBe("");
+  expect(disable.body).toContain('"disabled":true');
+  return disable;
+}
+
 test("a viewer posting to an admin server action directly is denied by the server", async ({
   signIn,
   users,
@@ -55,15 +69,8 @@ test("a viewer posting to an admin server action directly is denied by the serve
 }) => {
   const admin = await signIn(users.admin);
   const adminPage = new AdminPage(admin.page);
-  await adminPage.goto();
   // The admin disables the investigator through the UI: we learn that exact request, then undo it.
-  const disable = await captureAction(admin.page, () =>
-    adminPage.row(users.investigator.email).getByRole("button", { name: "Disable" }).click(),
-  );
-  await expect(adminPage.row(users.investigator.email)).toContainText("disabled");
-  await adminPage.setDisabled(users.investigator.email, false);
-  expect(disable.id).not.toBe("");
-  expect(disable.body).toContain('"disabled":true');
+  const disable = await learnDisableRequest(admin.page, users.investigator.email);
 
   // The viewer replays the very same request with their own session.
   const viewer = await signIn(users.viewer);
@@ -152,12 +159,7 @@ test("a server action posted with no Origin, or a foreign one, is refused", asyn
 }) => {
   const admin = await signIn(users.admin);
   const adminPage = new AdminPage(admin.page);
-  await adminPage.goto();
-  const disable = await captureAction(admin.page, () =>
-    adminPage.row(users.viewer.email).getByRole("button", { name: "Disable" }).click(),
-  );
-  await expect(adminPage.row(users.viewer.email)).toContainText("disabled");
-  await adminPage.setDisabled(users.viewer.email, false);
+  const disable = await learnDisableRequest(admin.page, users.viewer.email);
   const post = (origin?: string) =>
     admin.page.request.post("/admin", {
       headers: {

@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState, useState } from "react";
+import { FieldError } from "@/components/ui/field-error";
 import { createApiKeyAction } from "../keys-actions";
 
 export function ApiKeysCreateForm({ tenants }: { tenants: string[] }) {
@@ -8,12 +9,7 @@ export function ApiKeysCreateForm({ tenants }: { tenants: string[] }) {
   const [copied, setCopied] = useState(false);
   const fe = state && !state.ok ? state.fieldErrors : undefined;
   const v = state && !state.ok ? state.values : undefined;
-  const err = (name: string) =>
-    fe?.[name] ? (
-      <span className="field-error" id={`key-${name}-error`}>
-        {fe[name].join(" ")}
-      </span>
-    ) : null;
+  const err = (name: string) => <FieldError name={name} errors={fe} />;
   return (
     <>
       <form

@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
+import { FieldError } from "@/components/ui/field-error";
 import { createConsoleUserAction } from "../actions";
 
 const ROLES = ["viewer", "investigator", "admin"] as const;
@@ -11,12 +12,7 @@ export function CreateUserForm({ tenants }: { tenants: string[] }) {
   // After a refused submission the form is mounted afresh with what was sent as its defaults:
   // React resets a form after its action, and a select keeps only the default it mounted with.
   const v = state && !state.ok ? state.values : undefined;
-  const err = (name: string) =>
-    fe?.[name] ? (
-      <span className="field-error" id={`${name}-error`}>
-        {fe[name].join(" ")}
-      </span>
-    ) : null;
+  const err = (name: string) => <FieldError name={name} errors={fe} />;
   return (
     <form key={JSON.stringify(v ?? null)} action={action} className="card" aria-label="Add a console user">
       <div className="form-grid">

@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
+import { FieldError } from "@/components/ui/field-error";
 import { issueEscalationAction } from "../actions";
 import { TokenOnce } from "./token-once";
 
@@ -19,12 +20,7 @@ export function IssueEscalationForm({ tenants }: { tenants: string[] }) {
   const [state, action, pending] = useActionState(issueEscalationAction, null);
   const fe = state && !state.ok ? state.fieldErrors : undefined;
   const v = state && !state.ok ? state.values : undefined;
-  const err = (name: string) =>
-    fe?.[name] ? (
-      <span className="field-error" id={`${name}-error`}>
-        {fe[name].join(" ")}
-      </span>
-    ) : null;
+  const err = (name: string) => <FieldError name={name} errors={fe} />;
   return (
     <form key={JSON.stringify(v ?? null)} action={action} className="card" aria-label="Issue an escalation">
       <div className="form-grid">

@@ -1,6 +1,5 @@
 import { createRateLimiter, DEFAULT_RATE, handleIngest } from "@/lib/ingest";
-import { getConsoleKey } from "@/lib/server/issuer-key";
-import { withDb } from "@/lib/server/with-db";
+import { withDbAndKey } from "@/lib/server/with-db";
 
 // node:crypto, pg and PGlite: not the edge runtime.
 export const runtime = "nodejs";
@@ -10,14 +9,5 @@ export const dynamic = "force-dynamic";
 const limiter = createRateLimiter(DEFAULT_RATE);
 
 export function POST(request: Request): Promise<Response> {
-  return withDb(async (db) => {
-    let signer: ReturnType<typeof getConsoleKey>;
-    try {
-      signer = getConsoleKey();
-    } catch (err) {
-      console.error("[ingest] console key unavailable:", err instanceof Error ? err.message : err);
-      return Response.json({ error: "the console is not ready; retry later" }, { status: 503 });
-    }
-    return handleIngest(db, request, { signer, limiter });
-  });
+  return withDbAndKey((db, signer) => handleIngest(db, request, { signer, limiter }));
 }

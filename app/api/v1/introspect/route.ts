@@ -1,20 +1,12 @@
 import { handleIntrospect } from "@/lib/api/introspect";
 import { toPublicKey } from "@/lib/capability";
-import { getDb } from "@/lib/server/db";
-import { getConsoleKey } from "@/lib/server/issuer-key";
+import { withDbAndKey } from "@/lib/server/with-db";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-export async function POST(request: Request): Promise<Response> {
-  let db: Awaited<ReturnType<typeof getDb>>;
-  let consoleKey: ReturnType<typeof getConsoleKey>;
-  try {
-    db = await getDb();
-    consoleKey = getConsoleKey();
-  } catch (err) {
-    console.error("[api] not ready:", err instanceof Error ? err.message : err);
-    return Response.json({ error: "the console is not ready; retry later" }, { status: 503 });
-  }
-  return handleIntrospect(db, request, { consoleKey: toPublicKey(consoleKey) });
+export function POST(request: Request): Promise<Response> {
+  return withDbAndKey((db, consoleKey) =>
+    handleIntrospect(db, request, { consoleKey: toPublicKey(consoleKey) }),
+  );
 }
