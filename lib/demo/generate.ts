@@ -149,7 +149,16 @@ async function escalations(
     });
     run.capabilityEvent("escalation.issued", "console", esc, {
       reason: `customer refund for ${order} approved by support lead`,
-      meta: { grantedBy: "admin@console.demo", ttlSeconds: 60 },
+      meta: {
+        grantedBy: "admin@console.demo",
+        ttlSeconds: 60,
+        operation: {
+          tool: "orders.update_status",
+          resourceType: "Order",
+          resourceId: order,
+          action: "write",
+        },
+      },
     });
     run.clock.advance(waitMs);
     const res = await run.call(

@@ -1,6 +1,6 @@
 import { count, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { events, issuers } from "@/db/schema";
+import { escalations, events, issuers } from "@/db/schema";
 import type { IssuerKeyPair } from "@/lib/capability";
 import { storeBatch } from "@/lib/ingest/store";
 import { validateBatch } from "@/lib/ingest/validate";
@@ -66,6 +66,7 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
     stored += res.accepted;
   };
 
+  const escalationEvents: DemoEvent[] = [];
   for await (const requestEvents of generateDemoEvents({
     now: o.now ?? Date.now(),
     days,
@@ -77,6 +78,7 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
   })) {
     requests++;
     for (const e of requestEvents) {
+      if (e.type.startsWith("escalation.")) escalationEvents.push(e);
       const list = pending.get(e.tenant) ?? [];
       list.push(e);
       pending.set(e.tenant, list);
@@ -85,8 +87,51 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
     if (requests % 50 === 0) o.onProgress?.({ events: stored, requests, estimate });
   }
   for (const tenant of pending.keys()) await flush(tenant);
+  await recordDemoEscalations(o.db, escalationEvents);
   o.onProgress?.({ events: stored, requests, estimate: stored });
   return stored;
+}
+
+type EventCapabilityJson = { id: string; hash: string; expiresAt: string };
+
+/**
+ * The demo's escalations as the console records them (the events alone would leave the
+ * Escalations page's history empty): who granted what, for how long, and how each ended.
+ */
+async function recordDemoEscalations(db: Db, evs: DemoEvent[]) {
+  const issued = evs.filter((e) => e.type === "escalation.issued");
+  const rows = issued.map((e) => {
+    const cap = e.capability as EventCapabilityJson;
+    const outcome = evs.find(
+      (x) => x.type !== "escalation.issued" && (x.capability as EventCapabilityJson)?.id === cap.id,
+    );
+    const meta = (e.meta ?? {}) as {
+      grantedBy?: string;
+      ttlSeconds?: number;
+      operation?: Record<string, unknown>;
+    };
+    const used = outcome?.type === "escalation.used";
+    return {
+      tenant: e.tenant,
+      requestedBy: meta.grantedBy ?? "admin@console.demo",
+      grantedBy: meta.grantedBy ?? "admin@console.demo",
+      principal: String(e.principal),
+      session: e.session ? String(e.session) : null,
+      agent: e.agent ? String(e.agent) : null,
+      operation: meta.operation ?? { resourceType: "Order", action: "write" },
+      ttlSeconds: meta.ttlSeconds ?? 60,
+      reason: String(e.reason ?? "demo"),
+      status: used ? ("used" as const) : ("expired" as const),
+      tokenHash: cap.hash,
+      capabilityId: cap.id,
+      requestedAt: new Date(e.ts),
+      issuedAt: new Date(e.ts),
+      expiresAt: new Date(cap.expiresAt),
+      usedAt: used && outcome ? new Date(outcome.ts) : null,
+      useCount: used ? 1 : 0,
+    };
+  });
+  if (rows.length > 0) await db.insert(escalations).values(rows);
 }
 
 /** Events already stored: a demo interrupted half-way is detected by events without tenants. */
