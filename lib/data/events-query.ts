@@ -131,7 +131,7 @@ function selectList(columns: Record<string, { name: string }>): SQL {
     Object.entries(columns)
       .map(([key, col]) =>
         key === "ts" || key === "receivedAt"
-          ? `to_char("${col.name}" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "${key}"`
+          ? `(extract(epoch from "${col.name}") * 1000)::float8 as "${key}"`
           : `"${col.name}" as "${key}"`,
       )
       .join(", "),
@@ -158,7 +158,8 @@ async function fetchPage(
   const tail = page.at(-1);
   return {
     rows: page.map(({ cursorTs: _, ...row }) => {
-      for (const k of DATE_KEYS) if (typeof row[k] === "string") row[k] = new Date(row[k] as string);
+      for (const k of DATE_KEYS)
+        if (row[k] !== null && row[k] !== undefined) row[k] = new Date(Number(row[k]));
       return row as unknown as EventDetailRow;
     }),
     last: tail ? { sort: args.sort, ts: tail.cursorTs, id: tail.id } : null,
