@@ -72,7 +72,7 @@ test("a request with 500 capabilities opens folded, and its subtrees unfold on d
 
   const { page } = await signIn(users.investigator);
   await page.goto(`/requests/${req}`);
-  await expect(page.getByText("501 capabilities")).toBeVisible();
+  await expect(page.getByText("Outline (501 capabilities)")).toBeVisible();
   const nodes = page.getByTestId("derivation-graph").locator(".react-flow__node");
   await expect(nodes.first()).toBeVisible();
   // Folded: the root and its 20 sub-agents, not 501 boxes.
