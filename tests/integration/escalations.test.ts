@@ -1,4 +1,4 @@
-import { and, count, eq, sql } from "drizzle-orm";
+import { and, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import {
@@ -29,7 +29,7 @@ import {
 } from "@/lib/data/escalations";
 import { listRevocations, revokeEscalation } from "@/lib/data/revocations";
 import { generateConsoleKey } from "@/lib/server/issuer-key";
-import { backends } from "../support/db";
+import { backends, dumpAllTables } from "../support/db";
 import { addTenants, signedIn } from "../support/fixtures";
 
 const OP = { tool: "crm.update_order", resourceType: "Order", resourceId: "o_77", action: "write" };
@@ -477,18 +477,7 @@ describe.each(backends)("escalations on $name", (backend) => {
   // Last: everything above handed out tokens.
   it("no raw escalation token appears in the database or in anything logged", async () => {
     expect(tokens.length).toBeGreaterThan(10);
-    const tables = (await database.db.execute(
-      sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
-    )) as { rows: { table_name: string }[] };
-    let dump = "";
-    for (const { table_name } of tables.rows) {
-      const rows = (await database.db.execute(
-        sql`select t::text as line from ${sql.identifier(table_name)} t`,
-      )) as {
-        rows: { line: string }[];
-      };
-      dump += rows.rows.map((r) => r.line).join("\n");
-    }
+    const dump = await dumpAllTables(database.db);
     expect(dump).toContain("escalation.used");
     const haystack = `${dump}\n${logged.join("\n")}`;
     const leaked = tokens.filter((t) => haystack.includes(t) || haystack.includes(t.slice(-64)));

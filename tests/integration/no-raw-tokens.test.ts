@@ -1,12 +1,11 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { sql } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { loadDemoActivity } from "@/lib/demo/load";
 import { inputDigestKey } from "@/lib/ingest/input-digest";
 import { generateConsoleKey } from "@/lib/server/issuer-key";
-import { backends } from "../support/db";
+import { backends, dumpAllTables } from "../support/db";
 
 describe.each(backends)("after a demo run on $name", (backend) => {
   it("no raw token appears in the database or in what was logged", async () => {
@@ -33,19 +32,7 @@ describe.each(backends)("after a demo run on $name", (backend) => {
       expect(stored).toBeGreaterThan(50);
       expect(tokens.length).toBeGreaterThan(20);
 
-      // A text dump of every table, like pg_dump's data section.
-      const tables = (await database.db.execute(
-        sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
-      )) as { rows: { table_name: string }[] };
-      let dump = "";
-      for (const { table_name } of tables.rows) {
-        const rows = (await database.db.execute(
-          sql`select t::text as line from ${sql.identifier(table_name)} t`,
-        )) as {
-          rows: { line: string }[];
-        };
-        dump += rows.rows.map((r) => r.line).join("\n");
-      }
+      const dump = await dumpAllTables(database.db);
       expect(dump.length).toBeGreaterThan(10_000);
       const haystack = `${dump}\n${logged.join("\n")}`;
       // Whole tokens, and their signature-bearing tails (a token minus a prefix is still a secret).

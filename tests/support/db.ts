@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
 import pg from "pg";
 import { type Database, openDatabase } from "@/db/client";
 import { migrateDatabase } from "@/db/migrate";
@@ -59,3 +60,18 @@ export const backends: Backend[] = [
 ];
 
 export const hasPostgres = Boolean(adminUrl);
+
+/** Every row of every table as text, like the data section of pg_dump (for leak checks). */
+export async function dumpAllTables(db: Database["db"]): Promise<string> {
+  const tables = (await db.execute(
+    sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
+  )) as { rows: { table_name: string }[] };
+  let dump = "";
+  for (const { table_name } of tables.rows) {
+    const rows = (await db.execute(sql`select t::text as line from ${sql.identifier(table_name)} t`)) as {
+      rows: { line: string }[];
+    };
+    dump += `${rows.rows.map((r) => r.line).join("\n")}\n`;
+  }
+  return dump;
+}
