@@ -13,29 +13,18 @@ import {
   createVerifier,
   generateIssuerKey,
   mintCapability,
-  type Operation,
   toPublicKey,
 } from "../lib/capability";
 import { currentGeneration, wasmMemoryBytes } from "../lib/capability/wasm-loader";
+import { BENCH_NARROWING, BENCH_OPERATION, benchMintInput } from "./fixture";
 
 const total = Number(process.argv[2] ?? 200_000);
 const gc = (globalThis as { gc?: () => void }).gc;
 const clock = createTestClock(Date.UTC(2026, 10, 26, 9, 0, 0));
 const key = await generateIssuerKey("rss-2026-11");
-const root = await mintCapability({
-  issuer: key,
-  tenant: "acme",
-  principal: "alice@acme.example",
-  agent: "alice-assistant/research",
-  session: "sess_7Hq2",
-  request: "req_91ab",
-  rights: [{ resource: "Customer", actions: ["read"], fields: ["name", "email", "phone"] }],
-  budget: { rows: 100 },
-  ttlMs: 24 * 3_600_000,
-  clock,
-});
-const token = root.narrowTo({ resource: "Customer", id: "c_381" }).token;
-const op: Operation = { resource: "Customer", action: "read", id: "c_381", fields: ["name"] };
+const root = await mintCapability(benchMintInput({ issuer: key, clock, ttlMs: 24 * 3_600_000 }));
+const token = root.narrowTo(BENCH_NARROWING).token;
+const op = BENCH_OPERATION;
 const verifier = await createVerifier({ keys: [toPublicKey(key)], clock, cacheSize: 0 });
 const mib = (n: number) => (n / 1048576).toFixed(1);
 const started = performance.now();

@@ -4,9 +4,9 @@ import {
   createVerifier,
   generateIssuerKey,
   mintCapability,
-  type Operation,
   toPublicKey,
 } from "../../lib/capability";
+import { BENCH_NARROWING, BENCH_OPERATION, benchMintInput } from "../fixture";
 import { type BenchGroup, type BenchResult, compare, result, warmUp } from "../harness";
 
 const GROUP = "capability";
@@ -19,21 +19,10 @@ const GROUP = "capability";
 async function run(): Promise<BenchResult[]> {
   const clock = createTestClock(Date.UTC(2026, 10, 26, 9, 0, 0));
   const key = await generateIssuerKey("bench-2026-11");
-  const mintInput = {
-    issuer: key,
-    tenant: "acme",
-    principal: "alice@acme.example",
-    agent: "alice-assistant/research",
-    session: "sess_7Hq2",
-    request: "req_91ab",
-    rights: [{ resource: "Customer", actions: ["read"], fields: ["name", "email", "phone"] }],
-    budget: { rows: 100 },
-    ttlMs: 3_600_000,
-    clock,
-  };
+  const mintInput = benchMintInput({ issuer: key, clock, ttlMs: 3_600_000 });
   const root = await mintCapability(mintInput);
-  const token = root.narrowTo({ resource: "Customer", id: "c_381" });
-  const op: Operation = { resource: "Customer", action: "read", id: "c_381", fields: ["name"] };
+  const token = root.narrowTo(BENCH_NARROWING);
+  const op = BENCH_OPERATION;
   const cold = await createVerifier({ keys: [toPublicKey(key)], clock, cacheSize: 0 });
   const cached = await createVerifier({ keys: [toPublicKey(key)], clock, cacheSize: 1000 });
 

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
+import { canonicalJson } from "../../audit/chain";
 import type { Capability, CapabilityKind, Right } from "../../capability";
 
 /** DESIGN.md's event as sent to POST /api/v1/events (v1: JSON names are fixed). */
@@ -68,22 +69,12 @@ export function createMemorySink(): MemorySink {
   };
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
 /**
  * The audit log never stores raw input: an HMAC lets an investigator confirm "was it this
  * input?" without the log revealing it. The key is passed in explicitly, never read from env.
  */
 export function inputDigest(input: unknown, key: Uint8Array | string): string {
+  // The console's canonical form, so its "was this input used?" lookups digest the same bytes.
   return `hmac-sha256:${createHmac("sha256", key).update(canonicalJson(input)).digest("hex")}`;
 }
 

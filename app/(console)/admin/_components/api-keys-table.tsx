@@ -1,6 +1,6 @@
 "use client";
 
-import { useState, useTransition } from "react";
+import { useActionMessage } from "@/components/ui/use-action-message";
 import { revokeApiKeyAction } from "../keys-actions";
 
 export interface ApiKeyView {
@@ -16,16 +16,12 @@ export interface ApiKeyView {
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "never");
 
 export function ApiKeysTable({ keys }: { keys: ApiKeyView[] }) {
-  const [pending, startTransition] = useTransition();
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const { pending, message, run } = useActionMessage();
 
   function revoke(k: ApiKeyView) {
     if (!window.confirm(`Revoke ${k.prefix}… (${k.source} in ${k.tenant})? Its sender is refused at once.`))
       return;
-    startTransition(async () => {
-      const res = await revokeApiKeyAction({ id: k.id });
-      setMessage(res.ok ? { ok: true, text: `Revoked ${k.prefix}….` } : { ok: false, text: res.error });
-    });
+    run(`Revoked ${k.prefix}….`, () => revokeApiKeyAction({ id: k.id }));
   }
 
   if (keys.length === 0)

@@ -1,21 +1,13 @@
 "use client";
 
-import { useState, useTransition } from "react";
+import { useActionMessage } from "@/components/ui/use-action-message";
 import type { ConsoleUserRow } from "@/lib/data/console-users";
 import { setConsoleUserDisabledAction, setConsoleUserRoleAction } from "../actions";
 
 const ROLES = ["viewer", "investigator", "admin"] as const;
 
 export function UsersTable({ users, selfId }: { users: ConsoleUserRow[]; selfId: string }) {
-  const [pending, startTransition] = useTransition();
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-
-  function run(label: string, fn: () => Promise<{ ok: boolean; error?: string }>) {
-    startTransition(async () => {
-      const res = await fn();
-      setMessage(res.ok ? { ok: true, text: label } : { ok: false, text: res.error ?? "Failed." });
-    });
-  }
+  const { pending, message, run } = useActionMessage();
 
   return (
     <>
