@@ -30,7 +30,7 @@ export const BISCUIT_WASM_VERSION = "0.6.0";
  * without wee_alloc. A spare glue module is imported in the background, so switches need
  * event-loop turns.
  */
-let recycleThresholdBytes = 24 * 1024 * 1024;
+const DEFAULT_RECYCLE_THRESHOLD_BYTES = 24 * 1024 * 1024;
 
 interface Generation {
   id: number;
@@ -47,9 +47,25 @@ interface Loaded {
   spareLoading?: Promise<void>;
 }
 
-let loading: Promise<BiscuitModule> | undefined;
-let state: Loaded | undefined;
-let nextGlueId = 0;
+/**
+ * One loader per process, whatever the bundler does. Next's server build copies this module
+ * into several chunks (route handlers, server actions, pages), and each copy would otherwise
+ * start its own wasm instance and count glue ids from 0, so two copies imported the same glue
+ * module ("biscuit_bg.js?generation=0") and pointed it at their own instances in turn: strings
+ * written by one copy landed in the other's memory (mints failed with datalog parse errors of
+ * NUL bytes, found by the two-person e2e flow). Keeping the state on globalThis under a
+ * registered symbol gives every copy the same instance, generations and glue ids.
+ */
+interface LoaderState {
+  loading?: Promise<BiscuitModule>;
+  state?: Loaded;
+  nextGlueId: number;
+  recycleThresholdBytes: number;
+}
+const LOADER_KEY = Symbol.for("capability-console.biscuit-wasm-loader");
+const registry = globalThis as unknown as Record<symbol, LoaderState | undefined>;
+registry[LOADER_KEY] ??= { nextGlueId: 0, recycleThresholdBytes: DEFAULT_RECYCLE_THRESHOLD_BYTES };
+const shared = registry[LOADER_KEY];
 
 /**
  * Finds the package folder without require.resolve on the package itself: its "exports" only
@@ -81,7 +97,7 @@ async function importFile(file: string, query = ""): Promise<Record<string, unkn
 
 function importGlue(moduleDir: string): Promise<Record<string, unknown>> {
   // A distinct query string gives a distinct module record, hence a distinct `wasm` binding.
-  return importFile(path.join(moduleDir, "biscuit_bg.js"), `?generation=${nextGlueId++}`);
+  return importFile(path.join(moduleDir, "biscuit_bg.js"), `?generation=${shared.nextGlueId++}`);
 }
 
 function startGeneration(
@@ -123,8 +139,8 @@ async function instantiate(packageDir: string): Promise<BiscuitModule> {
   const base = { wasmModule, moduleDir, snippets };
   const current = startGeneration(base, await importGlue(moduleDir), 0);
   warmUp(current.glue);
-  state = { ...base, current };
-  prepareSpare(state);
+  shared.state = { ...base, current };
+  prepareSpare(shared.state);
   return current.glue;
 }
 
@@ -207,8 +223,8 @@ function retire(old: Generation): void {
 
 /** Loads and starts the wasm module once per process; later calls share it. */
 export function loadBiscuit(): Promise<BiscuitModule> {
-  loading ??= instantiate(findBiscuitPackageDir());
-  return loading;
+  shared.loading ??= instantiate(findBiscuitPackageDir());
+  return shared.loading;
 }
 
 /**
@@ -216,9 +232,10 @@ export function loadBiscuit(): Promise<BiscuitModule> {
  * Call once at the start of a public operation and use only that module for its duration.
  */
 export function biscuitRuntime(): { bw: BiscuitModule; generation: number } {
+  const { state } = shared;
   if (!state) throw new Error("biscuit-wasm is not loaded: await loadBiscuit() first");
   const { current } = state;
-  if (current.memory.buffer.byteLength > recycleThresholdBytes && state.spare) {
+  if (current.memory.buffer.byteLength > shared.recycleThresholdBytes && state.spare) {
     const glue = state.spare;
     state.spare = undefined;
     state.current = startGeneration(state, glue, current.id + 1);
@@ -230,25 +247,26 @@ export function biscuitRuntime(): { bw: BiscuitModule; generation: number } {
 
 /** The current module without switching generations (for code inside one operation). */
 export function biscuitSync(): BiscuitModule {
-  if (!state) throw new Error("biscuit-wasm is not loaded: await loadBiscuit() first");
-  return state.current.glue;
+  if (!shared.state) throw new Error("biscuit-wasm is not loaded: await loadBiscuit() first");
+  return shared.state.current.glue;
 }
 
 export function currentGeneration(): number {
-  return state?.current.id ?? -1;
+  return shared.state?.current.id ?? -1;
 }
 
 /** Size of the current generation's linear memory (it only grows within a generation). */
 export function wasmMemoryBytes(): number {
-  return state?.current.memory.buffer.byteLength ?? 0;
+  return shared.state?.current.memory.buffer.byteLength ?? 0;
 }
 
 export function setWasmRecycleThreshold(bytes: number): void {
-  recycleThresholdBytes = bytes;
+  shared.recycleThresholdBytes = bytes;
 }
 
 /** Resolves once a spare glue module is ready (tests use it to force a switch promptly). */
 export async function spareReady(): Promise<void> {
+  const { state } = shared;
   if (state) {
     prepareSpare(state);
     await state.spareLoading;

@@ -1,7 +1,7 @@
 import "server-only";
-import { asc, desc, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { type Session, sessions } from "@/db/schema";
+import { revocations, type Session, sessions } from "@/db/schema";
 import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
 
 /** Agent sessions in view for the Sessions page: open ones first, by principal, latest activity first. */
@@ -22,4 +22,58 @@ export async function listAgentSessions(
       desc(sessions.lastSeenAt),
     )
     .limit(Math.min(opts.limit ?? 300, 1000));
+}
+
+export interface PrincipalRow {
+  tenant: string;
+  principal: string;
+  openSessions: number;
+  /** The console's principal revocation, when there is one ("left the company"). */
+  revoked: { at: Date; by: string; reason: string } | null;
+}
+
+/**
+ * Every person with agent sessions in view, with their open sessions and whether the console
+ * revoked them: the Sessions page's "Revoke a person" list. A revoked person stays listed (with
+ * who revoked them and why), so the admin sees the result of what they did.
+ */
+export async function listSessionPrincipals(db: Db, authority: Authority): Promise<PrincipalRow[]> {
+  assertRole(authority, ["investigator", "admin"]);
+  const scope = tenantsInView(authority);
+  const [people, revoked] = await Promise.all([
+    db
+      .select({
+        tenant: sessions.tenant,
+        principal: sessions.principal,
+        open: sql<number>`count(*) filter (where ${sessions.revokedAt} is null)::int`,
+      })
+      .from(sessions)
+      .where(inArray(sessions.tenant, scope))
+      .groupBy(sessions.tenant, sessions.principal)
+      .orderBy(asc(sessions.tenant), asc(sessions.principal))
+      .limit(1000),
+    db
+      .select({
+        tenant: revocations.tenant,
+        target: revocations.target,
+        at: revocations.at,
+        actor: revocations.actor,
+        reason: revocations.reason,
+      })
+      .from(revocations)
+      .where(and(inArray(revocations.tenant, scope), eq(revocations.kind, "principal")))
+      .orderBy(asc(revocations.at)),
+  ]);
+  const byKey = new Map(revoked.map((r) => [`${r.tenant}/${r.target}`, r]));
+  return people
+    .filter((p): p is typeof p & { principal: string } => p.principal !== null)
+    .map((p) => {
+      const r = byKey.get(`${p.tenant}/${p.principal}`);
+      return {
+        tenant: p.tenant,
+        principal: p.principal,
+        openSessions: p.open,
+        revoked: r ? { at: r.at, by: r.actor, reason: r.reason } : null,
+      };
+    });
 }

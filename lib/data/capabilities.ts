@@ -67,6 +67,21 @@ export async function getRequestGraph(
     .where(and(inArray(capabilities.tenant, scope), eq(capabilities.request, requestId)))
     .orderBy(asc(capabilities.depth))
     .limit(GRAPH_LIMIT + 1)) as GraphCapabilityInput[];
+  // An escalation is minted for its grant, not for the request that used it: it joins the
+  // request's graph through the calls it authorized there.
+  const used = db
+    .selectDistinct({ tenant: events.tenant, id: events.capabilityId })
+    .from(events)
+    .where(and(inArray(events.tenant, scope), eq(events.request, requestId), isNotNull(events.capabilityId)))
+    .as("used");
+  const seen = new Set(caps.map((c) => c.id));
+  const escalations = (await db
+    .select(graphColumns)
+    .from(capabilities)
+    .innerJoin(used, and(eq(capabilities.id, used.id), eq(capabilities.tenant, used.tenant)))
+    .where(eq(capabilities.kind, "escalation"))
+    .limit(GRAPH_LIMIT)) as GraphCapabilityInput[];
+  caps.push(...escalations.filter((c) => !seen.has(c.id)));
   if (caps.length === 0) return null;
   const calls = await callsFor(
     db,

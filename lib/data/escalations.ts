@@ -1,9 +1,9 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Executor } from "@/db/client";
-import { type Escalation, escalationDeliveryEnum, escalations, tenants } from "@/db/schema";
+import { type Escalation, escalationDeliveryEnum, escalations, events, tenants } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import {
   type Authority,
@@ -19,6 +19,7 @@ import {
   clockOf,
   type EscalationOperation,
   escalationEvent,
+  escalationRequestId,
   mintForEscalation,
   recordEscalationCapability,
 } from "./escalation-common";
@@ -332,25 +333,82 @@ export async function rejectEscalation(
   });
 }
 
+/** One attempt to use a grant, as the console recorded it (escalation.used, allowed or not). */
+export interface EscalationUseRow {
+  ts: Date;
+  outcome: string;
+  reason: string | null;
+  /** The refusal code (expired, used, revoked, token_mismatch, …) when denied. */
+  code: string | null;
+  /** The API key's source that made the attempt. */
+  source: string | null;
+  /** The audit event that recorded the attempt. */
+  eventId: string;
+}
+
 export type EscalationListRow = Omit<Escalation, "tokenHash" | "operation"> & {
   operation: EscalationOperation;
+  /** Every recorded use attempt, in the order the audit log recorded them. */
+  uses: EscalationUseRow[];
 };
 
-/** Escalations in view, newest first: what the Escalations page lists. Never the token hash. */
+/**
+ * Escalations in view, newest first, each with every use attempt: what the Escalations page
+ * lists. Never the token hash.
+ */
 export async function listEscalations(
   db: Db,
   authority: Authority,
   opts: { limit?: number } = {},
 ): Promise<EscalationListRow[]> {
   assertRole(authority, ["investigator", "admin"]);
+  const scope = tenantsInView(authority);
   const rows = await db
     .select()
     .from(escalations)
-    .where(inArray(escalations.tenant, tenantsInView(authority)))
+    .where(inArray(escalations.tenant, scope))
     .orderBy(desc(escalations.requestedAt))
     .limit(Math.min(opts.limit ?? 200, 500));
+  const uses = new Map<string, EscalationUseRow[]>();
+  if (rows.length > 0) {
+    const attempts = await db
+      .select({
+        id: events.id,
+        ts: events.ts,
+        request: events.request,
+        outcome: events.outcome,
+        reason: events.reason,
+        meta: events.meta,
+      })
+      .from(events)
+      .where(
+        and(
+          inArray(events.tenant, scope),
+          inArray(
+            events.request,
+            rows.map((r) => escalationRequestId(r.id)),
+          ),
+          eq(events.type, "escalation.used"),
+        ),
+      )
+      .orderBy(asc(events.ts), asc(events.seq));
+    for (const a of attempts) {
+      const meta = (a.meta ?? {}) as { code?: unknown; source?: unknown };
+      const list = uses.get(a.request ?? "") ?? [];
+      list.push({
+        ts: a.ts,
+        outcome: a.outcome,
+        reason: a.reason,
+        code: typeof meta.code === "string" ? meta.code : null,
+        source: typeof meta.source === "string" ? meta.source : null,
+        eventId: a.id,
+      });
+      uses.set(a.request ?? "", list);
+    }
+  }
   return rows.map(({ tokenHash: _hash, ...r }) => ({
     ...r,
     operation: r.operation as unknown as EscalationOperation,
+    uses: uses.get(escalationRequestId(r.id)) ?? [],
   }));
 }

@@ -182,7 +182,8 @@ export async function getPrincipalDay(
       requests: reqs.length,
       denied: sum("denied"),
       errors: sum("error"),
-      escalationsUsed: escalations.filter((e) => e.type === "escalation.used").length,
+      escalationsUsed: escalations.filter((e) => e.type === "escalation.used" && e.outcome === "allowed")
+        .length,
     },
     perHour,
     topTools: tools.map((t) => ({ name: t.name ?? "?", count: t.n })),

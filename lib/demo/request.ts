@@ -80,8 +80,20 @@ export class RequestRun {
     return child;
   }
 
-  async call(tool: Tool<unknown, unknown>, agent: string, cap: Capability, input: unknown, meta = {}) {
-    this.clock.advance(this.rng.int(200, 4000));
+  /**
+   * One tool call. The run's clock first advances by the agent's thinking time (the demo's
+   * simulated pace); `{ at }` instead sets it, e.g. to the real time of an escalation's use.
+   */
+  async call(
+    tool: Tool<unknown, unknown>,
+    agent: string,
+    cap: Capability,
+    input: unknown,
+    meta = {},
+    opts: { at?: number } = {},
+  ) {
+    if (opts.at === undefined) this.clock.advance(this.rng.int(200, 4000));
+    else this.clock.set(opts.at);
     const sink = { emit: () => {} };
     const res = await invokeTool(tool, {
       input,
@@ -90,7 +102,9 @@ export class RequestRun {
       meta,
     });
     const latencyMs = res.ok ? this.rng.int(8, 450) : this.rng.int(1, 6);
-    this.events.push({ ...(res.event as unknown as DemoEvent), agent, latencyMs });
+    // The call happened in this request, whatever request the capability was minted for (an
+    // escalation is minted for its grant, not for the request that ends up using it).
+    this.events.push({ ...(res.event as unknown as DemoEvent), agent, latencyMs, request: this.request });
     this.clock.advance(latencyMs);
     return res;
   }

@@ -2,6 +2,7 @@
 // from GET /api/v1/revocations?since=CURSOR. Tokens are verified locally with public keys only;
 // the console is asked only for what changed.
 import {
+  CapabilityError,
   type Clock,
   createRevocationList,
   createVerifier,
@@ -13,6 +14,8 @@ import {
 
 export interface PublishedKey extends IssuerPublicKey {
   alg: string;
+  /** A retired key verifies until then (its grace period); the verifier refuses it after. */
+  verifiesUntil?: string;
 }
 
 export interface RevocationFeedEntry {
@@ -115,27 +118,65 @@ export class RevocationFollower {
 export interface PlatformVerifier {
   verify(token: string | Uint8Array): VerifyResult;
   readonly follower: RevocationFollower;
-  /** Re-reads the published keys (after a rotation). */
+  /** Re-reads the published keys (after a rotation); also done every `keysRefreshMs`. */
   refreshKeys(): Promise<void>;
   close(): void;
 }
 
-/** A verifier for an agent platform: keys from the console, revocations followed live. */
+/**
+ * A verifier for an agent platform: keys from the console, revocations followed live. A retired
+ * key is refused from its `verifiesUntil` on, by the clock, without waiting for the next key
+ * refresh; keys added in the console arrive with the refresh (default every minute).
+ */
 export async function createPlatformVerifier(
-  o: ConsoleClientOptions & { clock: Clock; pollIntervalMs?: number },
+  o: ConsoleClientOptions & { clock: Clock; pollIntervalMs?: number; keysRefreshMs?: number },
 ): Promise<PlatformVerifier> {
   const follower = new RevocationFollower({ ...o, intervalMs: o.pollIntervalMs });
   await follower.pollOnce();
-  const build = async (): Promise<Verifier> =>
-    createVerifier({ keys: await fetchKeys(o), clock: o.clock, revocations: follower.list });
+  let graceEnds = new Map<string, number>();
+  const build = async (): Promise<Verifier> => {
+    const keys = await fetchKeys(o);
+    graceEnds = new Map(
+      keys.filter((k) => k.verifiesUntil).map((k) => [k.kid, Date.parse(k.verifiesUntil as string)]),
+    );
+    return createVerifier({ keys, clock: o.clock, revocations: follower.list });
+  };
   let verifier = await build();
   follower.start();
+  const refresh = setInterval(() => {
+    build().then(
+      (v) => {
+        verifier = v;
+      },
+      () => {
+        // Keep the keys we have; the next tick tries again.
+      },
+    );
+  }, o.keysRefreshMs ?? 60_000);
+  refresh.unref?.();
   return {
-    verify: (token) => verifier.verify(token),
+    verify: (token) => {
+      const result = verifier.verify(token);
+      if (!result.ok) return result;
+      const kid = result.capability.summary().issuer;
+      const until = kid ? graceEnds.get(kid) : undefined;
+      if (until !== undefined && o.clock.now() >= until)
+        return {
+          ok: false,
+          error: new CapabilityError(
+            "unknown_key",
+            `issuer key ${kid} was retired and its grace period ended at ${new Date(until).toISOString()}`,
+          ),
+        };
+      return result;
+    },
     follower,
     refreshKeys: async () => {
       verifier = await build();
     },
-    close: () => follower.stop(),
+    close: () => {
+      follower.stop();
+      clearInterval(refresh);
+    },
   };
 }

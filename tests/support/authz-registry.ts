@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { NextRequest } from "next/server";
 import type { Db } from "@/db/client";
@@ -49,6 +49,11 @@ export type Expectation = "denied" | "refused" | "scoped" | "allowed" | "public"
 
 export const OP = { tool: "crm.update_order", resourceType: "Order", resourceId: "o_77", action: "write" };
 const BASE = "http://console.test";
+/** A valid Ed25519 public key nobody registered, for the "add an issuer key" entry. */
+const SPARE_PUBLIC_KEY = `ed25519/${generateKeyPairSync("ed25519")
+  .publicKey.export({ format: "der", type: "spki" })
+  .subarray(-32)
+  .toString("hex")}`;
 const REASON = "authz matrix";
 
 export interface MatrixFixtures {
@@ -382,6 +387,22 @@ export const REGISTRY: RegistryEntry[] = [
     allow: ADMIN,
     scope: "tenant",
     args: () => [{ tenant: "acme" }],
+  }),
+  action("admin/tenant-actions.ts", "setTenantPolicyAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    // Stricter TTL cap, two-person rule left off: the escalation entries below keep working.
+    args: () => [null, form({ tenant: "acme", escalationMaxTtlSeconds: "240" })],
+  }),
+  action("admin/tenant-actions.ts", "addIssuerKeyAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: () => [null, form({ tenant: "acme", kid: "acme-matrix-added", publicKey: SPARE_PUBLIC_KEY })],
+  }),
+  action("admin/tenant-actions.ts", "retireIssuerKeyAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: () => [{ kid: NAMES.issuerKid, graceSeconds: 3600 }],
   }),
   action("escalations/actions.ts", "issueEscalationAction", {
     allow: ADMIN,

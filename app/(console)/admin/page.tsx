@@ -1,9 +1,12 @@
 import type { Metadata } from "next";
 import { requireRole } from "@/lib/auth/guard";
 import { listConsoleUsers } from "@/lib/data/console-users";
+import { listTenantPolicies } from "@/lib/data/tenant-admin";
 import { getDb } from "@/lib/server/db";
 import { ApiKeysSection } from "./_components/api-keys-section";
 import { CreateUserForm } from "./_components/create-user-form";
+import { IssuerKeysSection } from "./_components/issuer-keys-section";
+import { TenantPolicyForm } from "./_components/policy-form";
 import { UsersTable } from "./_components/users-table";
 import { VerifyLogPanel } from "./_components/verify-log-panel";
 
@@ -11,7 +14,11 @@ export const metadata: Metadata = { title: "Admin" };
 
 export default async function AdminPage() {
   const authority = await requireRole(["admin"]);
-  const users = await listConsoleUsers(await getDb(), authority);
+  const db = await getDb();
+  const [users, policies] = await Promise.all([
+    listConsoleUsers(db, authority),
+    listTenantPolicies(db, authority),
+  ]);
   return (
     <>
       <h1>Admin</h1>
@@ -20,11 +27,20 @@ export default async function AdminPage() {
       <UsersTable users={users} selfId={authority.userId} />
       <h2>Add a console user</h2>
       <CreateUserForm tenants={[...authority.tenants]} />
+      <section aria-labelledby="policy-heading">
+        <h2 id="policy-heading">Escalation policy</h2>
+        <p className="muted">
+          Per tenant. Under the two-person rule an escalation waits for another admin's approval, and its
+          clock starts at approval. The maximum TTL is enforced on the server. Relaxing either needs a sign-in
+          from the last 5 minutes.
+        </p>
+        {policies.map((p) => (
+          <TenantPolicyForm key={p.tenant} policy={p} />
+        ))}
+      </section>
+      <IssuerKeysSection authority={authority} />
       <ApiKeysSection authority={authority} />
       <VerifyLogPanel />
-      <p className="muted" style={{ marginTop: 24 }}>
-        Issuer keys are managed here once escalations land.
-      </p>
     </>
   );
 }

@@ -12,6 +12,35 @@ const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0,
 const opText = (e: EscalationListRow) =>
   `${e.operation.tool}: ${e.operation.action} ${e.operation.resourceType}#${e.operation.resourceId}`;
 
+/** Every attempt to use the grant, allowed or refused, as the console recorded it. */
+function Uses({ uses }: { uses: EscalationListRow["uses"] }) {
+  if (uses.length === 0) return <span className="muted">none</span>;
+  const allowed = uses.filter((u) => u.outcome === "allowed").length;
+  const refused = uses.length - allowed;
+  return (
+    <details>
+      <summary>
+        {allowed} allowed{refused > 0 ? `, ${refused} refused` : ""}
+      </summary>
+      <ol className="uses">
+        {uses.map((u) => (
+          <li key={u.eventId} data-testid="escalation-use">
+            <span className="mono">{when(u.ts)}</span>{" "}
+            <span className={`badge ${u.outcome === "allowed" ? "ok" : "bad"}`}>{u.outcome}</span>{" "}
+            {u.outcome !== "allowed" && (
+              <span>
+                {u.code ?? "denied"}
+                {u.reason ? `: ${u.reason}` : ""}
+              </span>
+            )}
+            {u.source && <span className="muted"> by {u.source}</span>}
+          </li>
+        ))}
+      </ol>
+    </details>
+  );
+}
+
 function Rows({
   rows,
   render,
@@ -28,6 +57,7 @@ function Rows({
           <th>Operation</th>
           <th>Reason</th>
           <th>Asked / granted by</th>
+          <th>Uses</th>
           <th />
         </tr>
       </thead>
@@ -45,6 +75,9 @@ function Rows({
             <td>
               {e.requestedBy}
               {e.grantedBy && e.grantedBy !== e.requestedBy ? ` / ${e.grantedBy}` : ""}
+            </td>
+            <td>
+              <Uses uses={e.uses} />
             </td>
             <td>{render(e)}</td>
           </tr>

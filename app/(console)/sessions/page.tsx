@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { requireRole } from "@/lib/auth/guard";
-import { listAgentSessions } from "@/lib/data/agent-sessions";
+import { listAgentSessions, listSessionPrincipals } from "@/lib/data/agent-sessions";
 import { getDb } from "@/lib/server/db";
 import { RevokeForm } from "./_components/revoke-form";
 
@@ -10,11 +10,12 @@ const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0,
 
 export default async function Page() {
   const authority = await requireRole(["investigator", "admin"]);
-  const rows = await listAgentSessions(await getDb(), authority);
+  const db = await getDb();
+  const [rows, principals] = await Promise.all([
+    listAgentSessions(db, authority),
+    listSessionPrincipals(db, authority),
+  ]);
   const isAdmin = authority.role === "admin";
-  const principals = [
-    ...new Map(rows.filter((r) => !r.revokedAt).map((r) => [`${r.tenant}/${r.principal}`, r])).values(),
-  ];
   return (
     <>
       <h1>Sessions</h1>
@@ -60,21 +61,44 @@ export default async function Page() {
           </tbody>
         </table>
       )}
-      {isAdmin && principals.length > 0 && (
+      {principals.length > 0 && (
         <>
-          <h2>Revoke a person</h2>
-          <p className="muted">Every session of theirs in that tenant, for people who left the company.</p>
-          <table className="data">
+          <h2>People</h2>
+          <p className="muted">
+            Revoking a person cuts every session of theirs in that tenant and refuses their agents from then
+            on: for people who left the company.
+          </p>
+          <table className="data" aria-label="People">
+            <thead>
+              <tr>
+                <th>Tenant</th>
+                <th>Principal</th>
+                <th>Open sessions</th>
+                <th>State</th>
+              </tr>
+            </thead>
             <tbody>
               {principals.map((p) => (
-                <tr key={`${p.tenant}/${p.principal}`}>
+                <tr
+                  key={`${p.tenant}/${p.principal}`}
+                  data-testid={`principal-row-${p.tenant}-${p.principal}`}
+                >
                   <td>{p.tenant}</td>
                   <td>{p.principal}</td>
+                  <td>{p.openSessions}</td>
                   <td>
-                    <RevokeForm
-                      target={{ kind: "principal", tenant: p.tenant, principal: p.principal }}
-                      label="Revoke principal"
-                    />
+                    {p.revoked ? (
+                      <span className="badge disabled" title={p.revoked.reason}>
+                        revoked by {p.revoked.by} at {when(p.revoked.at)}: {p.revoked.reason}
+                      </span>
+                    ) : isAdmin ? (
+                      <RevokeForm
+                        target={{ kind: "principal", tenant: p.tenant, principal: p.principal }}
+                        label="Revoke principal"
+                      />
+                    ) : (
+                      <span className="badge">active</span>
+                    )}
                   </td>
                 </tr>
               ))}

@@ -1,11 +1,18 @@
 "use client";
 
+import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 import type { ActionResult } from "@/lib/actions/result";
 import { approveEscalationAction, rejectEscalationAction, revokeEscalationAction } from "../actions";
 import { TokenOnce } from "./token-once";
 
+/**
+ * Approve or reject a pending escalation. An approval with console delivery answers with the
+ * token, shown here once: the page is refreshed (moving the row to Active) only when the
+ * approving admin is done with it, or the refresh would take the token away with the row.
+ */
 export function PendingActions({ id }: { id: string }) {
+  const router = useRouter();
   const [pending, start] = useTransition();
   const [result, setResult] = useState<
     Awaited<ReturnType<typeof approveEscalationAction>> | ActionResult | null
@@ -33,7 +40,14 @@ export function PendingActions({ id }: { id: string }) {
         </span>
       )}
       {result?.ok && result.data && "token" in result.data && result.data.token ? (
-        <TokenOnce token={result.data.token} expiresAt={result.data.expiresAt} />
+        <TokenOnce
+          token={result.data.token}
+          expiresAt={result.data.expiresAt}
+          onDone={() => {
+            setResult(null);
+            router.refresh();
+          }}
+        />
       ) : null}
     </div>
   );

@@ -1,0 +1,315 @@
+import "server-only";
+import { createHash } from "node:crypto";
+import { and, asc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "@/db/client";
+import { issuers, tenants } from "@/db/schema";
+import { appendEvents } from "@/lib/audit/append";
+import { consoleEvents } from "@/lib/audit/console-event";
+import { type Authority, assertRole, assertTenantsInScope } from "@/lib/auth/authority";
+import { ConflictError, NotFoundError } from "./console-users";
+import { escalationPolicy, REAUTH_WINDOW_MS, ReauthRequiredError } from "./escalations";
+
+// Per-tenant settings an admin manages on the Admin page: the escalation policy (two-person
+// rule, the TTL cap) and the tenant's issuer keys (the public keys its agent platform mints
+// capabilities with; verifiers read them from GET /api/v1/keys).
+
+const tenantField = z.string({ error: "Pick a tenant." }).trim().min(1, { error: "Pick a tenant." }).max(64);
+
+// ---------------------------------------------------------------------------------------------
+// Escalation policy
+
+export const MAX_TTL_CEILING_SECONDS = 3600;
+
+export const tenantPolicySchema = z.object({
+  tenant: tenantField,
+  twoPersonEscalations: z.boolean({ error: "twoPersonEscalations must be true or false." }),
+  escalationMaxTtlSeconds: z.coerce
+    .number({ error: "The maximum TTL must be a number of seconds." })
+    .int({ error: "The maximum TTL must be a whole number of seconds." })
+    .min(1, { error: "The maximum TTL must be at least 1 second." })
+    .max(MAX_TTL_CEILING_SECONDS, {
+      error: `The maximum TTL can be at most ${MAX_TTL_CEILING_SECONDS} seconds.`,
+    }),
+});
+export type TenantPolicyInput = z.output<typeof tenantPolicySchema>;
+
+export interface TenantPolicyRow {
+  tenant: string;
+  name: string;
+  twoPersonEscalations: boolean;
+  escalationMaxTtlSeconds: number;
+}
+
+/** The escalation policy of each tenant the admin manages. */
+export async function listTenantPolicies(db: Db, authority: Authority): Promise<TenantPolicyRow[]> {
+  assertRole(authority, ["admin"]);
+  if (authority.tenants.length === 0) return [];
+  const rows = await db
+    .select()
+    .from(tenants)
+    .where(inArray(tenants.id, [...authority.tenants]))
+    .orderBy(asc(tenants.id));
+  return rows.map((t) => {
+    const p = escalationPolicy(t.settings);
+    return {
+      tenant: t.id,
+      name: t.name,
+      twoPersonEscalations: p.twoPerson,
+      escalationMaxTtlSeconds: p.maxTtlSeconds,
+    };
+  });
+}
+
+/**
+ * Sets a tenant's escalation policy. Weakening it (dropping the two-person rule, or allowing
+ * longer grants) is what an attacker holding one admin session would do first, so it needs a
+ * sign-in from the last few minutes, like issuing an escalation. Every change is an event.
+ */
+export async function setTenantPolicy(
+  db: Db,
+  authority: Authority,
+  input: TenantPolicyInput,
+  now = new Date(),
+): Promise<TenantPolicyRow> {
+  assertRole(authority, ["admin"]);
+  assertTenantsInScope(authority, [input.tenant]);
+  return db.transaction(async (tx) => {
+    const [row] = await tx.select().from(tenants).where(eq(tenants.id, input.tenant)).for("update");
+    if (!row) throw new NotFoundError("Unknown tenant.");
+    const before = escalationPolicy(row.settings);
+    const weakens =
+      (before.twoPerson && !input.twoPersonEscalations) ||
+      input.escalationMaxTtlSeconds > before.maxTtlSeconds;
+    if (weakens && now.getTime() - authority.authTime.getTime() > REAUTH_WINDOW_MS)
+      throw new ReauthRequiredError(
+        "Sign in again to confirm it is you: relaxing the escalation policy needs a sign-in from the last 5 minutes.",
+      );
+    const after = {
+      twoPersonEscalations: input.twoPersonEscalations,
+      escalationMaxTtlSeconds: input.escalationMaxTtlSeconds,
+    };
+    const result = { tenant: row.id, name: row.name, ...after };
+    if (
+      before.twoPerson === after.twoPersonEscalations &&
+      before.maxTtlSeconds === after.escalationMaxTtlSeconds
+    )
+      return result;
+    await tx
+      .update(tenants)
+      .set({ settings: { ...row.settings, ...after } })
+      .where(eq(tenants.id, row.id));
+    await appendEvents(
+      tx,
+      consoleEvents({
+        actor: authority,
+        type: "console.tenant.policy_changed",
+        tenants: [row.id],
+        resource: { type: "Tenant", id: row.id },
+        meta: {
+          before: { twoPersonEscalations: before.twoPerson, escalationMaxTtlSeconds: before.maxTtlSeconds },
+          after,
+        },
+        now,
+      }),
+    );
+    return result;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issuer keys
+
+const KID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const PUBLIC_KEY = /^ed25519\/[0-9a-f]{64}$/;
+
+/** Grace periods offered when retiring a key: tokens it signed keep verifying this long. */
+export const RETIRE_GRACE_SECONDS = [0, 3600, 86_400, 7 * 86_400] as const;
+export const MAX_GRACE_SECONDS = 30 * 86_400;
+
+export const addIssuerKeySchema = z.object({
+  tenant: tenantField,
+  kid: z.string({ error: "Name the key." }).trim().regex(KID, {
+    error: "Use 1–128 letters, digits, dots, colons, dashes or underscores, e.g. acme-2026-12.",
+  }),
+  publicKey: z
+    .string({ error: "Paste the public key." })
+    .trim()
+    .toLowerCase()
+    .regex(PUBLIC_KEY, { error: "Paste an Ed25519 public key as ed25519/<64 hex digits>." }),
+});
+export type AddIssuerKeyInput = z.output<typeof addIssuerKeySchema>;
+
+export const retireIssuerKeySchema = z.object({
+  kid: z.string().trim().regex(KID, { error: "Unknown issuer key." }),
+  graceSeconds: z.coerce
+    .number({ error: "The grace period must be a number of seconds." })
+    .int({ error: "The grace period must be a whole number of seconds." })
+    .min(0, { error: "The grace period cannot be negative." })
+    .max(MAX_GRACE_SECONDS, { error: "The grace period can be at most 30 days." }),
+});
+export type RetireIssuerKeyInput = z.output<typeof retireIssuerKeySchema>;
+
+export interface IssuerKeyRow {
+  kid: string;
+  /** null: the console's own key (escalations, checkpoints), managed by the deployment. */
+  tenant: string | null;
+  algorithm: string;
+  publicKey: string;
+  status: "active" | "retired";
+  createdAt: Date;
+  retiredAt: Date | null;
+  verifiesUntil: Date | null;
+}
+
+/** The issuer keys of the admin's tenants, and the console's own key (read-only here). */
+export async function listIssuerKeys(db: Db, authority: Authority): Promise<IssuerKeyRow[]> {
+  assertRole(authority, ["admin"]);
+  const inScope = authority.tenants.length > 0 ? inArray(issuers.tenant, [...authority.tenants]) : undefined;
+  const rows = await db
+    .select()
+    .from(issuers)
+    .where(inScope ? or(inScope, isNull(issuers.tenant)) : isNull(issuers.tenant))
+    .orderBy(sql`${issuers.tenant} nulls first`, asc(issuers.createdAt), asc(issuers.kid));
+  return rows.map((r) => ({
+    kid: r.kid,
+    tenant: r.tenant,
+    algorithm: r.algorithm,
+    publicKey: r.publicKey,
+    status: r.status,
+    createdAt: r.createdAt,
+    retiredAt: r.retiredAt,
+    verifiesUntil: r.verifiesUntil,
+  }));
+}
+
+/** First 32 bits of sha256(kid): the root key id a token carries (lib/capability/keys.ts). */
+const rootKeyIdOf = (kid: string) => createHash("sha256").update(kid).digest().readUInt32BE(0);
+
+const P = 2n ** 255n - 19n;
+const D = (((-121665n * modPow(121666n, P - 2n)) % P) + P) % P;
+
+function modPow(base: bigint, exp: bigint): bigint {
+  let result = 1n;
+  let b = ((base % P) + P) % P;
+  let e = exp;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % P;
+    b = (b * b) % P;
+    e >>= 1n;
+  }
+  return result;
+}
+
+/**
+ * True when the 32 bytes are a valid compressed Ed25519 point (RFC 8032 section 5.1.3): y below
+ * the field prime and (y² − 1)/(d·y² + 1) a square, not zero when the sign bit asks for a
+ * negative x. A key that fails this could never verify anything; better refused at the form.
+ */
+export function isEd25519Point(publicKey: string): boolean {
+  const raw = Buffer.from(publicKey.slice("ed25519/".length), "hex");
+  if (raw.length !== 32) return false;
+  const sign = (raw[31] as number) >> 7;
+  let y = 0n;
+  for (let i = 31; i >= 0; i--)
+    y = (y << 8n) | BigInt(i === 31 ? (raw[i] as number) & 0x7f : (raw[i] as number));
+  if (y >= P) return false;
+  const y2 = (y * y) % P;
+  const u = (y2 - 1n + P) % P;
+  const v = (D * y2 + 1n) % P;
+  const x2 = (u * modPow(v, P - 2n)) % P;
+  if (x2 === 0n) return sign === 0;
+  return modPow(x2, (P - 1n) / 2n) === 1n;
+}
+
+/**
+ * Registers a public key the tenant's agent platform signs with (the platform keeps the private
+ * half; the console never sees it). Verifiers pick it up from GET /api/v1/keys.
+ */
+export async function addIssuerKey(
+  db: Db,
+  authority: Authority,
+  input: AddIssuerKeyInput,
+  now = new Date(),
+): Promise<IssuerKeyRow> {
+  assertRole(authority, ["admin"]);
+  assertTenantsInScope(authority, [input.tenant]);
+  if (!isEd25519Point(input.publicKey)) throw new ConflictError("That is not a valid Ed25519 public key.");
+  const rootKeyId = rootKeyIdOf(input.kid);
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('issuer-keys'))`);
+    const [tenant] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, input.tenant));
+    if (!tenant) throw new NotFoundError("Unknown tenant.");
+    // Kids are global (the console key and every tenant's keys share one namespace, and a token
+    // names its key by a 32-bit hash of the kid): refuse a taken kid or a colliding hash.
+    const taken = await tx
+      .select({ kid: issuers.kid, publicKey: issuers.publicKey })
+      .from(issuers)
+      .where(or(eq(issuers.kid, input.kid), eq(issuers.publicKey, input.publicKey)));
+    if (taken.some((t) => t.kid === input.kid))
+      throw new ConflictError(`The key name ${input.kid} is taken; choose another.`);
+    if (taken.length > 0) throw new ConflictError("This public key is already registered.");
+    const all = await tx.select({ kid: issuers.kid }).from(issuers);
+    for (const other of all)
+      if (rootKeyIdOf(other.kid) === rootKeyId)
+        throw new ConflictError(`The key name ${input.kid} collides with another key's id; choose another.`);
+    const [row] = await tx
+      .insert(issuers)
+      .values({ kid: input.kid, tenant: input.tenant, publicKey: input.publicKey, createdAt: now })
+      .returning();
+    await appendEvents(
+      tx,
+      consoleEvents({
+        actor: authority,
+        type: "console.issuer_key.added",
+        tenants: [input.tenant],
+        resource: { type: "IssuerKey", id: input.kid },
+        meta: { publicKey: input.publicKey },
+        now,
+      }),
+    );
+    const r = row as typeof issuers.$inferSelect;
+    return { ...r, tenant: r.tenant, status: r.status };
+  });
+}
+
+/**
+ * Retires a tenant key: the platform should stop signing with it, and verifiers keep accepting
+ * tokens it signed until `now + graceSeconds` (GET /api/v1/keys lists it as retired with
+ * verifiesUntil, then no longer at all; the SDK's verifier refuses it from that instant). The
+ * console's own key is not retired here: it is rotated by the deployment (CONSOLE_ISSUER_KEY).
+ */
+export async function retireIssuerKey(
+  db: Db,
+  authority: Authority,
+  input: RetireIssuerKeyInput,
+  now = new Date(),
+): Promise<IssuerKeyRow> {
+  assertRole(authority, ["admin"]);
+  return db.transaction(async (tx) => {
+    const [key] = await tx.select().from(issuers).where(eq(issuers.kid, input.kid)).for("update");
+    // Another tenant's key, or the console's own, is "unknown" here.
+    if (!key || key.tenant === null || !authority.tenants.includes(key.tenant))
+      throw new NotFoundError("Unknown issuer key.");
+    if (key.status === "retired") throw new ConflictError(`${key.kid} is already retired.`);
+    const verifiesUntil = new Date(now.getTime() + input.graceSeconds * 1000);
+    const [row] = await tx
+      .update(issuers)
+      .set({ status: "retired", retiredAt: now, verifiesUntil })
+      .where(and(eq(issuers.kid, key.kid), eq(issuers.status, "active")))
+      .returning();
+    await appendEvents(
+      tx,
+      consoleEvents({
+        actor: authority,
+        type: "console.issuer_key.retired",
+        tenants: [key.tenant],
+        resource: { type: "IssuerKey", id: key.kid },
+        meta: { graceSeconds: input.graceSeconds, verifiesUntil: verifiesUntil.toISOString() },
+        now,
+      }),
+    );
+    const r = row as typeof issuers.$inferSelect;
+    return { ...r, status: r.status };
+  });
+}

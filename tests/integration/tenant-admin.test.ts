@@ -1,0 +1,459 @@
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "@/db/client";
+import { events, issuers, tenants } from "@/db/schema";
+import { handleEscalationPickup, handleEscalationUse } from "@/lib/api/escalation-routes";
+import { handleIntrospect } from "@/lib/api/introspect";
+import { handleKeys } from "@/lib/api/verifier-routes";
+import { type Authority, ForbiddenError } from "@/lib/auth/authority";
+import { createTestClock, generateIssuerKey, type IssuerKeyPair, mintCapability } from "@/lib/capability";
+import { insertApiKey } from "@/lib/data/api-keys";
+import { getRequestGraph } from "@/lib/data/capabilities";
+import { ConflictError, NotFoundError } from "@/lib/data/console-users";
+import {
+  approveEscalation,
+  issueEscalation,
+  issueEscalationSchema,
+  listEscalations,
+  ReauthRequiredError,
+} from "@/lib/data/escalations";
+import {
+  addIssuerKey,
+  addIssuerKeySchema,
+  listIssuerKeys,
+  listTenantPolicies,
+  retireIssuerKey,
+  setTenantPolicy,
+  tenantPolicySchema,
+} from "@/lib/data/tenant-admin";
+import { handleIngest } from "@/lib/ingest";
+import { pickUpEscalations, useEscalation } from "@/lib/sdk/escalations";
+import { createPlatformVerifier } from "@/lib/sdk/platform";
+import { generateConsoleKey } from "@/lib/server/issuer-key";
+import { eventCapability } from "@/lib/tools/runtime/audit-event";
+import { backends, dumpAllTables } from "../support/db";
+import { addTenants, signedIn } from "../support/fixtures";
+
+const OP = { tool: "orders.update_status", resourceType: "Order", resourceId: "o_5013", action: "write" };
+const STALE = new Date(Date.now() - 60 * 60_000);
+
+describe.each(backends)("tenant policy, issuer keys and the platform's escalations on $name", (backend) => {
+  let database: Database;
+  let admin: Authority;
+  let admin2: Authority;
+  let globexAdmin: Authority;
+  let investigator: Authority;
+  let acmeKey: string;
+  const consoleKey = generateConsoleKey();
+  const clock = createTestClock(Date.now());
+  const base = "http://console.test";
+
+  // The SDK's fetch, answered by the real route handlers over the real database.
+  const fetchVia = (async (input: string | URL | Request, init?: RequestInit) => {
+    const req = new Request(input, init);
+    const path = new URL(req.url).pathname;
+    const deps = { clock, consoleKey };
+    if (path === "/api/v1/keys") return handleKeys(database.db, req);
+    if (path === "/api/v1/revocations") return Response.json({ revocations: [], next: 0 });
+    if (path === "/api/v1/escalations") return handleEscalationPickup(database.db, req, deps);
+    if (/^\/api\/v1\/escalations\/[^/]+\/use$/.test(path)) return handleEscalationUse(database.db, req, deps);
+    if (path === "/api/v1/introspect") return handleIntrospect(database.db, req, deps);
+    return new Response("not found", { status: 404 });
+  }) as typeof fetch;
+
+  beforeAll(async () => {
+    database = await backend.open();
+    await addTenants(database.db, ["acme", "globex"]);
+    admin = await signedIn(database.db, { email: "admin@acme.test", role: "admin", tenants: ["acme"] });
+    admin2 = await signedIn(database.db, { email: "second@acme.test", role: "admin", tenants: ["acme"] });
+    globexAdmin = await signedIn(database.db, {
+      email: "admin@globex.test",
+      role: "admin",
+      tenants: ["globex"],
+    });
+    investigator = await signedIn(database.db, {
+      email: "investigator@acme.test",
+      role: "investigator",
+      tenants: ["acme"],
+    });
+    acmeKey = (await insertApiKey(database.db, { tenant: "acme", source: "platform", createdBy: "test" }))
+      .key;
+    await database.db
+      .insert(issuers)
+      .values({ kid: consoleKey.kid, tenant: null, publicKey: consoleKey.publicKey });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  describe("the escalation policy", () => {
+    const policy = (over: Partial<{ twoPersonEscalations: boolean; escalationMaxTtlSeconds: number }> = {}) =>
+      tenantPolicySchema.parse({
+        tenant: "acme",
+        twoPersonEscalations: false,
+        escalationMaxTtlSeconds: 300,
+        ...over,
+      });
+
+    it("is listed per tenant in scope, with the defaults", async () => {
+      expect(await listTenantPolicies(database.db, admin)).toEqual([
+        {
+          tenant: "acme",
+          name: expect.any(String),
+          twoPersonEscalations: false,
+          escalationMaxTtlSeconds: 300,
+        },
+      ]);
+      await expect(listTenantPolicies(database.db, investigator)).rejects.toBeInstanceOf(ForbiddenError);
+    });
+
+    it("names the field a bad value is in", () => {
+      const r = tenantPolicySchema.safeParse({
+        tenant: "acme",
+        twoPersonEscalations: false,
+        escalationMaxTtlSeconds: 7200,
+      });
+      expect(r.success).toBe(false);
+      expect(r.error?.issues[0]?.path).toEqual(["escalationMaxTtlSeconds"]);
+      expect(r.error?.issues[0]?.message).toMatch(/at most 3600/);
+    });
+
+    it("is refused to other roles and other tenants' admins, changing nothing", async () => {
+      const before = await dumpAllTables(database.db);
+      await expect(
+        setTenantPolicy(database.db, investigator, policy({ twoPersonEscalations: true })),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(
+        setTenantPolicy(database.db, globexAdmin, policy({ twoPersonEscalations: true })),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      expect(await dumpAllTables(database.db)).toBe(before);
+    });
+
+    it("turns the two-person rule on (an event records before and after); issuing then waits for approval", async () => {
+      await setTenantPolicy(
+        database.db,
+        admin,
+        policy({ twoPersonEscalations: true, escalationMaxTtlSeconds: 120 }),
+      );
+      const [changed] = await database.db
+        .select()
+        .from(events)
+        .where(and(eq(events.tenant, "acme"), eq(events.type, "console.tenant.policy_changed")));
+      expect(changed?.principal).toBe(admin.email);
+      expect(changed?.meta).toMatchObject({
+        before: { twoPersonEscalations: false, escalationMaxTtlSeconds: 300 },
+        after: { twoPersonEscalations: true, escalationMaxTtlSeconds: 120 },
+      });
+      const input = issueEscalationSchema.parse({
+        tenant: "acme",
+        principal: "alice@acme.example",
+        session: "sess_alice",
+        ...OP,
+        ttlSeconds: 60,
+        reason: "policy test",
+      });
+      const pending = await issueEscalation(database.db, admin, input, { consoleKey, clock });
+      expect(pending.status).toBe("pending");
+      expect(pending.token).toBeUndefined();
+      // The new cap is enforced.
+      await expect(
+        issueEscalation(database.db, admin, { ...input, ttlSeconds: 200 }, { consoleKey, clock }),
+      ).rejects.toThrow(/at most 120 seconds/);
+      const approved = await approveEscalation(
+        database.db,
+        admin2,
+        { id: pending.id },
+        { consoleKey, clock },
+      );
+      expect(approved.status).toBe("active");
+      expect(approved.token).toBeTruthy();
+    });
+
+    it("needs a recent sign-in to relax, not to tighten", async () => {
+      const stale = { ...admin, authTime: STALE };
+      await expect(
+        setTenantPolicy(
+          database.db,
+          stale,
+          policy({ twoPersonEscalations: false, escalationMaxTtlSeconds: 120 }),
+        ),
+      ).rejects.toBeInstanceOf(ReauthRequiredError);
+      await expect(
+        setTenantPolicy(
+          database.db,
+          stale,
+          policy({ twoPersonEscalations: true, escalationMaxTtlSeconds: 600 }),
+        ),
+      ).rejects.toBeInstanceOf(ReauthRequiredError);
+      const tightened = await setTenantPolicy(
+        database.db,
+        stale,
+        policy({ twoPersonEscalations: true, escalationMaxTtlSeconds: 90 }),
+      );
+      expect(tightened.escalationMaxTtlSeconds).toBe(90);
+      await setTenantPolicy(database.db, admin, policy());
+      const [row] = await database.db.select().from(tenants).where(eq(tenants.id, "acme"));
+      expect(row?.settings).toMatchObject({ twoPersonEscalations: false, escalationMaxTtlSeconds: 300 });
+    });
+  });
+
+  describe("issuer keys", () => {
+    let platform: IssuerKeyPair;
+    beforeAll(async () => {
+      platform = await generateIssuerKey("acme-platform-2026-11");
+    });
+    const keysOf = async (at?: Date) => {
+      const res = await handleKeys(
+        database.db,
+        new Request(`${base}/api/v1/keys`, { headers: { authorization: `Bearer ${acmeKey}` } }),
+      );
+      expect(res.status).toBe(200);
+      void at;
+      return ((await res.json()) as { keys: { kid: string; status: string; verifiesUntil?: string }[] }).keys;
+    };
+
+    it("an admin adds the platform's public key; verifiers see it; bad input names its field", async () => {
+      const bad = addIssuerKeySchema.safeParse({ tenant: "acme", kid: "acme key!", publicKey: "ed25519/zz" });
+      expect(bad.success).toBe(false);
+      expect(bad.error?.issues.map((i) => i.path[0]).sort()).toEqual(["kid", "publicKey"]);
+      // 32 bytes that are not a curve point.
+      await expect(
+        addIssuerKey(database.db, admin, {
+          tenant: "acme",
+          kid: "acme-bad",
+          publicKey: `ed25519/${"ff".repeat(32)}`,
+        }),
+      ).rejects.toThrow(/not a valid Ed25519 public key/);
+
+      const row = await addIssuerKey(database.db, admin, {
+        tenant: "acme",
+        kid: platform.kid,
+        publicKey: platform.publicKey,
+      });
+      expect(row).toMatchObject({ kid: platform.kid, tenant: "acme", status: "active" });
+      expect((await keysOf()).map((k) => k.kid)).toContain(platform.kid);
+      const listed = await listIssuerKeys(database.db, admin);
+      expect(listed.map((k) => [k.kid, k.tenant])).toEqual(
+        expect.arrayContaining([
+          [consoleKey.kid, null],
+          [platform.kid, "acme"],
+        ]),
+      );
+      expect((await listIssuerKeys(database.db, globexAdmin)).map((k) => k.kid)).not.toContain(platform.kid);
+    });
+
+    it("refuses a taken kid, a registered key, another tenant and other roles", async () => {
+      const other = await generateIssuerKey("acme-other");
+      await expect(
+        addIssuerKey(database.db, admin, { tenant: "acme", kid: platform.kid, publicKey: other.publicKey }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        addIssuerKey(database.db, admin, {
+          tenant: "acme",
+          kid: "acme-again",
+          publicKey: platform.publicKey,
+        }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        addIssuerKey(database.db, globexAdmin, { tenant: "acme", kid: "sneaky", publicKey: other.publicKey }),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(
+        addIssuerKey(database.db, investigator, {
+          tenant: "acme",
+          kid: "sneaky",
+          publicKey: other.publicKey,
+        }),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(
+        retireIssuerKey(database.db, globexAdmin, { kid: platform.kid, graceSeconds: 0 }),
+      ).rejects.toBeInstanceOf(NotFoundError);
+      // The console's own key is the deployment's to rotate.
+      await expect(
+        retireIssuerKey(database.db, admin, { kid: consoleKey.kid, graceSeconds: 0 }),
+      ).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it("a retired key verifies through its grace period and not after: in the key list, introspection and the SDK", async () => {
+      const t0 = Date.now();
+      const sdkClock = { now: () => t0 };
+      const token = (
+        await mintCapability({
+          issuer: platform,
+          tenant: "acme",
+          principal: "alice@acme.example",
+          agent: "alice-assistant",
+          session: "sess_grace",
+          request: "req_grace",
+          rights: [{ resource: "Customer", actions: ["read"] }],
+          ttlMs: 24 * 3_600_000,
+          clock: { now: () => t0 },
+        })
+      ).token;
+      const verifier = await createPlatformVerifier({
+        baseUrl: base,
+        apiKey: acmeKey,
+        fetch: fetchVia,
+        clock: sdkClock,
+        pollIntervalMs: 60_000,
+      });
+      try {
+        expect(verifier.verify(token).ok).toBe(true);
+        const retired = await retireIssuerKey(
+          database.db,
+          admin,
+          { kid: platform.kid, graceSeconds: 3600 },
+          new Date(t0),
+        );
+        expect(retired.verifiesUntil?.getTime()).toBe(t0 + 3_600_000);
+        await expect(
+          retireIssuerKey(database.db, admin, { kid: platform.kid, graceSeconds: 60 }),
+        ).rejects.toBeInstanceOf(ConflictError);
+        const listed = (await keysOf()).find((k) => k.kid === platform.kid);
+        expect(listed).toMatchObject({
+          status: "retired",
+          verifiesUntil: new Date(t0 + 3_600_000).toISOString(),
+        });
+
+        await verifier.refreshKeys();
+        sdkClock.now = () => t0 + 3_600_000 - 1;
+        expect(verifier.verify(token).ok).toBe(true);
+        sdkClock.now = () => t0 + 3_600_000;
+        const refused = verifier.verify(token);
+        expect(refused.ok).toBe(false);
+        if (!refused.ok) {
+          expect(refused.error.code).toBe("unknown_key");
+          expect(refused.error.message).toMatch(/retired and its grace period ended/);
+        }
+
+        // The console agrees: introspection after the grace period does not recognise it.
+        const introspect = (at: number) =>
+          handleIntrospect(
+            database.db,
+            new Request(`${base}/api/v1/introspect`, {
+              method: "POST",
+              headers: { authorization: `Bearer ${acmeKey}`, "content-type": "application/json" },
+              body: JSON.stringify({ token }),
+            }),
+            { clock: { now: () => at }, consoleKey },
+          ).then((r) => r.json() as Promise<{ active: boolean; reason?: string }>);
+        expect((await introspect(t0 + 3_600_000 - 1000)).active).toBe(true);
+        expect(await introspect(t0 + 3_600_000 + 1000)).toMatchObject({
+          active: false,
+          reason: "token not recognised",
+        });
+      } finally {
+        verifier.close();
+      }
+      const [audit] = await database.db
+        .select()
+        .from(events)
+        .where(and(eq(events.tenant, "acme"), eq(events.type, "console.issuer_key.retired")));
+      expect(audit?.resourceId).toBe(platform.kid);
+    });
+  });
+
+  describe("the platform's escalations through the SDK", () => {
+    it("picks up once, records each use before acting, refuses after expiry, and lists every attempt", async () => {
+      const sdk = { baseUrl: base, apiKey: acmeKey, fetch: fetchVia };
+      const issued = await issueEscalation(
+        database.db,
+        admin,
+        issueEscalationSchema.parse({
+          tenant: "acme",
+          principal: "alice@acme.example",
+          session: "sess_sdk",
+          ...OP,
+          ttlSeconds: 30,
+          delivery: "platform",
+          singleUse: false,
+          reason: "sdk test",
+        }),
+        { consoleKey, clock },
+      );
+      const [grant, ...rest] = await pickUpEscalations(sdk, "sess_sdk");
+      expect(rest).toEqual([]);
+      expect(await pickUpEscalations(sdk, "sess_sdk")).toEqual([]);
+      if (!grant) throw new Error("nothing picked up");
+      expect(grant).toMatchObject({ id: issued.id, singleUse: false, operation: OP, session: "sess_sdk" });
+
+      const first = await useEscalation(sdk, grant, grant.operation);
+      expect(first).toMatchObject({ allowed: true, useCount: 1 });
+      const wrong = await useEscalation(sdk, grant, { ...grant.operation, resourceId: "o_other" });
+      expect(wrong).toMatchObject({ allowed: false, code: "operation_mismatch" });
+      clock.advance(30_000);
+      const late = await useEscalation(sdk, grant, grant.operation);
+      expect(late).toEqual({ allowed: false, code: "expired", reason: "the escalation has expired" });
+
+      const [row] = (await listEscalations(database.db, admin)).filter((e) => e.id === issued.id);
+      expect(row?.status).toBe("expired");
+      expect(row?.uses.map((u) => [u.outcome, u.code])).toEqual([
+        ["allowed", null],
+        ["denied", "operation_mismatch"],
+        ["denied", "expired"],
+      ]);
+      expect(row?.uses.every((u) => u.source === "platform")).toBe(true);
+    });
+
+    it("draws an escalation in the graph of the request whose call it authorized", async () => {
+      const issued = await issueEscalation(
+        database.db,
+        admin,
+        issueEscalationSchema.parse({
+          tenant: "acme",
+          principal: "alice@acme.example",
+          session: "sess_graph",
+          ...OP,
+          ttlSeconds: 60,
+          delivery: "platform",
+          reason: "graph test",
+        }),
+        { consoleKey, clock },
+      );
+      const [grant] = await pickUpEscalations(
+        { baseUrl: base, apiKey: acmeKey, fetch: fetchVia },
+        "sess_graph",
+      );
+      if (!grant) throw new Error("nothing picked up");
+      const verifier = await createPlatformVerifier({
+        baseUrl: base,
+        apiKey: acmeKey,
+        fetch: fetchVia,
+        clock,
+      });
+      const verified = verifier.verify(grant.token);
+      verifier.close();
+      if (!verified.ok) throw verified.error;
+      const capability = eventCapability(verified.capability);
+      const now = new Date(clock.now());
+      const event = {
+        id: "01900000-0000-7000-8000-0000000000e1",
+        ts: now.toISOString(),
+        tenant: "acme",
+        type: "tool.call",
+        principal: "alice@acme.example",
+        agent: "alice-assistant/classifier",
+        session: "sess_graph",
+        request: "req_graph",
+        tool: OP.tool,
+        action: "write",
+        resource: { type: "Order", id: OP.resourceId },
+        outcome: "allowed",
+        capability,
+        meta: { escalation: true, escalationId: issued.id },
+      };
+      const res = await handleIngest(
+        database.db,
+        new Request(`${base}/api/v1/events`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${acmeKey}`, "content-type": "application/json" },
+          body: JSON.stringify({ events: [event] }),
+        }),
+      );
+      expect(res.status, await res.clone().text()).toBe(200);
+      const graph = await getRequestGraph(database.db, investigator, "req_graph");
+      const node = graph?.nodes.find((n) => n.id === grant.capabilityId);
+      expect(node?.kind).toBe("escalation");
+      expect(node?.calls.allowed).toBe(1);
+    });
+  });
+});
