@@ -1,6 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lte } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Executor } from "@/db/client";
 import { type Escalation, escalationDeliveryEnum, escalations, events, tenants } from "@/db/schema";
@@ -250,6 +250,50 @@ export async function issueEscalation(
   });
 }
 
+/** A request for approval lapses when no second admin has acted on it after this long. */
+export const PENDING_MAX_AGE_MS = 30 * 60_000;
+const LAPSED = "not approved within 30 minutes";
+
+/**
+ * Marks the pending escalations of these tenants that waited too long as expired (each with an
+ * escalation.expired event), in its own transaction: a lapse is recorded even when the approval
+ * that noticed it is then refused.
+ */
+async function lapsePending(db: Db, tenantIds: readonly string[], nowMs: number): Promise<void> {
+  if (tenantIds.length === 0) return;
+  const cutoff = new Date(nowMs - PENDING_MAX_AGE_MS);
+  await db.transaction(async (tx) => {
+    const stale = await tx
+      .select()
+      .from(escalations)
+      .where(
+        and(
+          inArray(escalations.tenant, [...tenantIds]),
+          eq(escalations.status, "pending"),
+          lte(escalations.requestedAt, cutoff),
+        ),
+      )
+      .for("update");
+    if (stale.length === 0) return;
+    const now = new Date(nowMs);
+    await appendEvents(
+      tx,
+      stale.map((row) =>
+        escalationEvent({ row, type: "escalation.expired", now, outcome: "denied", reason: LAPSED }),
+      ),
+    );
+    await tx
+      .update(escalations)
+      .set({ status: "expired", revokedAt: now, revokeReason: LAPSED })
+      .where(
+        inArray(
+          escalations.id,
+          stale.map((r) => r.id),
+        ),
+      );
+  });
+}
+
 /** Locks a pending escalation in the admin's scope, for approval or rejection. */
 async function lockPending(tx: Executor, authority: Authority, id: string): Promise<Escalation> {
   const [row] = await tx
@@ -259,7 +303,11 @@ async function lockPending(tx: Executor, authority: Authority, id: string): Prom
     .for("update");
   if (!row) throw new NotFoundError("Unknown escalation.");
   if (row.status !== "pending")
-    throw new ConflictError(`This escalation is not waiting for approval (it is ${row.status}).`);
+    throw new ConflictError(
+      row.revokeReason === LAPSED
+        ? "This request lapsed: it was not approved within 30 minutes. Ask again if it is still needed."
+        : `This escalation is not waiting for approval (it is ${row.status}).`,
+    );
   return row;
 }
 
@@ -276,6 +324,7 @@ export async function approveEscalation(
   assertRole(authority, ["admin"]);
   const nowMs = clockOf(deps).now();
   assertRecentSignIn(authority, nowMs);
+  await lapsePending(db, authority.tenants, nowMs);
   return db.transaction(async (tx) => {
     const row = await lockPending(tx, authority, input.id);
     if (row.requestedBy === authority.email)
@@ -308,6 +357,7 @@ export async function rejectEscalation(
   deps: ClockDeps = {},
 ): Promise<void> {
   assertRole(authority, ["admin"]);
+  await lapsePending(db, authority.tenants, clockOf(deps).now());
   await db.transaction(async (tx) => {
     const row = await lockPending(tx, authority, input.id);
     const now = new Date(clockOf(deps).now());

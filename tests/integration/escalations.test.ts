@@ -402,6 +402,35 @@ describe.each(backends)("escalations on $name", (backend) => {
     expect((await call(handleEscalationPickup, "/api/v1/escalations", acmeKey)).status).toBe(400);
   });
 
+  it("two-person rule: a request nobody approves within 30 minutes lapses, with an event", async () => {
+    const inTime = await issue({ tenant: "dual", reason: "approved in time" });
+    const r = await issue({ tenant: "dual", reason: "waits too long" });
+    const start = clock.now();
+    try {
+      clock.advance(30 * 60_000 - 1);
+      const fresh = { ...admin2, authTime: new Date(clock.now()) };
+      const approved = await approveEscalation(database.db, fresh, { id: inTime.id }, deps);
+      tokens.push(approved.token as string);
+      expect(approved.status).toBe("active");
+      clock.advance(1);
+      await expect(approveEscalation(database.db, fresh, { id: r.id }, deps)).rejects.toThrow(
+        "This request lapsed: it was not approved within 30 minutes.",
+      );
+      const [row] = await database.db.select().from(escalations).where(eq(escalations.id, r.id));
+      expect(row).toMatchObject({
+        status: "expired",
+        tokenHash: null,
+        revokeReason: "not approved within 30 minutes",
+      });
+      const evs = await eventsOf(r.id);
+      expect(evs.map((e) => e.type)).toEqual(["escalation.requested", "escalation.expired"]);
+      expect(evs[1]).toMatchObject({ outcome: "denied", reason: "not approved within 30 minutes" });
+      await expect(rejectEscalation(database.db, fresh, { id: r.id })).rejects.toThrow("lapsed");
+    } finally {
+      clock.set(start);
+    }
+  });
+
   it("two-person rule: the request waits, the requester cannot approve, the clock starts at approval", async () => {
     const r = await issue({ tenant: "dual", reason: "needs two" });
     expect(r).toEqual({ id: r.id, status: "pending" });

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { Countdown } from "@/components/ui/countdown";
 import { requireRole } from "@/lib/auth/guard";
-import { type EscalationListRow, listEscalations } from "@/lib/data/escalations";
+import { type EscalationListRow, listEscalations, PENDING_MAX_AGE_MS } from "@/lib/data/escalations";
 import { getDb } from "@/lib/server/db";
 import { PendingActions, RevokeEscalation } from "./_components/escalation-actions";
 import { IssueEscalationForm } from "./_components/issue-form";
@@ -93,7 +93,9 @@ export default async function Page() {
   const now = Date.now();
   const isAdmin = authority.role === "admin";
   const active = rows.filter((e) => e.status === "active" && e.expiresAt && e.expiresAt.getTime() > now);
-  const pending = rows.filter((e) => e.status === "pending");
+  const pending = rows.filter(
+    (e) => e.status === "pending" && now - e.requestedAt.getTime() < PENDING_MAX_AGE_MS,
+  );
   const history = rows.filter((e) => !active.includes(e) && !pending.includes(e));
   return (
     <>
@@ -127,6 +129,9 @@ export default async function Page() {
         />
       )}
       <h2>Waiting for approval</h2>
+      <p className="muted">
+        Under a tenant's two-person rule. A request lapses when no second admin approves it within 30 minutes.
+      </p>
       {pending.length === 0 ? (
         <p className="muted">Nothing waits for a second admin.</p>
       ) : (
@@ -149,7 +154,9 @@ export default async function Page() {
           rows={history}
           render={(e) => (
             <>
-              <span className="badge">{e.status === "active" ? "expired" : e.status}</span>{" "}
+              <span className="badge">
+                {e.status === "active" ? "expired" : e.status === "pending" ? "lapsed" : e.status}
+              </span>{" "}
               <span className="muted">
                 issued {when(e.issuedAt)}; {e.useCount} use{e.useCount === 1 ? "" : "s"}
                 {e.usedAt ? `, first ${when(e.usedAt)}` : ""}
