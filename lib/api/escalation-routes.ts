@@ -3,6 +3,7 @@ import type { Clock, IssuerKeyPair } from "@/lib/capability";
 import { authenticateApiKey } from "@/lib/data/api-key-auth";
 import { escalationUseSchema, pickUpEscalations, recordEscalationUse } from "@/lib/data/escalation-uses";
 import { readLimited } from "@/lib/ingest/body";
+import type { RateLimiter } from "@/lib/ingest/rate-limit";
 
 // GET /api/v1/escalations?session=S (pick-up) and POST /api/v1/escalations/{id}/use (the one
 // use of a grant), for agent platforms. The API key fixes the tenant.
@@ -11,6 +12,24 @@ export interface EscalationRouteDeps {
   clock?: Clock;
   /** Needed by the pick-up, which mints the token at that moment. */
   consoleKey?: IssuerKeyPair;
+  /** Per API key; a refused request gets 429 with Retry-After before any database work. */
+  limiter?: RateLimiter;
+}
+
+/** 429 when the key is over its rate, otherwise undefined. */
+export function rateLimited(limiter: RateLimiter | undefined, keyId: string): Response | undefined {
+  const rate = limiter?.take(keyId);
+  if (!rate || rate.ok) return undefined;
+  return Response.json(
+    { error: "rate limit exceeded for this API key" },
+    {
+      status: 429,
+      headers: {
+        "retry-after": String(Math.max(1, Math.ceil(rate.retryAfterMs / 1000))),
+        "cache-control": "no-store",
+      },
+    },
+  );
 }
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
@@ -36,6 +55,8 @@ export async function handleEscalationPickup(
 ): Promise<Response> {
   const who = await authenticateApiKey(db, request.headers.get("authorization"));
   if (!who) return UNAUTHORIZED();
+  const limited = rateLimited(deps.limiter, who.keyId);
+  if (limited) return limited;
   const session = new URL(request.url).searchParams.get("session");
   if (!session || !NAME.test(session))
     return json(
@@ -70,6 +91,8 @@ export async function handleEscalationUse(
 ): Promise<Response> {
   const who = await authenticateApiKey(db, request.headers.get("authorization"));
   if (!who) return UNAUTHORIZED();
+  const limited = rateLimited(deps.limiter, who.keyId);
+  if (limited) return limited;
   const id = /\/escalations\/([^/]+)\/use\/?$/.exec(new URL(request.url).pathname)?.[1];
   if (!id || !UUID.test(id)) return json({ error: "unknown escalation id", field: "id" }, 404);
   const body = await readLimited(request, 96 * 1024);

@@ -12,6 +12,8 @@ import { authenticateApiKey } from "@/lib/data/api-key-auth";
 import { revocationListFor } from "@/lib/data/revocations";
 import { listPublishedKeys } from "@/lib/data/verifier-feed";
 import { readLimited } from "@/lib/ingest/body";
+import type { RateLimiter } from "@/lib/ingest/rate-limit";
+import { rateLimited } from "./escalation-routes";
 
 // POST /api/v1/introspect, in the shape of RFC 7662: is this token active right now, and if so
 // what does it grant. The API key fixes the tenant: a token of another tenant is simply "not
@@ -22,6 +24,8 @@ export interface IntrospectDeps {
   clock?: Clock;
   /** The console's public key, trusted even before it is written to the issuers table. */
   consoleKey?: IssuerPublicKey;
+  /** Per API key: each introspection verifies a token, so a runaway client is slowed first. */
+  limiter?: RateLimiter;
 }
 
 const MAX_BODY = 96 * 1024;
@@ -65,6 +69,8 @@ export async function handleIntrospect(
     return json({ error: "Send a valid API key as Authorization: Bearer <key>." }, 401, {
       "www-authenticate": "Bearer",
     });
+  const limited = rateLimited(deps.limiter, who.keyId);
+  if (limited) return limited;
   const token = await readToken(request);
   if (typeof token !== "string") return json({ error: token.error, field: "token" }, token.status);
 

@@ -37,3 +37,9 @@ export function createRateLimiter(args: {
 }
 
 export const DEFAULT_RATE = { burst: 50, perSecond: 20 } as const;
+
+/**
+ * The platform endpoints (escalation pick-up and use, introspection), per API key: room for a
+ * platform polling a few hundred sessions a second, not for a loop that never sleeps.
+ */
+export const PLATFORM_RATE = { burst: 200, perSecond: 100 } as const;

@@ -27,6 +27,7 @@ import {
   tenantPolicySchema,
 } from "@/lib/data/tenant-admin";
 import { handleIngest } from "@/lib/ingest";
+import { createRateLimiter } from "@/lib/ingest/rate-limit";
 import { pickUpEscalations, useEscalation } from "@/lib/sdk/escalations";
 import { createPlatformVerifier } from "@/lib/sdk/platform";
 import { generateConsoleKey } from "@/lib/server/issuer-key";
@@ -392,6 +393,41 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
         ["denied", "expired"],
       ]);
       expect(row?.uses.every((u) => u.source === "platform")).toBe(true);
+    });
+
+    it("answers a platform over its rate with 429 and Retry-After, before any work", async () => {
+      let t = 0;
+      const limiter = createRateLimiter({ burst: 2, perSecond: 1, now: () => t });
+      const req = (path: string, body?: unknown) =>
+        new Request(`${base}${path}`, {
+          method: body === undefined ? "GET" : "POST",
+          headers: { authorization: `Bearer ${acmeKey}`, "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const deps = { clock, consoleKey, limiter };
+      const pickup = () =>
+        handleEscalationPickup(database.db, req("/api/v1/escalations?session=sess_rate"), deps);
+      expect((await pickup()).status).toBe(200);
+      expect((await pickup()).status).toBe(200);
+      const before = await dumpAllTables(database.db);
+      const refused = await pickup();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("retry-after")).toBe("1");
+      const use = await handleEscalationUse(
+        database.db,
+        req("/api/v1/escalations/00000000-0000-4000-8000-000000000000/use", { token: "x", operation: OP }),
+        deps,
+      );
+      expect(use.status).toBe(429);
+      const introspected = await handleIntrospect(
+        database.db,
+        req("/api/v1/introspect", { token: "x" }),
+        deps,
+      );
+      expect(introspected.status).toBe(429);
+      expect(await dumpAllTables(database.db)).toBe(before);
+      t += 1000;
+      expect((await pickup()).status).toBe(200);
     });
 
     it("draws an escalation in the graph of the request whose call it authorized", async () => {
