@@ -210,9 +210,10 @@ test("the admin revokes Carol, seeing what it cuts first, and her bot's next cal
     expect(page.getByRole("cell", { name: sessionOf("carol"), exact: true })).toBeVisible({ timeout: 1000 }),
   );
   const carol = page.getByTestId("principal-row-acme-carol@acme.example");
+  await carol.getByRole("button", { name: "Revoke principal…" }).click();
   const form = carol.getByRole("group", { name: "Revoke principal" });
   await form.getByLabel("Reason").fill("left the company (e2e)");
-  await form.getByRole("button", { name: "Revoke principal…" }).click();
+  await form.getByRole("button", { name: "Show what it cuts" }).click();
   await expect(form).toContainText(/Cuts \d+ live capabilities, [1-9]\d* sessions/);
   await form.getByRole("button", { name: "Confirm: revoke principal" }).click();
   await expect(carol).toContainText(`revoked by ${users.admin.email}`);

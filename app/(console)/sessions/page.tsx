@@ -23,44 +23,6 @@ export default async function Page() {
         Agent sessions in your tenants, open ones first. Revoking a session or a person reaches verifiers
         through the revocation feed.
       </p>
-      {rows.length === 0 ? (
-        <p className="notice">No agent sessions yet: they appear as platforms send events.</p>
-      ) : (
-        <table className="data">
-          <thead>
-            <tr>
-              <th>Tenant</th>
-              <th>Principal</th>
-              <th>Session</th>
-              <th>Agent</th>
-              <th>Last activity</th>
-              <th>State</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((s) => (
-              <tr key={s.id}>
-                <td>{s.tenant}</td>
-                <td>{s.principal}</td>
-                <td className="mono">{s.id}</td>
-                <td>{s.agent ?? "—"}</td>
-                <td className="mono">{when(s.lastSeenAt)}</td>
-                <td>
-                  {s.revokedAt ? (
-                    <span className="badge disabled" title={s.revokeReason ?? ""}>
-                      revoked by {s.revokedBy}
-                    </span>
-                  ) : isAdmin ? (
-                    <RevokeForm target={{ kind: "session", session: s.id }} label="Revoke session" />
-                  ) : (
-                    <span className="badge">open</span>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
       {principals.length > 0 && (
         <>
           <h2>People</h2>
@@ -95,6 +57,7 @@ export default async function Page() {
                       <RevokeForm
                         target={{ kind: "principal", tenant: p.tenant, principal: p.principal }}
                         label="Revoke principal"
+                        collapsed
                       />
                     ) : (
                       <span className="badge">active</span>
@@ -105,6 +68,49 @@ export default async function Page() {
             </tbody>
           </table>
         </>
+      )}
+      <h2>Sessions</h2>
+      {rows.length === 0 ? (
+        <p className="notice">No agent sessions yet: they appear as platforms send events.</p>
+      ) : (
+        <table className="data">
+          <thead>
+            <tr>
+              <th>Tenant</th>
+              <th>Principal</th>
+              <th>Session</th>
+              <th>Agent</th>
+              <th>Last activity</th>
+              <th>State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((s) => (
+              <tr key={s.id}>
+                <td>{s.tenant}</td>
+                <td>{s.principal}</td>
+                <td className="mono">{s.id}</td>
+                <td>{s.agent ?? "—"}</td>
+                <td className="mono">{when(s.lastSeenAt)}</td>
+                <td>
+                  {s.revokedAt ? (
+                    <span className="badge disabled" title={s.revokeReason ?? ""}>
+                      revoked by {s.revokedBy}
+                    </span>
+                  ) : isAdmin ? (
+                    <RevokeForm
+                      target={{ kind: "session", session: s.id }}
+                      label="Revoke session"
+                      collapsed
+                    />
+                  ) : (
+                    <span className="badge">open</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </>
   );

@@ -32,7 +32,7 @@ export function AddIssuerKeyForm({ tenants }: { tenants: string[] }) {
           />
           <FieldError name="kid" errors={fe} />
         </label>
-        <label style={{ minWidth: 420 }}>
+        <label className="span-2">
           Public key
           <input
             name="publicKey"

@@ -14,10 +14,10 @@ export interface IssuerKeyView {
 }
 
 const GRACE: { seconds: number; label: string }[] = [
-  { seconds: 0, label: "no grace: refuse its tokens now" },
-  { seconds: 3600, label: "1 hour" },
-  { seconds: 86_400, label: "1 day" },
-  { seconds: 7 * 86_400, label: "7 days" },
+  { seconds: 0, label: "no grace (refuse now)" },
+  { seconds: 3600, label: "1 hour grace" },
+  { seconds: 86_400, label: "1 day grace" },
+  { seconds: 7 * 86_400, label: "7 days grace" },
 ];
 
 const when = (iso: string) => new Date(iso).toLocaleString();
@@ -36,7 +36,12 @@ function RetireControl({
     <span className="row-actions">
       <label>
         <span className="sr-only">Grace period for {k.kid}</span>
-        <select value={grace} onChange={(e) => setGrace(Number(e.target.value))} disabled={pending}>
+        <select
+          className="compact"
+          value={grace}
+          onChange={(e) => setGrace(Number(e.target.value))}
+          disabled={pending}
+        >
           {GRACE.map((g) => (
             <option key={g.seconds} value={g.seconds}>
               {g.label}

@@ -1,6 +1,6 @@
 "use client";
 
-import { useState, useTransition } from "react";
+import { useEffect, useRef, useState, useTransition } from "react";
 import type { ActionResult } from "@/lib/actions/result";
 import type { BlastRadius } from "@/lib/data/blast-radius";
 import {
@@ -16,7 +16,23 @@ export type RevokeFormTarget =
   | { kind: "capability"; capabilityId?: string };
 
 /** Reason first, then what the revocation cuts, then the confirmation: nothing is revoked unseen. */
-export function RevokeForm({ target, label }: { target: RevokeFormTarget; label: string }) {
+export function RevokeForm({
+  target,
+  label,
+  collapsed = false,
+}: {
+  target: RevokeFormTarget;
+  label: string;
+  /** Start as one button (long lists): the form opens on click. */
+  collapsed?: boolean;
+}) {
+  const [open, setOpen] = useState(!collapsed);
+  const reasonInput = useRef<HTMLInputElement>(null);
+  const [focusReason, setFocusReason] = useState(false);
+  useEffect(() => {
+    // Opened from its button: the keyboard goes on to the reason, where the user asked to be.
+    if (focusReason) reasonInput.current?.focus();
+  }, [focusReason]);
   const [reason, setReason] = useState("");
   const [capabilityId, setCapabilityId] = useState(
     target.kind === "capability" ? (target.capabilityId ?? "") : "",
@@ -49,6 +65,19 @@ export function RevokeForm({ target, label }: { target: RevokeFormTarget; label:
     });
 
   const fe = result && !result.ok ? result.fieldErrors : undefined;
+  if (!open)
+    return (
+      <button
+        type="button"
+        className="danger"
+        onClick={() => {
+          setOpen(true);
+          setFocusReason(true);
+        }}
+      >
+        {label}…
+      </button>
+    );
   return (
     <fieldset className="row-actions" aria-label={label}>
       {target.kind === "capability" && (
@@ -63,12 +92,13 @@ export function RevokeForm({ target, label }: { target: RevokeFormTarget; label:
           value={reason}
           onChange={(e) => setReason(e.target.value)}
           required
+          ref={reasonInput}
           aria-invalid={Boolean(fe?.reason)}
         />
       </label>
       {!radius ? (
         <button type="button" disabled={pending || reason.trim() === ""} onClick={measure}>
-          {label}…
+          Show what it cuts
         </button>
       ) : (
         <span className="notice">
