@@ -1,6 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { and, asc, desc, eq, inArray, lte } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lte, or } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Executor } from "@/db/client";
 import { type Escalation, escalationDeliveryEnum, escalations, events, tenants } from "@/db/schema";
@@ -420,12 +420,18 @@ export async function listEscalations(
     .orderBy(desc(escalations.requestedAt))
     .limit(Math.min(opts.limit ?? 200, 500));
   const uses = new Map<string, EscalationUseRow[]>();
+  // Attempts recorded by the console carry the escalation's request id; a platform reporting its
+  // own attempts (the demo) names the escalation's capability instead.
+  const byCapability = new Map(
+    rows.filter((r) => r.capabilityId).map((r) => [r.capabilityId as string, r.id]),
+  );
   if (rows.length > 0) {
     const attempts = await db
       .select({
         id: events.id,
         ts: events.ts,
         request: events.request,
+        capabilityId: events.capabilityId,
         outcome: events.outcome,
         reason: events.reason,
         meta: events.meta,
@@ -434,17 +440,26 @@ export async function listEscalations(
       .where(
         and(
           inArray(events.tenant, scope),
-          inArray(
-            events.request,
-            rows.map((r) => escalationRequestId(r.id)),
-          ),
           eq(events.type, "escalation.used"),
+          or(
+            inArray(
+              events.request,
+              rows.map((r) => escalationRequestId(r.id)),
+            ),
+            byCapability.size > 0 ? inArray(events.capabilityId, [...byCapability.keys()]) : undefined,
+          ),
         ),
       )
       .orderBy(asc(events.ts), asc(events.seq));
     for (const a of attempts) {
       const meta = (a.meta ?? {}) as { code?: unknown; source?: unknown };
-      const list = uses.get(a.request ?? "") ?? [];
+      const viaCapability = a.capabilityId ? byCapability.get(a.capabilityId) : undefined;
+      const key = a.request?.startsWith("esc_")
+        ? a.request
+        : viaCapability
+          ? escalationRequestId(viaCapability)
+          : "";
+      const list = uses.get(key) ?? [];
       list.push({
         ts: a.ts,
         outcome: a.outcome,
@@ -453,7 +468,7 @@ export async function listEscalations(
         source: typeof meta.source === "string" ? meta.source : null,
         eventId: a.id,
       });
-      uses.set(a.request ?? "", list);
+      uses.set(key, list);
     }
   }
   return rows.map(({ tokenHash: _hash, ...r }) => ({

@@ -168,9 +168,12 @@ async function escalations(
       { id: order, status: "refunded" },
       { escalation: true },
     );
-    run.capabilityEvent(res.ok ? "escalation.used" : "escalation.expired", agent, esc, {
+    // As the console records a platform's use attempt (POST /api/v1/escalations/{id}/use).
+    run.capabilityEvent("escalation.used", agent, esc, {
       outcome: res.ok ? "allowed" : "denied",
-      reason: res.ok ? undefined : res.reason,
+      reason: res.ok ? undefined : "the escalation has expired",
+      meta: { source: "demo-platform", ...(res.ok ? {} : { code: "expired" }) },
     });
+    if (!res.ok) run.capabilityEvent("escalation.expired", "console", esc, { outcome: "denied" });
   }
 }

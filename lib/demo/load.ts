@@ -103,14 +103,14 @@ async function recordDemoEscalations(db: Db, evs: DemoEvent[]) {
   const rows = issued.map((e) => {
     const cap = e.capability as EventCapabilityJson;
     const outcome = evs.find(
-      (x) => x.type !== "escalation.issued" && (x.capability as EventCapabilityJson)?.id === cap.id,
+      (x) => x.type === "escalation.used" && (x.capability as EventCapabilityJson)?.id === cap.id,
     );
     const meta = (e.meta ?? {}) as {
       grantedBy?: string;
       ttlSeconds?: number;
       operation?: Record<string, unknown>;
     };
-    const used = outcome?.type === "escalation.used";
+    const used = outcome?.outcome === "allowed";
     return {
       tenant: e.tenant,
       requestedBy: meta.grantedBy ?? "admin@console.demo",

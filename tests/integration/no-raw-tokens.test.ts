@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { listEscalations } from "@/lib/data/escalations";
 import { loadDemoActivity } from "@/lib/demo/load";
 import { inputDigestKey } from "@/lib/ingest/input-digest";
 import { generateConsoleKey } from "@/lib/server/issuer-key";
@@ -40,6 +41,22 @@ describe.each(backends)("after a demo run on $name", (backend) => {
       expect(leaked).toEqual([]);
       // What is stored instead: the hash and the summary.
       expect(dump).toMatch(/sha256:[0-9a-f]{64}/);
+
+      // The demo's escalations read like live ones: each with its one use attempt.
+      const listed = await listEscalations(database.db, {
+        userId: "00000000-0000-4000-8000-000000000001",
+        email: "admin@console.test",
+        name: null,
+        role: "admin",
+        tenants: ["acme", "globex"],
+        activeTenant: null,
+        sessionId: "test",
+        authTime: new Date(),
+      });
+      expect(listed.map((e) => [e.status, e.uses.map((u) => [u.outcome, u.code])]).sort()).toEqual([
+        ["expired", [["denied", "expired"]]],
+        ["used", [["allowed", null]]],
+      ]);
     } finally {
       for (const s of spies) s.mockRestore();
       await database.close();
