@@ -64,5 +64,8 @@ await shot(viewer, "principal-day-dark");
 const admin = await session("admin", "light");
 await admin.goto("/admin");
 await shot(admin, "admin");
+await admin.goto("/escalations");
+for (const uses of await admin.locator("details").all()) await uses.locator("summary").click();
+await shot(admin, "escalations");
 
 await browser.close();
