@@ -67,16 +67,14 @@ async function run(): Promise<BenchResult[]> {
         if (!verifier.verify(child.token).ok) throw new Error("not valid before the revocation");
         // Revocations land at random points of the poll cycle, as they do in life.
         await new Promise((r) => setTimeout(r, Math.random() * 1000));
-        await database.db
-          .insert(revocations)
-          .values({
-            tenant: "acme",
-            kind: "capability",
-            target: root.id,
-            reason: "bench",
-            actor: "bench",
-            revokedIds: [root.id],
-          });
+        await database.db.insert(revocations).values({
+          tenant: "acme",
+          kind: "capability",
+          target: root.id,
+          reason: "bench",
+          actor: "bench",
+          revokedIds: [root.id],
+        });
         const t0 = performance.now();
         while (verifier.verify(child.token).ok) {
           if (performance.now() - t0 > 30_000) throw new Error("revocation never reached the verifier");
