@@ -11,7 +11,9 @@ import { createScratchDatabase, obtainPostgres } from "../../scripts/postgres";
 import type { BenchGroup, BenchResult } from "../harness";
 
 const GROUP = "explorer";
-const RUNS = 40;
+// Enough calls that the p95 is not just the second-slowest call.
+const RUNS = Number(process.env.BENCH_EXPLORER_RUNS ?? 500);
+const WARMUP = 10;
 const COLUMNS = sql.raw(
   `id, ts, tenant, type, principal, agent, session, request, tool, action, resource_type, resource_id, outcome,
    latency_ms, received_at, trace_id, span_id, fields, reason, capability_id, capability_hash, input_digest, cost, meta`,
@@ -83,13 +85,33 @@ function cases(sample: Awaited<ReturnType<typeof seedLarge>>["sample"]): Case[] 
   ];
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < 5; i++) await fn(); // warm caches and plans
-  const out: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+/**
+ * Per-call milliseconds of the console and of the hand-written SQL, interleaved call by call (the
+ * order flipping every round) after a warm-up of both: a burst of machine noise hits both sides
+ * alike instead of whichever happened to be running.
+ */
+async function timedPair(
+  viaConsole: () => Promise<unknown>,
+  viaHand: () => Promise<unknown>,
+): Promise<{ console: number[]; hand: number[] }> {
+  const time = async (fn: () => Promise<unknown>) => {
     const t0 = performance.now();
     await fn();
-    out.push(performance.now() - t0);
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < WARMUP; i++) {
+    await viaConsole();
+    await viaHand();
+  }
+  const out = { console: [] as number[], hand: [] as number[] };
+  for (let i = 0; i < RUNS; i++) {
+    if (i % 2 === 0) {
+      out.console.push(await time(viaConsole));
+      out.hand.push(await time(viaHand));
+    } else {
+      out.hand.push(await time(viaHand));
+      out.console.push(await time(viaConsole));
+    }
   }
   return out;
 }
@@ -115,12 +137,14 @@ async function measure(backend: string, database: Database, n: number, progress:
   let seqScans = 0;
   for (const c of cases(seeded.sample)) {
     let rows = 0;
-    const viaConsole = await timed(async () => {
-      const res = await listEvents(database.db, authority, { q: c.q, limit: 50 });
-      if (res.error) throw new Error(`${c.name}: ${res.error.message}`);
-      rows = res.rows.length;
-    });
-    const viaHand = await timed(() => database.db.execute(c.hand));
+    const { console: viaConsole, hand: viaHand } = await timedPair(
+      async () => {
+        const res = await listEvents(database.db, authority, { q: c.q, limit: 50 });
+        if (res.error) throw new Error(`${c.name}: ${res.error.message}`);
+        rows = res.rows.length;
+      },
+      () => database.db.execute(c.hand),
+    );
     const plan = (await database.db.execute(sql`explain (format json) ${c.hand}`)) as {
       rows: { "QUERY PLAN": unknown }[];
     };

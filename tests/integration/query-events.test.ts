@@ -11,6 +11,7 @@ import {
   exportEvents,
   listEvents,
 } from "@/lib/data/events-query";
+import { pgTimestampToCursorTs, pgTimestampToDate } from "@/lib/query/cursor";
 import { backends } from "../support/db";
 import {
   ALL_EVENTS,
@@ -225,6 +226,60 @@ describe.each(backends)("events query on $name", (backend) => {
         }
         expect(seen).toEqual(want);
       }
+    }
+  });
+
+  it("reads each row's timestamps exactly, whatever the session's time zone", async () => {
+    // Rows come back with ts as Postgres's text, in the session's zone; the Dates and the cursor
+    // (to the microsecond) are read from it. Checked against the database's own UTC rendering…
+    const instants = [
+      "1900-01-01 00:00:00.5+00",
+      "1969-12-31 23:59:59.999999+00",
+      "1970-01-01 00:00:00+00",
+      "2026-03-29 01:30:00.000001+00",
+      "2026-11-26 09:14:03.51225+00",
+      "0050-06-01 12:00:00+00",
+      "9999-12-31 23:59:59.999999+00",
+    ];
+    const zones = ["UTC", "Europe/Amsterdam", "America/St_Johns", "Asia/Kathmandu", "Pacific/Kiritimati"];
+    for (const zone of zones) {
+      await database.db.transaction(async (tx) => {
+        await tx.execute(sql`select set_config('TimeZone', ${zone}, true)`);
+        const res = (await tx.execute(
+          sql`select t, to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as utc
+                from (values ${sql.join(
+                  instants.map((i) => sql`(${i}::timestamptz)`),
+                  sql`, `,
+                )}) as v(t)`,
+        )) as unknown as { rows: { t: string; utc: string }[] };
+        expect(res.rows).toHaveLength(instants.length);
+        for (const { t, utc } of res.rows) {
+          expect(pgTimestampToCursorTs(t), `${zone}: ${t}`).toBe(utc);
+          expect(pgTimestampToDate(t).toISOString(), `${zone}: ${t}`).toBe(`${utc.slice(0, 23)}Z`);
+        }
+      });
+    }
+    // …and through the explorer: every page in an odd zone, rows and Dates as in UTC.
+    const truth = await database.db
+      .select({ id: events.id, ts: events.ts, receivedAt: events.receivedAt })
+      .from(events)
+      .where(eq(events.tenant, "acme"))
+      .orderBy(desc(events.ts), desc(events.id));
+    for (const zone of ["Asia/Kathmandu", "America/St_Johns"]) {
+      await database.db.transaction(async (tx) => {
+        await tx.execute(sql`select set_config('TimeZone', ${zone}, true)`);
+        const seen: { id: string; ts: Date; receivedAt: Date }[] = [];
+        let cursor: string | null = null;
+        for (let pages = 0; pages < 100; pages++) {
+          const res = await listEvents(tx, acmeInvestigator, { cursor, limit: 7, now: NOW });
+          expect(res.error).toBeUndefined();
+          if (res.detail !== "full") throw new Error("investigators get the full rows");
+          seen.push(...res.rows.map((r) => ({ id: r.id, ts: r.ts, receivedAt: r.receivedAt })));
+          cursor = res.nextCursor;
+          if (!cursor) break;
+        }
+        expect(seen).toEqual(truth);
+      });
     }
   });
 
