@@ -4,7 +4,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { openDatabase, targetFromConfig } from "@/db/client";
+import { eq } from "drizzle-orm";
+import { type Database, openDatabase, targetFromConfig } from "@/db/client";
 import { checkDurability } from "@/db/durability";
 import { migrateDatabase } from "@/db/migrate";
 import { issuers, tenants } from "@/db/schema";
@@ -72,6 +73,24 @@ async function loadDemo(
   );
 }
 
+/**
+ * The console's key in the issuers table, as the console's (tenant null). A row with the same
+ * kid and another key or a tenant means someone else holds the name: verifiers would be handed
+ * the wrong key, so the console refuses to start rather than trust it.
+ */
+async function registerConsoleKey(database: Database, key: { kid: string; publicKey: string }) {
+  await database.db
+    .insert(issuers)
+    .values({ kid: key.kid, tenant: null, publicKey: key.publicKey })
+    .onConflictDoNothing();
+  const [row] = await database.db.select().from(issuers).where(eq(issuers.kid, key.kid));
+  if (!row || row.tenant !== null || row.publicKey !== key.publicKey)
+    throw new Error(
+      `issuer key ${key.kid} is registered in the database with another key or for a tenant; ` +
+        "rename the console key (CONSOLE_ISSUER_KEY or DATA_DIR/console-issuer-key.json) or remove that row",
+    );
+}
+
 async function prepareDatabase() {
   const database = await openDatabase(targetFromConfig(cfg));
   try {
@@ -79,20 +98,14 @@ async function prepareDatabase() {
     await checkDurability(database, { production: cfg.production });
     await migrateDatabase(database);
     const consoleKey = loadOrCreateConsoleKey({ dataDir: cfg.dataDir, env: process.env });
-    await database.db
-      .insert(issuers)
-      .values({ kid: consoleKey.kid, tenant: null, publicKey: consoleKey.publicKey })
-      .onConflictDoNothing();
+    await registerConsoleKey(database, consoleKey);
     const fresh = (await database.db.select({ id: tenants.id }).from(tenants).limit(1)).length === 0;
     const scale = process.env.DEMO_SCALE ?? "full";
     if (fresh && scale !== "none") {
       if ((await countEvents(database.db)) > 0) {
         log("An earlier first start stopped while loading the demo; loading it again.");
         await clearPartialDemo(database.db);
-        await database.db
-          .insert(issuers)
-          .values({ kid: consoleKey.kid, tenant: null, publicKey: consoleKey.publicKey })
-          .onConflictDoNothing();
+        await registerConsoleKey(database, consoleKey);
       }
       await loadDemo(database, consoleKey, scale === "small" ? 4 : 88);
     }

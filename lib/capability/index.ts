@@ -34,6 +34,7 @@ export {
   type ParsedToken,
   parseToken,
   type RunLimits,
+  readRootKeyId,
   revocationIdsOf,
   runAuthorizer,
   tokenHash,

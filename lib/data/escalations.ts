@@ -253,6 +253,8 @@ export async function issueEscalation(
 /** A request for approval lapses when no second admin has acted on it after this long. */
 export const PENDING_MAX_AGE_MS = 30 * 60_000;
 const LAPSED = "not approved within 30 minutes";
+const LAPSED_MESSAGE =
+  "This request lapsed: it was not approved within 30 minutes. Ask again if it is still needed.";
 
 /**
  * Marks the pending escalations of these tenants that waited too long as expired (each with an
@@ -295,7 +297,12 @@ async function lapsePending(db: Db, tenantIds: readonly string[], nowMs: number)
 }
 
 /** Locks a pending escalation in the admin's scope, for approval or rejection. */
-async function lockPending(tx: Executor, authority: Authority, id: string): Promise<Escalation> {
+async function lockPending(
+  tx: Executor,
+  authority: Authority,
+  id: string,
+  nowMs: number,
+): Promise<Escalation> {
   const [row] = await tx
     .select()
     .from(escalations)
@@ -305,9 +312,11 @@ async function lockPending(tx: Executor, authority: Authority, id: string): Prom
   if (row.status !== "pending")
     throw new ConflictError(
       row.revokeReason === LAPSED
-        ? "This request lapsed: it was not approved within 30 minutes. Ask again if it is still needed."
+        ? LAPSED_MESSAGE
         : `This escalation is not waiting for approval (it is ${row.status}).`,
     );
+  // lapsePending ran first with the same time; this holds even if a caller skipped it.
+  if (nowMs - row.requestedAt.getTime() >= PENDING_MAX_AGE_MS) throw new ConflictError(LAPSED_MESSAGE);
   return row;
 }
 
@@ -326,9 +335,15 @@ export async function approveEscalation(
   assertRecentSignIn(authority, nowMs);
   await lapsePending(db, authority.tenants, nowMs);
   return db.transaction(async (tx) => {
-    const row = await lockPending(tx, authority, input.id);
+    const row = await lockPending(tx, authority, input.id, nowMs);
     if (row.requestedBy === authority.email)
       throw new ForbiddenError("You asked for this escalation; a second admin has to approve it.");
+    // The cap in force now, not at request time: a cap lowered meanwhile binds the approval.
+    const policy = await loadPolicy(tx, row.tenant);
+    if (row.ttlSeconds > policy.maxTtlSeconds)
+      throw new ConflictError(
+        `This request asks for ${row.ttlSeconds} seconds; ${row.tenant} now allows at most ${policy.maxTtlSeconds}. Reject it and ask again.`,
+      );
     const now = new Date(nowMs);
     const [updated] = await tx
       .update(escalations)
@@ -357,10 +372,11 @@ export async function rejectEscalation(
   deps: ClockDeps = {},
 ): Promise<void> {
   assertRole(authority, ["admin"]);
-  await lapsePending(db, authority.tenants, clockOf(deps).now());
+  const nowMs = clockOf(deps).now();
+  await lapsePending(db, authority.tenants, nowMs);
   await db.transaction(async (tx) => {
-    const row = await lockPending(tx, authority, input.id);
-    const now = new Date(clockOf(deps).now());
+    const row = await lockPending(tx, authority, input.id, nowMs);
+    const now = new Date(nowMs);
     await appendEvents(tx, [
       escalationEvent({
         row,
@@ -419,17 +435,22 @@ export async function listEscalations(
     .where(inArray(escalations.tenant, scope))
     .orderBy(desc(escalations.requestedAt))
     .limit(Math.min(opts.limit ?? 200, 500));
+  // Keyed by tenant and escalation: ids are only unique within the tenant's own records.
   const uses = new Map<string, EscalationUseRow[]>();
-  // Attempts recorded by the console carry the escalation's request id; a platform reporting its
-  // own attempts (the demo) names the escalation's capability instead.
+  const keyOf = (tenant: string, escalationId: string) => `${tenant}/${escalationId}`;
+  // Attempts the console recorded carry the escalation's request id (esc_<id>); the demo's
+  // records of past days name the escalation's capability instead. Platforms cannot post either
+  // (ingest refuses escalation.* events).
+  const byRequest = new Map(rows.map((r) => [`${r.tenant}/${escalationRequestId(r.id)}`, r.id]));
   const byCapability = new Map(
-    rows.filter((r) => r.capabilityId).map((r) => [r.capabilityId as string, r.id]),
+    rows.filter((r) => r.capabilityId).map((r) => [`${r.tenant}/${r.capabilityId}`, r.id]),
   );
   if (rows.length > 0) {
     const attempts = await db
       .select({
         id: events.id,
         ts: events.ts,
+        tenant: events.tenant,
         request: events.request,
         capabilityId: events.capabilityId,
         outcome: events.outcome,
@@ -446,20 +467,23 @@ export async function listEscalations(
               events.request,
               rows.map((r) => escalationRequestId(r.id)),
             ),
-            byCapability.size > 0 ? inArray(events.capabilityId, [...byCapability.keys()]) : undefined,
+            byCapability.size > 0
+              ? inArray(
+                  events.capabilityId,
+                  rows.flatMap((r) => (r.capabilityId ? [r.capabilityId] : [])),
+                )
+              : undefined,
           ),
         ),
       )
       .orderBy(asc(events.ts), asc(events.seq));
     for (const a of attempts) {
+      const id =
+        (a.request ? byRequest.get(`${a.tenant}/${a.request}`) : undefined) ??
+        (a.capabilityId ? byCapability.get(`${a.tenant}/${a.capabilityId}`) : undefined);
+      if (!id) continue;
       const meta = (a.meta ?? {}) as { code?: unknown; source?: unknown };
-      const viaCapability = a.capabilityId ? byCapability.get(a.capabilityId) : undefined;
-      const key = a.request?.startsWith("esc_")
-        ? a.request
-        : viaCapability
-          ? escalationRequestId(viaCapability)
-          : "";
-      const list = uses.get(key) ?? [];
+      const list = uses.get(keyOf(a.tenant, id)) ?? [];
       list.push({
         ts: a.ts,
         outcome: a.outcome,
@@ -468,12 +492,12 @@ export async function listEscalations(
         source: typeof meta.source === "string" ? meta.source : null,
         eventId: a.id,
       });
-      uses.set(key, list);
+      uses.set(keyOf(a.tenant, id), list);
     }
   }
   return rows.map(({ tokenHash: _hash, ...r }) => ({
     ...r,
     operation: r.operation as unknown as EscalationOperation,
-    uses: uses.get(escalationRequestId(r.id)) ?? [],
+    uses: uses.get(keyOf(r.tenant, r.id)) ?? [],
   }));
 }

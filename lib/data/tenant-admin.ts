@@ -121,6 +121,8 @@ export async function setTenantPolicy(
 // Issuer keys
 
 const KID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** The console's own keys are named console-…; tenants' keys may not take that prefix. */
+export const CONSOLE_KID_PREFIX = "console-";
 const PUBLIC_KEY = /^ed25519\/[0-9a-f]{64}$/;
 
 /** Grace periods offered when retiring a key: tokens it signed keep verifying this long. */
@@ -202,9 +204,9 @@ function modPow(base: bigint, exp: bigint): bigint {
 }
 
 /**
- * True when the 32 bytes are a valid compressed Ed25519 point (RFC 8032 section 5.1.3): y below
- * the field prime and (y² − 1)/(d·y² + 1) a square, not zero when the sign bit asks for a
- * negative x. A key that fails this could never verify anything; better refused at the form.
+ * True when the 32 bytes are a valid compressed Ed25519 point (RFC 8032 section 5.1.3: y below
+ * the field prime, (y² − 1)/(d·y² + 1) a square) that is not of small order. A key that fails
+ * this could never verify an honest signature; better refused at the form.
  */
 export function isEd25519Point(publicKey: string): boolean {
   const raw = Buffer.from(publicKey.slice("ed25519/".length), "hex");
@@ -218,8 +220,32 @@ export function isEd25519Point(publicKey: string): boolean {
   const u = (y2 - 1n + P) % P;
   const v = (D * y2 + 1n) % P;
   const x2 = (u * modPow(v, P - 2n)) % P;
-  if (x2 === 0n) return sign === 0;
-  return modPow(x2, (P - 1n) / 2n) === 1n;
+  // x = 0: the identity (y = 1) or the point of order 2 (y = -1), both of small order.
+  if (x2 === 0n) return false;
+  if (modPow(x2, (P - 1n) / 2n) !== 1n) return false;
+  // A point of order 1, 2, 4 or 8 can verify no honest signature: [8]P must not be the identity.
+  let x = modPow(x2, (P + 3n) / 8n);
+  if ((x * x) % P !== x2) x = (x * SQRT_M1) % P;
+  let px = sign ? (P - x) % P : x;
+  let py = y;
+  for (let i = 0; i < 3; i++) [px, py] = double(px, py);
+  return !(px === 0n && py === 1n);
+}
+
+const SQRT_M1 = modPow(2n, (P - 1n) / 4n);
+
+/**
+ * Affine doubling on -x² + y² = 1 + d·x²·y²: x' = 2xy / (y² − x²), y' = (y² + x²) / (2 − y² + x²).
+ * Both denominators are non-zero for every curve point (d is not a square), so no special cases.
+ */
+function double(x: bigint, y: bigint): [bigint, bigint] {
+  const xx = (x * x) % P;
+  const yy = (y * y) % P;
+  const nx = (2n * x * y) % P;
+  const dx = (yy - xx + P) % P;
+  const ny = (yy + xx) % P;
+  const dy = (2n - yy + xx + 2n * P) % P;
+  return [(nx * modPow(dx, P - 2n)) % P, (ny * modPow(dy, P - 2n)) % P];
 }
 
 /**
@@ -235,24 +261,30 @@ export async function addIssuerKey(
   assertRole(authority, ["admin"]);
   assertTenantsInScope(authority, [input.tenant]);
   if (!isEd25519Point(input.publicKey)) throw new ConflictError("That is not a valid Ed25519 public key.");
+  if (input.kid.startsWith(CONSOLE_KID_PREFIX))
+    throw new ConflictError(`Key ids starting with ${CONSOLE_KID_PREFIX} are the console's own.`);
   const rootKeyId = rootKeyIdOf(input.kid);
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('issuer-keys'))`);
     const [tenant] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, input.tenant));
     if (!tenant) throw new NotFoundError("Unknown tenant.");
     // Kids are global (the console key and every tenant's keys share one namespace, and a token
-    // names its key by a 32-bit hash of the kid): refuse a taken kid or a colliding hash.
-    const taken = await tx
-      .select({ kid: issuers.kid, publicKey: issuers.publicKey })
-      .from(issuers)
-      .where(or(eq(issuers.kid, input.kid), eq(issuers.publicKey, input.publicKey)));
-    if (taken.some((t) => t.kid === input.kid))
-      throw new ConflictError(`The key name ${input.kid} is taken; choose another.`);
-    if (taken.length > 0) throw new ConflictError("This public key is already registered.");
-    const all = await tx.select({ kid: issuers.kid }).from(issuers);
-    for (const other of all)
-      if (rootKeyIdOf(other.kid) === rootKeyId)
-        throw new ConflictError(`The key name ${input.kid} collides with another key's id; choose another.`);
+    // names its key by a 32-bit hash of the kid): refuse a taken kid, a colliding hash or a key
+    // already registered. Only clashes within the admin's own tenants are named; anything else
+    // gets one answer that says nothing about whose it is.
+    const clashes = (
+      await tx
+        .select({ kid: issuers.kid, tenant: issuers.tenant, publicKey: issuers.publicKey })
+        .from(issuers)
+    ).filter(
+      (k) => k.kid === input.kid || k.publicKey === input.publicKey || rootKeyIdOf(k.kid) === rootKeyId,
+    );
+    const own = clashes.find((k) => k.tenant !== null && authority.tenants.includes(k.tenant));
+    if (own?.kid === input.kid) throw new ConflictError(`${input.kid} is already a key of ${own.tenant}.`);
+    if (own?.publicKey === input.publicKey)
+      throw new ConflictError(`This public key is already registered as ${own.kid} in ${own.tenant}.`);
+    if (clashes.length > 0)
+      throw new ConflictError("That key id or public key cannot be used; choose another key id or key.");
     const [row] = await tx
       .insert(issuers)
       .values({ kid: input.kid, tenant: input.tenant, publicKey: input.publicKey, createdAt: now })

@@ -55,7 +55,8 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
     const batch = pending.get(tenant) ?? [];
     if (batch.length === 0) return;
     pending.set(tenant, []);
-    const checked = validateBatch({ events: batch });
+    // The demo's escalation events stand in for the console's own records of those days.
+    const checked = validateBatch({ events: batch }, { consoleRecords: true });
     if (!checked.ok) {
       const first = checked.details?.[0];
       throw new Error(

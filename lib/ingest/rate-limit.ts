@@ -39,7 +39,8 @@ export function createRateLimiter(args: {
 export const DEFAULT_RATE = { burst: 50, perSecond: 20 } as const;
 
 /**
- * The platform endpoints (escalation pick-up and use, introspection), per API key: room for a
- * platform polling a few hundred sessions a second, not for a loop that never sleeps.
+ * Each platform endpoint (escalation pick-up, use, introspection; one bucket set per route), per
+ * API key: room for a platform polling about a hundred sessions a second for escalations (bursts
+ * of 200), not for a loop that never sleeps.
  */
 export const PLATFORM_RATE = { burst: 200, perSecond: 100 } as const;

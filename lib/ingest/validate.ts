@@ -43,7 +43,17 @@ function itemErrors(index: number, error: z.ZodError): ItemError[] {
  * The envelope {"events":[...]} and every event. All or nothing: one invalid event refuses the
  * batch, reporting every invalid item (up to MAX_REPORTED errors) so the client can fix them all.
  */
-export function validateBatch(body: unknown): BatchCheck {
+export interface ValidateOptions {
+  /**
+   * Allow escalation.* events. The console records escalations itself (issue, approval, pick-up,
+   * each use attempt), and the Escalations page reads those records, so a platform must not be
+   * able to post look-alikes. Only the demo loader, which stands in for the console's own
+   * records of past days, sets this.
+   */
+  consoleRecords?: boolean;
+}
+
+export function validateBatch(body: unknown, opts: ValidateOptions = {}): BatchCheck {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     return { ok: false, status: 400, error: 'body must be a JSON object {"events":[...]}', field: "body" };
   const extra = Object.keys(body).filter((k) => k !== "events");
@@ -70,7 +80,15 @@ export function validateBatch(body: unknown): BatchCheck {
   const details: ItemError[] = [];
   list.forEach((item, index) => {
     const r = eventSchema.safeParse(item);
-    if (r.success) events.push(r.data);
+    if (r.success && !opts.consoleRecords && r.data.type.startsWith("escalation.")) {
+      if (details.length < MAX_REPORTED)
+        details.push({
+          index,
+          field: "type",
+          message:
+            "escalation.* events are recorded by the console itself (POST /api/v1/escalations/{id}/use records a use)",
+        });
+    } else if (r.success) events.push(r.data);
     else if (details.length < MAX_REPORTED) details.push(...itemErrors(index, r.error));
   });
   if (details.length > 0) {

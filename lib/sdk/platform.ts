@@ -6,8 +6,10 @@ import {
   type Clock,
   createRevocationList,
   createVerifier,
+  decodeToken,
   type IssuerPublicKey,
   type MutableRevocationList,
+  readRootKeyId,
   type Verifier,
   type VerifyResult,
 } from "@/lib/capability";
@@ -118,48 +120,71 @@ export class RevocationFollower {
 export interface PlatformVerifier {
   verify(token: string | Uint8Array): VerifyResult;
   readonly follower: RevocationFollower;
-  /** Re-reads the published keys (after a rotation); also done every `keysRefreshMs`. */
+  /** Re-reads the published keys now (after a rotation); also done every `keysRefreshMs`. */
   refreshKeys(): Promise<void>;
   close(): void;
 }
 
 /**
  * A verifier for an agent platform: keys from the console, revocations followed live. A retired
- * key is refused from its `verifiesUntil` on, by the clock, without waiting for the next key
- * refresh; keys added in the console arrive with the refresh (default every minute).
+ * key is refused from its `verifiesUntil` on, by this verifier's clock, without waiting for the
+ * next key refresh; the key is the one that verified the token (chosen by the token's root key
+ * id, as parsing does), whatever the token's own blocks claim. Keys are re-read every
+ * `keysRefreshMs` (default 10 s), so a key retired in the console with no grace period is
+ * refused within that; refreshes that finish out of order never replace a newer key list.
  */
 export async function createPlatformVerifier(
   o: ConsoleClientOptions & { clock: Clock; pollIntervalMs?: number; keysRefreshMs?: number },
 ): Promise<PlatformVerifier> {
   const follower = new RevocationFollower({ ...o, intervalMs: o.pollIntervalMs });
   await follower.pollOnce();
-  let graceEnds = new Map<string, number>();
-  const build = async (): Promise<Verifier> => {
+  interface Current {
+    verifier: Verifier;
+    /** kid -> end of its grace period (ms), for retired keys only. */
+    graceEnds: Map<string, number>;
+  }
+  let started = 0;
+  let applied = 0;
+  const build = async (): Promise<void> => {
+    const seq = ++started;
     const keys = await fetchKeys(o);
-    graceEnds = new Map(
-      keys.filter((k) => k.verifiesUntil).map((k) => [k.kid, Date.parse(k.verifiesUntil as string)]),
-    );
-    return createVerifier({ keys, clock: o.clock, revocations: follower.list });
+    const verifier = await createVerifier({ keys, clock: o.clock, revocations: follower.list });
+    if (seq < applied) return; // a later refresh already landed
+    applied = seq;
+    current = {
+      verifier,
+      graceEnds: new Map(
+        keys.filter((k) => k.verifiesUntil).map((k) => [k.kid, Date.parse(k.verifiesUntil as string)]),
+      ),
+    };
   };
-  let verifier = await build();
+  let current: Current | undefined;
+  await build();
   follower.start();
   const refresh = setInterval(() => {
-    build().then(
-      (v) => {
-        verifier = v;
-      },
-      () => {
-        // Keep the keys we have; the next tick tries again.
-      },
-    );
-  }, o.keysRefreshMs ?? 60_000);
+    build().catch(() => {
+      // Keep the keys we have; the next tick tries again.
+    });
+  }, o.keysRefreshMs ?? 10_000);
   refresh.unref?.();
+
+  /** The kid of the key that verifies this token, when that key is retired. */
+  function retiredKid(c: Current, token: string | Uint8Array): string | undefined {
+    if (c.graceEnds.size === 0) return undefined;
+    try {
+      const id = readRootKeyId(decodeToken(token));
+      const entry = id === undefined ? c.verifier.keyset.fallback : c.verifier.keyset.byRootKeyId(id);
+      return entry && c.graceEnds.has(entry.kid) ? entry.kid : undefined;
+    } catch {
+      return undefined; // malformed: verify() says so
+    }
+  }
+
   return {
     verify: (token) => {
-      const result = verifier.verify(token);
-      if (!result.ok) return result;
-      const kid = result.capability.summary().issuer;
-      const until = kid ? graceEnds.get(kid) : undefined;
+      const c = current as Current;
+      const kid = retiredKid(c, token);
+      const until = kid ? c.graceEnds.get(kid) : undefined;
       if (until !== undefined && o.clock.now() >= until)
         return {
           ok: false,
@@ -168,12 +193,10 @@ export async function createPlatformVerifier(
             `issuer key ${kid} was retired and its grace period ended at ${new Date(until).toISOString()}`,
           ),
         };
-      return result;
+      return c.verifier.verify(token);
     },
     follower,
-    refreshKeys: async () => {
-      verifier = await build();
-    },
+    refreshKeys: build,
     close: () => {
       follower.stop();
       clearInterval(refresh);

@@ -6,7 +6,15 @@ import { handleEscalationPickup, handleEscalationUse } from "@/lib/api/escalatio
 import { handleIntrospect } from "@/lib/api/introspect";
 import { handleKeys } from "@/lib/api/verifier-routes";
 import { type Authority, ForbiddenError } from "@/lib/auth/authority";
-import { createTestClock, generateIssuerKey, type IssuerKeyPair, mintCapability } from "@/lib/capability";
+import {
+  createTestClock,
+  encodeToken,
+  generateIssuerKey,
+  type IssuerKeyPair,
+  mintCapability,
+} from "@/lib/capability";
+import { privateKeyObject, rootKeyIdOf } from "@/lib/capability/keys";
+import { loadBiscuit } from "@/lib/capability/wasm-loader";
 import { insertApiKey } from "@/lib/data/api-keys";
 import { getRequestGraph } from "@/lib/data/capabilities";
 import { ConflictError, NotFoundError } from "@/lib/data/console-users";
@@ -37,6 +45,22 @@ import { addTenants, signedIn } from "../support/fixtures";
 
 const OP = { tool: "orders.update_status", resourceType: "Order", resourceId: "o_5013", action: "write" };
 const STALE = new Date(Date.now() - 60 * 60_000);
+
+/**
+ * A valid Biscuit signed with the key, carrying its root key id but none of the console's facts
+ * (no cap(...) fact naming the issuer): what someone holding a retired private key could make.
+ */
+async function bareToken(key: IssuerKeyPair): Promise<string> {
+  const bw = await loadBiscuit();
+  const builder = bw.Biscuit.builder();
+  builder.addCode('right("Customer", {"read"}, {"*"}, {"*"});');
+  builder.setRootKeyId(rootKeyIdOf(key.kid));
+  const privateKey = privateKeyObject(bw, key.privateKey);
+  const token = builder.build(privateKey);
+  const bytes = token.toBytes();
+  token.free();
+  return encodeToken(bytes);
+}
 
 describe.each(backends)("tenant policy, issuer keys and the platform's escalations on $name", (backend) => {
   let database: Database;
@@ -196,6 +220,38 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
       const [row] = await database.db.select().from(tenants).where(eq(tenants.id, "acme"));
       expect(row?.settings).toMatchObject({ twoPersonEscalations: false, escalationMaxTtlSeconds: 300 });
     });
+
+    it("binds an approval to the TTL cap in force when it is approved", async () => {
+      await setTenantPolicy(
+        database.db,
+        admin,
+        policy({ twoPersonEscalations: true, escalationMaxTtlSeconds: 300 }),
+      );
+      const asked = await issueEscalation(
+        database.db,
+        admin,
+        issueEscalationSchema.parse({
+          tenant: "acme",
+          principal: "alice@acme.example",
+          session: "sess_cap",
+          ...OP,
+          ttlSeconds: 200,
+          reason: "long job",
+        }),
+        { consoleKey, clock },
+      );
+      await setTenantPolicy(
+        database.db,
+        admin,
+        policy({ twoPersonEscalations: true, escalationMaxTtlSeconds: 60 }),
+      );
+      await expect(
+        approveEscalation(database.db, admin2, { id: asked.id }, { consoleKey, clock }),
+      ).rejects.toThrow("This request asks for 200 seconds; acme now allows at most 60.");
+      const [row] = (await listEscalations(database.db, admin)).filter((e) => e.id === asked.id);
+      expect(row?.status).toBe("pending");
+      await setTenantPolicy(database.db, admin, policy());
+    });
   });
 
   describe("issuer keys", () => {
@@ -258,6 +314,34 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
       await expect(
         addIssuerKey(database.db, globexAdmin, { tenant: "acme", kid: "sneaky", publicKey: other.publicKey }),
       ).rejects.toBeInstanceOf(ForbiddenError);
+      // A globex admin adding to globex learns nothing of acme's keys from the refusal.
+      const generic = "That key id or public key cannot be used; choose another key id or key.";
+      await expect(
+        addIssuerKey(database.db, globexAdmin, {
+          tenant: "globex",
+          kid: platform.kid,
+          publicKey: other.publicKey,
+        }),
+      ).rejects.toThrow(generic);
+      await expect(
+        addIssuerKey(database.db, globexAdmin, {
+          tenant: "globex",
+          kid: "globex-x",
+          publicKey: platform.publicKey,
+        }),
+      ).rejects.toThrow(generic);
+      // acme's own admin is told which of its keys is in the way.
+      await expect(
+        addIssuerKey(database.db, admin, { tenant: "acme", kid: platform.kid, publicKey: other.publicKey }),
+      ).rejects.toThrow(`${platform.kid} is already a key of acme.`);
+      // The console's names are reserved.
+      await expect(
+        addIssuerKey(database.db, admin, {
+          tenant: "acme",
+          kid: "console-2099-01-abcdef",
+          publicKey: other.publicKey,
+        }),
+      ).rejects.toThrow("are the console's own");
       await expect(
         addIssuerKey(database.db, investigator, {
           tenant: "acme",
@@ -325,6 +409,13 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
           expect(refused.error.code).toBe("unknown_key");
           expect(refused.error.message).toMatch(/retired and its grace period ended/);
         }
+
+        // A token that names no issuer in its blocks is judged by the key that verified it.
+        const bare = await bareToken(platform);
+        sdkClock.now = () => t0 + 3_600_000 - 1;
+        expect(verifier.verify(bare).ok).toBe(true);
+        sdkClock.now = () => t0 + 3_600_000;
+        expect(verifier.verify(bare)).toMatchObject({ ok: false, error: { code: "unknown_key" } });
 
         // The console agrees: introspection after the grace period does not recognise it.
         const introspect = (at: number) =>
@@ -409,22 +500,40 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
         handleEscalationPickup(database.db, req("/api/v1/escalations?session=sess_rate"), deps);
       expect((await pickup()).status).toBe(200);
       expect((await pickup()).status).toBe(200);
+      // A real grant: had the limiter run after the work, this refused use would be an event.
+      await issueEscalation(
+        database.db,
+        admin,
+        issueEscalationSchema.parse({
+          tenant: "acme",
+          principal: "alice@acme.example",
+          session: "sess_rate_grant",
+          ...OP,
+          delivery: "platform",
+          reason: "rate test",
+        }),
+        { consoleKey, clock },
+      );
+      const [grant] = await pickUpEscalations(
+        { baseUrl: base, apiKey: acmeKey, fetch: fetchVia },
+        "sess_rate_grant",
+      );
+      if (!grant) throw new Error("nothing picked up");
       const before = await dumpAllTables(database.db);
-      const refused = await pickup();
-      expect(refused.status).toBe(429);
-      expect(refused.headers.get("retry-after")).toBe("1");
       const use = await handleEscalationUse(
         database.db,
-        req("/api/v1/escalations/00000000-0000-4000-8000-000000000000/use", { token: "x", operation: OP }),
+        req(`/api/v1/escalations/${grant.id}/use`, { token: grant.token, operation: grant.operation }),
         deps,
       );
       expect(use.status).toBe(429);
+      expect(use.headers.get("retry-after")).toBe("1");
       const introspected = await handleIntrospect(
         database.db,
         req("/api/v1/introspect", { token: "x" }),
         deps,
       );
       expect(introspected.status).toBe(429);
+      expect((await pickup()).status).toBe(429);
       expect(await dumpAllTables(database.db)).toBe(before);
       t += 1000;
       expect((await pickup()).status).toBe(200);

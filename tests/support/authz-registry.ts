@@ -391,8 +391,9 @@ export const REGISTRY: RegistryEntry[] = [
   action("admin/tenant-actions.ts", "setTenantPolicyAction", {
     allow: ADMIN,
     scope: "tenant",
-    // Stricter TTL cap, two-person rule left off: the escalation entries below keep working.
-    args: () => [null, form({ tenant: "acme", escalationMaxTtlSeconds: "240" })],
+    // A higher TTL cap (a relaxation: the sign-in is fresh), two-person rule left off, so the
+    // escalation entries below (300-second fixtures) keep working.
+    args: () => [null, form({ tenant: "acme", escalationMaxTtlSeconds: "600" })],
   }),
   action("admin/tenant-actions.ts", "addIssuerKeyAction", {
     allow: ADMIN,

@@ -105,3 +105,30 @@ describe("ingest body parsing", () => {
     expect(parseJsonBytes(Buffer.from('{"a":[1]}'), 8)).toEqual({ ok: true, value: { a: [1] } });
   });
 });
+
+describe("escalation records belong to the console", () => {
+  const event = (type: string) => ({
+    id: "01900000-0000-7000-8000-0000000000a1",
+    ts: "2026-11-26T10:00:00.000Z",
+    tenant: "acme",
+    type,
+    outcome: "allowed",
+  });
+
+  it("refuses escalation.* events from a platform, naming the field", () => {
+    for (const type of ["escalation.used", "escalation.issued", "escalation.expired"]) {
+      const r = validateBatch({ events: [event("agent.note"), event(type)] });
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.status).toBe(400);
+        expect(r.details).toEqual([
+          { index: 1, field: "type", message: expect.stringContaining("recorded by the console itself") },
+        ]);
+      }
+    }
+  });
+
+  it("takes them from the demo loader, which stands in for the console's own records", () => {
+    expect(validateBatch({ events: [event("escalation.used")] }, { consoleRecords: true }).ok).toBe(true);
+  });
+});

@@ -92,9 +92,8 @@ export async function approveEscalationAction(input: { id: string }): Promise<Is
   } catch (err) {
     return refusal(err, "approve the escalation");
   }
-  // With a token in the answer the page must not re-render under it (the token lives in the
-  // pending row, which is about to move): the client refreshes once the admin is done with it.
-  if (!issued.token) revalidatePath("/escalations");
+  // A token in the answer is kept by the page's TokenOutbox, above the rows that re-render.
+  revalidatePath("/escalations");
   return { ok: true, data: answer(issued) };
 }
 

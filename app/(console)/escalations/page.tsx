@@ -5,6 +5,7 @@ import { type EscalationListRow, listEscalations, PENDING_MAX_AGE_MS } from "@/l
 import { getDb } from "@/lib/server/db";
 import { PendingActions, RevokeEscalation } from "./_components/escalation-actions";
 import { IssueEscalationForm } from "./_components/issue-form";
+import { TokenOutbox } from "./_components/token-outbox";
 
 export const metadata: Metadata = { title: "Escalations" };
 
@@ -128,24 +129,27 @@ export default async function Page() {
           )}
         />
       )}
-      <h2>Waiting for approval</h2>
-      <p className="muted">
-        Under a tenant's two-person rule. A request lapses when no second admin approves it within 30 minutes.
-      </p>
-      {pending.length === 0 ? (
-        <p className="muted">Nothing waits for a second admin.</p>
-      ) : (
-        <Rows
-          rows={pending}
-          render={(e) =>
-            isAdmin && e.requestedBy !== authority.email ? (
-              <PendingActions id={e.id} />
-            ) : (
-              <span className="muted">needs another admin</span>
-            )
-          }
-        />
-      )}
+      <TokenOutbox>
+        <h2>Waiting for approval</h2>
+        <p className="muted">
+          Under a tenant's two-person rule. A request lapses when no second admin approves it within 30
+          minutes.
+        </p>
+        {pending.length === 0 ? (
+          <p className="muted">Nothing waits for a second admin.</p>
+        ) : (
+          <Rows
+            rows={pending}
+            render={(e) =>
+              isAdmin && e.requestedBy !== authority.email ? (
+                <PendingActions id={e.id} />
+              ) : (
+                <span className="muted">needs another admin</span>
+              )
+            }
+          />
+        )}
+      </TokenOutbox>
       <h2>History</h2>
       {history.length === 0 ? (
         <p className="muted">No past escalations.</p>

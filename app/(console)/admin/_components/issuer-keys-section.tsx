@@ -7,6 +7,7 @@ import { IssuerKeysTable } from "./issuer-keys-table";
 /** Server component: the page's guard passes the authority in. */
 export async function IssuerKeysSection({ authority }: { authority: Authority }) {
   const keys = await listIssuerKeys(await getDb(), authority);
+  const now = Date.now();
   return (
     <section aria-labelledby="issuer-keys-heading">
       <h2 id="issuer-keys-heading">Issuer keys</h2>
@@ -23,6 +24,7 @@ export async function IssuerKeysSection({ authority }: { authority: Authority })
           status: k.status,
           createdAt: k.createdAt.toISOString(),
           verifiesUntil: k.verifiesUntil?.toISOString() ?? null,
+          verifying: k.status === "active" || (k.verifiesUntil !== null && k.verifiesUntil.getTime() > now),
         }))}
       />
       <h3>Add an issuer key</h3>

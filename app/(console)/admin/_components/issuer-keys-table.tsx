@@ -11,6 +11,8 @@ export interface IssuerKeyView {
   status: "active" | "retired";
   createdAt: string;
   verifiesUntil: string | null;
+  /** Decided on the server when the page was rendered (active, or retired within its grace). */
+  verifying: boolean;
 }
 
 const GRACE: { seconds: number; label: string }[] = [
@@ -20,7 +22,8 @@ const GRACE: { seconds: number; label: string }[] = [
   { seconds: 7 * 86_400, label: "7 days grace" },
 ];
 
-const when = (iso: string) => new Date(iso).toLocaleString();
+// The same text on the server and in the browser (no locale or time zone of either).
+const when = (iso: string) => `${iso.slice(0, 16).replace("T", " ")} UTC`;
 
 function RetireControl({
   k,
@@ -67,7 +70,6 @@ function RetireControl({
 
 export function IssuerKeysTable({ keys }: { keys: IssuerKeyView[] }) {
   const { pending, message, run } = useActionMessage();
-  const now = Date.now();
   return (
     <>
       <table className="data" aria-busy={pending} aria-label="Issuer keys">
@@ -85,7 +87,7 @@ export function IssuerKeysTable({ keys }: { keys: IssuerKeyView[] }) {
         </thead>
         <tbody>
           {keys.map((k) => {
-            const verifying = k.status === "active" || (k.verifiesUntil && Date.parse(k.verifiesUntil) > now);
+            const verifying = k.verifying;
             return (
               <tr key={k.kid} data-testid={`issuer-key-row-${k.kid}`}>
                 <td>{k.tenant ?? <span className="muted">console</span>}</td>

@@ -47,9 +47,9 @@ export function TenantPolicyForm({ policy }: { policy: TenantPolicyView }) {
             required
             defaultValue={v?.escalationMaxTtlSeconds ?? policy.escalationMaxTtlSeconds}
             aria-invalid={Boolean(fe?.escalationMaxTtlSeconds)}
-            aria-describedby={`escalationMaxTtlSeconds-error`}
+            aria-describedby={`${id}-ttl-error`}
           />
-          <FieldError name="escalationMaxTtlSeconds" errors={fe} />
+          <FieldError name="escalationMaxTtlSeconds" errors={fe} id={`${id}-ttl-error`} />
         </label>
         <div>
           <button type="submit" disabled={pending} aria-describedby={`${id}-status`}>

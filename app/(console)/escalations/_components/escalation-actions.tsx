@@ -1,29 +1,32 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 import type { ActionResult } from "@/lib/actions/result";
 import { approveEscalationAction, rejectEscalationAction, revokeEscalationAction } from "../actions";
-import { TokenOnce } from "./token-once";
+import { useShowToken } from "./token-outbox";
 
 /**
  * Approve or reject a pending escalation. An approval with console delivery answers with the
- * token, shown here once: the page is refreshed (moving the row to Active) only when the
- * approving admin is done with it, or the refresh would take the token away with the row.
+ * token, which goes to the page's TokenOutbox (it outlives this row, which moves to Active).
  */
 export function PendingActions({ id }: { id: string }) {
-  const router = useRouter();
+  const showToken = useShowToken();
   const [pending, start] = useTransition();
-  const [result, setResult] = useState<
-    Awaited<ReturnType<typeof approveEscalationAction>> | ActionResult | null
-  >(null);
+  const [result, setResult] = useState<ActionResult<unknown> | null>(null);
+  if (result?.ok) return <span className="muted">done</span>;
   return (
     <div className="row-actions">
       <button
         type="button"
         className="primary"
         disabled={pending}
-        onClick={() => start(async () => setResult(await approveEscalationAction({ id })))}
+        onClick={() =>
+          start(async () => {
+            const r = await approveEscalationAction({ id });
+            if (r.ok && r.data.token) showToken({ token: r.data.token, expiresAt: r.data.expiresAt });
+            setResult(r);
+          })
+        }
       >
         Approve
       </button>
@@ -39,16 +42,6 @@ export function PendingActions({ id }: { id: string }) {
           {result.error}
         </span>
       )}
-      {result?.ok && result.data && "token" in result.data && result.data.token ? (
-        <TokenOnce
-          token={result.data.token}
-          expiresAt={result.data.expiresAt}
-          onDone={() => {
-            setResult(null);
-            router.refresh();
-          }}
-        />
-      ) : null}
     </div>
   );
 }
