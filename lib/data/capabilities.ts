@@ -29,8 +29,16 @@ export function graphForRole(graph: DerivationGraph, authority: Authority): Deri
   };
 }
 
-/** The tool calls each of these capabilities authorized (for drawing them on the graph). */
-export async function callsFor(db: Db, scope: string[], capabilityIds: string[]) {
+/**
+ * The tool calls each of these capabilities authorized (for drawing them on the graph); with
+ * `request`, only the calls made in that request (a multi-use escalation may serve several).
+ */
+export async function callsFor(
+  db: Db,
+  scope: string[],
+  capabilityIds: string[],
+  opts: { request?: string } = {},
+) {
   if (capabilityIds.length === 0) return [];
   return db
     .select({
@@ -47,6 +55,7 @@ export async function callsFor(db: Db, scope: string[], capabilityIds: string[])
         inArray(events.tenant, scope),
         eq(events.type, "tool.call"),
         inArray(events.capabilityId, capabilityIds),
+        opts.request === undefined ? undefined : eq(events.request, opts.request),
       ),
     )
     .orderBy(asc(events.ts))
@@ -81,13 +90,24 @@ export async function getRequestGraph(
     .innerJoin(used, and(eq(capabilities.id, used.id), eq(capabilities.tenant, used.tenant)))
     .where(eq(capabilities.kind, "escalation"))
     .limit(GRAPH_LIMIT)) as GraphCapabilityInput[];
-  caps.push(...escalations.filter((c) => !seen.has(c.id)));
+  const borrowed = escalations.filter((c) => !seen.has(c.id));
+  caps.push(...borrowed);
   if (caps.length === 0) return null;
-  const calls = await callsFor(
-    db,
-    scope,
-    caps.map((c) => c.id),
-  );
+  // An escalation's calls in this request only (a multi-use one may serve several requests).
+  const [own, escalated] = await Promise.all([
+    callsFor(
+      db,
+      scope,
+      caps.filter((c) => !borrowed.includes(c)).map((c) => c.id),
+    ),
+    callsFor(
+      db,
+      scope,
+      borrowed.map((c) => c.id),
+      { request: requestId },
+    ),
+  ]);
+  const calls = [...own, ...escalated];
   return graphForRole(buildDerivationGraph(caps, calls, { maxNodes: GRAPH_LIMIT }), authority);
 }
 

@@ -591,14 +591,26 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
         new Request(`${base}/api/v1/events`, {
           method: "POST",
           headers: { authorization: `Bearer ${acmeKey}`, "content-type": "application/json" },
-          body: JSON.stringify({ events: [event] }),
+          // The same grant (multi-use, say) also served another request.
+          body: JSON.stringify({
+            events: [
+              event,
+              { ...event, id: "01900000-0000-7000-8000-0000000000e2", request: "req_graph_2" },
+              { ...event, id: "01900000-0000-7000-8000-0000000000e3", request: "req_graph_2" },
+            ],
+          }),
         }),
       );
       expect(res.status, await res.clone().text()).toBe(200);
-      const graph = await getRequestGraph(database.db, investigator, "req_graph");
-      const node = graph?.nodes.find((n) => n.id === grant.capabilityId);
-      expect(node?.kind).toBe("escalation");
-      expect(node?.calls.allowed).toBe(1);
+      for (const [request, calls] of [
+        ["req_graph", 1],
+        ["req_graph_2", 2],
+      ] as const) {
+        const graph = await getRequestGraph(database.db, investigator, request);
+        const node = graph?.nodes.find((n) => n.id === grant.capabilityId);
+        expect(node?.kind).toBe("escalation");
+        expect(node?.calls.allowed, request).toBe(calls);
+      }
     });
   });
 });
