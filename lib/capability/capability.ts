@@ -23,6 +23,10 @@ export interface CapabilityInit {
   limits: RunLimits;
   /** Checked again on every authorize, so revoking reaches capabilities already in memory. */
   revocations?: RevocationList;
+  /** Revocation ids when the caller already has them (parseToken reads them from the bytes). */
+  revocationIds?: readonly string[];
+  /** Block 0's context when already read (null: none); otherwise read on first use. */
+  context?: CapContext | null;
 }
 
 /**
@@ -31,7 +35,6 @@ export interface CapabilityInit {
  */
 export class Capability {
   readonly bytes: Uint8Array;
-  readonly token: string;
   readonly revocationIds: readonly string[];
   private biscuit: Biscuit;
   private generation: number;
@@ -39,14 +42,15 @@ export class Capability {
   private blockCache: BlockInfo[] | undefined;
   private contextCache: CapContext | null | undefined;
   private hashCache: string | undefined;
+  private tokenCache: string | undefined;
 
   constructor(init: CapabilityInit) {
     this.init = init;
     this.biscuit = init.biscuit;
     this.generation = init.generation;
     this.bytes = init.bytes;
-    this.token = encodeToken(init.bytes);
-    this.revocationIds = revocationIdsOf(init.biscuit);
+    this.revocationIds = init.revocationIds ?? revocationIdsOf(init.biscuit);
+    this.contextCache = init.context;
   }
 
   /** The wasm objects for the current generation, re-parsing (signatures included) if needed. */
@@ -74,6 +78,12 @@ export class Capability {
 
   get depth(): number {
     return this.revocationIds.length - 1;
+  }
+
+  /** The token as base64url text (encoded on first use: a verifier often never needs it). */
+  get token(): string {
+    this.tokenCache ??= encodeToken(this.bytes);
+    return this.tokenCache;
   }
 
   get hash(): string {
@@ -136,6 +146,8 @@ export class Capability {
         biscuit: child,
         generation: this.generation,
         bytes: child.toBytes(),
+        revocationIds: undefined,
+        context: undefined,
       });
     } catch (raw) {
       const error = fromBiscuitError(raw);

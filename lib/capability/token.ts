@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
 import type { Biscuit, PublicKey } from "@biscuit-auth/biscuit-wasm";
+import { readBlockContext } from "./block-context";
+import type { CapContext } from "./block-reader";
+import { readCanonicalEnvelope } from "./envelope";
 import { CapabilityError, fromBiscuitError } from "./errors";
 import type { Keyset, KeysetEntry } from "./keyset";
 import { type BiscuitModule, biscuitRuntime, biscuitSync } from "./wasm-loader";
@@ -21,21 +24,35 @@ export const DEFAULT_RUN_LIMITS: RunLimits = { maxFacts: 1000, maxIterations: 10
 export const MAX_TOKEN_BYTES = 64 * 1024;
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 
+/** Value of each base64url character (index: char code), -1 for anything else. */
+const BASE64URL_VALUE = new Int8Array(128).fill(-1);
+for (const [i, c] of [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"].entries()) {
+  BASE64URL_VALUE[c.charCodeAt(0)] = i;
+}
+const PAD = 0x3d; // "="
+
 /**
  * Strict base64url: Buffer.from() alone silently skips junk, and several strings can decode
  * to the same bytes (unused low bits of the last character); only the canonical one passes.
+ * Canonical means: re-encoding the bytes gives the input back (minus "=" padding). With only
+ * alphabet characters that holds exactly when the length is not 1 mod 4 and the bits of the
+ * last character that fall past the last byte are zero, which is checked here instead of
+ * re-encoding (tests/unit/capability/envelope.test.ts compares both definitions).
  */
 export function decodeToken(input: string | Uint8Array): Uint8Array {
   if (input instanceof Uint8Array) return input;
   if (typeof input !== "string" || !BASE64URL.test(input) || input.length > (MAX_TOKEN_BYTES * 4) / 3 + 4) {
     throw new CapabilityError("malformed", "token is not base64url");
   }
-  const bytes = Buffer.from(input, "base64url");
-  if (bytes.toString("base64url") !== input.replace(/=+$/, "")) {
+  let end = input.length;
+  while (input.charCodeAt(end - 1) === PAD) end--;
+  const tail = end % 4;
+  const last = BASE64URL_VALUE[input.charCodeAt(end - 1)] as number;
+  if (tail === 1 || (tail === 2 && (last & 0x0f) !== 0) || (tail === 3 && (last & 0x03) !== 0)) {
     throw new CapabilityError("malformed", "token is not canonical base64url");
   }
   // A plain copy (Uint8Array.from would walk the Buffer through its iterator, ~10 us per token).
-  return new Uint8Array(bytes);
+  return new Uint8Array(Buffer.from(input, "base64url"));
 }
 
 export function encodeToken(bytes: Uint8Array): string {
@@ -47,19 +64,6 @@ export function tokenHash(bytes: Uint8Array): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
-function readVarint(bytes: Uint8Array, start: number): [value: number, next: number] {
-  let value = 0;
-  let shift = 0;
-  let pos = start;
-  while (pos < bytes.length && shift < 35) {
-    const byte = bytes[pos++] as number;
-    value += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return [value, pos];
-    shift += 7;
-  }
-  throw new CapabilityError("malformed", "token envelope is truncated");
-}
-
 /**
  * Reads the root key id from the outer protobuf envelope before handing bytes to wasm, so an
  * unknown kid is refused in TypeScript: a key provider that throws inside wasm would panic it.
@@ -69,17 +73,26 @@ export function readRootKeyId(bytes: Uint8Array): number | undefined {
     throw new CapabilityError("malformed", "bad token size");
   let pos = 0;
   let rootKeyId: number | undefined;
+  // Varints read inline (no tuple per field): this runs on every verification.
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 0; pos < bytes.length && shift < 35; shift += 7) {
+      const byte = bytes[pos++] as number;
+      value += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return value;
+    }
+    throw new CapabilityError("malformed", "token envelope is truncated");
+  };
   while (pos < bytes.length) {
-    const [tag, afterTag] = readVarint(bytes, pos);
+    const tag = varint();
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
     if (wire === 0) {
-      const [value, next] = readVarint(bytes, afterTag);
+      const value = varint();
       if (field === 1) rootKeyId = value;
-      pos = next;
     } else if (wire === 2) {
-      const [length, next] = readVarint(bytes, afterTag);
-      pos = next + length;
+      const length = varint();
+      pos += length;
       if (pos > bytes.length) throw new CapabilityError("malformed", "token envelope is truncated");
     } else {
       throw new CapabilityError("malformed", "token envelope has an unexpected field");
@@ -94,6 +107,10 @@ export interface ParsedToken {
   key: KeysetEntry;
   /** The wasm generation the biscuit object belongs to (see wasm-loader). */
   generation: number;
+  /** Revocation ids, authority first: the hex of each block signature in the envelope. */
+  revocationIds: string[];
+  /** Block 0's context read from its bytes; undefined when only getBlockSource can tell. */
+  context: CapContext | null | undefined;
 }
 
 /** Parses and checks every block signature against the keyset; throws CapabilityError only. */
@@ -105,14 +122,21 @@ export function parseToken(input: string | Uint8Array, keyset: Keyset): ParsedTo
     throw new CapabilityError("unknown_key", "token was signed by a key this verifier does not trust");
   const { bw, generation } = biscuitRuntime();
   const biscuit = parseWithKey(bw, bytes, key.publicKey);
-  // Protobuf ignores unknown fields, and they are outside the signatures: junk appended to a
-  // valid token would still verify. Only the canonical encoding is accepted, so one
-  // capability has exactly one byte string (and one hash).
-  if (!Buffer.from(biscuit.toBytes()).equals(Buffer.from(bytes))) {
+  // Only the canonical encoding is accepted (see envelope.ts): the same answer as comparing
+  // biscuit.toBytes() with the input, without the round trip through wasm.
+  const envelope = readCanonicalEnvelope(bytes);
+  if (!envelope) {
     biscuit.free();
     throw new CapabilityError("malformed", "token is not canonically encoded");
   }
-  return { biscuit, bytes, key, generation };
+  return {
+    biscuit,
+    bytes,
+    key,
+    generation,
+    revocationIds: envelope.revocationIds,
+    context: readBlockContext(envelope.authority),
+  };
 }
 
 /**

@@ -51,6 +51,8 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
       clock: options.clock,
       limits,
       revocations: options.revocations,
+      revocationIds: parsed.revocationIds,
+      context: parsed.context,
     });
     // The numeric root key id is a hash of the kid: insist the kid written in block 0 agrees.
     const ctx = capability.context;

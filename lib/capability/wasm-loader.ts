@@ -24,11 +24,10 @@ export const BISCUIT_WASM_VERSION = "0.6.0";
  * leaked heap also makes authorization several times
  * slower. wasm32 stops at 4 GiB, so we run the module as a series of "generations": when memory
  * passes this threshold, the next call starts a fresh instance (with its own copy of the JS glue,
- * imported under a distinct URL). Capabilities re-parse their bytes on the new generation the
- * first time they are used after a switch. A retired instance is garbage collected once nothing
- * references it (see retire()), so process memory plateaus. The real fix is an upstream build
- * without wee_alloc. A spare glue module is imported in the background, so switches need
- * event-loop turns.
+ * see glueFactory()). Capabilities re-parse their bytes on the new generation the first time they
+ * are used after a switch. A retired instance is garbage collected once nothing references it
+ * (see retire()), so process memory plateaus. The real fix is an upstream build without
+ * wee_alloc.
  */
 const DEFAULT_RECYCLE_THRESHOLD_BYTES = 24 * 1024 * 1024;
 
@@ -36,6 +35,8 @@ interface Generation {
   id: number;
   glue: BiscuitModule;
   memory: WebAssembly.Memory;
+  /** Memory size when the instance started. */
+  startBytes: number;
 }
 
 interface Loaded {
@@ -43,6 +44,9 @@ interface Loaded {
   moduleDir: string;
   snippets: Record<string, Record<string, unknown>>;
   current: Generation;
+  /** Makes a fresh copy of the glue synchronously (see glueFactory). */
+  makeGlue?: () => Glue;
+  /** Otherwise a copy imported ahead of time under a distinct URL. */
   spare?: Record<string, unknown>;
   spareLoading?: Promise<void>;
 }
@@ -100,6 +104,34 @@ function importGlue(moduleDir: string): Promise<Record<string, unknown>> {
   return importFile(path.join(moduleDir, "biscuit_bg.js"), `?generation=${shared.nextGlueId++}`);
 }
 
+type Glue = Record<string, unknown>;
+
+/**
+ * Every generation needs its own copy of the glue (biscuit_bg.js keeps the instance, its memory
+ * views and its object table in module variables). Importing the file again under a distinct
+ * URL works, but Node never unloads an ES module: each copy stayed in the JS heap for good
+ * (~250 KB of compiled code and state per generation, measured with --expose-gc; over a million
+ * verifications that is hundreds of MB), was compiled from scratch and needed event-loop turns,
+ * and the heap it left behind made V8 run full GCs back to back in the verify+authorize loop.
+ * The glue has no imports and only top-level `export function|class|const` declarations, so
+ * its source also works as a function body that returns those bindings: compiled once, each
+ * call makes a fresh copy that is collected with its instance and shares compiled code with
+ * the others (~2 KB retained per generation; the first call on a new generation takes ~1.4 ms
+ * instead of ~3.3). If the file ever has another shape this returns undefined and the loader
+ * falls back to importing.
+ */
+function glueFactory(moduleDir: string): (() => Glue) | undefined {
+  const source = readFileSync(path.join(moduleDir, "biscuit_bg.js"), "utf8");
+  const names: string[] = [];
+  const body = source.replace(/^export (function|class|const) ([A-Za-z_$][\w$]*)/gm, (_, kind, name) => {
+    names.push(name);
+    return `${kind} ${name}`;
+  });
+  if (names.length === 0 || /\bexport\b|\bimport\b/.test(body)) return undefined;
+  // The package's own code, as trusted as importing it; strict, like the module it was.
+  return new Function(`"use strict";\n${body}\nreturn { ${names.join(", ")} };`) as () => Glue;
+}
+
 function startGeneration(
   loaded: Omit<Loaded, "current">,
   glue: Record<string, unknown>,
@@ -120,6 +152,7 @@ function startGeneration(
     id,
     glue: glue as unknown as BiscuitModule,
     memory: instance.exports.memory as WebAssembly.Memory,
+    startBytes: (instance.exports.memory as WebAssembly.Memory).buffer.byteLength,
   };
 }
 
@@ -136,8 +169,9 @@ async function instantiate(packageDir: string): Promise<BiscuitModule> {
     if (name !== "./biscuit_bg.js") snippets[name] = await importFile(path.join(moduleDir, name));
   }
   if (!names.includes("./biscuit_bg.js")) throw new Error(`${PACKAGE}: biscuit_bg.js is not a wasm import`);
-  const base = { wasmModule, moduleDir, snippets };
-  const current = startGeneration(base, await importGlue(moduleDir), 0);
+  const makeGlue = glueFactory(moduleDir);
+  const base = { wasmModule, moduleDir, snippets, makeGlue };
+  const current = startGeneration(base, makeGlue ? makeGlue() : await importGlue(moduleDir), 0);
   warmUp(current.glue);
   shared.state = { ...base, current };
   prepareSpare(shared.state);
@@ -173,7 +207,7 @@ function warmUp(bw: BiscuitModule): void {
 }
 
 function prepareSpare(loaded: Loaded): void {
-  if (loaded.spare || loaded.spareLoading) return;
+  if (loaded.makeGlue || loaded.spare || loaded.spareLoading) return;
   loaded.spareLoading = importGlue(loaded.moduleDir).then(
     (glue) => {
       loaded.spare = glue;
@@ -188,8 +222,9 @@ function prepareSpare(loaded: Loaded): void {
 /**
  * Points the old glue at an inert stand-in so late finalizers cannot touch freed memory, and
  * makes the glue drop its cached views of the old memory. Those views (a Uint8Array and a
- * DataView, kept in module variables of the glue, which Node never unloads) are what kept every
- * retired instance's memory alive: growing by zero pages was not enough for V8 to release it.
+ * DataView, kept in variables of the glue, which outlives its instance while old objects or a
+ * cached ES module still reach it) are what kept every retired instance's memory alive:
+ * growing by zero pages was not enough for V8 to release it.
  * Calling two harmless glue functions makes the glue re-create both caches on the inert memory;
  * with that, a retired generation is collected like any other garbage (measured with
  * --expose-gc in bench/rss.ts: RSS plateaus instead of growing ~24 MiB per generation).
@@ -235,8 +270,15 @@ export function biscuitRuntime(): { bw: BiscuitModule; generation: number } {
   const { state } = shared;
   if (!state) throw new Error("biscuit-wasm is not loaded: await loadBiscuit() first");
   const { current } = state;
-  if (current.memory.buffer.byteLength > shared.recycleThresholdBytes && state.spare) {
-    const glue = state.spare;
+  // Glue copies are made on the spot, so nothing else paces the switches: an instance is not
+  // retired before its memory at least doubled, or a threshold below the size of a fresh
+  // instance (tests use 0) would start a new one on every call.
+  const bytes = current.memory.buffer.byteLength;
+  const glue =
+    bytes > shared.recycleThresholdBytes && bytes >= 2 * current.startBytes
+      ? (state.makeGlue?.() ?? state.spare)
+      : undefined;
+  if (glue) {
     state.spare = undefined;
     state.current = startGeneration(state, glue, current.id + 1);
     retire(current);

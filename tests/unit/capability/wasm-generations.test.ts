@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVerifier, toPublicKey } from "@/lib/capability";
 import {
+  biscuitRuntime,
   currentGeneration,
   setWasmRecycleThreshold,
   spareReady,
@@ -51,5 +52,41 @@ describe("wasm generations", () => {
     expect(verifier.verify(old.token).ok).toBe(true);
     expect(verifier.verify(child.token).ok).toBe(true);
     expect((await f.mint()).authorize({ resource: "Order", action: "read" }).allowed).toBe(true);
+  });
+
+  it("each generation gets a fresh glue copy that is not an ES module (Node never frees those)", () => {
+    const first = biscuitRuntime();
+    setWasmRecycleThreshold(0);
+    let next = biscuitRuntime();
+    for (let i = 0; next.generation === first.generation && i < 200; i++) {
+      next.bw.Biscuit.builder().free(); // grow the heap until the instance may retire
+      next = biscuitRuntime();
+    }
+    setWasmRecycleThreshold(24 * 1024 * 1024);
+    expect(next.generation).toBeGreaterThan(first.generation);
+    expect(next.bw).not.toBe(first.bw);
+    expect(next.bw.Biscuit).not.toBe(first.bw.Biscuit);
+    expect(Object.prototype.toString.call(next.bw)).not.toBe("[object Module]");
+  });
+
+  it("a fresh instance is not retired before its memory doubled, whatever the threshold", async () => {
+    const verifier = await createVerifier({ keys: [toPublicKey(f.key)], clock: f.clock, cacheSize: 0 });
+    const token = (await f.mint()).narrowTo({ resource: "Customer", id: "c_1" }).token;
+    const before = currentGeneration();
+    setWasmRecycleThreshold(0);
+    try {
+      for (let i = 0; i < 60; i++) {
+        const verified = verifier.verify(token);
+        if (!verified.ok) throw verified.error;
+        expect(
+          verified.capability.authorize({ resource: "Customer", action: "read", id: "c_1" }).allowed,
+        ).toBe(true);
+      }
+    } finally {
+      setWasmRecycleThreshold(24 * 1024 * 1024);
+    }
+    const switches = currentGeneration() - before;
+    expect(switches).toBeGreaterThan(0);
+    expect(switches).toBeLessThan(30); // not one or two per call
   });
 });
