@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { CapabilityError } from "./errors";
-import { type BiscuitModule, loadBiscuit } from "./wasm-loader";
+import { type BiscuitModule, biscuitRuntime, loadBiscuit } from "./wasm-loader";
 
 /** A public key as published at /api/v1/keys: the private half never leaves the issuer. */
 export interface IssuerPublicKey {
@@ -56,7 +56,9 @@ export function rootKeyIdOf(kid: string): number {
 
 export async function generateIssuerKey(kid: string): Promise<IssuerKeyPair> {
   assertKid(kid);
-  const bw = await loadBiscuit();
+  await loadBiscuit();
+  // The current generation: loadBiscuit() resolves to the first one, retired after a switch.
+  const { bw } = biscuitRuntime();
   const pair = new bw.KeyPair(bw.SignatureAlgorithm.Ed25519);
   const pub = new Uint8Array(32);
   const priv = new Uint8Array(32);
@@ -68,7 +70,8 @@ export async function generateIssuerKey(kid: string): Promise<IssuerKeyPair> {
 
 /** Derives the public key from a stored private key (e.g. after reading the 0600 file). */
 export async function publicKeyFromPrivate(privateKey: string): Promise<string> {
-  const bw = await loadBiscuit();
+  await loadBiscuit();
+  const { bw } = biscuitRuntime();
   const pair = bw.KeyPair.fromPrivateKey(privateKeyObject(bw, privateKey));
   const pub = new Uint8Array(32);
   pair.getPublicKey().toBytes(pub);

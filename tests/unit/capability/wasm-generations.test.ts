@@ -90,3 +90,41 @@ describe("wasm generations", () => {
     expect(switches).toBeLessThan(30); // not one or two per call
   });
 });
+
+describe("keys after a generation switch", () => {
+  it("are made and read on the current generation, not the first (retired) one", async () => {
+    const { generateIssuerKey, mintCapability, publicKeyFromPrivate } = await import(
+      "@/lib/capability/index"
+    );
+    const first = biscuitRuntime();
+    setWasmRecycleThreshold(0);
+    let next = biscuitRuntime();
+    for (let i = 0; next.generation === first.generation && i < 200; i++) {
+      next.bw.Biscuit.builder().free();
+      next = biscuitRuntime();
+    }
+    setWasmRecycleThreshold(24 * 1024 * 1024);
+    expect(next.generation).toBeGreaterThan(first.generation);
+    // The first generation is retired (its glue points at an inert stand-in): keys made with it
+    // were garbage, so tokens minted with them failed verification ("signature is invalid").
+    const key = await generateIssuerKey("after-switch-2026-11");
+    expect(await publicKeyFromPrivate(key.privateKey)).toBe(key.publicKey);
+    const verifier = await createVerifier({ keys: [toPublicKey(key)], clock: f.clock, cacheSize: 0 });
+    const cap = await mintCapability({
+      issuer: key,
+      tenant: "acme",
+      principal: "alice@acme.example",
+      agent: "bot",
+      session: "s",
+      request: "r",
+      rights: [{ resource: "Order", actions: ["read"] }],
+      ttlMs: 60_000,
+      clock: f.clock,
+    });
+    const verified = verifier.verify(cap.narrowTo({ id: "o_1" }).token);
+    if (!verified.ok) throw verified.error;
+    expect(verified.capability.authorize({ resource: "Order", action: "read", id: "o_1" }).allowed).toBe(
+      true,
+    );
+  });
+});
