@@ -3,6 +3,7 @@ import { createVerifier, toPublicKey } from "@/lib/capability";
 import {
   biscuitRuntime,
   currentGeneration,
+  recycleWasmNow,
   setWasmRecycleThreshold,
   spareReady,
   wasmMemoryBytes,
@@ -26,9 +27,17 @@ afterAll(() => {
 describe("wasm generations", () => {
   it("wasm memory grows with use (the leak this works around is real)", async () => {
     const cap = await f.mint();
-    const before = wasmMemoryBytes();
-    for (let i = 0; i < 400; i++) cap.authorize({ resource: "Order", action: "read" });
-    expect(wasmMemoryBytes()).toBeGreaterThan(before);
+    // A generation without a prefaulted heap (see the prefault test below), so growth shows.
+    setWasmRecycleThreshold(8 * 1024 * 1024);
+    recycleWasmNow();
+    try {
+      cap.authorize({ resource: "Order", action: "read" });
+      const before = wasmMemoryBytes();
+      for (let i = 0; i < 150; i++) cap.authorize({ resource: "Order", action: "read" });
+      expect(wasmMemoryBytes()).toBeGreaterThan(before);
+    } finally {
+      setWasmRecycleThreshold(24 * 1024 * 1024);
+    }
   });
 
   it("switches instance past the threshold; old capabilities still verify, narrow and authorize", async () => {
@@ -126,5 +135,30 @@ describe("keys after a generation switch", () => {
     expect(verified.capability.authorize({ resource: "Order", action: "read", id: "o_1" }).allowed).toBe(
       true,
     );
+  });
+});
+
+describe("prefaulting a generation's heap", () => {
+  it("serves the next calls from memory touched at start: the instance does not grow", async () => {
+    const verifier = await createVerifier({ keys: [toPublicKey(f.key)], clock: f.clock, cacheSize: 0 });
+    const token = (await f.mint()).narrowTo({ resource: "Customer", id: "c_1" }).token;
+    const run = () => {
+      const verified = verifier.verify(token);
+      if (!verified.ok) throw verified.error;
+      expect(verified.capability.authorize({ resource: "Customer", action: "read", id: "c_1" }).allowed).toBe(
+        true,
+      );
+    };
+    setWasmRecycleThreshold(24 * 1024 * 1024);
+    const earlier = currentGeneration();
+    recycleWasmNow();
+    run();
+    const generation = currentGeneration();
+    expect(generation).toBeGreaterThan(earlier);
+    const before = wasmMemoryBytes();
+    expect(before).toBeGreaterThanOrEqual(16 * 1024 * 1024);
+    for (let i = 0; i < 200; i++) run(); // ~4 MB of leaked allocations
+    expect(currentGeneration()).toBe(generation);
+    expect(wasmMemoryBytes()).toBe(before);
   });
 });
