@@ -15,7 +15,7 @@ import type { IssuerKeyPair } from "@/lib/capability";
 import { EscalatedRequest, escalatedCall } from "@/lib/demo/escalated";
 import { demoPlatformKeysPath } from "@/lib/demo/keys";
 import { prng, RequestRun, runRequest } from "@/lib/demo/request";
-import { DEMO_PRINCIPALS, type DemoPrincipal, demoTools } from "@/lib/demo/world";
+import { DEMO_PRINCIPALS, type DemoPrincipal, demoSession, demoTools } from "@/lib/demo/world";
 import { type PickedUpEscalation, pickUpEscalations, useEscalation } from "@/lib/sdk/escalations";
 import { EventSender } from "@/lib/sdk/event-sender";
 import { createPlatformVerifier, type PlatformVerifier } from "@/lib/sdk/platform";
@@ -75,10 +75,7 @@ const stats = {
 const log = (line: string) => console.log(`[simulate] ${line}`);
 
 /** The session the simulator runs a principal's bot in today (the demo data's naming). */
-function sessionOf(p: DemoPrincipal, at = Date.now()): string {
-  const local = p.email.split("@")[0] ?? p.email;
-  return `sess_${local}_${new Date(at).toISOString().slice(5, 10).replace("-", "")}`;
-}
+const sessionOf = (p: DemoPrincipal) => demoSession(p, Date.now());
 
 async function connect(tenant: string): Promise<TenantLink> {
   const apiKey = creds.apiKeys.find((k) => k.tenant === tenant)?.key;

@@ -3,7 +3,7 @@ import type { Clock, IssuerKeyPair } from "@/lib/capability";
 import { authenticateApiKey } from "@/lib/data/api-key-auth";
 import { escalationUseSchema, pickUpEscalations, recordEscalationUse } from "@/lib/data/escalation-uses";
 import { readLimited } from "@/lib/ingest/body";
-import type { RateLimiter } from "@/lib/ingest/rate-limit";
+import { type RateLimiter, rateLimited } from "@/lib/ingest/rate-limit";
 
 // GET /api/v1/escalations?session=S (pick-up) and POST /api/v1/escalations/{id}/use (the one
 // use of a grant), for agent platforms. The API key fixes the tenant.
@@ -14,22 +14,6 @@ export interface EscalationRouteDeps {
   consoleKey?: IssuerKeyPair;
   /** Per API key; a refused request gets 429 with Retry-After before any database work. */
   limiter?: RateLimiter;
-}
-
-/** 429 when the key is over its rate, otherwise undefined. */
-export function rateLimited(limiter: RateLimiter | undefined, keyId: string): Response | undefined {
-  const rate = limiter?.take(keyId);
-  if (!rate || rate.ok) return undefined;
-  return Response.json(
-    { error: "rate limit exceeded for this API key" },
-    {
-      status: 429,
-      headers: {
-        "retry-after": String(Math.max(1, Math.ceil(rate.retryAfterMs / 1000))),
-        "cache-control": "no-store",
-      },
-    },
-  );
 }
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>

@@ -12,8 +12,7 @@ import { authenticateApiKey } from "@/lib/data/api-key-auth";
 import { revocationListFor } from "@/lib/data/revocations";
 import { listPublishedKeys } from "@/lib/data/verifier-feed";
 import { readLimited } from "@/lib/ingest/body";
-import type { RateLimiter } from "@/lib/ingest/rate-limit";
-import { rateLimited } from "./escalation-routes";
+import { type RateLimiter, rateLimited } from "@/lib/ingest/rate-limit";
 
 // POST /api/v1/introspect, in the shape of RFC 7662: is this token active right now, and if so
 // what does it grant. The API key fixes the tenant: a token of another tenant is simply "not

@@ -16,7 +16,8 @@ export interface IssuerKeyPair extends IssuerPublicKey {
 }
 
 const HEX_KEY = /^[0-9a-f]{64}$/;
-const KID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** What a kid may be: it is written into tokens and hashed into their root key id. */
+export const KID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 function parseHexKey(value: string, prefix: string): Uint8Array {
   const hex = value.startsWith(prefix) ? value.slice(prefix.length) : value;

@@ -10,18 +10,14 @@ import {
   systemClock,
 } from "@/lib/capability";
 import { uuidv7 } from "@/lib/ids";
+import type { EscalationOperation } from "@/lib/sdk/escalations";
 
 // Shared by the console side (lib/data/escalations.ts, lib/data/revocations.ts) and the
 // platform side (lib/data/escalation-uses.ts) of escalations.
 
-/** The one operation an escalation grants, as stored in escalations.operation. */
-export interface EscalationOperation {
-  tool: string;
-  resourceType: string;
-  resourceId: string;
-  action: string;
-  argDigest?: string;
-}
+// The one operation an escalation grants, as stored in escalations.operation: the SDK's type
+// (lib/sdk/escalations.ts, the wire format), one definition for both sides.
+export type { EscalationOperation };
 
 export interface ClockDeps {
   /** Every expiry decision reads this, never Date.now(), so tests can stand on the boundary. */

@@ -7,6 +7,7 @@ import { appendEvents } from "@/lib/audit/append";
 import type { ChainedContent } from "@/lib/audit/chain";
 import { decodeToken, type IssuerKeyPair, tokenHash } from "@/lib/capability";
 import { uuidv7 } from "@/lib/ids";
+import type { EscalationUseDecision, PickedUpEscalation } from "@/lib/sdk/escalations";
 import {
   type ClockDeps,
   clockOf,
@@ -27,18 +28,7 @@ export interface PlatformScope {
   source: string;
 }
 
-export interface PickedUpEscalation {
-  id: string;
-  token: string;
-  capabilityId: string;
-  principal: string;
-  session: string | null;
-  agent: string | null;
-  operation: EscalationOperation;
-  singleUse: boolean;
-  issuedAt: string;
-  expiresAt: string;
-}
+export type { PickedUpEscalation };
 
 /**
  * Active escalations for `session` that wait for the platform (delivery "platform") and were
@@ -133,20 +123,8 @@ export const escalationUseSchema = z
   .strict();
 export type EscalationUseInput = z.output<typeof escalationUseSchema>;
 
-export type UseDecision =
-  | { allowed: true; escalationId: string; useCount: number; expiresAt: string }
-  | {
-      allowed: false;
-      code:
-        | "unknown"
-        | "token_mismatch"
-        | "operation_mismatch"
-        | "not_active"
-        | "used"
-        | "expired"
-        | "revoked";
-      reason: string;
-    };
+/** What POST /api/v1/escalations/{id}/use answers: the SDK's type, the wire format. */
+export type UseDecision = EscalationUseDecision;
 
 const sameOperation = (a: EscalationOperation, b: EscalationOperation) =>
   a.tool === b.tool &&

@@ -1,5 +1,4 @@
 import "server-only";
-import { createHash } from "node:crypto";
 import { and, asc, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
@@ -7,6 +6,7 @@ import { issuers, tenants } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { type Authority, assertRole, assertTenantsInScope } from "@/lib/auth/authority";
+import { KID, rootKeyIdOf } from "@/lib/capability/keys";
 import { ConflictError, NotFoundError } from "./console-users";
 import { escalationPolicy, REAUTH_WINDOW_MS, ReauthRequiredError } from "./escalations";
 
@@ -120,7 +120,6 @@ export async function setTenantPolicy(
 // ---------------------------------------------------------------------------------------------
 // Issuer keys
 
-const KID = /^[A-Za-z0-9_.:-]{1,128}$/;
 /** The console's own keys are named console-…; tenants' keys may not take that prefix. */
 export const CONSOLE_KID_PREFIX = "console-";
 const PUBLIC_KEY = /^ed25519\/[0-9a-f]{64}$/;
@@ -184,9 +183,6 @@ export async function listIssuerKeys(db: Db, authority: Authority): Promise<Issu
     verifiesUntil: r.verifiesUntil,
   }));
 }
-
-/** First 32 bits of sha256(kid): the root key id a token carries (lib/capability/keys.ts). */
-const rootKeyIdOf = (kid: string) => createHash("sha256").update(kid).digest().readUInt32BE(0);
 
 const P = 2n ** 255n - 19n;
 const D = (((-121665n * modPow(121666n, P - 2n)) % P) + P) % P;

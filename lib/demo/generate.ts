@@ -1,6 +1,6 @@
 import { type Capability, createRevocationList, type IssuerKeyPair, mintEscalation } from "@/lib/capability";
 import { type DemoEvent, prng, RequestRun, type Rng, runRequest } from "./request";
-import { customerIds, DEMO_PRINCIPALS, type DemoPrincipal, demoTools, orderIds } from "./world";
+import { customerIds, DEMO_PRINCIPALS, type DemoPrincipal, demoSession, demoTools, orderIds } from "./world";
 
 export type { DemoEvent } from "./request";
 
@@ -70,7 +70,7 @@ export async function* generateDemoEvents(opts: DemoOptions): AsyncGenerator<Dem
     const local = p.email.split("@")[0] ?? p.email;
     const dayKey = `${local}:${plan.day}`;
     if (p.leaves && plan.day < CAROL_LEAVES_DAY) continue; // gone
-    const session = `sess_${local}_${new Date(plan.at).toISOString().slice(5, 10).replace("-", "")}`;
+    const session = demoSession(p, plan.at);
     const run = new RequestRun(p, rng, opts.digestKey, session, plan.at);
     run.onToken = opts.onToken;
     const t = tools[p.tenant];

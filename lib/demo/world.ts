@@ -58,6 +58,12 @@ export const DEMO_PRINCIPALS: DemoPrincipal[] = [
   person("judy@globex.example", reader),
 ];
 
+/** A principal's agent session on a given day, as the demo data and the simulator name it. */
+export function demoSession(p: DemoPrincipal, at: number): string {
+  const local = p.email.split("@")[0] ?? p.email;
+  return `sess_${local}_${new Date(at).toISOString().slice(5, 10).replace("-", "")}`;
+}
+
 export const SUB_AGENTS = ["research", "summarizer", "classifier"] as const;
 
 export function customerIds(tenant: string): string[] {

@@ -3,7 +3,7 @@ import type { CheckpointSigner } from "@/lib/audit/checkpoint";
 import { authenticateApiKey, touchApiKey } from "@/lib/data/api-key-auth";
 import { parseJsonBytes, readLimited } from "./body";
 import { LIMITS } from "./event-schema";
-import type { RateLimiter } from "./rate-limit";
+import { type RateLimiter, rateLimited } from "./rate-limit";
 import { storeBatch } from "./store";
 import { type ItemError, validateBatch } from "./validate";
 
@@ -49,16 +49,10 @@ export async function handleIngest(db: Db, request: Request, opts: IngestOptions
         },
       );
     }
-    const rate = opts.limiter?.take(key.keyId);
-    if (rate && !rate.ok) {
+    const limited = rateLimited(opts.limiter, key.keyId);
+    if (limited) {
       await request.body?.cancel().catch(() => {});
-      return reply(
-        429,
-        { error: "rate limit exceeded for this API key" },
-        {
-          "retry-after": String(Math.max(1, Math.ceil(rate.retryAfterMs / 1000))),
-        },
-      );
+      return limited;
     }
     if (!JSON_TYPE.test(request.headers.get("content-type") ?? "")) {
       await request.body?.cancel().catch(() => {});

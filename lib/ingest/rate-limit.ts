@@ -44,3 +44,22 @@ export const DEFAULT_RATE = { burst: 50, perSecond: 20 } as const;
  * of 200), not for a loop that never sleeps.
  */
 export const PLATFORM_RATE = { burst: 200, perSecond: 100 } as const;
+
+/**
+ * The 429 for a key over its rate (JSON error, Retry-After in whole seconds, not cacheable), or
+ * undefined when the key may go on. Every API-key route answers this before any other work.
+ */
+export function rateLimited(limiter: RateLimiter | undefined, keyId: string): Response | undefined {
+  const rate = limiter?.take(keyId);
+  if (!rate || rate.ok) return undefined;
+  return Response.json(
+    { error: "rate limit exceeded for this API key" },
+    {
+      status: 429,
+      headers: {
+        "cache-control": "no-store",
+        "retry-after": String(Math.max(1, Math.ceil(rate.retryAfterMs / 1000))),
+      },
+    },
+  );
+}

@@ -3,6 +3,8 @@
 // (POST /api/v1/escalations/{id}/use). Framework-free, no Biscuit code: the token is verified
 // like any other with the platform verifier (the console's key is in GET /api/v1/keys).
 
+import { type ConsoleClientOptions, consoleRequest } from "./console-client";
+
 export interface EscalationOperation {
   tool: string;
   resourceType: string;
@@ -40,12 +42,8 @@ export type EscalationUseDecision =
       reason: string;
     };
 
-export interface EscalationClientOptions {
-  baseUrl: string;
-  apiKey: string;
-  fetch?: typeof fetch;
-  timeoutMs?: number;
-}
+/** The console's URL and an API key of the platform's tenant. */
+export type EscalationClientOptions = ConsoleClientOptions;
 
 export class EscalationClientError extends Error {
   override name = "EscalationClientError";
@@ -55,19 +53,6 @@ export class EscalationClientError extends Error {
   ) {
     super(message);
   }
-}
-
-async function call(o: EscalationClientOptions, path: string, init: RequestInit = {}): Promise<Response> {
-  const f = o.fetch ?? globalThis.fetch.bind(globalThis);
-  return f(`${o.baseUrl.replace(/\/$/, "")}${path}`, {
-    ...init,
-    headers: {
-      authorization: `Bearer ${o.apiKey}`,
-      accept: "application/json",
-      ...(init.body ? { "content-type": "application/json" } : {}),
-    },
-    signal: AbortSignal.timeout(o.timeoutMs ?? 5000),
-  });
 }
 
 async function errorOf(res: Response, what: string): Promise<EscalationClientError> {
@@ -83,7 +68,7 @@ export async function pickUpEscalations(
   o: EscalationClientOptions,
   session: string,
 ): Promise<PickedUpEscalation[]> {
-  const res = await call(o, `/api/v1/escalations?session=${encodeURIComponent(session)}`);
+  const res = await consoleRequest(o, `/api/v1/escalations?session=${encodeURIComponent(session)}`);
   if (!res.ok) throw await errorOf(res, "pick up escalations");
   return ((await res.json()) as { escalations: PickedUpEscalation[] }).escalations;
 }
@@ -98,7 +83,7 @@ export async function useEscalation(
   grant: Pick<PickedUpEscalation, "id" | "token">,
   operation: EscalationOperation,
 ): Promise<EscalationUseDecision> {
-  const res = await call(o, `/api/v1/escalations/${encodeURIComponent(grant.id)}/use`, {
+  const res = await consoleRequest(o, `/api/v1/escalations/${encodeURIComponent(grant.id)}/use`, {
     method: "POST",
     body: JSON.stringify({ token: grant.token, operation }),
   });

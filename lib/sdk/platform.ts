@@ -13,6 +13,7 @@ import {
   type Verifier,
   type VerifyResult,
 } from "@/lib/capability";
+import { type ConsoleClientOptions, consoleRequest } from "./console-client";
 
 export interface PublishedKey extends IssuerPublicKey {
   alg: string;
@@ -29,20 +30,10 @@ export interface RevocationFeedEntry {
   at: string;
 }
 
-export interface ConsoleClientOptions {
-  baseUrl: string;
-  apiKey: string;
-  fetch?: typeof fetch;
-  /** Per-request timeout. */
-  timeoutMs?: number;
-}
+export type { ConsoleClientOptions };
 
 async function getJson<T>(o: ConsoleClientOptions, pathAndQuery: string): Promise<T> {
-  const f = o.fetch ?? globalThis.fetch.bind(globalThis);
-  const res = await f(`${o.baseUrl.replace(/\/$/, "")}${pathAndQuery}`, {
-    headers: { authorization: `Bearer ${o.apiKey}`, accept: "application/json" },
-    signal: AbortSignal.timeout(o.timeoutMs ?? 5000),
-  });
+  const res = await consoleRequest(o, pathAndQuery);
   if (!res.ok) throw new Error(`GET ${pathAndQuery}: ${res.status} ${await res.text().catch(() => "")}`);
   return (await res.json()) as T;
 }
