@@ -7,7 +7,7 @@ import { biscuitSync, currentGeneration } from "./wasm-loader";
 
 /**
  * The hot path. Parsing datalog text costs more than evaluating it (~40 us against ~25 us)
- * and, with biscuit-wasm's allocator, leaks wasm memory on every call; so the policy and the
+ * (and, under wee_alloc, leaked wasm memory on every call); so the policy and the
  * fact shapes are parsed once and reused: addPolicy/addFact copy them, Fact.set rebinds the
  * parameters in place.
  */

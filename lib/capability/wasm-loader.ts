@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 // Type-only import: erased at compile time, so the package's own entry (which imports the
 // .wasm file as an ES module and needs --experimental-wasm-modules on Node 20) never runs.
 import type * as BiscuitWasm from "@biscuit-auth/biscuit-wasm";
+import { patchBiscuitAllocator } from "./wasm-allocator";
 
 export type BiscuitModule = typeof BiscuitWasm;
 
@@ -14,20 +15,18 @@ const PACKAGE = "@biscuit-auth/biscuit-wasm";
 export const BISCUIT_WASM_VERSION = "0.6.0";
 
 /**
- * biscuit-wasm 0.6.0 is built with wee_alloc 0.4.5 as its global allocator, and that allocator
- * loses freed blocks (rustwasm/wee_alloc#106: taking a free cell that is big enough but too small
- * to split drops the rest of the free list). Parsing a token does not hit it, but every
- * authorizer built from a token does: ~20-25 KB of wasm memory per verify+authorize is gone for
- * good, whatever the call sequence (addCode or facts API, authorize or authorizeWithLimits,
- * freeing order; #106 also reproduces directly on the package's own malloc/free exports: two
- * allocations of 85196 and 80000 bytes, both freed, grow memory by ~128 KB per round). A large
- * leaked heap also makes authorization several times
- * slower. wasm32 stops at 4 GiB, so we run the module as a series of "generations": when memory
- * passes this threshold, the next call starts a fresh instance (with its own copy of the JS glue,
- * see glueFactory()). Capabilities re-parse their bytes on the new generation the first time they
- * are used after a switch. A retired instance is garbage collected once nothing references it
- * (see retire()), so process memory plateaus. The real fix is an upstream build without
- * wee_alloc.
+ * biscuit-wasm 0.6.0 is built with wee_alloc 0.4.5, which loses freed blocks
+ * (rustwasm/wee_alloc#106): ~20-25 KB of wasm memory per verify+authorize, gone for good. The
+ * loader replaces that allocator in the module's bytes before compiling it (wasm-allocator.ts),
+ * after which the instance's memory stays flat (measured: 0 bytes of growth over 2,000
+ * verify+authorize calls, against ~46 MB before).
+ *
+ * The module still runs as a series of "generations", as a safety net for memory that only grows
+ * (wasm memory never shrinks, and wasm32 stops at 4 GiB): when memory passes this threshold, the
+ * next call starts a fresh instance (with its own copy of the JS glue, see glueFactory()).
+ * Capabilities re-parse their bytes on the new generation the first time they are used after a
+ * switch. A retired instance is garbage collected once nothing references it (see retire()), so
+ * process memory plateaus.
  */
 const DEFAULT_RECYCLE_THRESHOLD_BYTES = 24 * 1024 * 1024;
 
@@ -152,29 +151,7 @@ function startGeneration(
   }
   const memory = instance.exports.memory as WebAssembly.Memory;
   const startBytes = memory.buffer.byteLength;
-  prefault(instance.exports, memory);
   return { id, glue: glue as unknown as BiscuitModule, memory, startBytes };
-}
-
-/**
- * Because of the wee_alloc leak (above) every call allocated from memory no call had touched:
- * each verify+authorize grew the instance by ~20 KB and paid ~8 page faults (~20 us of kernel
- * time, about a tenth of the bench's two native verifications). At the start of a generation
- * one large block is allocated through the module's own allocator, touched and freed: wee_alloc
- * then serves the following allocations by splitting that cell, from pages already mapped.
- * Two thirds of the recycle threshold (16 MiB at the default 24), so a generation still retires
- * at the threshold; skipped for thresholds under 16 MiB (tests) and if the exports are not the
- * ones biscuit-wasm 0.6.0's glue uses for malloc (export_0) and free (export_3).
- */
-function prefault(exports: WebAssembly.Exports, memory: WebAssembly.Memory): void {
-  if (shared.recycleThresholdBytes < 16 * 1024 * 1024) return;
-  const bytes = Math.floor((shared.recycleThresholdBytes * 2) / 3 / 65536) * 65536;
-  const malloc = exports.__wbindgen_export_0;
-  const free = exports.__wbindgen_export_3;
-  if (typeof malloc !== "function" || typeof free !== "function") return;
-  const ptr = (malloc as (size: number, align: number) => number)(bytes, 8) >>> 0;
-  new Uint8Array(memory.buffer, ptr, bytes).fill(0);
-  (free as (ptr: number, size: number, align: number) => void)(ptr, bytes, 8);
 }
 
 async function instantiate(packageDir: string): Promise<BiscuitModule> {
@@ -183,7 +160,9 @@ async function instantiate(packageDir: string): Promise<BiscuitModule> {
     throw new Error(`${PACKAGE} ${pkg.version} found, ${BISCUIT_WASM_VERSION} required`);
   }
   const moduleDir = path.join(packageDir, "module");
-  const wasmModule = new WebAssembly.Module(readFileSync(path.join(moduleDir, "biscuit_bg.wasm")));
+  const wasmModule = new WebAssembly.Module(
+    patchBiscuitAllocator(readFileSync(path.join(moduleDir, "biscuit_bg.wasm"))),
+  );
   const names = [...new Set(WebAssembly.Module.imports(wasmModule).map((entry) => entry.module))];
   const snippets: Record<string, Record<string, unknown>> = {};
   for (const name of names) {
@@ -325,6 +304,16 @@ export function wasmMemoryBytes(): number {
 /** The next operation starts a new generation (tests: a generation born under known settings). */
 export function recycleWasmNow(): void {
   shared.switchNext = true;
+}
+
+/**
+ * Grows the current instance's memory by at least `bytes` from outside the module (tests: memory
+ * the allocator did not ask for, and an instance that is due for retirement).
+ */
+export function growWasmMemory(bytes: number): void {
+  const memory = shared.state?.current.memory;
+  if (!memory) throw new Error("biscuit-wasm is not loaded: await loadBiscuit() first");
+  memory.grow(Math.ceil(bytes / 65536));
 }
 
 export function setWasmRecycleThreshold(bytes: number): void {
