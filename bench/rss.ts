@@ -1,7 +1,7 @@
 /**
  * Process memory under sustained traffic (not part of `npm run bench` or the tests):
  *
- *   node --expose-gc --import tsx bench/rss.ts [operations=200000]
+ *   node --expose-gc --import tsx bench/rss.ts [operations=200000] [--no-release]
  *
  * Runs cold verify + authorize of a two-block token (verified-token cache off, so every call
  * parses and checks signatures in wasm) and prints RSS, the wasm generation and the current
@@ -18,7 +18,10 @@ import {
 import { currentGeneration, wasmMemoryBytes } from "../lib/capability/wasm-loader";
 import { BENCH_NARROWING, BENCH_OPERATION, benchMintInput } from "./fixture";
 
-const total = Number(process.argv[2] ?? 200_000);
+const args = process.argv.slice(2);
+const total = Number(args.find((a) => !a.startsWith("-")) ?? 200_000);
+/** --no-release: leave parsed tokens to the garbage collector, as a caller that forgets would. */
+const release = !args.includes("--no-release");
 const gc = (globalThis as { gc?: () => void }).gc;
 const clock = createTestClock(Date.UTC(2026, 10, 26, 9, 0, 0));
 const key = await generateIssuerKey("rss-2026-11");
@@ -28,13 +31,16 @@ const op = BENCH_OPERATION;
 const verifier = await createVerifier({ keys: [toPublicKey(key)], clock, cacheSize: 0 });
 const mib = (n: number) => (n / 1048576).toFixed(1);
 const started = performance.now();
-console.log(`ops      rss MiB  heap MiB  generation  wasm MiB  us/op   (gc: ${gc ? "forced" : "natural"})`);
+console.log(
+  `ops      rss MiB  heap MiB  generation  wasm MiB  us/op   (gc: ${gc ? "forced" : "natural"}, ${release ? "release()" : "no release()"})`,
+);
 let last = performance.now();
 for (let i = 1; i <= total; i++) {
   const verified = verifier.verify(token);
   if (!verified.ok) throw verified.error;
   const decision = verified.capability.authorize(op);
   if (!decision.allowed) throw new Error(`operation denied at ${i}: ${JSON.stringify(decision)}`);
+  if (release) verified.capability.release();
   // A server yields between requests; the loader prepares its next instance meanwhile.
   if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
   if (i % 10_000 === 0) {

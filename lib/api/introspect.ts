@@ -88,57 +88,63 @@ export async function handleIntrospect(
     return json({ active: false, reason });
   }
   const cap = verified.capability;
-  const ctx = cap.context;
-  if (!ctx || ctx.tenant !== who.tenant) return json({ active: false, reason: NOT_RECOGNISED });
+  try {
+    const ctx = cap.context;
+    if (!ctx || ctx.tenant !== who.tenant) return json({ active: false, reason: NOT_RECOGNISED });
 
-  const summary = cap.summary();
-  const nowMs = clock.now();
-  const expiresAt = cap.expiresAt;
-  const described = {
-    kind: cap.kind,
-    sub: ctx.principal,
-    tenant: ctx.tenant,
-    session: ctx.session,
-    agent: ctx.agent,
-    iat: Math.floor(ctx.issuedAt / 1000),
-    ...(expiresAt === undefined ? {} : { exp: Math.floor(expiresAt / 1000), expires_at: summary.expiresAt }),
-    cap_id: cap.id,
-    token_hash: cap.hash,
-  };
+    const summary = cap.summary();
+    const nowMs = clock.now();
+    const expiresAt = cap.expiresAt;
+    const described = {
+      kind: cap.kind,
+      sub: ctx.principal,
+      tenant: ctx.tenant,
+      session: ctx.session,
+      agent: ctx.agent,
+      iat: Math.floor(ctx.issuedAt / 1000),
+      ...(expiresAt === undefined
+        ? {}
+        : { exp: Math.floor(expiresAt / 1000), expires_at: summary.expiresAt }),
+      cap_id: cap.id,
+      token_hash: cap.hash,
+    };
 
-  const revocations = await revocationListFor(db, {
-    tenant: who.tenant,
-    ids: cap.revocationIds,
-    session: ctx.session,
-    principal: ctx.principal,
-  });
-  const revoked = revocationReason(
-    { revocationIds: cap.revocationIds, session: ctx.session, principal: ctx.principal },
-    revocations,
-  );
-  if (revoked) return json({ active: false, reason: revoked, ...described });
-  if (expiresAt !== undefined && nowMs >= expiresAt)
-    return json({ active: false, reason: "expired", ...described });
+    const revocations = await revocationListFor(db, {
+      tenant: who.tenant,
+      ids: cap.revocationIds,
+      session: ctx.session,
+      principal: ctx.principal,
+    });
+    const revoked = revocationReason(
+      { revocationIds: cap.revocationIds, session: ctx.session, principal: ctx.principal },
+      revocations,
+    );
+    if (revoked) return json({ active: false, reason: revoked, ...described });
+    if (expiresAt !== undefined && nowMs >= expiresAt)
+      return json({ active: false, reason: "expired", ...described });
 
-  let escalation: { escalation_id: string; single_use: boolean; uses: number } | undefined;
-  if (ctx.kind === "escalation") {
-    const [row] = await db
-      .select()
-      .from(escalations)
-      .where(and(eq(escalations.tenant, who.tenant), eq(escalations.capabilityId, cap.rootId)));
-    if (!row) return json({ active: false, reason: "unknown escalation", ...described });
-    escalation = { escalation_id: row.id, single_use: row.singleUse, uses: row.useCount };
-    if (row.status === "revoked")
-      return json({ active: false, reason: "escalation revoked", ...described, ...escalation });
-    if (row.status === "used" || (row.singleUse && row.useCount > 0))
-      return json({ active: false, reason: "escalation already used", ...described, ...escalation });
-    if (row.status !== "active" || (row.expiresAt && nowMs >= row.expiresAt.getTime()))
-      return json({
-        active: false,
-        reason: `escalation ${row.status === "active" ? "expired" : row.status}`,
-        ...described,
-        ...escalation,
-      });
+    let escalation: { escalation_id: string; single_use: boolean; uses: number } | undefined;
+    if (ctx.kind === "escalation") {
+      const [row] = await db
+        .select()
+        .from(escalations)
+        .where(and(eq(escalations.tenant, who.tenant), eq(escalations.capabilityId, cap.rootId)));
+      if (!row) return json({ active: false, reason: "unknown escalation", ...described });
+      escalation = { escalation_id: row.id, single_use: row.singleUse, uses: row.useCount };
+      if (row.status === "revoked")
+        return json({ active: false, reason: "escalation revoked", ...described, ...escalation });
+      if (row.status === "used" || (row.singleUse && row.useCount > 0))
+        return json({ active: false, reason: "escalation already used", ...described, ...escalation });
+      if (row.status !== "active" || (row.expiresAt && nowMs >= row.expiresAt.getTime()))
+        return json({
+          active: false,
+          reason: `escalation ${row.status === "active" ? "expired" : row.status}`,
+          ...described,
+          ...escalation,
+        });
+    }
+    return json({ active: true, ...described, ...escalation, summary });
+  } finally {
+    cap.release(); // a token is verified per request: free its wasm memory now, not at some GC
   }
-  return json({ active: true, ...described, ...escalation, summary });
 }

@@ -2,7 +2,11 @@
 export class LruCache<K, V> {
   private readonly map = new Map<K, V>();
 
-  constructor(readonly maxEntries: number) {
+  /** `onEvict` is called with each value pushed out by a newer one (not on clear or re-set). */
+  constructor(
+    readonly maxEntries: number,
+    private readonly onEvict?: (value: V) => void,
+  ) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1)
       throw new Error("LRU size must be a positive integer");
   }
@@ -19,8 +23,11 @@ export class LruCache<K, V> {
     this.map.delete(key);
     this.map.set(key, value);
     if (this.map.size > this.maxEntries) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
+      const oldest = this.map.entries().next();
+      if (!oldest.done) {
+        this.map.delete(oldest.value[0]);
+        this.onEvict?.(oldest.value[1]);
+      }
     }
   }
 

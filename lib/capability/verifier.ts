@@ -34,7 +34,9 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   const keyset = isKeyset(options.keys) ? options.keys : createKeyset(options.keys);
   const limits = options.limits ?? DEFAULT_RUN_LIMITS;
   const cacheSize = options.cacheSize ?? 1000;
-  const cache = cacheSize > 0 ? new LruCache<string, Capability>(cacheSize) : undefined;
+  // An evicted capability may still be in a caller's hands: release() keeps it usable.
+  const cache =
+    cacheSize > 0 ? new LruCache<string, Capability>(cacheSize, (evicted) => evicted.release()) : undefined;
 
   function checkRevoked(capability: Capability): VerifyResult {
     const revoked = capability.revokedReason();

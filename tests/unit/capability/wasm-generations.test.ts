@@ -46,6 +46,61 @@ describe("wasm generations", () => {
     expect(before).toBeLessThan(8 * 1024 * 1024);
   });
 
+  it("release() frees a parsed token now; the capability stays usable and parses again", async () => {
+    const verifier = await createVerifier({ keys: [toPublicKey(f.key)], clock: f.clock, cacheSize: 0 });
+    const token = (await f.mint()).narrowTo({ resource: "Customer", id: "c_1" }).token;
+    const op = { resource: "Customer", action: "read", id: "c_1" };
+    const once = () => {
+      const verified = verifier.verify(token);
+      if (!verified.ok) throw verified.error;
+      expect(verified.capability.authorize(op).allowed).toBe(true);
+      verified.capability.release();
+    };
+    recycleWasmNow();
+    once();
+    const before = wasmMemoryBytes();
+    // Without release() each parsed token (~7 KB) waits for a garbage collection.
+    for (let i = 0; i < 400; i++) once();
+    expect(wasmMemoryBytes()).toBe(before);
+
+    const verified = verifier.verify(token);
+    if (!verified.ok) throw verified.error;
+    const cap = verified.capability;
+    cap.release();
+    cap.release(); // twice is harmless
+    expect(cap.authorize(op).allowed).toBe(true);
+    expect(cap.authorize({ ...op, id: "c_2" })).toMatchObject({ allowed: false });
+    expect(cap.blocks()).toHaveLength(2);
+    cap.release();
+    const child = cap.narrowTo({ action: "read" });
+    expect(child.parentId).toBe(cap.id);
+    expect(child.authorize(op).allowed).toBe(true);
+  });
+
+  it("the verified-token cache releases what it evicts; an evicted capability still works", async () => {
+    const verifier = await createVerifier({ keys: [toPublicKey(f.key)], clock: f.clock, cacheSize: 8 });
+    const root = await f.mint();
+    const tokens = Array.from({ length: 60 }, (_, i) =>
+      root.narrowTo({ resource: "Customer", id: `c_${i}` }),
+    );
+    const verifyAll = () =>
+      tokens.map((t, i) => {
+        const verified = verifier.verify(t.token);
+        if (!verified.ok) throw verified.error;
+        expect(
+          verified.capability.authorize({ resource: "Customer", action: "read", id: `c_${i}` }).allowed,
+        ).toBe(true);
+        return verified.capability;
+      });
+    recycleWasmNow();
+    const first = verifyAll();
+    const before = wasmMemoryBytes();
+    for (let round = 0; round < 6; round++) verifyAll();
+    expect(wasmMemoryBytes()).toBe(before);
+    // The first capability was evicted (and released) long ago; it re-parses on use.
+    expect(first[0]?.authorize({ resource: "Customer", action: "read", id: "c_0" }).allowed).toBe(true);
+  });
+
   it("switches instance when memory passed the threshold; old capabilities still verify, narrow and authorize", async () => {
     const verifier = await createVerifier({ keys: [toPublicKey(f.key)], clock: f.clock });
     const old = (await f.mint()).narrowTo({ resource: "Customer", id: "c_1" });
