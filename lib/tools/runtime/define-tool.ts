@@ -176,5 +176,10 @@ async function callSubTool<I, O>(call: {
   } catch {
     return invokeTool(call.tool, call);
   }
-  return invokeTool(call.tool, { ...call, capability: narrowed });
+  try {
+    return await invokeTool(call.tool, { ...call, capability: narrowed });
+  } finally {
+    // Free the child token's wasm memory now; a tool that kept it can still use it (re-parses).
+    narrowed.release();
+  }
 }
