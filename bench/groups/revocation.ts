@@ -8,6 +8,7 @@ import { handleKeys, handleRevocations } from "../../lib/api/verifier-routes";
 import { generateIssuerKey, mintCapability, systemClock } from "../../lib/capability";
 import { insertApiKey } from "../../lib/data/api-keys";
 import { createPlatformVerifier } from "../../lib/sdk/platform";
+import { routeFetch } from "../../tests/support/route-fetch";
 import type { BenchGroup, BenchResult } from "../harness";
 
 const GROUP = "revocation";
@@ -36,13 +37,10 @@ async function run(): Promise<BenchResult[]> {
       .insert(issuers)
       .values({ kid: platform.kid, tenant: "acme", publicKey: platform.publicKey });
     const { key } = await insertApiKey(database.db, { tenant: "acme", source: "bench", createdBy: "bench" });
-    const fetchVia = (async (input: string | URL | Request, init?: RequestInit) => {
-      const req = new Request(input, init);
-      const p = new URL(req.url).pathname;
-      if (p === "/api/v1/keys") return handleKeys(database.db, req);
-      if (p === "/api/v1/revocations") return handleRevocations(database.db, req);
-      return new Response("not found", { status: 404 });
-    }) as typeof fetch;
+    const fetchVia = routeFetch([
+      ["/api/v1/keys", (req) => handleKeys(database.db, req)],
+      ["/api/v1/revocations", (req) => handleRevocations(database.db, req)],
+    ]);
     const verifier = await createPlatformVerifier({
       baseUrl: "http://console.bench",
       apiKey: key,

@@ -42,6 +42,7 @@ import { generateConsoleKey } from "@/lib/server/issuer-key";
 import { eventCapability } from "@/lib/tools/runtime/audit-event";
 import { backends, dumpAllTables } from "../support/db";
 import { addTenants, signedIn } from "../support/fixtures";
+import { routeFetch } from "../support/route-fetch";
 
 const OP = { tool: "orders.update_status", resourceType: "Order", resourceId: "o_5013", action: "write" };
 const STALE = new Date(Date.now() - 60 * 60_000);
@@ -74,17 +75,14 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
   const base = "http://console.test";
 
   // The SDK's fetch, answered by the real route handlers over the real database.
-  const fetchVia = (async (input: string | URL | Request, init?: RequestInit) => {
-    const req = new Request(input, init);
-    const path = new URL(req.url).pathname;
-    const deps = { clock, consoleKey };
-    if (path === "/api/v1/keys") return handleKeys(database.db, req);
-    if (path === "/api/v1/revocations") return Response.json({ revocations: [], next: 0 });
-    if (path === "/api/v1/escalations") return handleEscalationPickup(database.db, req, deps);
-    if (/^\/api\/v1\/escalations\/[^/]+\/use$/.test(path)) return handleEscalationUse(database.db, req, deps);
-    if (path === "/api/v1/introspect") return handleIntrospect(database.db, req, deps);
-    return new Response("not found", { status: 404 });
-  }) as typeof fetch;
+  const deps = { clock, consoleKey };
+  const fetchVia = routeFetch([
+    ["/api/v1/keys", (req) => handleKeys(database.db, req)],
+    ["/api/v1/revocations", () => Response.json({ revocations: [], next: 0 })],
+    ["/api/v1/escalations", (req) => handleEscalationPickup(database.db, req, deps)],
+    [/^\/api\/v1\/escalations\/[^/]+\/use$/, (req) => handleEscalationUse(database.db, req, deps)],
+    ["/api/v1/introspect", (req) => handleIntrospect(database.db, req, deps)],
+  ]);
 
   beforeAll(async () => {
     database = await backend.open();

@@ -7,6 +7,7 @@ import { insertApiKey } from "@/lib/data/api-keys";
 import { createPlatformVerifier } from "@/lib/sdk/platform";
 import { backends } from "../support/db";
 import { addTenants } from "../support/fixtures";
+import { routeFetch } from "../support/route-fetch";
 
 describe.each(backends)("verifier endpoints and the SDK on $name", (backend) => {
   let database: Database;
@@ -17,14 +18,13 @@ describe.each(backends)("verifier endpoints and the SDK on $name", (backend) => 
 
   // The SDK's fetch, answered by the real route handlers over the real database.
   const fetchVia = (key?: string) =>
-    (async (input: string | URL | Request, init?: RequestInit) => {
-      const req = new Request(input, init);
-      const path = new URL(req.url).pathname;
-      if (key) req.headers.set("authorization", `Bearer ${key}`);
-      if (path === "/api/v1/keys") return handleKeys(database.db, req);
-      if (path === "/api/v1/revocations") return handleRevocations(database.db, req);
-      return new Response("not found", { status: 404 });
-    }) as typeof fetch;
+    routeFetch(
+      [
+        ["/api/v1/keys", (req) => handleKeys(database.db, req)],
+        ["/api/v1/revocations", (req) => handleRevocations(database.db, req)],
+      ],
+      { apiKey: key },
+    );
 
   const get = (path: string, key?: string, headers: Record<string, string> = {}) =>
     fetchVia()(`${base}${path}`, {
