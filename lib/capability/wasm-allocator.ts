@@ -56,7 +56,8 @@ const MIN_GROW_PAGES = 16;
 
 // ---- a few wasm instructions, enough for the two functions --------------------------------
 
-function uleb(value: number): number[] {
+/** Unsigned LEB128, as the wasm binary format writes counts, sizes and indices. */
+export function uleb(value: number): number[] {
   const out: number[] = [];
   let v = value >>> 0;
   do {

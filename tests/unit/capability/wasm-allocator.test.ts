@@ -8,6 +8,7 @@ import {
   patchBiscuitAllocator,
   replaceFunctionBodies,
   STATE_BYTES,
+  uleb,
 } from "@/lib/capability/wasm-allocator";
 import { findBiscuitPackageDir } from "@/lib/capability/wasm-loader";
 
@@ -16,18 +17,6 @@ import { findBiscuitPackageDir } from "@/lib/capability/wasm-loader";
 // first kilobytes play the role of the module's static data.
 
 const STATE_BASE = 1024;
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
 
 function section(id: number, contents: number[]): number[] {
   return [id, ...uleb(contents.length), ...contents];
