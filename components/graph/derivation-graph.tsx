@@ -74,11 +74,19 @@ const nodeTypes = { capability: CapabilityNode };
 
 const ROW_WIDTH = 2600;
 const GAP = 60;
+/** Room between a capability and its children, for the edge label saying what was narrowed. */
+const RANK_GAP = 180;
+/** Longer labels are cut to fit RANK_GAP; the outline below the graph has them in full. */
+const LABEL_CHARS = 22;
+
+function edgeLabel(label: string): string {
+  return label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label;
+}
 
 /** One tree (a root and what is drawn under it), laid out left to right by dagre. */
 function layoutTree(nodes: GraphNode[], edges: DerivationGraph["edges"]) {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 90 });
+  g.setGraph({ rankdir: "LR", nodesep: 18, ranksep: RANK_GAP });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) g.setNode(n.id, { width: WIDTH, height: nodeHeight(n) });
   for (const e of edges) g.setEdge(e.source, e.target);
@@ -149,7 +157,7 @@ function layout(graph: DerivationGraph, collapsed: Set<string>) {
     id: e.id,
     source: e.source,
     target: e.target,
-    label: e.label,
+    label: edgeLabel(e.label),
     labelStyle: { fontSize: 11 },
     labelBgStyle: { fillOpacity: 0.85 },
   }));
