@@ -2,6 +2,7 @@
 
 import { useActionState } from "react";
 import { FieldError } from "@/components/ui/field-error";
+import { TenantField } from "@/components/ui/tenant-field";
 import { addIssuerKeyAction } from "../tenant-actions";
 
 export function AddIssuerKeyForm({ tenants }: { tenants: string[] }) {
@@ -11,15 +12,7 @@ export function AddIssuerKeyForm({ tenants }: { tenants: string[] }) {
   return (
     <form key={JSON.stringify(v ?? null)} action={action} className="card" aria-label="Add an issuer key">
       <div className="form-grid">
-        <label>
-          Tenant
-          <select name="tenant" defaultValue={v?.tenant || tenants[0]} aria-invalid={Boolean(fe?.tenant)}>
-            {tenants.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-          <FieldError name="tenant" errors={fe} />
-        </label>
+        <TenantField tenants={tenants} value={v?.tenant} errors={fe} />
         <label>
           Key id (kid)
           <input

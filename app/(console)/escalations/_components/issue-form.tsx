@@ -2,6 +2,7 @@
 
 import { useActionState } from "react";
 import { FieldError } from "@/components/ui/field-error";
+import { TenantField } from "@/components/ui/tenant-field";
 import { issueEscalationAction } from "../actions";
 import { TokenOnce } from "./token-once";
 
@@ -24,15 +25,7 @@ export function IssueEscalationForm({ tenants }: { tenants: string[] }) {
   return (
     <form key={JSON.stringify(v ?? null)} action={action} className="card" aria-label="Issue an escalation">
       <div className="form-grid">
-        <label>
-          Tenant
-          <select name="tenant" defaultValue={v?.tenant || tenants[0]}>
-            {tenants.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-          {err("tenant")}
-        </label>
+        <TenantField tenants={tenants} value={v?.tenant} errors={fe} />
         {FIELDS.map((f) => (
           <label key={f.name}>
             {f.label}
