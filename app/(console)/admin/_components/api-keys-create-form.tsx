@@ -2,6 +2,7 @@
 
 import { useActionState, useState } from "react";
 import { FieldError } from "@/components/ui/field-error";
+import { TenantField } from "@/components/ui/tenant-field";
 import { createApiKeyAction } from "../keys-actions";
 
 export function ApiKeysCreateForm({ tenants }: { tenants: string[] }) {
@@ -9,7 +10,6 @@ export function ApiKeysCreateForm({ tenants }: { tenants: string[] }) {
   const [copied, setCopied] = useState(false);
   const fe = state && !state.ok ? state.fieldErrors : undefined;
   const v = state && !state.ok ? state.values : undefined;
-  const err = (name: string) => <FieldError name={name} errors={fe} />;
   return (
     <>
       <form
@@ -22,15 +22,7 @@ export function ApiKeysCreateForm({ tenants }: { tenants: string[] }) {
         aria-label="Create an ingest key"
       >
         <div className="form-grid">
-          <label>
-            Tenant
-            <select name="tenant" defaultValue={v?.tenant || tenants[0]} aria-invalid={Boolean(fe?.tenant)}>
-              {tenants.map((t) => (
-                <option key={t}>{t}</option>
-              ))}
-            </select>
-            {err("tenant")}
-          </label>
+          <TenantField tenants={tenants} value={v?.tenant} errors={fe} />
           <label>
             Source (the agent platform sending events)
             <input
@@ -41,7 +33,7 @@ export function ApiKeysCreateForm({ tenants }: { tenants: string[] }) {
               aria-invalid={Boolean(fe?.source)}
               aria-describedby="key-source-error"
             />
-            {err("source")}
+            <FieldError name="source" id="key-source-error" errors={fe} />
           </label>
           <div>
             <button type="submit" className="primary" disabled={pending}>
