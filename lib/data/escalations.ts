@@ -441,9 +441,9 @@ export async function listEscalations(
   // Attempts the console recorded carry the escalation's request id (esc_<id>); the demo's
   // records of past days name the escalation's capability instead. Platforms cannot post either
   // (ingest refuses escalation.* events).
-  const byRequest = new Map(rows.map((r) => [`${r.tenant}/${escalationRequestId(r.id)}`, r.id]));
+  const byRequest = new Map(rows.map((r) => [keyOf(r.tenant, escalationRequestId(r.id)), r.id]));
   const byCapability = new Map(
-    rows.filter((r) => r.capabilityId).map((r) => [`${r.tenant}/${r.capabilityId}`, r.id]),
+    rows.flatMap((r) => (r.capabilityId ? [[keyOf(r.tenant, r.capabilityId), r.id] as const] : [])),
   );
   if (rows.length > 0) {
     const attempts = await db
@@ -479,11 +479,12 @@ export async function listEscalations(
       .orderBy(asc(events.ts), asc(events.seq));
     for (const a of attempts) {
       const id =
-        (a.request ? byRequest.get(`${a.tenant}/${a.request}`) : undefined) ??
-        (a.capabilityId ? byCapability.get(`${a.tenant}/${a.capabilityId}`) : undefined);
+        (a.request ? byRequest.get(keyOf(a.tenant, a.request)) : undefined) ??
+        (a.capabilityId ? byCapability.get(keyOf(a.tenant, a.capabilityId)) : undefined);
       if (!id) continue;
       const meta = (a.meta ?? {}) as { code?: unknown; source?: unknown };
-      const list = uses.get(keyOf(a.tenant, id)) ?? [];
+      const key = keyOf(a.tenant, id);
+      const list = uses.get(key) ?? [];
       list.push({
         ts: a.ts,
         outcome: a.outcome,
@@ -492,7 +493,7 @@ export async function listEscalations(
         source: typeof meta.source === "string" ? meta.source : null,
         eventId: a.id,
       });
-      uses.set(keyOf(a.tenant, id), list);
+      uses.set(key, list);
     }
   }
   return rows.map(({ tokenHash: _hash, ...r }) => ({

@@ -1,9 +1,4 @@
-import {
-  type Capability,
-  type IssuerKeyPair,
-  type MutableRevocationList,
-  mintCapability,
-} from "@/lib/capability";
+import type { Capability, IssuerKeyPair, MutableRevocationList } from "@/lib/capability";
 import type { EscalationOperation, EscalationUseDecision, PickedUpEscalation } from "@/lib/sdk/escalations";
 import type { Tool } from "@/lib/tools";
 import type { RequestRun } from "./request";
@@ -54,21 +49,7 @@ export class EscalatedRequest {
   /** Mints the request's capability and tries the operation with it; true when it was refused. */
   async tryOwnCapability(issuer: IssuerKeyPair, revocations: MutableRevocationList): Promise<boolean> {
     const { run } = this;
-    const p = run.principal;
-    this.root = await mintCapability({
-      issuer,
-      tenant: p.tenant,
-      principal: p.email,
-      agent: p.bot,
-      session: run.session,
-      request: run.request,
-      rights: p.rights,
-      budget: { rows: 500 },
-      ttlMs: 15 * 60_000,
-      clock: run.clock,
-      revocations,
-    });
-    run.capabilityEvent("capability.minted", p.bot, this.root);
+    this.root = await run.mintRoot(issuer, revocations);
     const own = await run.call(this.call.tool, this.agent, this.root, this.call.input);
     return !own.ok;
   }

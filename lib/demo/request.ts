@@ -73,6 +73,26 @@ export class RequestRun {
     this.events.push({ ...this.base(type, agent), capability: eventCapability(cap), ...extra });
   }
 
+  /** The request's own capability for the principal's bot (15 minutes, 500 rows), recorded. */
+  async mintRoot(issuer: IssuerKeyPair, revocations: MutableRevocationList): Promise<Capability> {
+    const p = this.principal;
+    const root = await mintCapability({
+      issuer,
+      tenant: p.tenant,
+      principal: p.email,
+      agent: p.bot,
+      session: this.session,
+      request: this.request,
+      rights: p.rights,
+      budget: { rows: 500 },
+      ttlMs: 15 * 60_000,
+      clock: this.clock,
+      revocations,
+    });
+    this.capabilityEvent("capability.minted", p.bot, root);
+    return root;
+  }
+
   narrow(parent: Capability, agent: string, spec: NarrowSpec): Capability {
     this.clock.advance(this.rng.int(20, 400));
     const child = parent.narrowTo(spec);
@@ -126,21 +146,7 @@ export async function runRequest(args: {
   const { rng } = run;
   const t = args.tools;
   const p = run.principal;
-  const session = run.session;
-  const root = await mintCapability({
-    issuer,
-    tenant: p.tenant,
-    principal: p.email,
-    agent: p.bot,
-    session,
-    request: run.request,
-    rights: p.rights,
-    budget: { rows: 500 },
-    ttlMs: 15 * 60_000,
-    clock: run.clock,
-    revocations,
-  });
-  run.capabilityEvent("capability.minted", p.bot, root);
+  const root = await run.mintRoot(issuer, revocations);
 
   const customers = customerIds(p.tenant);
   const c1 = rng.pick(customers);
