@@ -1,6 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
-import { type Browser, type BrowserContext, test as base, expect, type Page } from "@playwright/test";
+import {
+  type Browser,
+  type BrowserContext,
+  test as base,
+  expect,
+  type Page,
+  type TestInfo,
+} from "@playwright/test";
 import { LoginPage } from "./pages/login-page";
 
 export interface DemoUser {
@@ -49,3 +56,25 @@ export const test = base.extend<Fixtures>({
 });
 
 export { expect };
+
+/**
+ * `npm run simulate` against the server under test, as a child process: the node arguments and
+ * the environment (the project's data directory, where the simulator finds its API keys).
+ */
+export function simulatorProcess(
+  testInfo: TestInfo,
+  args: string[],
+): { args: string[]; env: NodeJS.ProcessEnv } {
+  return {
+    args: [
+      "--import",
+      "tsx",
+      "--conditions=react-server",
+      "scripts/simulate.ts",
+      "--url",
+      String(testInfo.project.use.baseURL),
+      ...args,
+    ],
+    env: { ...process.env, DATA_DIR: String(testInfo.project.metadata.dataDir) },
+  };
+}

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { expect, test } from "./fixtures";
+import { expect, simulatorProcess, test } from "./fixtures";
 
 const uuidv7 = () => {
   const hex = Date.now().toString(16).padStart(12, "0");
@@ -57,32 +57,13 @@ test("an admin creates an ingest key, it is shown once and works, and a revoked 
 test("the simulator talks to the running console and its events arrive", async ({
   signIn,
   users,
-  baseURL,
 }, testInfo) => {
   const { page } = await signIn(users.investigator);
   const count = async () => Number((await page.getByTestId("events-24h").textContent())?.replaceAll(",", ""));
   await page.goto("/");
   const before = await count();
-  const run = spawnSync(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "--conditions=react-server",
-      "scripts/simulate.ts",
-      "--url",
-      baseURL ?? "",
-      "--rate",
-      "4",
-      "--duration",
-      "5",
-    ],
-    {
-      encoding: "utf8",
-      env: { ...process.env, DATA_DIR: String(testInfo.project.metadata.dataDir) },
-      timeout: 60_000,
-    },
-  );
+  const sim = simulatorProcess(testInfo, ["--rate", "4", "--duration", "5"]);
+  const run = spawnSync(process.execPath, sim.args, { encoding: "utf8", env: sim.env, timeout: 60_000 });
   expect(run.status, run.stderr).toBe(0);
   const stats = JSON.parse(
     run.stdout.trim().split("\n").at(-1)?.replace("[simulate] stopped: ", "") ?? "{}",

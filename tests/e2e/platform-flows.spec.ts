@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
-import { expect, test } from "./fixtures";
+import { expect, simulatorProcess, test } from "./fixtures";
 import { AdminPage } from "./pages/admin-page";
 
 // Issue 6's browser flows against the real simulator (`npm run simulate`, its own process):
@@ -23,32 +23,20 @@ let simulatorLog = "";
 
 // biome-ignore lint/correctness/noEmptyPattern: Playwright's hook signature wants the object.
 test.beforeAll(async ({}, testInfo) => {
-  simulator = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "--conditions=react-server",
-      "scripts/simulate.ts",
-      "--url",
-      String(testInfo.project.use.baseURL),
-      "--tenant",
-      "acme",
-      "--principal",
-      "alice@acme.example",
-      "--principal",
-      "carol@acme.example",
-      // Little ordinary traffic (one request every 2 s), and multi-use grants used every 2 s.
-      "--rate",
-      "0.5",
-      "--reuse-every",
-      "2",
-    ],
-    {
-      env: { ...process.env, DATA_DIR: String(testInfo.project.metadata.dataDir) },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const sim = simulatorProcess(testInfo, [
+    "--tenant",
+    "acme",
+    "--principal",
+    "alice@acme.example",
+    "--principal",
+    "carol@acme.example",
+    // Little ordinary traffic (one request every 2 s), and multi-use grants used every 2 s.
+    "--rate",
+    "0.5",
+    "--reuse-every",
+    "2",
+  ]);
+  simulator = spawn(process.execPath, sim.args, { env: sim.env, stdio: ["ignore", "pipe", "pipe"] });
   simulator.stdout?.on("data", (d: Buffer) => {
     simulatorLog += d.toString();
   });

@@ -443,35 +443,43 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
   });
 
   describe("the platform's escalations through the SDK", () => {
-    it("picks up once, records each use before acting, refuses after expiry, and lists every attempt", async () => {
-      const sdk = { baseUrl: base, apiKey: acmeKey, fetch: fetchVia };
-      const issued = await issueEscalation(
+    const sdk = () => ({ baseUrl: base, apiKey: acmeKey, fetch: fetchVia });
+    /** An escalation for Alice's session, delivered to the platform (the console shows no token). */
+    const issueForPlatform = (session: string, extra: { ttlSeconds?: number; singleUse?: boolean } = {}) =>
+      issueEscalation(
         database.db,
         admin,
         issueEscalationSchema.parse({
           tenant: "acme",
           principal: "alice@acme.example",
-          session: "sess_sdk",
+          session,
           ...OP,
-          ttlSeconds: 30,
+          ...extra,
           delivery: "platform",
-          singleUse: false,
-          reason: "sdk test",
+          reason: `${session} test`,
         }),
         { consoleKey, clock },
       );
-      const [grant, ...rest] = await pickUpEscalations(sdk, "sess_sdk");
+    const pickUpOne = async (session: string) => {
+      const [grant] = await pickUpEscalations(sdk(), session);
+      if (!grant) throw new Error("nothing picked up");
+      return grant;
+    };
+
+    it("picks up once, records each use before acting, refuses after expiry, and lists every attempt", async () => {
+      const issued = await issueForPlatform("sess_sdk", { ttlSeconds: 30, singleUse: false });
+      const [grant, ...rest] = await pickUpEscalations(sdk(), "sess_sdk");
       expect(rest).toEqual([]);
-      expect(await pickUpEscalations(sdk, "sess_sdk")).toEqual([]);
+      expect(await pickUpEscalations(sdk(), "sess_sdk")).toEqual([]);
       if (!grant) throw new Error("nothing picked up");
       expect(grant).toMatchObject({ id: issued.id, singleUse: false, operation: OP, session: "sess_sdk" });
 
-      const first = await useEscalation(sdk, grant, grant.operation);
+      const first = await useEscalation(sdk(), grant, grant.operation);
       expect(first).toMatchObject({ allowed: true, useCount: 1 });
-      const wrong = await useEscalation(sdk, grant, { ...grant.operation, resourceId: "o_other" });
+      const wrong = await useEscalation(sdk(), grant, { ...grant.operation, resourceId: "o_other" });
       expect(wrong).toMatchObject({ allowed: false, code: "operation_mismatch" });
       clock.advance(30_000);
-      const late = await useEscalation(sdk, grant, grant.operation);
+      const late = await useEscalation(sdk(), grant, grant.operation);
       expect(late).toEqual({ allowed: false, code: "expired", reason: "the escalation has expired" });
 
       const [row] = (await listEscalations(database.db, admin)).filter((e) => e.id === issued.id);
@@ -499,24 +507,8 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
       expect((await pickup()).status).toBe(200);
       expect((await pickup()).status).toBe(200);
       // A real grant: had the limiter run after the work, this refused use would be an event.
-      await issueEscalation(
-        database.db,
-        admin,
-        issueEscalationSchema.parse({
-          tenant: "acme",
-          principal: "alice@acme.example",
-          session: "sess_rate_grant",
-          ...OP,
-          delivery: "platform",
-          reason: "rate test",
-        }),
-        { consoleKey, clock },
-      );
-      const [grant] = await pickUpEscalations(
-        { baseUrl: base, apiKey: acmeKey, fetch: fetchVia },
-        "sess_rate_grant",
-      );
-      if (!grant) throw new Error("nothing picked up");
+      await issueForPlatform("sess_rate_grant");
+      const grant = await pickUpOne("sess_rate_grant");
       const before = await dumpAllTables(database.db);
       const use = await handleEscalationUse(
         database.db,
@@ -538,31 +530,9 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
     });
 
     it("draws an escalation in the graph of the request whose call it authorized", async () => {
-      const issued = await issueEscalation(
-        database.db,
-        admin,
-        issueEscalationSchema.parse({
-          tenant: "acme",
-          principal: "alice@acme.example",
-          session: "sess_graph",
-          ...OP,
-          ttlSeconds: 60,
-          delivery: "platform",
-          reason: "graph test",
-        }),
-        { consoleKey, clock },
-      );
-      const [grant] = await pickUpEscalations(
-        { baseUrl: base, apiKey: acmeKey, fetch: fetchVia },
-        "sess_graph",
-      );
-      if (!grant) throw new Error("nothing picked up");
-      const verifier = await createPlatformVerifier({
-        baseUrl: base,
-        apiKey: acmeKey,
-        fetch: fetchVia,
-        clock,
-      });
+      const issued = await issueForPlatform("sess_graph", { ttlSeconds: 60 });
+      const grant = await pickUpOne("sess_graph");
+      const verifier = await createPlatformVerifier({ ...sdk(), clock });
       const verified = verifier.verify(grant.token);
       verifier.close();
       if (!verified.ok) throw verified.error;
