@@ -14,6 +14,7 @@ import { loadConfig } from "@/lib/config";
 import { clearPartialDemo, countEvents, loadDemoActivity } from "@/lib/demo/load";
 import { inputDigestKey } from "@/lib/ingest/input-digest";
 import { loadOrCreateConsoleKey } from "@/lib/server/issuer-key";
+import { acquireBuildLock, decideBuild, recordBuild, registerInstance } from "./build-state";
 
 const args = new Set(process.argv.slice(2));
 const dev = args.has("--dev");
@@ -120,9 +121,60 @@ async function prepareDatabase() {
   }
 }
 
+const root = process.cwd();
+
+/** `next build` when the sources changed since the last build, and only when that is safe. */
+function buildIfNeeded(env: NodeJS.ProcessEnv) {
+  const decision = decideBuild(root, env);
+  if (decision.kind === "up-to-date") {
+    log("The build in .next is up to date with the sources; serving it.");
+    return;
+  }
+  if (decision.kind === "refuse") {
+    console.error(`[console] Not building: ${decision.message}`);
+    process.exit(1);
+  }
+  const lock = acquireBuildLock(root);
+  if (!lock) {
+    console.error(
+      "[console] Not building: another `npm start` in this folder is building now. Wait for it, then start again.",
+    );
+    process.exit(1);
+  }
+  let status: number | null = null;
+  try {
+    log(`Building the console (next build; ${decision.reason})...`);
+    status = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env }).status;
+    if (status === 0) recordBuild(root, decision.fingerprint);
+  } finally {
+    lock.release();
+  }
+  if (status !== 0) process.exit(status ?? 1);
+}
+
+/** With --no-build: refuse to serve a build that another `npm start` is writing right now. */
+function checkNotBuilding() {
+  const lock = acquireBuildLock(root);
+  if (!lock) {
+    console.error(
+      "[console] Another `npm start` in this folder is building now; start again when it is done.",
+    );
+    process.exit(1);
+  }
+  lock.release();
+}
+
 async function main() {
   if (cfg.databaseUrl === undefined) {
     log("Embedded PGlite database: for trying the console. Production uses PostgreSQL (DATABASE_URL).");
+  }
+  if (!dev && !args.has("--no-build")) {
+    // Before touching the database: a refusal should change nothing.
+    const early = decideBuild(root);
+    if (early.kind === "refuse") {
+      console.error(`[console] Not building: ${early.message}`);
+      process.exit(1);
+    }
   }
   await prepareDatabase();
   const env = {
@@ -132,11 +184,8 @@ async function main() {
     NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${cfg.port}`,
     NEXT_TELEMETRY_DISABLED: "1",
   };
-  if (!dev && !args.has("--no-build")) {
-    log("Building the console (next build)...");
-    const build = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env });
-    if (build.status !== 0) process.exit(build.status ?? 1);
-  }
+  if (!dev && !args.has("--no-build")) buildIfNeeded(env);
+  else if (!dev) checkNotBuilding();
   const server = spawn(process.execPath, [nextBin, dev ? "dev" : "start", "-p", String(cfg.port)], {
     stdio: ["ignore", "pipe", "inherit"],
     env,
@@ -146,8 +195,15 @@ async function main() {
     if (chunk.toString().includes("Ready"))
       log(`Console at http://localhost:${cfg.port} (sign in at /login)`);
   });
+  // Recorded so that another `npm start` in this folder does not rebuild under this console.
+  const unregister = dev
+    ? () => {}
+    : registerInstance(root, { pid: process.pid, port: cfg.port, startedAt: new Date().toISOString() });
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => server.kill(sig));
-  server.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+  server.on("exit", (code, signal) => {
+    unregister();
+    process.exit(code ?? (signal ? 0 : 1));
+  });
 }
 
 main().catch((err: unknown) => {
