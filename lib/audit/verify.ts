@@ -21,6 +21,10 @@ export interface TenantVerification {
   headHash: string | null;
   checkpoints: number;
   latestCheckpoint: { seq: number; hash: string; signedAt: Date; kid: string } | null;
+  /** Rows after the latest checkpoint: not yet signed (the checkpointer's bound says for how long). */
+  uncovered: number;
+  /** When the first of those rows was received, or null when every row is covered. */
+  oldestUncoveredAt: Date | null;
   /** The first sequence number that does not verify, or null. */
   firstBrokenSeq: number | null;
   /** The first few problems, in sequence order. */
@@ -94,6 +98,9 @@ export async function verifyTenantChainIn(
   let broken = false;
   let verifiedSeq = 0;
   let lastSeq = 0;
+  const coveredSeq = cps.at(-1)?.seq ?? 0;
+  let uncovered = 0;
+  let oldestUncoveredAt: Date | null = null;
   for (let after = 0; ; ) {
     const page = await db
       .select()
@@ -135,6 +142,10 @@ export async function verifyTenantChainIn(
         }
       }
       if (!broken) verifiedSeq = row.seq;
+      if (row.seq > coveredSeq) {
+        uncovered += 1;
+        oldestUncoveredAt ??= row.receivedAt;
+      }
       prevHash = row.hash;
       expectedSeq = row.seq + 1;
       lastSeq = row.seq;
@@ -172,6 +183,8 @@ export async function verifyTenantChainIn(
     latestCheckpoint: maxCp
       ? { seq: maxCp.seq, hash: maxCp.hash, signedAt: maxCp.signedAt, kid: maxCp.kid }
       : null,
+    uncovered,
+    oldestUncoveredAt,
     firstBrokenSeq,
     problems,
   };

@@ -135,6 +135,8 @@ export interface AuditLogCheck {
   firstBrokenSeq: number | null;
   problems: { seq: number; problem: string }[];
   latestCheckpoint: { seq: number; signedAt: Date } | null;
+  /** Events after the latest checkpoint (signed within the checkpointer's bound). */
+  uncovered: number;
 }
 
 /**
@@ -162,6 +164,7 @@ export async function verifyAuditLog(
     latestCheckpoint: v.latestCheckpoint
       ? { seq: v.latestCheckpoint.seq, signedAt: v.latestCheckpoint.signedAt }
       : null,
+    uncovered: v.uncovered,
   }));
   await db.transaction(async (tx) => {
     for (const r of results) {
