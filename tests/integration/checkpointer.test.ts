@@ -87,6 +87,33 @@ describe.each(backends)("the checkpointer on $name", (backend) => {
     expect(signed?.lagMs).toBeGreaterThanOrEqual(59_000);
     expect(await checkpointMovedHeads(database.db, { signer })).toEqual([]);
   });
+
+  it("logs a failed round and keeps going: the next round signs what the failed one could not", async () => {
+    await appendEvents(
+      database.db,
+      consoleEvents({
+        actor: { email: "a@x.test", sessionId: "s1" },
+        type: "console.test",
+        tenants: ["globex"],
+      }),
+    );
+    const logged: string[] = [];
+    await database.db.execute(sql`alter table checkpoints rename to checkpoints_away`);
+    const checkpointer = startCheckpointer(database.db, {
+      signer,
+      intervalMs: 20,
+      log: (m) => logged.push(m),
+    });
+    try {
+      while (logged.length === 0) await new Promise((r) => setTimeout(r, 10));
+      await database.db.execute(sql`alter table checkpoints_away rename to checkpoints`);
+      const target = await headSeq(database.db, "globex");
+      while ((await signedSeq(database.db, "globex")) < target) await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      await checkpointer.stop();
+    }
+    expect(logged[0]).toMatch(/round failed/);
+  });
 });
 
 describe.runIf(hasPostgres)("the checkpointer with several console instances on one PostgreSQL", () => {
