@@ -1,13 +1,16 @@
 // `npm run verify-log [-- --tenant T ...] [--json]`: re-derives every tenant's audit hash chain in
 // DATABASE_URL or the PGlite in DATA_DIR and checks it against the chain heads and the signed
-// checkpoints. Exit 0 when every chain verifies, 1 on any break, 2 when it could not run.
+// checkpoints, all from one snapshot (a console ingesting meanwhile cannot make it look broken).
+// Each line says up to which signed checkpoint the chain verified, and how many newer events no
+// checkpoint covers yet. Exit 0 when every chain verifies, 1 on any break, 2 when it could not run.
 // Public keys: the console key (DATA_DIR/console-issuer-key.json or CONSOLE_ISSUER_KEY) plus any
 // CONSOLE_CHECKPOINT_KEYS='[{"kid","publicKey"}]' (e.g. keys retired since).
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { openDatabase, targetFromConfig } from "@/db/client";
-import { verifyChains } from "@/lib/audit/verify";
+import { CHECKPOINT_BOUND_MS } from "@/lib/audit/checkpointer";
+import { type TenantVerification, verifyChains } from "@/lib/audit/verify";
 import { loadConfig } from "@/lib/config";
 import { CONSOLE_KEY_FILE, loadOrCreateConsoleKey } from "@/lib/server/issuer-key";
 
@@ -26,6 +29,21 @@ function publicKeys(dataDir: string): { kid: string; publicKey: string }[] {
   return keys;
 }
 
+/** "verified through signed checkpoint seq 118 (kid, time); 2 newer events not yet signed". */
+function coverage(r: TenantVerification, now: number): string {
+  const cp = r.latestCheckpoint;
+  const through = cp
+    ? `verified through signed checkpoint seq ${cp.seq} (${cp.kid}, ${cp.signedAt.toISOString()})`
+    : "no signed checkpoint yet";
+  if (r.uncovered === 0 || !r.oldestUncoveredAt) return through;
+  const waited = now - r.oldestUncoveredAt.getTime();
+  const late =
+    waited > CHECKPOINT_BOUND_MS
+      ? `, past the ${CHECKPOINT_BOUND_MS / 1000} s bound: is a console running?`
+      : "";
+  return `${through}; ${r.uncovered} newer event(s) not yet checkpointed (oldest ${(waited / 1000).toFixed(1)} s${late})`;
+}
+
 let code = 0;
 try {
   const cfg = loadConfig();
@@ -35,13 +53,14 @@ try {
     const results = await verifyChains(database.db, { tenants: values.tenant, keys });
     if (values.json) console.log(JSON.stringify(results, null, 2));
     else {
-      console.log(`Verifying ${database.describe} (${keys.length} checkpoint key(s))`);
+      console.log(`Verifying ${database.describe} from one snapshot (${keys.length} checkpoint key(s))`);
+      const now = Date.now();
       if (results.length === 0) console.log("no audit chains yet");
       for (const r of results) {
-        const cp = r.latestCheckpoint
-          ? `, last checkpoint seq ${r.latestCheckpoint.seq} (${r.latestCheckpoint.kid})`
-          : "";
-        if (r.ok) console.log(`OK      ${r.tenant}: ${r.rows} events, head seq ${r.headSeq ?? "-"}${cp}`);
+        if (r.ok)
+          console.log(
+            `OK      ${r.tenant}: ${r.rows} events, head seq ${r.headSeq ?? "-"}, ${coverage(r, now)}`,
+          );
         else {
           console.log(
             `BROKEN  ${r.tenant}: first broken seq ${r.firstBrokenSeq} (verified through ${r.verifiedSeq})`,

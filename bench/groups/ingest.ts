@@ -8,6 +8,7 @@ import { type Database, openDatabase } from "../../db/client";
 import { migrateDatabase } from "../../db/migrate";
 import { events, type NewEvent } from "../../db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "../../lib/audit/chain";
+import { startCheckpointer } from "../../lib/audit/checkpointer";
 import { insertApiKey } from "../../lib/data/api-keys";
 import { uuidv7 } from "../../lib/ids";
 import { eventSchema } from "../../lib/ingest/event-schema";
@@ -70,10 +71,10 @@ function makeEvent(tenant: string, i: number): Record<string, unknown> {
   };
 }
 
-function serve(database: Database, signer: ReturnType<typeof generateConsoleKey>) {
+function serve(database: Database) {
   const server = http.createServer(async (req, res) => {
     const request = toWebRequest(req);
-    const response = await handleIngest(database.db, request, { signer });
+    const response = await handleIngest(database.db, request);
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   });
@@ -119,7 +120,9 @@ async function measure(name: string, database: Database, progress: (s: string) =
   await migrateDatabase(database);
   const signer = generateConsoleKey();
   const { key } = await insertApiKey(database.db, { tenant: "bench", source: "bench", createdBy: "bench" });
-  const server = await serve(database, signer);
+  const server = await serve(database);
+  // As in the console: checkpoints are signed in the background, on its usual interval.
+  const checkpointer = startCheckpointer(database.db, { signer });
   const chain = { tenant: "bench-raw", seq: 0, hash: GENESIS_HASH };
   let n = 0;
   const nextBatch = () => Array.from({ length: BATCH }, () => makeEvent("bench", n++));
@@ -158,6 +161,7 @@ async function measure(name: string, database: Database, progress: (s: string) =
     }
     return { http: median(viaHttp), raw: median(raw) };
   } finally {
+    await checkpointer.stop();
     server.close();
   }
 }

@@ -1,7 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
-import { eq } from "drizzle-orm";
-import type { Executor } from "@/db/client";
-import { type Checkpoint, chainHeads, checkpoints } from "@/db/schema";
+import type { Checkpoint } from "@/db/schema";
 
 /** What signs checkpoints: the console key's kid and private half ("ed25519-private/<hex>"). */
 export interface CheckpointSigner {
@@ -87,23 +85,4 @@ export function checkpointVerifier(keys: CheckpointKeys) {
     }
     return verify(null, checkpointPayload(c), key, sig) ? "ok" : "bad_signature";
   };
-}
-
-/**
- * Signs the tenant's current chain head and stores the checkpoint. Run it inside the transaction
- * that appended (after appendEvents locked the head), so the checkpoint commits with the events it
- * covers and can never name a head that was rolled back.
- */
-export async function checkpointHead(
-  tx: Executor,
-  args: { tenant: string; signer: CheckpointSigner; now?: Date },
-): Promise<Omit<Checkpoint, "id"> | null> {
-  const [head] = await tx
-    .select({ seq: chainHeads.seq, hash: chainHeads.hash })
-    .from(chainHeads)
-    .where(eq(chainHeads.tenant, args.tenant));
-  if (!head || head.seq === 0) return null;
-  const row = signCheckpoint(args.signer, { tenant: args.tenant, ...head }, args.now);
-  await tx.insert(checkpoints).values(row);
-  return row;
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt } from "drizzle-orm";
-import type { Executor } from "@/db/client";
+import type { Db, Executor } from "@/db/client";
 import { type Checkpoint, chainHeads, checkpoints, events } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "./chain";
 import { type CheckpointKeys, checkpointVerifier } from "./checkpoint";
@@ -17,8 +17,14 @@ export interface TenantVerification {
   /** The last sequence number whose row verified in order from genesis. */
   verifiedSeq: number;
   headSeq: number | null;
+  /** The head that was verified (from the same snapshot as the rows), or null without a head. */
+  headHash: string | null;
   checkpoints: number;
   latestCheckpoint: { seq: number; hash: string; signedAt: Date; kid: string } | null;
+  /** Rows after the latest checkpoint: not yet signed (the checkpointer's bound says for how long). */
+  uncovered: number;
+  /** When the first of those rows was received, or null when every row is covered. */
+  oldestUncoveredAt: Date | null;
   /** The first sequence number that does not verify, or null. */
   firstBrokenSeq: number | null;
   /** The first few problems, in sequence order. */
@@ -29,13 +35,33 @@ const PAGE = 2000;
 const MAX_PROBLEMS = 20;
 
 /**
+ * The whole verification reads one snapshot: under READ COMMITTED every statement sees the latest
+ * commits, so a batch committing between reading the head, the checkpoints and the rows made an
+ * intact chain look broken ("rows go past the chain head"). REPEATABLE READ READ ONLY never waits
+ * for, nor blocks, a writer on PostgreSQL; PGlite runs one transaction at a time anyway.
+ */
+function inSnapshot<T>(db: Db, run: (tx: Executor) => Promise<T>): Promise<T> {
+  return db.transaction(run, { isolationLevel: "repeatable read", accessMode: "read only" });
+}
+
+/** verifyTenantChainIn on one snapshot of its own. */
+export function verifyTenantChain(
+  db: Db,
+  args: { tenant: string; keys: CheckpointKeys },
+): Promise<TenantVerification> {
+  return inSnapshot(db, (tx) => verifyTenantChainIn(tx, args));
+}
+
+/**
  * Re-derives a tenant's hash chain from its rows and checks it against the chain head and every
  * signed checkpoint. Finds an edited row (content hash), a deleted row (a gap), rows swapped or
  * renumbered (the link to the previous hash), a truncated tail (the head or a checkpoint names a
  * later seq than the rows reach) and a rewritten chain (a checkpoint's hash or signature).
- * Reads in pages of PAGE rows by seq, so memory stays flat on a long chain.
+ * Reads in pages of PAGE rows by seq, so memory stays flat on a long chain. Run it inside a
+ * REPEATABLE READ transaction (verifyTenantChain does): the head, checkpoints and rows must come
+ * from one snapshot.
  */
-export async function verifyTenantChain(
+export async function verifyTenantChainIn(
   db: Executor,
   args: { tenant: string; keys: CheckpointKeys },
 ): Promise<TenantVerification> {
@@ -72,6 +98,9 @@ export async function verifyTenantChain(
   let broken = false;
   let verifiedSeq = 0;
   let lastSeq = 0;
+  const coveredSeq = cps.at(-1)?.seq ?? 0;
+  let uncovered = 0;
+  let oldestUncoveredAt: Date | null = null;
   for (let after = 0; ; ) {
     const page = await db
       .select()
@@ -113,6 +142,10 @@ export async function verifyTenantChain(
         }
       }
       if (!broken) verifiedSeq = row.seq;
+      if (row.seq > coveredSeq) {
+        uncovered += 1;
+        oldestUncoveredAt ??= row.receivedAt;
+      }
       prevHash = row.hash;
       expectedSeq = row.seq + 1;
       lastSeq = row.seq;
@@ -145,10 +178,13 @@ export async function verifyTenantChain(
     rows,
     verifiedSeq: firstBrokenSeq === null ? verifiedSeq : Math.min(verifiedSeq, firstBrokenSeq - 1),
     headSeq: head?.seq ?? null,
+    headHash: head?.hash ?? null,
     checkpoints: cps.length,
     latestCheckpoint: maxCp
       ? { seq: maxCp.seq, hash: maxCp.hash, signedAt: maxCp.signedAt, kid: maxCp.kid }
       : null,
+    uncovered,
+    oldestUncoveredAt,
     firstBrokenSeq,
     problems,
   };
@@ -156,20 +192,24 @@ export async function verifyTenantChain(
 
 /** Every tenant that has a chain, events or checkpoints: a tenant whose head was deleted still shows. */
 export async function listChainTenants(db: Executor): Promise<string[]> {
-  const [a, b, c] = await Promise.all([
-    db.selectDistinct({ tenant: chainHeads.tenant }).from(chainHeads),
-    db.selectDistinct({ tenant: events.tenant }).from(events),
-    db.selectDistinct({ tenant: checkpoints.tenant }).from(checkpoints),
-  ]);
-  return [...new Set([...a, ...b, ...c].map((r) => r.tenant))].sort();
+  // One after the other: inside a transaction they share one connection.
+  const lists = [
+    await db.selectDistinct({ tenant: chainHeads.tenant }).from(chainHeads),
+    await db.selectDistinct({ tenant: events.tenant }).from(events),
+    await db.selectDistinct({ tenant: checkpoints.tenant }).from(checkpoints),
+  ];
+  return [...new Set(lists.flat().map((r) => r.tenant))].sort();
 }
 
-export async function verifyChains(
-  db: Executor,
+/** Every tenant's chain (or the given ones), all from one snapshot. */
+export function verifyChains(
+  db: Db,
   args: { tenants?: readonly string[]; keys: CheckpointKeys },
 ): Promise<TenantVerification[]> {
-  const tenants = args.tenants ?? (await listChainTenants(db));
-  const out: TenantVerification[] = [];
-  for (const tenant of tenants) out.push(await verifyTenantChain(db, { tenant, keys: args.keys }));
-  return out;
+  return inSnapshot(db, async (tx) => {
+    const tenants = args.tenants ?? (await listChainTenants(tx));
+    const out: TenantVerification[] = [];
+    for (const tenant of tenants) out.push(await verifyTenantChainIn(tx, { tenant, keys: args.keys }));
+    return out;
+  });
 }

@@ -4,9 +4,9 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { apiKeys, tenants as tenantsTable } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
-import { type CheckpointKeys, type CheckpointSigner, checkpointHead } from "@/lib/audit/checkpoint";
+import type { CheckpointKeys } from "@/lib/audit/checkpoint";
 import { consoleEvents } from "@/lib/audit/console-event";
-import { verifyTenantChain } from "@/lib/audit/verify";
+import { verifyChains } from "@/lib/audit/verify";
 import { type Authority, assertRole, assertTenantsInScope, tenantsInView } from "@/lib/auth/authority";
 import { insertApiKey } from "./api-keys";
 import { ConflictError, NotFoundError } from "./console-users";
@@ -135,36 +135,37 @@ export interface AuditLogCheck {
   firstBrokenSeq: number | null;
   problems: { seq: number; problem: string }[];
   latestCheckpoint: { seq: number; signedAt: Date } | null;
+  /** Events after the latest checkpoint (signed within the checkpointer's bound). */
+  uncovered: number;
 }
 
 /**
- * Verifies the chains of the admin's tenants (the active tenant, or all in scope), then records
- * the verification as a console.audit.verified event per tenant and, when a signer is given,
- * signs a checkpoint of the new head: the check itself becomes part of the evidence.
+ * Verifies the chains of the admin's tenants (the active tenant, or all in scope) from one
+ * snapshot, so a batch committing meanwhile cannot look like a break, then records the
+ * verification as a console.audit.verified event per tenant: the check itself becomes part of
+ * the evidence. The checkpointer (lib/audit/checkpointer.ts) signs the new head within its bound.
  */
 export async function verifyAuditLog(
   db: Db,
   authority: Authority,
-  args: { input: z.output<typeof verifyAuditLogSchema>; keys: CheckpointKeys; signer?: CheckpointSigner },
+  args: { input: z.output<typeof verifyAuditLogSchema>; keys: CheckpointKeys },
 ): Promise<AuditLogCheck[]> {
   assertRole(authority, ["admin"]);
   const tenants = args.input.tenant ? [args.input.tenant] : tenantsInView(authority);
   assertTenantsInScope(authority, tenants);
-  const results: AuditLogCheck[] = [];
-  for (const tenant of [...tenants].sort()) {
-    const v = await verifyTenantChain(db, { tenant, keys: args.keys });
-    results.push({
-      tenant,
-      ok: v.ok,
-      rows: v.rows,
-      headSeq: v.headSeq,
-      firstBrokenSeq: v.firstBrokenSeq,
-      problems: v.problems,
-      latestCheckpoint: v.latestCheckpoint
-        ? { seq: v.latestCheckpoint.seq, signedAt: v.latestCheckpoint.signedAt }
-        : null,
-    });
-  }
+  const verified = await verifyChains(db, { tenants: [...tenants].sort(), keys: args.keys });
+  const results: AuditLogCheck[] = verified.map((v) => ({
+    tenant: v.tenant,
+    ok: v.ok,
+    rows: v.rows,
+    headSeq: v.headSeq,
+    firstBrokenSeq: v.firstBrokenSeq,
+    problems: v.problems,
+    latestCheckpoint: v.latestCheckpoint
+      ? { seq: v.latestCheckpoint.seq, signedAt: v.latestCheckpoint.signedAt }
+      : null,
+    uncovered: v.uncovered,
+  }));
   await db.transaction(async (tx) => {
     for (const r of results) {
       await appendEvents(
@@ -179,8 +180,6 @@ export async function verifyAuditLog(
           meta: { ok: r.ok, rows: r.rows, headSeq: r.headSeq, firstBrokenSeq: r.firstBrokenSeq },
         }),
       );
-      // Only a chain that verified is sealed: signing a broken one would bless the damage.
-      if (args.signer && r.ok) await checkpointHead(tx, { tenant: r.tenant, signer: args.signer });
     }
   });
   return results;

@@ -1,5 +1,4 @@
 import type { Db } from "@/db/client";
-import type { CheckpointSigner } from "@/lib/audit/checkpoint";
 import { authenticateApiKey, touchApiKey } from "@/lib/data/api-key-auth";
 import { parseJsonBytes, readLimited } from "./body";
 import { LIMITS } from "./event-schema";
@@ -8,7 +7,6 @@ import { storeBatch } from "./store";
 import { type ItemError, validateBatch } from "./validate";
 
 export interface IngestOptions {
-  signer?: CheckpointSigner;
   limiter?: RateLimiter;
   /** Test hook: awaited inside the transaction, after every write, before COMMIT. */
   beforeCommit?: () => Promise<void>;
@@ -84,7 +82,6 @@ export async function handleIngest(db: Db, request: Request, opts: IngestOptions
     const result = await storeBatch(db, {
       tenant: key.tenant,
       events: checked.events,
-      signer: opts.signer,
       beforeCommit: opts.beforeCommit,
     });
     await touchApiKey(db, key.keyId).catch((err) => log("could not record key use", err));

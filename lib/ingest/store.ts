@@ -3,7 +3,6 @@ import type { Db, Tx } from "@/db/client";
 import { chainHeads, events } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { type ChainedContent, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
-import { type CheckpointSigner, checkpointHead } from "@/lib/audit/checkpoint";
 import type { IngestEvent } from "./event-schema";
 import { upsertCapabilities, upsertSessions } from "./graph";
 import { capabilityFacts, toEventContent } from "./rows";
@@ -17,12 +16,11 @@ export interface StoreResult {
   results: { id: string; status: ItemStatus }[];
 }
 
+// No checkpoint is signed here: signing under the tenant's lock made every batch of that tenant
+// wait for a signature and a row. lib/audit/checkpointer.ts covers the new head within its bound.
 export interface StoreOptions {
-  /** Signs a checkpoint of the chain head in the same transaction; none when absent. */
-  signer?: CheckpointSigner;
   /** Test hook: runs inside the transaction, after every write, before COMMIT. */
   beforeCommit?: () => Promise<void>;
-  now?: () => Date;
 }
 
 // unique_violation (an id taken by another tenant's concurrent batch), serialization_failure,
@@ -115,7 +113,6 @@ async function storeInTx(
       freshEvents.flatMap((e) => (e.capability ? [capabilityFacts(e, e.capability)] : [])),
     );
     await upsertSessions(tx, tenant, freshEvents);
-    if (args.signer) await checkpointHead(tx, { tenant, signer: args.signer, now: args.now?.() });
   }
   await args.beforeCommit?.();
   const count = (s: ItemStatus) => results.filter((r) => r.status === s).length;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { chainHeads, checkpoints, events } from "@/db/schema";
 import { chainHash, contentHash } from "@/lib/audit/chain";
+import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
 import { verifyChains, verifyTenantChain } from "@/lib/audit/verify";
 import { handleIngest } from "@/lib/ingest";
 import { generateConsoleKey } from "@/lib/server/issuer-key";
@@ -19,15 +20,16 @@ describe.each(backends)("audit chain verification on $name", (backend) => {
   });
   afterAll(() => database.close());
 
-  /** A fresh tenant with 10 events from two batches (checkpoints at seq 5 and 10). */
+  /** A fresh tenant with 10 events from two batches, each checkpointed (at seq 5 and 10). */
   async function tenantWithChain(): Promise<string> {
     const tenant = `t${++n}`;
     await addTenants(database.db, [tenant]);
     const key = await newKey(database.db, tenant);
     for (let b = 0; b < 2; b++) {
       const batch = Array.from({ length: 5 }, () => makeEvent(tenant));
-      const res = await handleIngest(database.db, ingestRequest(key, { events: batch }), { signer });
+      const res = await handleIngest(database.db, ingestRequest(key, { events: batch }));
       expect(res.status).toBe(200);
+      await checkpointMovedHeads(database.db, { signer });
     }
     expect(await verify(tenant)).toMatchObject({ ok: true, rows: 10, headSeq: 10, checkpoints: 2 });
     return tenant;

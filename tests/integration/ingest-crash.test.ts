@@ -10,7 +10,7 @@ import { capabilities, checkpoints, events } from "@/db/schema";
 import { verifyTenantChain } from "@/lib/audit/verify";
 import { backends, openTempPostgres } from "../support/db";
 import { addTenants } from "../support/fixtures";
-import { consoleKey, makeEvent, newKey, verifyKeys } from "../support/ingest-fixtures";
+import { makeEvent, newKey, verifyKeys } from "../support/ingest-fixtures";
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -31,7 +31,6 @@ function startServer(
       env: {
         ...process.env,
         INGEST_DATABASE: database,
-        CONSOLE_ISSUER_KEY: JSON.stringify(consoleKey),
         INGEST_TEST_PAUSE_BEFORE_COMMIT: pause ? "1" : "",
       },
       stdio: ["ignore", "pipe", "pipe"],

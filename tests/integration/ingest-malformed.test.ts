@@ -5,7 +5,7 @@ import { apiKeys, capabilities, chainHeads, checkpoints, sessions } from "@/db/s
 import { createRateLimiter, handleIngest, type ItemError } from "@/lib/ingest";
 import { backends } from "../support/db";
 import { addTenants } from "../support/fixtures";
-import { eventCount, ingestRequest, makeEvent, newKey, signer } from "../support/ingest-fixtures";
+import { eventCount, ingestRequest, makeEvent, newKey } from "../support/ingest-fixtures";
 
 interface ErrorReply {
   error: string;
@@ -28,7 +28,7 @@ describe.each(backends)("ingest refuses bad input on $name", (backend) => {
   afterAll(() => database.close());
 
   async function refused(req: Request, status: number): Promise<ErrorReply> {
-    const res = await handleIngest(database.db, req, { signer, log: () => {} });
+    const res = await handleIngest(database.db, req, { log: () => {} });
     const body = (await res.json()) as ErrorReply;
     expect({ status: res.status, body }).toMatchObject({ status });
     expect(res.headers.get("content-type")).toContain("application/json");

@@ -5,7 +5,7 @@ import { sessions } from "@/db/schema";
 import { storeBatch } from "@/lib/ingest/store";
 import { validateBatch } from "@/lib/ingest/validate";
 import { backends } from "../support/db";
-import { makeEvent, signer } from "../support/ingest-fixtures";
+import { makeEvent } from "../support/ingest-fixtures";
 
 describe.each(backends)("sessions from ingested events on $name", (backend) => {
   let database: Database;
@@ -17,7 +17,7 @@ describe.each(backends)("sessions from ingested events on $name", (backend) => {
   const store = async (events: Record<string, unknown>[]) => {
     const checked = validateBatch({ events });
     if (!checked.ok) throw new Error(JSON.stringify(checked.details ?? checked.error));
-    return storeBatch(database.db, { tenant: "acme", events: checked.events, signer });
+    return storeBatch(database.db, { tenant: "acme", events: checked.events });
   };
 
   it("marks a reported principal revocation on that principal's sessions only, and a session revocation on its session", async () => {

@@ -72,7 +72,6 @@ export async function verifyAuditLogAction(input: {
     const data = await verifyAuditLog(await getDb(), auth.authority, {
       input: parsed.data,
       keys: [{ kid: key.kid, publicKey: key.publicKey }],
-      signer: key,
     });
     return { ok: true, data };
   } catch (err) {

@@ -40,7 +40,7 @@ export function VerifyLogPanel() {
             <li key={r.tenant} className={r.ok ? "ok" : "error"}>
               <strong>{r.tenant}</strong>:{" "}
               {r.ok
-                ? `intact, ${r.rows} events${r.latestCheckpoint ? `, last signed checkpoint at seq ${r.latestCheckpoint.seq}` : ""}`
+                ? `intact, ${r.rows} events${r.latestCheckpoint ? `, verified through signed checkpoint seq ${r.latestCheckpoint.seq}` : ""}${r.uncovered > 0 ? ` (${r.uncovered} newer not yet signed)` : ""}`
                 : `broken at seq ${r.firstBrokenSeq}`}
               {r.ok ? null : (
                 <ul>

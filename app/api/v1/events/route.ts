@@ -1,5 +1,5 @@
 import { createRateLimiter, DEFAULT_RATE, handleIngest } from "@/lib/ingest";
-import { withDbAndKey } from "@/lib/server/with-db";
+import { withDb } from "@/lib/server/with-db";
 
 // node:crypto, pg and PGlite: not the edge runtime.
 export const runtime = "nodejs";
@@ -9,5 +9,5 @@ export const dynamic = "force-dynamic";
 const limiter = createRateLimiter(DEFAULT_RATE);
 
 export function POST(request: Request): Promise<Response> {
-  return withDbAndKey((db, signer) => handleIngest(db, request, { signer, limiter }));
+  return withDb((db) => handleIngest(db, request, { limiter }));
 }
