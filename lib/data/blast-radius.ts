@@ -14,7 +14,8 @@ import {
 } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { capabilities, escalations, events, sessions } from "@/db/schema";
-import { type Authority, assertRole, assertTenantsInScope } from "@/lib/auth/authority";
+import { type Authority, assertTenantsInScope } from "@/lib/auth/authority";
+import { assertCan } from "@/lib/auth/permissions";
 import { NotFoundError } from "./console-users";
 import { type ClockDeps, clockOf } from "./escalation-common";
 import type { RevokeTarget } from "./revocations";
@@ -55,7 +56,7 @@ export async function getBlastRadius(
   target: RevokeTarget,
   deps: ClockDeps = {},
 ): Promise<BlastRadius> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "sessions.revoke");
   const now = new Date(clockOf(deps).now());
   const since = new Date(now.getTime() - HOUR_MS);
   const scope = [...authority.tenants];
