@@ -13,7 +13,7 @@ import { type ActionResult, invalid, refusal } from "./result";
 // permission, the schema, the data call and what to revalidate. The audit record is not a step
 // here on purpose: each data function writes its console.* event inside the same transaction
 // as the change, so a failed audit write rolls the change back and surfaces here as a failure.
-// This module has no "use server": only the route's actions.ts files are endpoints.
+// No server-action directive here: only the routes' actions.ts files are endpoints.
 
 export interface ActionContext<I> {
   authority: Authority;
