@@ -44,19 +44,21 @@ async function execute<S extends z.ZodType, T, Raw>(
   const auth = await authorizeAction(def.permission);
   if (!auth.ok) return auth;
   let what = typeof def.what === "string" ? def.what : "do that";
+  let data: T;
   try {
     const parsed = def.schema.safeParse(def.read ? def.read(raw) : raw);
     if (!parsed.success) return invalid(parsed.error);
     if (typeof def.what === "function") what = def.what(parsed.data);
-    const data = await def.run({ authority: auth.authority, db: await getDb(), input: parsed.data });
-    for (const target of def.revalidate ?? []) {
-      if (typeof target === "string") revalidatePath(target);
-      else revalidatePath(...target);
-    }
-    return { ok: true, data };
+    data = await def.run({ authority: auth.authority, db: await getDb(), input: parsed.data });
   } catch (err) {
     return refusal(err, what);
   }
+  // Outside the try: the change is committed, so a failure here must not answer "nothing changed".
+  for (const target of def.revalidate ?? []) {
+    if (typeof target === "string") revalidatePath(target);
+    else revalidatePath(...target);
+  }
+  return { ok: true, data };
 }
 
 /** An action called with one argument (a button, a dialog): `(input) => result`. */

@@ -19,6 +19,7 @@ export interface Authority {
   authTime: Date;
 }
 
+// Re-exported: the data layer and the tests import it from here, as before lib/errors existed.
 export { ForbiddenError } from "@/lib/errors";
 
 /** The tenants a query may touch: the active tenant, or all in scope. Never empty by accident. */
