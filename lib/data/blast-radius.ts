@@ -18,7 +18,12 @@ import { type Authority, assertTenantsInScope } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
 import { NotFoundError } from "./console-users";
 import { type ClockDeps, clockOf } from "./escalation-common";
-import type { RevokeTarget } from "./revocations";
+
+export type RevokeTarget =
+  | { kind: "session"; session: string }
+  | { kind: "capability"; capabilityId: string }
+  | { kind: "escalation"; escalationId: string }
+  | { kind: "principal"; tenant: string; principal: string };
 
 export interface BlastRadius {
   tenant: string;

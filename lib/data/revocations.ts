@@ -46,11 +46,8 @@ export const revokePrincipalSchema = z.object({
   reason,
 });
 
-export type RevokeTarget =
-  | { kind: "session"; session: string }
-  | { kind: "capability"; capabilityId: string }
-  | { kind: "escalation"; escalationId: string }
-  | { kind: "principal"; tenant: string; principal: string };
+// RevokeTarget lives in blast-radius.ts, which imports nothing back from here (no cycle).
+export type { RevokeTarget } from "./blast-radius";
 
 export const blastRadiusTargetSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("session"), session: ident("Session") }),
