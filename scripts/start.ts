@@ -9,12 +9,12 @@ import { type Database, openDatabase, targetFromConfig } from "@/db/client";
 import { checkDurability } from "@/db/durability";
 import { migrateDatabase } from "@/db/migrate";
 import { issuers, tenants } from "@/db/schema";
-import { type DemoCredentials, demoCredentialsPath, seedDemo } from "@/db/seed";
 import { loadConfig } from "@/lib/config";
 import { clearPartialDemo, countEvents, loadDemoActivity } from "@/lib/demo/load";
 import { inputDigestKey } from "@/lib/ingest/input-digest";
 import { loadOrCreateConsoleKey } from "@/lib/server/issuer-key";
 import { acquireBuildLock, decideBuild, recordBuild, registerInstance } from "./build-state";
+import { type DemoCredentials, demoCredentialsPath, seedDemo } from "./seed-demo";
 
 const args = new Set(process.argv.slice(2));
 const dev = args.has("--dev");

@@ -1,21 +1,29 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
 import { cookies } from "next/headers";
-import { authorizeAction, TENANT_COOKIE } from "@/lib/auth/guard";
+import { z } from "zod";
+import { defineAction } from "@/lib/actions/pipeline";
+import { TENANT_COOKIE } from "@/lib/auth/guard";
+import { ForbiddenError } from "@/lib/errors";
 
 const YEAR_S = 60 * 60 * 24 * 365;
 
+const switchTenantSchema = z.string().min(1).nullable();
+
 /** Narrows every view to one tenant in scope, or widens back to all of them (null). */
-export async function switchTenant(tenant: string | null) {
-  const auth = await authorizeAction(["viewer", "investigator", "admin"]);
-  if (!auth.ok) return auth;
-  if (tenant !== null && (typeof tenant !== "string" || !auth.authority.tenants.includes(tenant))) {
-    return { ok: false as const, error: "That tenant is outside your scope." };
-  }
-  const jar = await cookies();
-  if (tenant) jar.set(TENANT_COOKIE, tenant, { httpOnly: true, sameSite: "lax", path: "/", maxAge: YEAR_S });
-  else jar.delete(TENANT_COOKIE);
-  revalidatePath("/", "layout");
-  return { ok: true as const, data: { tenant } };
-}
+export const switchTenant = defineAction({
+  permission: "tenant.switch",
+  schema: switchTenantSchema,
+  what: "switch the tenant",
+  read: (tenant: string | null) => tenant,
+  run: async ({ authority, input: tenant }) => {
+    if (tenant !== null && !authority.tenants.includes(tenant))
+      throw new ForbiddenError("That tenant is outside your scope.");
+    const jar = await cookies();
+    if (tenant)
+      jar.set(TENANT_COOKIE, tenant, { httpOnly: true, sameSite: "lax", path: "/", maxAge: YEAR_S });
+    else jar.delete(TENANT_COOKIE);
+    return { tenant };
+  },
+  revalidate: [["/", "layout"]],
+});

@@ -4,8 +4,9 @@ import { Nav } from "@/components/shell/nav";
 import { UserMenu } from "@/components/shell/user-menu";
 import { getAuthority } from "@/lib/auth/guard";
 import { parseTheme, THEME_COOKIE } from "@/lib/preferences";
+import { switchTenant } from "./actions";
 
-// The shell shows who is signed in; it gates nothing (every page calls requireRole itself).
+// The shell shows who is signed in; it gates nothing (every page calls requirePermission itself).
 export default async function ConsoleLayout({ children }: { children: ReactNode }) {
   const authority = await getAuthority();
   const theme = parseTheme((await cookies()).get(THEME_COOKIE)?.value);
@@ -30,6 +31,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
               tenants={[...authority.tenants]}
               activeTenant={authority.activeTenant}
               theme={theme}
+              onSwitchTenant={switchTenant}
             />
           ) : null}
         </header>

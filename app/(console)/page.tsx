@@ -3,7 +3,7 @@ import Link from "next/link";
 import { OutcomeBars } from "@/components/charts/outcome-bars";
 import { RankedBars } from "@/components/charts/ranked-bars";
 import { Countdown } from "@/components/ui/countdown";
-import { requireRole } from "@/lib/auth/guard";
+import { requirePermission } from "@/lib/auth/guard";
 import { getOverview } from "@/lib/data/overview";
 import { todayUtc } from "@/lib/data/principal-day";
 import { getDb } from "@/lib/server/db";
@@ -13,7 +13,7 @@ export const metadata: Metadata = { title: "Overview" };
 const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
 
 export default async function OverviewPage() {
-  const authority = await requireRole(["viewer", "investigator", "admin"]);
+  const authority = await requirePermission("console.read");
   const o = await getOverview(await getDb(), authority);
   const today = todayUtc();
   return (

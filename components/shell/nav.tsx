@@ -3,24 +3,23 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import type { Role } from "@/db/schema";
+import { type Permission, rolesFor } from "@/lib/auth/permissions";
 
-const ALL: readonly Role[] = ["viewer", "investigator", "admin"];
-const STAFF: readonly Role[] = ["investigator", "admin"];
-const ITEMS: { href: string; label: string; roles: readonly Role[] }[] = [
-  { href: "/", label: "Overview", roles: ALL },
-  { href: "/events", label: "Events", roles: ALL },
-  { href: "/requests", label: "Requests", roles: ALL },
-  { href: "/principals", label: "Principals", roles: ALL },
-  { href: "/sessions", label: "Sessions", roles: STAFF },
-  { href: "/escalations", label: "Escalations", roles: STAFF },
-  { href: "/revocations", label: "Revocations", roles: STAFF },
-  { href: "/admin", label: "Admin", roles: ["admin"] },
+const ITEMS: { href: string; label: string; permission: Permission }[] = [
+  { href: "/", label: "Overview", permission: "console.read" },
+  { href: "/events", label: "Events", permission: "events.read" },
+  { href: "/requests", label: "Requests", permission: "console.read" },
+  { href: "/principals", label: "Principals", permission: "console.read" },
+  { href: "/sessions", label: "Sessions", permission: "sessions.read" },
+  { href: "/escalations", label: "Escalations", permission: "escalations.read" },
+  { href: "/revocations", label: "Revocations", permission: "revocations.read" },
+  { href: "/admin", label: "Admin", permission: "users.manage" },
 ];
 
 // Hiding links from other roles is comfort only: every page and action checks the role itself.
 export function Nav({ role }: { role: Role | null }) {
   const pathname = usePathname();
-  const items = ITEMS.filter((i) => role !== null && i.roles.includes(role));
+  const items = ITEMS.filter((i) => role !== null && rolesFor(i.permission).includes(role));
   return (
     <nav className="nav" aria-label="Main">
       {items.map((item) => {

@@ -2,7 +2,6 @@
 
 import { signOut } from "next-auth/react";
 import { useTransition } from "react";
-import { switchTenant } from "@/app/(console)/actions";
 import { THEME_COOKIE, THEMES, type Theme } from "@/lib/preferences";
 
 // A display preference: set in the browser, read by the root layout on the next render.
@@ -18,6 +17,8 @@ export function UserMenu(props: {
   tenants: string[];
   activeTenant: string | null;
   theme: Theme;
+  /** The route's server action, handed down by the layout: a shell component imports no route. */
+  onSwitchTenant: (tenant: string | null) => Promise<unknown>;
 }) {
   const [pending, startTransition] = useTransition();
   return (
@@ -31,7 +32,7 @@ export function UserMenu(props: {
           onChange={(e) => {
             const tenant = e.target.value || null;
             startTransition(async () => {
-              await switchTenant(tenant);
+              await props.onSwitchTenant(tenant);
             });
           }}
         >

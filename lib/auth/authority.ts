@@ -1,4 +1,5 @@
 import type { Role } from "@/db/schema";
+import { ForbiddenError } from "@/lib/errors";
 
 /**
  * A signed-in console user's authority for one request: built once from the session by the
@@ -18,20 +19,8 @@ export interface Authority {
   authTime: Date;
 }
 
-export class ForbiddenError extends Error {
-  override name = "ForbiddenError";
-}
-
-export function hasRole(authority: Authority | null, roles: readonly Role[]): authority is Authority {
-  return authority !== null && roles.includes(authority.role);
-}
-
-export function assertRole(
-  authority: Authority | null,
-  roles: readonly Role[],
-): asserts authority is Authority {
-  if (!hasRole(authority, roles)) throw new ForbiddenError(`This needs the role ${roles.join(" or ")}.`);
-}
+// Re-exported: the data layer and the tests import it from here, as before lib/errors existed.
+export { ForbiddenError } from "@/lib/errors";
 
 /** The tenants a query may touch: the active tenant, or all in scope. Never empty by accident. */
 export function tenantsInView(authority: Authority): string[] {

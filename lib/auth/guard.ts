@@ -3,10 +3,10 @@ import { cookies } from "next/headers";
 import { forbidden, redirect } from "next/navigation";
 import { decode } from "next-auth/jwt";
 import { cache } from "react";
-import type { Role } from "@/db/schema";
-import { loadSessionAuthority } from "@/lib/data/console-sessions";
 import { getDb } from "@/lib/server/db";
-import { type Authority, hasRole } from "./authority";
+import type { Authority } from "./authority";
+import { can, type Permission } from "./permissions";
+import { loadSessionAuthority } from "./session-authority";
 
 export const TENANT_COOKIE = "cc_tenant";
 const SESSION_COOKIES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
@@ -29,31 +29,34 @@ export const getAuthority = cache(async (): Promise<Authority | null> => {
   });
 });
 
-/** For pages: sign-in page when anonymous, a 403 page when the role is not one of `roles`. */
-export async function requireRole(roles: readonly Role[]): Promise<Authority> {
+/** For pages: sign-in page when anonymous, a 403 page when the role lacks `permission`. */
+export async function requirePermission(permission: Permission): Promise<Authority> {
   const authority = await getAuthority();
   if (!authority) redirect("/login");
-  if (!hasRole(authority, roles)) forbidden();
+  if (!can(authority, permission)) forbidden();
   return authority;
 }
 
 export type ActionDenied = { ok: false; error: string; fieldErrors?: Record<string, string[]> };
 
-/** For server actions: a result the form can show, never a thrown redirect. */
+export const SESSION_ENDED = "Your session has ended. Sign in again.";
+export const NOT_ALLOWED = "You are not allowed to do that.";
+
+/** For server actions (through lib/actions/pipeline): a result the form can show, never a redirect. */
 export async function authorizeAction(
-  roles: readonly Role[],
+  permission: Permission,
 ): Promise<{ ok: true; authority: Authority } | ActionDenied> {
   const authority = await getAuthority();
-  if (!authority) return { ok: false, error: "Your session has ended. Sign in again." };
-  if (!hasRole(authority, roles)) return { ok: false, error: "You are not allowed to do that." };
+  if (!authority) return { ok: false, error: SESSION_ENDED };
+  if (!can(authority, permission)) return { ok: false, error: NOT_ALLOWED };
   return { ok: true, authority };
 }
 
 /** For route handlers: the authority, or the JSON error response to return. */
-export async function authorizeRoute(roles: readonly Role[]): Promise<Authority | Response> {
+export async function authorizeRoute(permission: Permission): Promise<Authority | Response> {
   const authority = await getAuthority();
   if (!authority) return Response.json({ error: "Sign in first." }, { status: 401 });
-  if (!hasRole(authority, roles))
+  if (!can(authority, permission))
     return Response.json({ error: "Your role does not allow this." }, { status: 403 });
   return authority;
 }

@@ -5,19 +5,12 @@ import type { CapContext } from "./block-reader";
 import { readCanonicalEnvelope } from "./envelope";
 import { CapabilityError, fromBiscuitError } from "./errors";
 import type { Keyset, KeysetEntry } from "./keyset";
+import type { RunLimits } from "./types";
 import { type BiscuitModule, biscuitRuntime, biscuitSync } from "./wasm-loader";
 
-/**
- * Explicit run limits: the library default (1 ms) fails with "RunLimit: Timeout" on a cold
- * JIT or a busy machine. Our datalog is a handful of facts, so facts/iterations stay small
- * and the time limit (100 ms, far above the ~30 us a call takes) only stops pathological
- * third-party tokens; tail latencies of a few ms happen on a busy 2-core machine.
- */
-export interface RunLimits {
-  maxFacts: number;
-  maxIterations: number;
-  maxTimeMicros: number;
-}
+// RunLimits (and why the limits are explicit) lives in types.ts, which imports nothing back
+// from here: no import cycle.
+export type { RunLimits } from "./types";
 
 export const DEFAULT_RUN_LIMITS: RunLimits = { maxFacts: 1000, maxIterations: 100, maxTimeMicros: 100_000 };
 

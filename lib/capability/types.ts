@@ -1,7 +1,18 @@
 import type { Clock } from "./clock";
 import type { IssuerKeyPair } from "./keys";
 import type { RevocationList } from "./revocation";
-import type { RunLimits } from "./token";
+
+/**
+ * Explicit run limits: the library default (1 ms) fails with "RunLimit: Timeout" on a cold
+ * JIT or a busy machine. Our datalog is a handful of facts, so facts/iterations stay small
+ * and the time limit (100 ms, far above the ~30 us a call takes) only stops pathological
+ * third-party tokens; tail latencies of a few ms happen on a busy 2-core machine.
+ */
+export interface RunLimits {
+  maxFacts: number;
+  maxIterations: number;
+  maxTimeMicros: number;
+}
 
 /** What a root capability grants: actions on one resource type, optionally only some ids/fields. */
 export interface Right {

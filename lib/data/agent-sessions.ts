@@ -2,7 +2,8 @@ import "server-only";
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { revocations, type Session, sessions } from "@/db/schema";
-import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
+import { type Authority, tenantsInView } from "@/lib/auth/authority";
+import { assertCan } from "@/lib/auth/permissions";
 
 /** Agent sessions in view for the Sessions page: open ones first, by principal, latest activity first. */
 export async function listAgentSessions(
@@ -10,7 +11,7 @@ export async function listAgentSessions(
   authority: Authority,
   opts: { limit?: number } = {},
 ): Promise<Session[]> {
-  assertRole(authority, ["investigator", "admin"]);
+  assertCan(authority, "sessions.read");
   return db
     .select()
     .from(sessions)
@@ -38,7 +39,7 @@ export interface PrincipalRow {
  * who revoked them and why), so the admin sees the result of what they did.
  */
 export async function listSessionPrincipals(db: Db, authority: Authority): Promise<PrincipalRow[]> {
-  assertRole(authority, ["investigator", "admin"]);
+  assertCan(authority, "sessions.read");
   const scope = tenantsInView(authority);
   const [people, revoked] = await Promise.all([
     db

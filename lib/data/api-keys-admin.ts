@@ -7,7 +7,8 @@ import { appendEvents } from "@/lib/audit/append";
 import type { CheckpointKeys } from "@/lib/audit/checkpoint";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { verifyChains } from "@/lib/audit/verify";
-import { type Authority, assertRole, assertTenantsInScope, tenantsInView } from "@/lib/auth/authority";
+import { type Authority, assertTenantsInScope, tenantsInView } from "@/lib/auth/authority";
+import { assertCan } from "@/lib/auth/permissions";
 import { insertApiKey } from "./api-keys";
 import { ConflictError, NotFoundError } from "./console-users";
 
@@ -38,7 +39,7 @@ export interface ApiKeyRow {
 
 /** Ingest keys of the admin's tenants: never the hash, only the prefix that identifies a key. */
 export async function listApiKeys(db: Db, authority: Authority): Promise<ApiKeyRow[]> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "apiKeys.manage");
   return db
     .select({
       id: apiKeys.id,
@@ -64,7 +65,7 @@ export async function createApiKey(
   authority: Authority,
   input: z.output<typeof createApiKeySchema>,
 ): Promise<{ id: string; key: string; tenant: string; source: string }> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "apiKeys.manage");
   assertTenantsInScope(authority, [input.tenant]);
   return db.transaction(async (tx) => {
     // Serialises two admins creating the same (tenant, source) at once.
@@ -106,7 +107,7 @@ export async function revokeApiKey(
   authority: Authority,
   input: z.output<typeof revokeApiKeySchema>,
 ): Promise<void> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "apiKeys.manage");
   await db.transaction(async (tx) => {
     const [key] = await tx.select().from(apiKeys).where(eq(apiKeys.id, input.id)).for("update");
     // A key of another tenant is "unknown": its existence is not the admin's to learn.
@@ -150,7 +151,7 @@ export async function verifyAuditLog(
   authority: Authority,
   args: { input: z.output<typeof verifyAuditLogSchema>; keys: CheckpointKeys },
 ): Promise<AuditLogCheck[]> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "audit.verify");
   const tenants = args.input.tenant ? [args.input.tenant] : tenantsInView(authority);
   assertTenantsInScope(authority, tenants);
   const verified = await verifyChains(db, { tenants: [...tenants].sort(), keys: args.keys });

@@ -14,10 +14,16 @@ import {
 } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { capabilities, escalations, events, sessions } from "@/db/schema";
-import { type Authority, assertRole, assertTenantsInScope } from "@/lib/auth/authority";
+import { type Authority, assertTenantsInScope } from "@/lib/auth/authority";
+import { assertCan } from "@/lib/auth/permissions";
 import { NotFoundError } from "./console-users";
 import { type ClockDeps, clockOf } from "./escalation-common";
-import type { RevokeTarget } from "./revocations";
+
+export type RevokeTarget =
+  | { kind: "session"; session: string }
+  | { kind: "capability"; capabilityId: string }
+  | { kind: "escalation"; escalationId: string }
+  | { kind: "principal"; tenant: string; principal: string };
 
 export interface BlastRadius {
   tenant: string;
@@ -55,7 +61,7 @@ export async function getBlastRadius(
   target: RevokeTarget,
   deps: ClockDeps = {},
 ): Promise<BlastRadius> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "sessions.revoke");
   const now = new Date(clockOf(deps).now());
   const since = new Date(now.getTime() - HOUR_MS);
   const scope = [...authority.tenants];

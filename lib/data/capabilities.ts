@@ -2,10 +2,10 @@ import "server-only";
 import { and, arrayContains, asc, count, desc, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { capabilities, events, issuers, revocations } from "@/db/schema";
-import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
+import { type Authority, tenantsInView } from "@/lib/auth/authority";
+import { assertCan, can } from "@/lib/auth/permissions";
 import { buildDerivationGraph, type DerivationGraph, type GraphCapabilityInput } from "@/lib/graph/build";
 
-const ALL_ROLES = ["viewer", "investigator", "admin"] as const;
 export const GRAPH_LIMIT = 2000;
 
 export const graphColumns = {
@@ -22,7 +22,7 @@ export const graphColumns = {
 
 /** Viewers (managers) see the shape of what happened, not the checks' wording. */
 export function graphForRole(graph: DerivationGraph, authority: Authority): DerivationGraph {
-  if (authority.role !== "viewer") return graph;
+  if (can(authority, "events.read.full")) return graph;
   return {
     ...graph,
     nodes: graph.nodes.map((n) => ({ ...n, shownCalls: n.shownCalls.map((c) => ({ ...c, reason: null })) })),
@@ -68,7 +68,7 @@ export async function getRequestGraph(
   authority: Authority,
   requestId: string,
 ): Promise<DerivationGraph | null> {
-  assertRole(authority, ALL_ROLES);
+  assertCan(authority, "console.read");
   const scope = tenantsInView(authority);
   const caps = (await db
     .select(graphColumns)
@@ -118,7 +118,7 @@ export type CapabilityStatus =
 
 /** One capability: who minted it for whom, lineage to the root, descendants, status, uses. */
 export async function getCapabilityDetail(db: Db, authority: Authority, id: string, now = new Date()) {
-  assertRole(authority, ALL_ROLES);
+  assertCan(authority, "console.read");
   const scope = tenantsInView(authority);
   const [cap] = await db
     .select()
@@ -216,7 +216,7 @@ export async function getCapabilityDetail(db: Db, authority: Authority, id: stri
 
 /** The most recent requests in view, for the Requests index. */
 export async function listRecentRequests(db: Db, authority: Authority, limit = 50) {
-  assertRole(authority, ALL_ROLES);
+  assertCan(authority, "console.read");
   return db
     .select({
       request: capabilities.request,

@@ -1,10 +1,9 @@
 import "server-only";
-import { and, count, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import { and, count, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { consoleSessions, consoleUsers, loginAttempts } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
-import type { Authority } from "@/lib/auth/authority";
 import { dummyPasswordHash, verifyPassword } from "@/lib/auth/password";
 import { randomId } from "@/lib/ids";
 
@@ -96,56 +95,9 @@ export async function signInWithPassword(
   return { ok: true, userId: user.id, email: user.email, name: user.name, sessionId };
 }
 
-/** The authority a session id carries right now, or null if it is revoked, expired or disabled. */
-export async function loadSessionAuthority(
-  db: Db,
-  args: { sessionId: string; activeTenant: string | null },
-): Promise<Authority | null> {
-  const [row] = await db
-    .select({
-      sessionId: consoleSessions.id,
-      authTime: consoleSessions.authTime,
-      lastSeenAt: consoleSessions.lastSeenAt,
-      userId: consoleUsers.id,
-      email: consoleUsers.email,
-      name: consoleUsers.name,
-      role: consoleUsers.role,
-      tenants: consoleUsers.tenants,
-    })
-    .from(consoleSessions)
-    .innerJoin(consoleUsers, eq(consoleUsers.id, consoleSessions.userId))
-    .where(
-      and(
-        eq(consoleSessions.id, args.sessionId),
-        isNull(consoleSessions.revokedAt),
-        gt(consoleSessions.expiresAt, sql`now()`),
-        isNull(consoleUsers.disabledAt),
-      ),
-    );
-  if (!row) return null;
-  // Last activity, written at most once a minute per session.
-  await db
-    .update(consoleSessions)
-    .set({ lastSeenAt: sql`now()` })
-    .where(
-      and(
-        eq(consoleSessions.id, row.sessionId),
-        lt(consoleSessions.lastSeenAt, sql`now() - interval '1 minute'`),
-      ),
-    );
-  const activeTenant =
-    args.activeTenant && row.tenants.includes(args.activeTenant) ? args.activeTenant : null;
-  return {
-    userId: row.userId,
-    email: row.email,
-    name: row.name,
-    role: row.role,
-    tenants: row.tenants,
-    activeTenant,
-    sessionId: row.sessionId,
-    authTime: row.authTime,
-  };
-}
+// Moved to lib/auth so the guard reads it without importing the data layer (issue 11); the
+// re-export keeps this module the one door for sign-in code and the tests.
+export { loadSessionAuthority } from "@/lib/auth/session-authority";
 
 /** Ends a session (sign-out). Idempotent; only the session's own id is needed. */
 export async function revokeConsoleSession(db: Db, sessionId: string): Promise<void> {

@@ -5,8 +5,10 @@ import type { Db, Executor } from "@/db/client";
 import { consoleSessions, consoleUsers, ROLES, tenants as tenantsTable } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
-import { type Authority, assertRole, assertTenantsInScope, ForbiddenError } from "@/lib/auth/authority";
+import { type Authority, assertTenantsInScope, ForbiddenError } from "@/lib/auth/authority";
 import { hashPassword, PASSWORD_MIN_LENGTH } from "@/lib/auth/password";
+import { assertCan } from "@/lib/auth/permissions";
+import { ConflictError, NotFoundError } from "@/lib/errors";
 
 const email = z
   .string({ error: "Email is required." })
@@ -40,12 +42,7 @@ export const setDisabledSchema = z.object({
   disabled: z.boolean(),
 });
 
-export class ConflictError extends Error {
-  override name = "ConflictError";
-}
-export class NotFoundError extends Error {
-  override name = "NotFoundError";
-}
+export { ConflictError, NotFoundError };
 
 export interface ConsoleUserRow {
   id: string;
@@ -61,7 +58,7 @@ export interface ConsoleUserRow {
 
 /** Users sharing a tenant with the admin; tenants outside the admin's scope are not shown. */
 export async function listConsoleUsers(db: Db, authority: Authority): Promise<ConsoleUserRow[]> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "users.manage");
   const rows = await db
     .select({
       id: consoleUsers.id,
@@ -122,7 +119,7 @@ export async function createConsoleUser(
   authority: Authority,
   input: z.output<typeof createConsoleUserSchema>,
 ): Promise<{ id: string }> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "users.manage");
   assertTenantsInScope(authority, input.tenants);
   return db.transaction(async (tx) => {
     const created = await insertConsoleUser(tx, input);
@@ -154,7 +151,7 @@ export async function setConsoleUserRole(
   authority: Authority,
   input: z.output<typeof setRoleSchema>,
 ): Promise<void> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "users.manage");
   if (input.userId === authority.userId) throw new ForbiddenError("You cannot change your own role.");
   await db.transaction(async (tx) => {
     const user = await loadManageableUser(tx, authority, input.userId);
@@ -181,7 +178,7 @@ export async function setConsoleUserDisabled(
   authority: Authority,
   input: z.output<typeof setDisabledSchema>,
 ): Promise<void> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "users.manage");
   if (input.userId === authority.userId) throw new ForbiddenError("You cannot disable yourself.");
   await db.transaction(async (tx) => {
     const user = await loadManageableUser(tx, authority, input.userId);

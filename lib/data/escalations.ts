@@ -5,14 +5,10 @@ import { z } from "zod";
 import type { Db, Executor } from "@/db/client";
 import { type Escalation, escalationDeliveryEnum, escalations, events, tenants } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
-import {
-  type Authority,
-  assertRole,
-  assertTenantsInScope,
-  ForbiddenError,
-  tenantsInView,
-} from "@/lib/auth/authority";
+import { type Authority, assertTenantsInScope, ForbiddenError, tenantsInView } from "@/lib/auth/authority";
+import { assertCan } from "@/lib/auth/permissions";
 import type { IssuerKeyPair } from "@/lib/capability";
+import { FieldError, ReauthRequiredError } from "@/lib/errors";
 import { ConflictError, NotFoundError } from "./console-users";
 import {
   type ClockDeps,
@@ -30,19 +26,11 @@ export const DEFAULT_ESCALATION_MAX_TTL_SECONDS = 300;
 export const REAUTH_WINDOW_MS = 5 * 60_000;
 
 /** Refusals that belong to one form field (the tenant's TTL cap), shown beside it. */
-export class EscalationFieldError extends Error {
+export class EscalationFieldError extends FieldError {
   override name = "EscalationFieldError";
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
-export class ReauthRequiredError extends ForbiddenError {
-  override name = "ReauthRequiredError";
-}
+export { ReauthRequiredError };
 
 // The capability layer's alphabet: these values go into the token's Datalog facts.
 const NAME = /^[A-Za-z0-9_.:@/+-]{1,200}$/;
@@ -187,7 +175,7 @@ export async function issueEscalation(
   input: IssueEscalationInput,
   deps: EscalationDeps,
 ): Promise<IssuedEscalation> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "escalations.issue");
   assertTenantsInScope(authority, [input.tenant]);
   const nowMs = clockOf(deps).now();
   assertRecentSignIn(authority, nowMs);
@@ -330,7 +318,7 @@ export async function approveEscalation(
   input: z.output<typeof escalationIdSchema>,
   deps: EscalationDeps,
 ): Promise<IssuedEscalation> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "escalations.issue");
   const nowMs = clockOf(deps).now();
   assertRecentSignIn(authority, nowMs);
   await lapsePending(db, authority.tenants, nowMs);
@@ -371,7 +359,7 @@ export async function rejectEscalation(
   input: z.output<typeof escalationIdSchema> & { reason?: string },
   deps: ClockDeps = {},
 ): Promise<void> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "escalations.issue");
   const nowMs = clockOf(deps).now();
   await lapsePending(db, authority.tenants, nowMs);
   await db.transaction(async (tx) => {
@@ -427,7 +415,7 @@ export async function listEscalations(
   authority: Authority,
   opts: { limit?: number } = {},
 ): Promise<EscalationListRow[]> {
-  assertRole(authority, ["investigator", "admin"]);
+  assertCan(authority, "escalations.read");
   const scope = tenantsInView(authority);
   const rows = await db
     .select()

@@ -2,7 +2,8 @@ import "server-only";
 import type { Db } from "@/db/client";
 import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
-import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
+import { type Authority, tenantsInView } from "@/lib/auth/authority";
+import { assertCan } from "@/lib/auth/permissions";
 import { parseQuery } from "@/lib/query";
 import type { EventSort } from "@/lib/query/cursor";
 import { detailFor, EVENT_DETAIL_COLUMNS, EVENT_SUMMARY_COLUMNS, exportEvents } from "./events-query";
@@ -36,7 +37,7 @@ export async function startExport(
 ): Promise<
   { ok: true; stream: ReadableStream<Uint8Array> } | { ok: false; error: string; position?: number }
 > {
-  assertRole(authority, ["viewer", "investigator", "admin"]);
+  assertCan(authority, "events.read");
   const parsed = parseQuery(args.q);
   if (!parsed.ok) return { ok: false, error: parsed.error.message, position: parsed.error.position };
   await db.transaction((tx) =>

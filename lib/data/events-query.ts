@@ -2,7 +2,8 @@ import "server-only";
 import { count, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { type Event, events } from "@/db/schema";
-import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
+import { type Authority, tenantsInView } from "@/lib/auth/authority";
+import { assertCan, can } from "@/lib/auth/permissions";
 import {
   type Cursor,
   decodeCursor,
@@ -103,7 +104,7 @@ export function parseSort(value: unknown): EventSort {
 }
 
 export function detailFor(authority: Authority): Detail {
-  return authority.role === "viewer" ? "summary" : "full";
+  return can(authority, "events.read.full") ? "full" : "summary";
 }
 
 type Prepared =
@@ -111,7 +112,7 @@ type Prepared =
   | { ok: false; error: QueryError };
 
 function prepare(authority: Authority, q: string | null | undefined, now: Date | undefined): Prepared {
-  assertRole(authority, ["viewer", "investigator", "admin"]);
+  assertCan(authority, "events.read");
   const detail = detailFor(authority);
   const parsed = parseQuery(q ?? "", { now: now ?? new Date() });
   if (!parsed.ok) return parsed;

@@ -2,7 +2,8 @@ import "server-only";
 import { and, count, desc, eq, gt, gte, inArray, isNotNull, like, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { capabilities, escalations, events } from "@/db/schema";
-import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
+import { type Authority, tenantsInView } from "@/lib/auth/authority";
+import { assertCan, can } from "@/lib/auth/permissions";
 import { foldReasons } from "./principal-day";
 
 export interface Overview {
@@ -30,7 +31,7 @@ const DAY = 86_400_000;
 
 /** The overview's figures, scoped to the tenants in view. Open to every role. */
 export async function getOverview(db: Db, authority: Authority, now = new Date()): Promise<Overview> {
-  assertRole(authority, ["viewer", "investigator", "admin"]);
+  assertCan(authority, "console.read");
   const scope = tenantsInView(authority);
   const since24h = new Date(now.getTime() - DAY);
   const since7d = new Date(Math.floor(now.getTime() / DAY) * DAY - 6 * DAY);
@@ -128,7 +129,7 @@ export async function getOverview(db: Db, authority: Authority, now = new Date()
     const slot = perDay.find((d) => d.label === r.day);
     if (slot) slot[r.outcome] += r.n;
   }
-  const viewer = authority.role === "viewer";
+  const viewer = !can(authority, "events.read.full");
   return {
     tenants: scope,
     events24h: ev?.n ?? 0,

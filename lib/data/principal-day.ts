@@ -3,7 +3,8 @@ import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, lt, sql } from 
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { capabilities, events } from "@/db/schema";
-import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
+import { type Authority, tenantsInView } from "@/lib/auth/authority";
+import { assertCan, can } from "@/lib/auth/permissions";
 import { buildDerivationGraph, type DerivationGraph, type GraphCapabilityInput } from "@/lib/graph/build";
 import { callsFor, graphColumns, graphForRole } from "./capabilities";
 
@@ -60,7 +61,7 @@ export async function getPrincipalDay(
   authority: Authority,
   args: { principal: string; day: string },
 ): Promise<PrincipalDay> {
-  assertRole(authority, ["viewer", "investigator", "admin"]);
+  assertCan(authority, "console.read");
   const from = new Date(`${args.day}T00:00:00.000Z`);
   const to = new Date(from.getTime() + 86_400_000);
   const scope = tenantsInView(authority);
@@ -195,14 +196,16 @@ export async function getPrincipalDay(
       calls: r.calls,
       denied: r.denied,
     })),
-    escalations: authority.role === "viewer" ? escalations.map((e) => ({ ...e, reason: null })) : escalations,
+    escalations: can(authority, "events.read.full")
+      ? escalations
+      : escalations.map((e) => ({ ...e, reason: null })),
     graph,
   };
 }
 
 /** Principals active in view on a day, busiest first, for the Principals index. */
 export async function listPrincipalsForDay(db: Db, authority: Authority, day: string) {
-  assertRole(authority, ["viewer", "investigator", "admin"]);
+  assertCan(authority, "console.read");
   const from = new Date(`${day}T00:00:00.000Z`);
   const to = new Date(from.getTime() + 86_400_000);
   return db

@@ -5,7 +5,8 @@ import type { Db, Executor } from "@/db/client";
 import { capabilities, escalations, type Revocation, revocations, sessions, tenants } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import type { ChainedContent } from "@/lib/audit/chain";
-import { type Authority, assertRole, assertTenantsInScope, tenantsInView } from "@/lib/auth/authority";
+import { type Authority, assertTenantsInScope, tenantsInView } from "@/lib/auth/authority";
+import { assertCan } from "@/lib/auth/permissions";
 import { createRevocationList, type RevocationList, revocationReason } from "@/lib/capability";
 import { uuidv7 } from "@/lib/ids";
 import { ConflictError, NotFoundError } from "./console-users";
@@ -45,11 +46,8 @@ export const revokePrincipalSchema = z.object({
   reason,
 });
 
-export type RevokeTarget =
-  | { kind: "session"; session: string }
-  | { kind: "capability"; capabilityId: string }
-  | { kind: "escalation"; escalationId: string }
-  | { kind: "principal"; tenant: string; principal: string };
+// RevokeTarget lives in blast-radius.ts, which imports nothing back from here (no cycle).
+export type { RevokeTarget } from "./blast-radius";
 
 export const blastRadiusTargetSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("session"), session: ident("Session") }),
@@ -176,7 +174,7 @@ export async function revokeSession(
   input: z.output<typeof revokeSessionSchema>,
   deps: ClockDeps = {},
 ): Promise<RevokeResult> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "sessions.revoke");
   const now = new Date(clockOf(deps).now());
   return db.transaction(async (tx) => {
     const [s] = await tx
@@ -229,7 +227,7 @@ export async function revokeCapability(
   input: z.output<typeof revokeCapabilitySchema>,
   deps: ClockDeps = {},
 ): Promise<RevokeResult> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "sessions.revoke");
   const now = new Date(clockOf(deps).now());
   const id = input.capabilityId.toLowerCase();
   return db.transaction(async (tx) => {
@@ -285,7 +283,7 @@ export async function revokeEscalation(
   input: z.output<typeof revokeEscalationSchema>,
   deps: ClockDeps = {},
 ): Promise<RevokeResult> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "escalations.issue");
   const now = new Date(clockOf(deps).now());
   return db.transaction(async (tx) => {
     const [e] = await tx
@@ -329,7 +327,7 @@ export async function revokePrincipal(
   input: z.output<typeof revokePrincipalSchema>,
   deps: ClockDeps = {},
 ): Promise<RevokeResult & { sessions: number }> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "sessions.revoke");
   assertTenantsInScope(authority, [input.tenant]);
   const now = new Date(clockOf(deps).now());
   return db.transaction(async (tx) => {
@@ -407,7 +405,7 @@ export async function listRevocations(
   authority: Authority,
   opts: { limit?: number } = {},
 ): Promise<RevocationListRow[]> {
-  assertRole(authority, ["investigator", "admin"]);
+  assertCan(authority, "revocations.read");
   const rows = await db
     .select()
     .from(revocations)

@@ -3,10 +3,9 @@ import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { savedQueries } from "@/db/schema";
-import { type Authority, assertRole } from "@/lib/auth/authority";
+import type { Authority } from "@/lib/auth/authority";
+import { assertCan } from "@/lib/auth/permissions";
 import { MAX_QUERY_LENGTH } from "@/lib/query";
-
-const ALL = ["viewer", "investigator", "admin"] as const;
 
 export const saveQuerySchema = z.object({
   name: z
@@ -21,7 +20,7 @@ export const deleteQuerySchema = z.object({ id: z.uuid({ error: "Unknown saved q
 
 /** A user's own saved queries: nobody sees another user's. */
 export async function listSavedQueries(db: Db, authority: Authority) {
-  assertRole(authority, ALL);
+  assertCan(authority, "queries.save");
   return db
     .select({ id: savedQueries.id, name: savedQueries.name, query: savedQueries.query })
     .from(savedQueries)
@@ -30,7 +29,7 @@ export async function listSavedQueries(db: Db, authority: Authority) {
 }
 
 export async function saveQuery(db: Db, authority: Authority, input: z.output<typeof saveQuerySchema>) {
-  assertRole(authority, ALL);
+  assertCan(authority, "queries.save");
   const [row] = await db
     .insert(savedQueries)
     .values({ userId: authority.userId, name: input.name, query: input.query })
@@ -43,7 +42,7 @@ export async function deleteSavedQuery(
   authority: Authority,
   input: z.output<typeof deleteQuerySchema>,
 ) {
-  assertRole(authority, ALL);
+  assertCan(authority, "queries.save");
   await db
     .delete(savedQueries)
     .where(and(eq(savedQueries.id, input.id), eq(savedQueries.userId, authority.userId)));

@@ -5,7 +5,8 @@ import type { Db } from "@/db/client";
 import { issuers, tenants } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
-import { type Authority, assertRole, assertTenantsInScope } from "@/lib/auth/authority";
+import { type Authority, assertTenantsInScope } from "@/lib/auth/authority";
+import { assertCan } from "@/lib/auth/permissions";
 import { KID, rootKeyIdOf } from "@/lib/capability/keys";
 import { ConflictError, NotFoundError } from "./console-users";
 import { escalationPolicy, REAUTH_WINDOW_MS, ReauthRequiredError } from "./escalations";
@@ -43,7 +44,7 @@ export interface TenantPolicyRow {
 
 /** The escalation policy of each tenant the admin manages. */
 export async function listTenantPolicies(db: Db, authority: Authority): Promise<TenantPolicyRow[]> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "tenants.manage");
   if (authority.tenants.length === 0) return [];
   const rows = await db
     .select()
@@ -72,7 +73,7 @@ export async function setTenantPolicy(
   input: TenantPolicyInput,
   now = new Date(),
 ): Promise<TenantPolicyRow> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "tenants.manage");
   assertTenantsInScope(authority, [input.tenant]);
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(tenants).where(eq(tenants.id, input.tenant)).for("update");
@@ -165,7 +166,7 @@ export interface IssuerKeyRow {
 
 /** The issuer keys of the admin's tenants, and the console's own key (read-only here). */
 export async function listIssuerKeys(db: Db, authority: Authority): Promise<IssuerKeyRow[]> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "tenants.manage");
   const inScope = authority.tenants.length > 0 ? inArray(issuers.tenant, [...authority.tenants]) : undefined;
   const rows = await db
     .select()
@@ -254,7 +255,7 @@ export async function addIssuerKey(
   input: AddIssuerKeyInput,
   now = new Date(),
 ): Promise<IssuerKeyRow> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "tenants.manage");
   assertTenantsInScope(authority, [input.tenant]);
   if (!isEd25519Point(input.publicKey)) throw new ConflictError("That is not a valid Ed25519 public key.");
   if (input.kid.startsWith(CONSOLE_KID_PREFIX))
@@ -313,7 +314,7 @@ export async function retireIssuerKey(
   input: RetireIssuerKeyInput,
   now = new Date(),
 ): Promise<IssuerKeyRow> {
-  assertRole(authority, ["admin"]);
+  assertCan(authority, "tenants.manage");
   return db.transaction(async (tx) => {
     const [key] = await tx.select().from(issuers).where(eq(issuers.kid, input.kid)).for("update");
     // Another tenant's key, or the console's own, is "unknown" here.

@@ -268,17 +268,19 @@ describe.each(backends)("authorization matrix on $name", (backend) => {
     });
   }
 
-  describe("page guard (requireRole)", () => {
+  describe("page guard (requirePermission)", () => {
     it("sends the anonymous to sign-in, refuses a wrong role, admits the right one", async () => {
-      const { requireRole } = (await import("@/lib/auth/guard")) as typeof import("@/lib/auth/guard");
+      const { requirePermission } = (await import("@/lib/auth/guard")) as typeof import("@/lib/auth/guard");
       actAs(jars.anonymous);
-      await expect(requireRole(["viewer"])).rejects.toEqual(new NavigationError("redirect", "/login"));
+      await expect(requirePermission("console.read")).rejects.toEqual(
+        new NavigationError("redirect", "/login"),
+      );
       actAs(jars.viewer);
-      await expect(requireRole(["admin"])).rejects.toMatchObject({ kind: "forbidden" });
+      await expect(requirePermission("users.manage")).rejects.toMatchObject({ kind: "forbidden" });
       actAs(jars.admin);
-      await expect(requireRole(["admin"])).resolves.toMatchObject({ email: "admin@acme.test" });
+      await expect(requirePermission("users.manage")).resolves.toMatchObject({ email: "admin@acme.test" });
       actAs({ "next-auth.session-token": "not-a-jwt" });
-      await expect(requireRole(["viewer"])).rejects.toMatchObject({ kind: "redirect" });
+      await expect(requirePermission("console.read")).rejects.toMatchObject({ kind: "redirect" });
     });
   });
 });

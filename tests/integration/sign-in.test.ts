@@ -5,7 +5,6 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { consoleSessions, consoleUsers, events } from "@/db/schema";
-import { demoCredentialsPath, seedDemo } from "@/db/seed";
 import {
   loadSessionAuthority,
   revokeConsoleSession,
@@ -13,6 +12,7 @@ import {
   signInWithPassword,
 } from "@/lib/data/console-sessions";
 import { insertConsoleUser } from "@/lib/data/console-users";
+import { demoCredentialsPath, seedDemo } from "@/scripts/seed-demo";
 import { backends } from "../support/db";
 import { addTenants, PASSWORD } from "../support/fixtures";
 

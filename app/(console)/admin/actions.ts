@@ -1,8 +1,7 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
-import { type ActionResult, failed, invalid } from "@/lib/actions/result";
-import { authorizeAction } from "@/lib/auth/guard";
+import type { z } from "zod";
+import { defineAction, defineFormAction, type FormState } from "@/lib/actions/pipeline";
 import {
   createConsoleUser,
   createConsoleUserSchema,
@@ -11,7 +10,6 @@ import {
   setDisabledSchema,
   setRoleSchema,
 } from "@/lib/data/console-users";
-import { getDb } from "@/lib/server/db";
 
 /** What the form sent back, so a refused submission keeps what was typed (never the password). */
 export interface CreateUserFormValues {
@@ -20,65 +18,44 @@ export interface CreateUserFormValues {
   role: string;
   tenants: string[];
 }
-export type CreateUserState = ActionResult<{ email: string }> & { values?: CreateUserFormValues };
+export type CreateUserState = FormState<{ email: string }, CreateUserFormValues>;
 
-export async function createConsoleUserAction(
-  _prev: CreateUserState | null,
-  form: FormData,
-): Promise<CreateUserState> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const values: CreateUserFormValues = {
+export const createConsoleUserAction = defineFormAction({
+  permission: "users.manage",
+  schema: createConsoleUserSchema,
+  what: "create the user",
+  values: (form): CreateUserFormValues => ({
     email: String(form.get("email") ?? ""),
     name: String(form.get("name") ?? ""),
     role: String(form.get("role") ?? ""),
     tenants: form.getAll("tenants").map(String),
-  };
-  const parsed = createConsoleUserSchema.safeParse({
+  }),
+  read: (values, form) => ({
     ...values,
     name: values.name || undefined,
     password: form.get("password") || undefined,
-  });
-  if (!parsed.success) return { ...invalid(parsed.error), values };
-  try {
-    await createConsoleUser(await getDb(), auth.authority, parsed.data);
-  } catch (err) {
-    return { ...failed(err, "create the user"), values };
-  }
-  revalidatePath("/admin");
-  return { ok: true, data: { email: parsed.data.email } };
-}
+  }),
+  run: async ({ db, authority, input }) => {
+    await createConsoleUser(db, authority, input);
+    return { email: input.email };
+  },
+  revalidate: ["/admin"],
+});
 
-export async function setConsoleUserRoleAction(input: {
-  userId: string;
-  role: string;
-}): Promise<ActionResult> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const parsed = setRoleSchema.safeParse(input);
-  if (!parsed.success) return invalid(parsed.error);
-  try {
-    await setConsoleUserRole(await getDb(), auth.authority, parsed.data);
-  } catch (err) {
-    return failed(err, "change the role");
-  }
-  revalidatePath("/admin");
-  return { ok: true, data: undefined };
-}
+export const setConsoleUserRoleAction = defineAction({
+  permission: "users.manage",
+  schema: setRoleSchema,
+  what: "change the role",
+  read: (raw: { userId: string; role: string }) => raw,
+  run: ({ db, authority, input }) => setConsoleUserRole(db, authority, input),
+  revalidate: ["/admin"],
+});
 
-export async function setConsoleUserDisabledAction(input: {
-  userId: string;
-  disabled: boolean;
-}): Promise<ActionResult> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const parsed = setDisabledSchema.safeParse(input);
-  if (!parsed.success) return invalid(parsed.error);
-  try {
-    await setConsoleUserDisabled(await getDb(), auth.authority, parsed.data);
-  } catch (err) {
-    return failed(err, input.disabled ? "disable the user" : "enable the user");
-  }
-  revalidatePath("/admin");
-  return { ok: true, data: undefined };
-}
+export const setConsoleUserDisabledAction = defineAction({
+  permission: "users.manage",
+  schema: setDisabledSchema,
+  what: (input: z.output<typeof setDisabledSchema>) =>
+    input.disabled ? "disable the user" : "enable the user",
+  run: ({ db, authority, input }) => setConsoleUserDisabled(db, authority, input),
+  revalidate: ["/admin"],
+});

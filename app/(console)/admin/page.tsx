@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { requireRole } from "@/lib/auth/guard";
+import { requirePermission } from "@/lib/auth/guard";
 import { listConsoleUsers } from "@/lib/data/console-users";
 import { listTenantPolicies } from "@/lib/data/tenant-admin";
 import { getDb } from "@/lib/server/db";
@@ -13,7 +13,7 @@ import { VerifyLogPanel } from "./_components/verify-log-panel";
 export const metadata: Metadata = { title: "Admin" };
 
 export default async function AdminPage() {
-  const authority = await requireRole(["admin"]);
+  const authority = await requirePermission("users.manage");
   const db = await getDb();
   const [users, policies] = await Promise.all([
     listConsoleUsers(db, authority),

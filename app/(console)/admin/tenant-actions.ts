@@ -1,8 +1,6 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
-import { type ActionResult, failed, invalid } from "@/lib/actions/result";
-import { authorizeAction } from "@/lib/auth/guard";
+import { defineAction, defineFormAction, type FormState } from "@/lib/actions/pipeline";
 import {
   addIssuerKey,
   addIssuerKeySchema,
@@ -11,89 +9,63 @@ import {
   setTenantPolicy,
   tenantPolicySchema,
 } from "@/lib/data/tenant-admin";
-import { getDb } from "@/lib/server/db";
 
-export type TenantPolicyState = ActionResult<{
-  tenant: string;
-  twoPersonEscalations: boolean;
-  max: number;
-}> & {
-  values?: Record<string, string>;
-};
+export type TenantPolicyState = FormState<
+  { tenant: string; twoPersonEscalations: boolean; max: number },
+  Record<string, string>
+>;
 
-export async function setTenantPolicyAction(
-  _prev: TenantPolicyState | null,
-  form: FormData,
-): Promise<TenantPolicyState> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const values = {
+export const setTenantPolicyAction = defineFormAction({
+  permission: "tenants.manage",
+  schema: tenantPolicySchema,
+  what: "save the escalation policy",
+  values: (form): Record<string, string> => ({
     tenant: String(form.get("tenant") ?? ""),
     escalationMaxTtlSeconds: String(form.get("escalationMaxTtlSeconds") ?? ""),
     twoPersonEscalations: form.get("twoPersonEscalations") === "on" ? "on" : "",
-  };
-  const parsed = tenantPolicySchema.safeParse({
+  }),
+  read: (values) => ({
     tenant: values.tenant,
     escalationMaxTtlSeconds: values.escalationMaxTtlSeconds,
     twoPersonEscalations: values.twoPersonEscalations === "on",
-  });
-  if (!parsed.success) return { ...invalid(parsed.error), values };
-  try {
-    const saved = await setTenantPolicy(await getDb(), auth.authority, parsed.data);
-    revalidatePath("/admin");
-    revalidatePath("/escalations");
+  }),
+  run: async ({ db, authority, input }) => {
+    const saved = await setTenantPolicy(db, authority, input);
     return {
-      ok: true,
-      data: {
-        tenant: saved.tenant,
-        twoPersonEscalations: saved.twoPersonEscalations,
-        max: saved.escalationMaxTtlSeconds,
-      },
+      tenant: saved.tenant,
+      twoPersonEscalations: saved.twoPersonEscalations,
+      max: saved.escalationMaxTtlSeconds,
     };
-  } catch (err) {
-    return { ...failed(err, "save the escalation policy"), values };
-  }
-}
+  },
+  revalidate: ["/admin", "/escalations"],
+});
 
-export type AddIssuerKeyState = ActionResult<{ kid: string; tenant: string }> & {
-  values?: Record<string, string>;
-};
+export type AddIssuerKeyState = FormState<{ kid: string; tenant: string }, Record<string, string>>;
 
-export async function addIssuerKeyAction(
-  _prev: AddIssuerKeyState | null,
-  form: FormData,
-): Promise<AddIssuerKeyState> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const values = {
+export const addIssuerKeyAction = defineFormAction({
+  permission: "tenants.manage",
+  schema: addIssuerKeySchema,
+  what: "add the issuer key",
+  values: (form): Record<string, string> => ({
     tenant: String(form.get("tenant") ?? ""),
     kid: String(form.get("kid") ?? ""),
     publicKey: String(form.get("publicKey") ?? ""),
-  };
-  const parsed = addIssuerKeySchema.safeParse(values);
-  if (!parsed.success) return { ...invalid(parsed.error), values };
-  try {
-    const added = await addIssuerKey(await getDb(), auth.authority, parsed.data);
-    revalidatePath("/admin");
-    return { ok: true, data: { kid: added.kid, tenant: added.tenant ?? "" } };
-  } catch (err) {
-    return { ...failed(err, "add the issuer key"), values };
-  }
-}
+  }),
+  run: async ({ db, authority, input }) => {
+    const added = await addIssuerKey(db, authority, input);
+    return { kid: added.kid, tenant: added.tenant ?? "" };
+  },
+  revalidate: ["/admin"],
+});
 
-export async function retireIssuerKeyAction(input: {
-  kid: string;
-  graceSeconds: number;
-}): Promise<ActionResult<{ verifiesUntil: string }>> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const parsed = retireIssuerKeySchema.safeParse(input);
-  if (!parsed.success) return invalid(parsed.error);
-  try {
-    const retired = await retireIssuerKey(await getDb(), auth.authority, parsed.data);
-    revalidatePath("/admin");
-    return { ok: true, data: { verifiesUntil: (retired.verifiesUntil as Date).toISOString() } };
-  } catch (err) {
-    return failed(err, "retire the issuer key");
-  }
-}
+export const retireIssuerKeyAction = defineAction({
+  permission: "tenants.manage",
+  schema: retireIssuerKeySchema,
+  what: "retire the issuer key",
+  read: (raw: { kid: string; graceSeconds: number }) => raw,
+  run: async ({ db, authority, input }) => {
+    const retired = await retireIssuerKey(db, authority, input);
+    return { verifiesUntil: (retired.verifiesUntil as Date).toISOString() };
+  },
+  revalidate: ["/admin"],
+});

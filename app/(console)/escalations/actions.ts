@@ -1,11 +1,9 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
-import { type ActionResult, failed, invalid } from "@/lib/actions/result";
-import { authorizeAction } from "@/lib/auth/guard";
+import { z } from "zod";
+import { defineAction, defineFormAction, type FormState } from "@/lib/actions/pipeline";
 import {
   approveEscalation,
-  EscalationFieldError,
   escalationIdSchema,
   type IssuedEscalation,
   issueEscalation,
@@ -13,16 +11,13 @@ import {
   rejectEscalation,
 } from "@/lib/data/escalations";
 import { revokeEscalation, revokeEscalationSchema } from "@/lib/data/revocations";
-import { getDb } from "@/lib/server/db";
 import { getConsoleKey } from "@/lib/server/issuer-key";
 
 /** What the issue form gets back. `token` is shown once and is never sent again by anything. */
-export type IssueEscalationState = ActionResult<{
-  id: string;
-  status: IssuedEscalation["status"];
-  token?: string;
-  expiresAt?: string;
-}> & { values?: Record<string, string> };
+export type IssueEscalationState = FormState<
+  { id: string; status: IssuedEscalation["status"]; token?: string; expiresAt?: string },
+  Record<string, string>
+>;
 
 const FIELDS = [
   "tenant",
@@ -48,87 +43,58 @@ function answer(issued: IssuedEscalation) {
   };
 }
 
-function refusal(err: unknown, what: string): ActionResult<never> {
-  if (err instanceof EscalationFieldError)
-    return { ok: false, error: "Check the highlighted fields.", fieldErrors: { [err.field]: [err.message] } };
-  return failed(err, what);
-}
-
-export async function issueEscalationAction(
-  _prev: IssueEscalationState | null,
-  form: FormData,
-): Promise<IssueEscalationState> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const values: Record<string, string> = {};
-  for (const f of FIELDS) values[f] = String(form.get(f) ?? "").trim();
-  const parsed = issueEscalationSchema.safeParse({
+export const issueEscalationAction = defineFormAction({
+  permission: "escalations.issue",
+  schema: issueEscalationSchema,
+  what: "issue the escalation",
+  values: (form) => {
+    const values: Record<string, string> = {};
+    for (const f of FIELDS) values[f] = String(form.get(f) ?? "").trim();
+    return values;
+  },
+  read: (values, form) => ({
     ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== "")),
     singleUse: form.get("multiUse") !== "on",
-  });
-  if (!parsed.success) return { ...invalid(parsed.error), values };
-  let issued: IssuedEscalation;
-  try {
-    issued = await issueEscalation(await getDb(), auth.authority, parsed.data, {
-      consoleKey: getConsoleKey(),
-    });
-  } catch (err) {
-    return { ...refusal(err, "issue the escalation"), values };
-  }
-  revalidatePath("/escalations");
-  return { ok: true, data: answer(issued) };
-}
+  }),
+  run: async ({ db, authority, input }) =>
+    answer(await issueEscalation(db, authority, input, { consoleKey: getConsoleKey() })),
+  revalidate: ["/escalations"],
+});
 
-export async function approveEscalationAction(input: { id: string }): Promise<IssueEscalationState> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const parsed = escalationIdSchema.safeParse(input);
-  if (!parsed.success) return invalid(parsed.error);
-  let issued: IssuedEscalation;
-  try {
-    issued = await approveEscalation(await getDb(), auth.authority, parsed.data, {
-      consoleKey: getConsoleKey(),
-    });
-  } catch (err) {
-    return refusal(err, "approve the escalation");
-  }
+export const approveEscalationAction = defineAction({
+  permission: "escalations.issue",
+  schema: escalationIdSchema,
+  what: "approve the escalation",
+  read: (raw: { id: string }) => raw,
   // A token in the answer is kept by the page's TokenOutbox, above the rows that re-render.
-  revalidatePath("/escalations");
-  return { ok: true, data: answer(issued) };
-}
+  run: async ({ db, authority, input }) =>
+    answer(await approveEscalation(db, authority, input, { consoleKey: getConsoleKey() })),
+  revalidate: ["/escalations"],
+});
 
-export async function rejectEscalationAction(input: { id: string; reason?: string }): Promise<ActionResult> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const parsed = escalationIdSchema.safeParse({ id: input.id });
-  if (!parsed.success) return invalid(parsed.error);
-  try {
-    await rejectEscalation(await getDb(), auth.authority, {
-      ...parsed.data,
-      reason: input.reason?.trim().slice(0, 1000) || undefined,
-    });
-  } catch (err) {
-    return failed(err, "reject the escalation");
-  }
-  revalidatePath("/escalations");
-  return { ok: true, data: undefined };
-}
+/** A rejection's reason is optional free text: trimmed and cut, never a reason to refuse. */
+const rejectEscalationSchema = escalationIdSchema.extend({
+  reason: z
+    .unknown()
+    .transform((r) => (typeof r === "string" ? r.trim().slice(0, 1000) || undefined : undefined)),
+});
 
-export async function revokeEscalationAction(input: {
-  escalationId: string;
-  reason: string;
-}): Promise<ActionResult<{ cursor: number }>> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const parsed = revokeEscalationSchema.safeParse(input);
-  if (!parsed.success) return invalid(parsed.error);
-  let cursor: number;
-  try {
-    ({ cursor } = await revokeEscalation(await getDb(), auth.authority, parsed.data));
-  } catch (err) {
-    return failed(err, "revoke the escalation");
-  }
-  revalidatePath("/escalations");
-  revalidatePath("/revocations");
-  return { ok: true, data: { cursor } };
-}
+export const rejectEscalationAction = defineAction({
+  permission: "escalations.issue",
+  schema: rejectEscalationSchema,
+  what: "reject the escalation",
+  read: (raw: { id: string; reason?: string }) => raw,
+  run: ({ db, authority, input }) => rejectEscalation(db, authority, input),
+  revalidate: ["/escalations"],
+});
+
+export const revokeEscalationAction = defineAction({
+  permission: "escalations.issue",
+  schema: revokeEscalationSchema,
+  what: "revoke the escalation",
+  read: (raw: { escalationId: string; reason: string }) => raw,
+  run: async ({ db, authority, input }) => ({
+    cursor: (await revokeEscalation(db, authority, input)).cursor,
+  }),
+  revalidate: ["/escalations", "/revocations"],
+});

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { Countdown } from "@/components/ui/countdown";
-import { requireRole } from "@/lib/auth/guard";
+import { requirePermission } from "@/lib/auth/guard";
+import { can } from "@/lib/auth/permissions";
 import { type EscalationListRow, listEscalations, PENDING_MAX_AGE_MS } from "@/lib/data/escalations";
 import { getDb } from "@/lib/server/db";
 import { PendingActions, RevokeEscalation } from "./_components/escalation-actions";
@@ -89,10 +90,10 @@ function Rows({
 }
 
 export default async function Page() {
-  const authority = await requireRole(["investigator", "admin"]);
+  const authority = await requirePermission("escalations.read");
   const rows = await listEscalations(await getDb(), authority);
   const now = Date.now();
-  const isAdmin = authority.role === "admin";
+  const isAdmin = can(authority, "escalations.issue");
   const active = rows.filter((e) => e.status === "active" && e.expiresAt && e.expiresAt.getTime() > now);
   const pending = rows.filter(
     (e) => e.status === "pending" && now - e.requestedAt.getTime() < PENDING_MAX_AGE_MS,

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { requireRole } from "@/lib/auth/guard";
+import { requirePermission } from "@/lib/auth/guard";
 import { listEvents, parseSort } from "@/lib/data/events-query";
 import { listSavedQueries } from "@/lib/data/saved-queries";
 import { getDb } from "@/lib/server/db";
@@ -16,7 +16,7 @@ type Params = Record<string, string | string[] | undefined>;
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? "";
 
 export default async function EventsPage({ searchParams }: { searchParams: Promise<Params> }) {
-  const authority = await requireRole(["viewer", "investigator", "admin"]);
+  const authority = await requirePermission("events.read");
   const sp = await searchParams;
   const q = one(sp.q);
   const range = (RANGES.find((r) => r.value === one(sp.range))?.value ?? "7d") as Range;

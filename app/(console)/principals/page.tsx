@@ -1,13 +1,13 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { requireRole } from "@/lib/auth/guard";
+import { requirePermission } from "@/lib/auth/guard";
 import { daySchema, listPrincipalsForDay, todayUtc } from "@/lib/data/principal-day";
 import { getDb } from "@/lib/server/db";
 
 export const metadata: Metadata = { title: "Principals" };
 
 export default async function PrincipalsPage({ searchParams }: { searchParams: Promise<{ day?: string }> }) {
-  const authority = await requireRole(["viewer", "investigator", "admin"]);
+  const authority = await requirePermission("console.read");
   const parsed = daySchema.safeParse((await searchParams).day ?? todayUtc());
   const day = parsed.success ? parsed.data : todayUtc();
   const rows = await listPrincipalsForDay(await getDb(), authority, day);

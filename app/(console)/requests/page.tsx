@@ -1,13 +1,13 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { requireRole } from "@/lib/auth/guard";
+import { requirePermission } from "@/lib/auth/guard";
 import { listRecentRequests } from "@/lib/data/capabilities";
 import { getDb } from "@/lib/server/db";
 
 export const metadata: Metadata = { title: "Requests" };
 
 export default async function RequestsPage() {
-  const authority = await requireRole(["viewer", "investigator", "admin"]);
+  const authority = await requirePermission("console.read");
   const rows = await listRecentRequests(await getDb(), authority);
   return (
     <>

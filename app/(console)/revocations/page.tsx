@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
-import { requireRole } from "@/lib/auth/guard";
+import { requirePermission } from "@/lib/auth/guard";
+import { can } from "@/lib/auth/permissions";
 import { listRevocations } from "@/lib/data/revocations";
 import { getDb } from "@/lib/server/db";
 // The revoke form lives with the Sessions route, whose actions it calls.
@@ -8,7 +9,7 @@ import { RevokeForm } from "../sessions/_components/revoke-form";
 export const metadata: Metadata = { title: "Revocations" };
 
 export default async function Page() {
-  const authority = await requireRole(["investigator", "admin"]);
+  const authority = await requirePermission("revocations.read");
   const rows = await listRevocations(await getDb(), authority);
   return (
     <>
@@ -17,7 +18,7 @@ export default async function Page() {
         The feed verifiers follow (GET /api/v1/revocations): who revoked what, why, and how many capability
         ids it cut.
       </p>
-      {authority.role === "admin" && (
+      {can(authority, "sessions.revoke") && (
         <div className="card">
           <h2>Revoke a capability and everything derived from it</h2>
           <RevokeForm target={{ kind: "capability" }} label="Revoke capability" />

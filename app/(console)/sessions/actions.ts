@@ -1,10 +1,7 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
-import { type ActionResult, failed, invalid } from "@/lib/actions/result";
-import { authorizeAction } from "@/lib/auth/guard";
+import { defineAction } from "@/lib/actions/pipeline";
 import {
-  type BlastRadius,
   blastRadiusTargetSchema,
   getBlastRadius,
   revokeCapability,
@@ -14,77 +11,46 @@ import {
   revokeSession,
   revokeSessionSchema,
 } from "@/lib/data/revocations";
-import { getDb } from "@/lib/server/db";
 
 // Revocations of sessions, principals and capabilities. The forms show the blast radius
 // (getBlastRadiusAction) before the admin confirms.
 
-export async function getBlastRadiusAction(input: unknown): Promise<ActionResult<BlastRadius>> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const parsed = blastRadiusTargetSchema.safeParse(input);
-  if (!parsed.success) return invalid(parsed.error);
-  try {
-    return { ok: true, data: await getBlastRadius(await getDb(), auth.authority, parsed.data) };
-  } catch (err) {
-    return failed(err, "measure what the revocation cuts");
-  }
-}
+export const getBlastRadiusAction = defineAction({
+  permission: "sessions.revoke",
+  schema: blastRadiusTargetSchema,
+  what: "measure what the revocation cuts",
+  read: (raw: unknown) => raw,
+  run: ({ db, authority, input }) => getBlastRadius(db, authority, input),
+});
 
-const done = (cursor: number): ActionResult<{ cursor: number }> => {
-  revalidatePath("/sessions");
-  revalidatePath("/revocations");
-  return { ok: true, data: { cursor } };
-};
+/** What a revocation changes: the agent sessions and the feed verifiers follow. */
+const REVOKED = ["/sessions", "/revocations"];
 
-export async function revokeSessionAction(input: {
-  session: string;
-  reason: string;
-}): Promise<ActionResult<{ cursor: number }>> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const parsed = revokeSessionSchema.safeParse(input);
-  if (!parsed.success) return invalid(parsed.error);
-  let cursor: number;
-  try {
-    ({ cursor } = await revokeSession(await getDb(), auth.authority, parsed.data));
-  } catch (err) {
-    return failed(err, "revoke the session");
-  }
-  return done(cursor);
-}
+export const revokeSessionAction = defineAction({
+  permission: "sessions.revoke",
+  schema: revokeSessionSchema,
+  what: "revoke the session",
+  read: (raw: { session: string; reason: string }) => raw,
+  run: async ({ db, authority, input }) => ({ cursor: (await revokeSession(db, authority, input)).cursor }),
+  revalidate: REVOKED,
+});
 
-export async function revokePrincipalAction(input: {
-  tenant: string;
-  principal: string;
-  reason: string;
-}): Promise<ActionResult<{ cursor: number }>> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const parsed = revokePrincipalSchema.safeParse(input);
-  if (!parsed.success) return invalid(parsed.error);
-  let cursor: number;
-  try {
-    ({ cursor } = await revokePrincipal(await getDb(), auth.authority, parsed.data));
-  } catch (err) {
-    return failed(err, "revoke the principal");
-  }
-  return done(cursor);
-}
+export const revokePrincipalAction = defineAction({
+  permission: "sessions.revoke",
+  schema: revokePrincipalSchema,
+  what: "revoke the principal",
+  read: (raw: { tenant: string; principal: string; reason: string }) => raw,
+  run: async ({ db, authority, input }) => ({ cursor: (await revokePrincipal(db, authority, input)).cursor }),
+  revalidate: REVOKED,
+});
 
-export async function revokeCapabilityAction(input: {
-  capabilityId: string;
-  reason: string;
-}): Promise<ActionResult<{ cursor: number }>> {
-  const auth = await authorizeAction(["admin"]);
-  if (!auth.ok) return auth;
-  const parsed = revokeCapabilitySchema.safeParse(input);
-  if (!parsed.success) return invalid(parsed.error);
-  let cursor: number;
-  try {
-    ({ cursor } = await revokeCapability(await getDb(), auth.authority, parsed.data));
-  } catch (err) {
-    return failed(err, "revoke the capability");
-  }
-  return done(cursor);
-}
+export const revokeCapabilityAction = defineAction({
+  permission: "sessions.revoke",
+  schema: revokeCapabilitySchema,
+  what: "revoke the capability",
+  read: (raw: { capabilityId: string; reason: string }) => raw,
+  run: async ({ db, authority, input }) => ({
+    cursor: (await revokeCapability(db, authority, input)).cursor,
+  }),
+  revalidate: REVOKED,
+});

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
-import { requireRole } from "@/lib/auth/guard";
+import { requirePermission } from "@/lib/auth/guard";
+import { can } from "@/lib/auth/permissions";
 import { listAgentSessions, listSessionPrincipals } from "@/lib/data/agent-sessions";
 import { getDb } from "@/lib/server/db";
 import { RevokeForm } from "./_components/revoke-form";
@@ -9,13 +10,13 @@ export const metadata: Metadata = { title: "Sessions" };
 const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 19) : "—");
 
 export default async function Page() {
-  const authority = await requireRole(["investigator", "admin"]);
+  const authority = await requirePermission("sessions.read");
   const db = await getDb();
   const [rows, principals] = await Promise.all([
     listAgentSessions(db, authority),
     listSessionPrincipals(db, authority),
   ]);
-  const isAdmin = authority.role === "admin";
+  const isAdmin = can(authority, "sessions.revoke");
   return (
     <>
       <h1>Sessions</h1>

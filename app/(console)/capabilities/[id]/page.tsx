@@ -3,7 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
-import { requireRole } from "@/lib/auth/guard";
+import { requirePermission } from "@/lib/auth/guard";
 import { getCapabilityDetail } from "@/lib/data/capabilities";
 import { getDb } from "@/lib/server/db";
 
@@ -19,7 +19,7 @@ interface Right {
 }
 
 export default async function CapabilityPage({ params }: { params: Promise<{ id: string }> }) {
-  const authority = await requireRole(["viewer", "investigator", "admin"]);
+  const authority = await requirePermission("console.read");
   const { id } = await params;
   const detail = await getCapabilityDetail(await getDb(), authority, id);
   if (!detail) notFound();

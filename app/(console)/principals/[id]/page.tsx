@@ -4,7 +4,7 @@ import { OutcomeBars } from "@/components/charts/outcome-bars";
 import { RankedBars } from "@/components/charts/ranked-bars";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
-import { requireRole } from "@/lib/auth/guard";
+import { requirePermission } from "@/lib/auth/guard";
 import { daySchema, getPrincipalDay, todayUtc } from "@/lib/data/principal-day";
 import { getDb } from "@/lib/server/db";
 
@@ -21,7 +21,7 @@ export default async function PrincipalDayPage({
   params: Promise<{ id: string }>;
   searchParams: Promise<{ day?: string }>;
 }) {
-  const authority = await requireRole(["viewer", "investigator", "admin"]);
+  const authority = await requirePermission("console.read");
   const principal = decodeURIComponent((await params).id);
   const requested = (await searchParams).day;
   const parsed = daySchema.safeParse(requested ?? todayUtc());

@@ -3,14 +3,14 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
-import { requireRole } from "@/lib/auth/guard";
+import { requirePermission } from "@/lib/auth/guard";
 import { getRequestGraph } from "@/lib/data/capabilities";
 import { getDb } from "@/lib/server/db";
 
 export const metadata: Metadata = { title: "Request" };
 
 export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
-  const authority = await requireRole(["viewer", "investigator", "admin"]);
+  const authority = await requirePermission("console.read");
   const { id } = await params;
   const graph = await getRequestGraph(await getDb(), authority, decodeURIComponent(id));
   if (!graph) notFound();

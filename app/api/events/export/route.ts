@@ -7,7 +7,7 @@ export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
 export async function GET(request: Request): Promise<Response> {
-  const authority = await authorizeRoute(["viewer", "investigator", "admin"]);
+  const authority = await authorizeRoute("events.read");
   if (authority instanceof Response) return authority;
   const url = new URL(request.url);
   const format = url.searchParams.get("format") ?? "csv";

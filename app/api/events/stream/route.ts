@@ -12,7 +12,7 @@ const MAX_MS = 10 * 60_000;
 
 /** Live tail: new events matching ?q=, as server-sent events, within the viewer's role and scope. */
 export async function GET(request: Request): Promise<Response> {
-  const authority = await authorizeRoute(["viewer", "investigator", "admin"]);
+  const authority = await authorizeRoute("events.read");
   if (authority instanceof Response) return authority;
   const q = new URL(request.url).searchParams.get("q") ?? "";
   const db = await getDb();

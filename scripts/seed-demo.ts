@@ -1,13 +1,17 @@
 import fs from "node:fs";
 import path from "node:path";
 import { count } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { type Role, tenants } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { insertApiKey } from "@/lib/data/api-keys";
 import { insertConsoleUser } from "@/lib/data/console-users";
 import { randomId } from "@/lib/ids";
-import type { Db } from "./client";
-import { type Role, tenants } from "./schema";
+
+// The demo seed, run by scripts/start.ts on an empty database. It lives with the scripts, not
+// in db/, because it writes through the data layer (users, ingest keys, the audit event) and
+// db/ is the bottom layer that imports nothing of lib/.
 
 export const DEMO_TENANTS = [
   { id: "acme", name: "Acme Corp" },
