@@ -42,7 +42,10 @@ function walk(dir: string, out: string[]) {
  * A sha256 over every build input's path and content, and the NEXT_PUBLIC_* variables (Next
  * inlines those into the client bundle at build time).
  */
-export function buildFingerprint(root: string, env: Record<string, string | undefined> = process.env): string {
+export function buildFingerprint(
+  root: string,
+  env: Record<string, string | undefined> = process.env,
+): string {
   const files: string[] = [];
   for (const d of INPUT_DIRS) walk(path.join(root, d), files);
   for (const f of INPUT_FILES) if (fs.existsSync(path.join(root, f))) files.push(path.join(root, f));
@@ -148,7 +151,10 @@ export type BuildDecision =
   | { kind: "refuse"; message: string };
 
 /** Whether `npm start` may use the build as it is, must build, or must stop. */
-export function decideBuild(root: string, env: Record<string, string | undefined> = process.env): BuildDecision {
+export function decideBuild(
+  root: string,
+  env: Record<string, string | undefined> = process.env,
+): BuildDecision {
   const fingerprint = buildFingerprint(root, env);
   const built = builtFingerprint(root);
   if (built === fingerprint) return { kind: "up-to-date" };
