@@ -137,9 +137,11 @@ async function main() {
     const build = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env });
     if (build.status !== 0) process.exit(build.status ?? 1);
   }
-  const server = spawn(process.execPath, [nextBin, dev ? "dev" : "start", "-p", String(cfg.port)], {
+  // scripts/serve.ts rather than `next start`: it hands the app the TCP peer's address.
+  const serve = ["--import", "tsx", path.resolve("scripts", "serve.ts"), ...(dev ? ["--dev"] : [])];
+  const server = spawn(process.execPath, serve, {
     stdio: ["ignore", "pipe", "inherit"],
-    env,
+    env: { ...env, PORT: String(cfg.port), NODE_ENV: dev ? "development" : "production" },
   });
   server.stdout.on("data", (chunk: Buffer) => {
     process.stdout.write(chunk);

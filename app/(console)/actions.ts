@@ -3,8 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { cookies } from "next/headers";
 import { authorizeAction, TENANT_COOKIE } from "@/lib/auth/guard";
-
-const YEAR_S = 60 * 60 * 24 * 365;
+import { tenantCookieOptions } from "@/lib/auth/tenant-cookie";
 
 /** Narrows every view to one tenant in scope, or widens back to all of them (null). */
 export async function switchTenant(tenant: string | null) {
@@ -14,7 +13,7 @@ export async function switchTenant(tenant: string | null) {
     return { ok: false as const, error: "That tenant is outside your scope." };
   }
   const jar = await cookies();
-  if (tenant) jar.set(TENANT_COOKIE, tenant, { httpOnly: true, sameSite: "lax", path: "/", maxAge: YEAR_S });
+  if (tenant) jar.set(TENANT_COOKIE, tenant, await tenantCookieOptions());
   else jar.delete(TENANT_COOKIE);
   revalidatePath("/", "layout");
   return { ok: true as const, data: { tenant } };

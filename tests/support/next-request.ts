@@ -61,13 +61,14 @@ const current: { jar: CookieJar; headers: Headers } = {
   headers: new Headers(),
 };
 
-/** Makes the next request come from a browser holding these cookies. */
-export function actAs(cookies: Record<string, string>): CookieJar {
+/** Makes the next request come from a browser holding these cookies (and these headers). */
+export function actAs(cookies: Record<string, string>, headers: Record<string, string> = {}): CookieJar {
   current.jar = new CookieJar(cookies);
   current.headers = new Headers({
     host: "console.test",
     "user-agent": "vitest authz-matrix",
     "x-forwarded-for": "10.0.0.9",
+    ...headers,
     ...(current.jar.size > 0 ? { cookie: current.jar.toString() } : {}),
   });
   return current.jar;
