@@ -27,6 +27,7 @@ installNextHeadersForRequire();
 const { GET, POST } = await import("@/app/api/auth/[...nextauth]/route");
 const { default: LoginPage } = await import("@/app/login/page");
 const { proxy } = await import("@/proxy");
+const { switchTenant } = await import("@/app/(console)/actions");
 const { NextRequest } = await import("next/server");
 const handlers = { GET, POST } as unknown as ConstructorParameters<typeof AuthBrowser>[0];
 const holder = globalThis as typeof globalThis & { __consoleDb?: Promise<Database> };
@@ -180,6 +181,17 @@ describe.each(backends)("sign-in under attack on $name", (backend) => {
     const target = (thrown as NavigationError).location ?? "";
     expect(new URL(target, `${ORIGIN}/login`).origin).toBe(ORIGIN);
     expect(target.startsWith("//") || target.startsWith("/\\")).toBe(false);
+  });
+
+  it("makes the tenant cookie Secure when the console is reached over https", async () => {
+    const browser = browserAt("192.0.2.41");
+    expect(outcome(await browser.signIn("victim@x.test", PASSWORD))).toBe("signed-in");
+    const overHttps = actAs(browser.cookies, { "x-forwarded-proto": "https" });
+    expect(await switchTenant("acme")).toMatchObject({ ok: true });
+    expect(overHttps.optionsOf("cc_tenant")).toMatchObject({ secure: true, httpOnly: true, sameSite: "lax" });
+    const overHttp = actAs(browser.cookies, { "x-forwarded-proto": "http" });
+    expect(await switchTenant("acme")).toMatchObject({ ok: true });
+    expect(overHttp.optionsOf("cc_tenant")).toMatchObject({ secure: false });
   });
 
   it("signs in with the form posted as is (no script): the proxy hands the page a CSRF token", async () => {

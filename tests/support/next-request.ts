@@ -34,10 +34,18 @@ export class CookieJar {
     return this.values.has(name);
   }
 
-  set(name: string | CookieValue, value?: string): this {
+  private readonly options = new Map<string, Record<string, unknown>>();
+
+  set(name: string | CookieValue, value?: string, options?: Record<string, unknown>): this {
     if (typeof name === "string") this.values.set(name, value ?? "");
     else this.values.set(name.name, name.value);
+    if (typeof name === "string" && options) this.options.set(name, options);
     return this;
+  }
+
+  /** The attributes (Secure, HttpOnly, …) the last set() gave a cookie. */
+  optionsOf(name: string): Record<string, unknown> | undefined {
+    return this.options.get(name);
   }
 
   delete(name: string | CookieValue): this {
