@@ -24,6 +24,3 @@ export function contentSecurityPolicy(args: { nonce: string; dev: boolean }): st
     "frame-ancestors 'none'",
   ].join("; ");
 }
-
-/** For responses that are not pages (API routes, files): nothing may load, nobody may frame. */
-export const API_CSP = "default-src 'none'; frame-ancestors 'none'";

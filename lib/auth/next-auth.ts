@@ -15,14 +15,14 @@ import { sameOriginPath } from "./callback-url";
 import { clientAddress, trustedProxyHops } from "./client-address";
 import { emailVerifiedClaim, type OidcProfile, oidcProvider, verifiedEmail } from "./oidc";
 
-type Headers = Record<string, string | string[] | undefined> | undefined;
+type HeaderMap = Record<string, string | string[] | undefined> | undefined;
 
-function header(headers: Headers, name: string): string | null {
+function header(headers: HeaderMap, name: string): string | null {
   const v = headers?.[name];
   return (Array.isArray(v) ? v.join(",") : v) ?? null;
 }
 
-function ipOf(headers: Headers): string {
+function ipOf(headers: HeaderMap): string {
   return clientAddress(header(headers, "x-forwarded-for"), trustedProxyHops());
 }
 
@@ -50,7 +50,7 @@ declare module "next-auth/jwt" {
 const oidc = oidcProvider(process.env);
 
 // The request's headers inside next-auth callbacks that are not handed them (App Router only).
-async function requestHeaders(): Promise<Headers> {
+async function requestHeaders(): Promise<HeaderMap> {
   try {
     const { headers } = await import("next/headers");
     return Object.fromEntries(await headers());
@@ -114,12 +114,13 @@ export const authOptions: AuthOptions = {
       user.id = cu.id;
       user.email = cu.email;
       user.name = cu.name;
+      const headers = await requestHeaders();
       user.sid = await openConsoleSession(db, {
         userId: cu.id,
         email: cu.email,
         tenants: cu.tenants,
-        ip: ipOf(await requestHeaders()),
-        userAgent: header(await requestHeaders(), "user-agent"),
+        ip: ipOf(headers),
+        userAgent: header(headers, "user-agent"),
       });
       return true;
     },

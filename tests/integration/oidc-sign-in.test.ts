@@ -104,6 +104,11 @@ describe.each(backends)("single sign-on with a real OIDC provider on $name", (ba
     expect(await session.json()).toMatchObject({ user: { email: "ana@acme.example" } });
     const links = await database.db.select().from(accounts).where(eq(accounts.providerAccountId, "idp-ana"));
     expect(links).toHaveLength(1);
+    const [row] = await database.db
+      .select({ ip: consoleSessions.ip })
+      .from(consoleSessions)
+      .where(eq(consoleSessions.id, authority?.sessionId ?? ""));
+    expect(row?.ip).toBe("192.0.2.50");
   });
 
   it("refuses a person the console has not provisioned", async () => {
