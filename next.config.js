@@ -16,6 +16,12 @@ const nextConfig = {
           { key: "Referrer-Policy", value: "same-origin" },
         ],
       },
+      // Pages get a per-request policy with a nonce from proxy.ts; everything the proxy does
+      // not see (API routes) gets one that loads nothing and may not be framed.
+      {
+        source: "/api/:path*",
+        headers: [{ key: "Content-Security-Policy", value: "default-src 'none'; frame-ancestors 'none'" }],
+      },
     ];
   },
 };

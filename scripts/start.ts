@@ -186,9 +186,11 @@ async function main() {
   };
   if (!dev && !args.has("--no-build")) buildIfNeeded(env);
   else if (!dev) checkNotBuilding();
-  const server = spawn(process.execPath, [nextBin, dev ? "dev" : "start", "-p", String(cfg.port)], {
+  // scripts/serve.ts rather than `next start`: it hands the app the TCP peer's address.
+  const serve = ["--import", "tsx", path.resolve("scripts", "serve.ts"), ...(dev ? ["--dev"] : [])];
+  const server = spawn(process.execPath, serve, {
     stdio: ["ignore", "pipe", "inherit"],
-    env,
+    env: { ...env, PORT: String(cfg.port), NODE_ENV: dev ? "development" : "production" },
   });
   server.stdout.on("data", (chunk: Buffer) => {
     process.stdout.write(chunk);

@@ -4,9 +4,8 @@ import { cookies } from "next/headers";
 import { z } from "zod";
 import { defineAction } from "@/lib/actions/pipeline";
 import { TENANT_COOKIE } from "@/lib/auth/guard";
+import { tenantCookieOptions } from "@/lib/auth/tenant-cookie";
 import { ForbiddenError } from "@/lib/errors";
-
-const YEAR_S = 60 * 60 * 24 * 365;
 
 const switchTenantSchema = z.string().min(1).nullable();
 
@@ -20,8 +19,7 @@ export const switchTenant = defineAction({
     if (tenant !== null && !authority.tenants.includes(tenant))
       throw new ForbiddenError("That tenant is outside your scope.");
     const jar = await cookies();
-    if (tenant)
-      jar.set(TENANT_COOKIE, tenant, { httpOnly: true, sameSite: "lax", path: "/", maxAge: YEAR_S });
+    if (tenant) jar.set(TENANT_COOKIE, tenant, await tenantCookieOptions());
     else jar.delete(TENANT_COOKIE);
     return { tenant };
   },

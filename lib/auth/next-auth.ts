@@ -2,55 +2,37 @@ import "server-only";
 import { and, eq, isNull } from "drizzle-orm";
 import type { AuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
-import type { OAuthConfig } from "next-auth/providers/oauth";
 import { accounts, consoleUsers } from "@/db/schema";
 import {
+  isConsoleSessionLive,
   openConsoleSession,
   revokeConsoleSession,
   SESSION_TTL_MS,
   signInWithPassword,
 } from "@/lib/data/console-sessions";
 import { getDb } from "@/lib/server/db";
+import { sameOriginPath } from "./callback-url";
+import { clientAddress, trustedProxyHops } from "./client-address";
+import { emailVerifiedClaim, type OidcProfile, oidcProvider, verifiedEmail } from "./oidc";
 
-type Headers = Record<string, string | string[] | undefined> | undefined;
+type HeaderMap = Record<string, string | string[] | undefined> | undefined;
 
-function header(headers: Headers, name: string): string | null {
+function header(headers: HeaderMap, name: string): string | null {
   const v = headers?.[name];
-  return (Array.isArray(v) ? v[0] : v) ?? null;
+  return (Array.isArray(v) ? v.join(",") : v) ?? null;
 }
 
-// The first hop of X-Forwarded-For when behind a proxy; "local" when the request came direct.
-function clientIp(headers: Headers): string {
-  return header(headers, "x-forwarded-for")?.split(",")[0]?.trim() || header(headers, "x-real-ip") || "local";
-}
-
-interface OidcProfile {
-  sub: string;
-  email?: string;
-  email_verified?: boolean;
-  name?: string;
-}
-
-/** A generic OIDC provider, configured by environment (production); absent when unset. */
-function oidcProvider(env: NodeJS.ProcessEnv): OAuthConfig<OidcProfile> | null {
-  const { OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET } = env;
-  if (!OIDC_ISSUER || !OIDC_CLIENT_ID || !OIDC_CLIENT_SECRET) return null;
-  return {
-    id: "oidc",
-    name: env.OIDC_NAME || "Single sign-on",
-    type: "oauth",
-    wellKnown: `${OIDC_ISSUER.replace(/\/$/, "")}/.well-known/openid-configuration`,
-    clientId: OIDC_CLIENT_ID,
-    clientSecret: OIDC_CLIENT_SECRET,
-    authorization: { params: { scope: "openid email profile" } },
-    idToken: true,
-    checks: ["pkce", "state"],
-    profile: (p) => ({ id: p.sub, email: p.email?.toLowerCase() ?? null, name: p.name ?? null }),
-  };
+function ipOf(headers: HeaderMap): string {
+  return clientAddress(header(headers, "x-forwarded-for"), trustedProxyHops());
 }
 
 export function isOidcConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
   return oidcProvider(env) !== null;
+}
+
+/** Thrown from the jwt callback: next-auth then answers no session and clears the cookie. */
+class SessionEndedError extends Error {
+  override name = "SessionEndedError";
 }
 
 declare module "next-auth" {
@@ -66,6 +48,16 @@ declare module "next-auth/jwt" {
 }
 
 const oidc = oidcProvider(process.env);
+
+// The request's headers inside next-auth callbacks that are not handed them (App Router only).
+async function requestHeaders(): Promise<HeaderMap> {
+  try {
+    const { headers } = await import("next/headers");
+    return Object.fromEntries(await headers());
+  } catch {
+    return undefined;
+  }
+}
 
 export const authOptions: AuthOptions = {
   secret: process.env.NEXTAUTH_SECRET,
@@ -87,7 +79,7 @@ export const authOptions: AuthOptions = {
         const result = await signInWithPassword(db, {
           email,
           password,
-          ip: clientIp(req?.headers),
+          ip: ipOf(req?.headers),
           userAgent: header(req?.headers, "user-agent"),
         });
         // next-auth hands a thrown message to the sign-in form as its error.
@@ -99,11 +91,11 @@ export const authOptions: AuthOptions = {
   ],
   callbacks: {
     // OIDC sign-in admits only pre-provisioned, enabled console users with a verified email.
+    // Role and tenants come from the console's own row, never from the provider's claims.
     async signIn({ user, account, profile }) {
       if (!account || account.provider === "credentials") return true;
-      const p = profile as OidcProfile | undefined;
-      const email = user.email?.toLowerCase();
-      if (!email || p?.email_verified === false) return false;
+      const email = verifiedEmail(profile as OidcProfile | undefined, emailVerifiedClaim());
+      if (!email) return false;
       const db = await getDb();
       const [cu] = await db
         .select()
@@ -120,19 +112,33 @@ export const authOptions: AuthOptions = {
         })
         .onConflictDoNothing();
       user.id = cu.id;
+      user.email = cu.email;
+      user.name = cu.name;
+      const headers = await requestHeaders();
       user.sid = await openConsoleSession(db, {
         userId: cu.id,
         email: cu.email,
         tenants: cu.tenants,
-        ip: "oidc",
-        userAgent: null,
+        ip: ipOf(headers),
+        userAgent: header(headers, "user-agent"),
       });
       return true;
+    },
+    // Every callback and redirect stays on the console, as a path: the browser keeps the host
+    // it is on (sign-out no longer jumps to NEXTAUTH_URL's host).
+    async redirect({ url, baseUrl }) {
+      return sameOriginPath(url, { origin: baseUrl });
     },
     async jwt({ token, user }) {
       if (user) {
         token.uid = user.id;
         token.sid = user.sid;
+        return token;
+      }
+      // /api/auth/session re-issues the cookie on every call: a signed-out, expired or
+      // disabled session must get nothing back, not a fresh cookie.
+      if (!token.sid || !(await isConsoleSessionLive(await getDb(), token.sid))) {
+        throw new SessionEndedError("the console session has ended");
       }
       return token;
     },
@@ -140,6 +146,18 @@ export const authOptions: AuthOptions = {
     async session({ session }) {
       return session;
     },
+  },
+  logger: {
+    // An ended session is an answer ("no session"), not an error worth a stack trace.
+    error(code, metadata) {
+      const cause = (metadata as { message?: string; name?: string } | undefined) ?? {};
+      if (code === "JWT_SESSION_ERROR" && cause.name === "SessionEndedError") return;
+      console.error(`[next-auth][error][${code}]`, metadata);
+    },
+    warn(code) {
+      console.warn(`[next-auth][warn][${code}]`);
+    },
+    debug() {},
   },
   events: {
     async signOut({ token }) {

@@ -1,34 +1,33 @@
 import "server-only";
-import { and, count, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { consoleSessions, consoleUsers, loginAttempts } from "@/db/schema";
+import { consoleSessions, consoleUsers } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { dummyPasswordHash, verifyPassword } from "@/lib/auth/password";
 import { randomId } from "@/lib/ids";
+import { reserveAttempt, settleAttempt } from "./sign-in-limit";
 
 export const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 
-// Failed sign-ins allowed per window before that account, or that address, must wait.
-export const SIGN_IN_LIMITS = { windowMs: 15 * 60 * 1000, perAccount: 5, perIp: 20 } as const;
+export { SIGN_IN_LIMITS } from "./sign-in-limit";
 
 export type SignInResult =
   | { ok: true; userId: string; email: string; name: string | null; sessionId: string }
-  | { ok: false; reason: "invalid" | "rate_limited"; message: string };
+  | { ok: false; reason: "invalid"; message: string }
+  | { ok: false; reason: "rate_limited"; message: string; retryAfterMs: number };
 
 const INVALID: SignInResult = { ok: false, reason: "invalid", message: "Invalid email or password." };
 
-async function recentFailures(
-  db: Db,
-  column: typeof loginAttempts.email | typeof loginAttempts.ip,
-  value: string,
-) {
-  const since = new Date(Date.now() - SIGN_IN_LIMITS.windowMs);
-  const [row] = await db
-    .select({ n: count() })
-    .from(loginAttempts)
-    .where(and(eq(column, value), eq(loginAttempts.ok, false), gt(loginAttempts.at, since)));
-  return row?.n ?? 0;
+function rateLimited(retryAfterMs: number): SignInResult {
+  const seconds = Math.ceil(retryAfterMs / 1000);
+  const wait = seconds > 90 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} seconds`;
+  return {
+    ok: false,
+    reason: "rate_limited",
+    message: `Too many failed sign-ins. Try again in ${wait}.`,
+    retryAfterMs,
+  };
 }
 
 /** Opens a console session row; its id travels in the JWT and is checked on every request. */
@@ -68,23 +67,15 @@ export async function signInWithPassword(
   args: { email: string; password: string; ip: string; userAgent: string | null },
 ): Promise<SignInResult> {
   const email = args.email.trim().toLowerCase();
-  const [byAccount, byIp] = await Promise.all([
-    recentFailures(db, loginAttempts.email, email),
-    recentFailures(db, loginAttempts.ip, args.ip),
-  ]);
-  if (byAccount >= SIGN_IN_LIMITS.perAccount || byIp >= SIGN_IN_LIMITS.perIp) {
-    const minutes = Math.ceil(SIGN_IN_LIMITS.windowMs / 60_000);
-    return {
-      ok: false,
-      reason: "rate_limited",
-      message: `Too many failed sign-ins. Try again in ${minutes} minutes.`,
-    };
-  }
+  // The slot is taken (and counted as a failure) before the password is checked, so
+  // concurrent guesses cannot all slip past the count.
+  const slot = await reserveAttempt(db, { email, ip: args.ip });
+  if (!slot.ok) return rateLimited(slot.retryAfterMs);
   const [user] = await db.select().from(consoleUsers).where(eq(consoleUsers.email, email));
   const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), args.password);
   const ok = Boolean(user?.passwordHash && passwordOk && user.disabledAt === null);
-  await db.insert(loginAttempts).values({ email, ip: args.ip, ok });
   if (!ok || !user) return INVALID;
+  await settleAttempt(db, slot.attemptId);
   const sessionId = await openConsoleSession(db, {
     userId: user.id,
     email: user.email,
@@ -98,6 +89,23 @@ export async function signInWithPassword(
 // Moved to lib/auth so the guard reads it without importing the data layer (issue 11); the
 // re-export keeps this module the one door for sign-in code and the tests.
 export { loadSessionAuthority } from "@/lib/auth/session-authority";
+
+/** Whether a session is still live: not signed out, not expired, its user not disabled. */
+export async function isConsoleSessionLive(db: Db, sessionId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: consoleSessions.id })
+    .from(consoleSessions)
+    .innerJoin(consoleUsers, eq(consoleUsers.id, consoleSessions.userId))
+    .where(
+      and(
+        eq(consoleSessions.id, sessionId),
+        isNull(consoleSessions.revokedAt),
+        gt(consoleSessions.expiresAt, sql`now()`),
+        isNull(consoleUsers.disabledAt),
+      ),
+    );
+  return row !== undefined;
+}
 
 /** Ends a session (sign-out). Idempotent; only the session's own id is needed. */
 export async function revokeConsoleSession(db: Db, sessionId: string): Promise<void> {

@@ -177,3 +177,56 @@ test("a server action posted with no Origin, or a foreign one, is refused", asyn
   await expect(adminPage.row(users.viewer.email)).toContainText("active");
   expect(baseURL).toBeTruthy();
 });
+
+test("the sign-in form posts without JavaScript and keeps the password out of the URL", async ({
+  browser,
+  baseURL,
+  users,
+}) => {
+  const context = await browser.newContext({ baseURL, javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    const seen: string[] = [];
+    page.on("request", (r) => seen.push(`${r.method()} ${r.url()}`));
+    await page.goto("/login?callbackUrl=/events");
+    await expect(page.locator("form")).toHaveAttribute("method", "post");
+    await page.getByLabel("Email").fill(users.viewer.email);
+    await page.getByLabel("Password").fill(users.viewer.password);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(/\/events/);
+    expect(seen.some((s) => s.startsWith("POST") && s.includes("/api/auth/callback/credentials"))).toBe(true);
+    const password = encodeURIComponent(users.viewer.password);
+    expect(seen.filter((s) => s.includes(password) || s.includes("password="))).toEqual([]);
+    expect(page.url()).not.toContain("password");
+  } finally {
+    await context.close();
+  }
+});
+
+test("pages render and run under the Content-Security-Policy with no violation", async ({
+  signIn,
+  users,
+}) => {
+  const { page } = await signIn(users.admin);
+  const violations: string[] = [];
+  page.on("console", (m) => {
+    if (/Content Security Policy|Refused to (execute|load|apply)/i.test(m.text())) violations.push(m.text());
+  });
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`Refused to load (CSP): ${e.violatedDirective} ${e.blockedURI}`),
+    );
+  });
+  for (const path of ["/", "/events", "/admin", "/escalations"]) {
+    const res = await page.goto(path);
+    const csp = res?.headers()["content-security-policy"] ?? "";
+    expect(csp).toMatch(/script-src [^;]*'nonce-[A-Za-z0-9+/=]+'/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    await expect(page.getByTestId("current-user")).toContainText(users.admin.email);
+  }
+  // The app's scripts ran (a blocked script would leave the page unhydrated).
+  expect(await page.evaluate(() => typeof (window as { next?: unknown }).next)).toBe("object");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Events" }).click();
+  await expect(page).toHaveURL(/\/events/);
+  expect(violations).toEqual([]);
+});

@@ -68,19 +68,31 @@ describe.each(backends)("sign-in and console sessions on $name", (backend) => {
     expect(authority?.activeTenant).toBeNull();
   });
 
-  it("rate-limits an account after repeated failures, even for the right password", async () => {
-    for (let i = 0; i < SIGN_IN_LIMITS.perAccount; i++) {
-      expect((await attempt("c@x.test", `wrong ${i}`, `198.51.100.${i}`)).ok).toBe(false);
+  it("locks one address out of an account, and backs the account off elsewhere without locking it", async () => {
+    for (let i = 0; i < SIGN_IN_LIMITS.perAccountAndAddress; i++) {
+      expect((await attempt("c@x.test", `wrong ${i}`, "198.51.100.1")).ok).toBe(false);
     }
-    const limited = await attempt("c@x.test", PASSWORD, "198.51.100.200");
-    expect(limited).toMatchObject({ ok: false, reason: "rate_limited" });
+    // That address is out of that account, even with the right password.
+    expect(await attempt("c@x.test", PASSWORD, "198.51.100.1")).toMatchObject({
+      ok: false,
+      reason: "rate_limited",
+    });
+    // Another address waits out a short back-off at most, then gets in.
+    const elsewhere = await attempt("c@x.test", PASSWORD, "198.51.100.2");
+    if (!elsewhere.ok) {
+      expect(elsewhere).toMatchObject({ reason: "rate_limited" });
+      if (elsewhere.reason !== "rate_limited") return;
+      expect(elsewhere.retryAfterMs).toBeLessThanOrEqual(SIGN_IN_LIMITS.backoffCapMs);
+      await new Promise((r) => setTimeout(r, elsewhere.retryAfterMs + 50));
+      expect((await attempt("c@x.test", PASSWORD, "198.51.100.2")).ok).toBe(true);
+    }
     // Another account is unaffected.
-    expect((await attempt("d@x.test", PASSWORD, "198.51.100.201")).ok).toBe(true);
+    expect((await attempt("d@x.test", PASSWORD, "198.51.100.1")).ok).toBe(true);
   });
 
   it("rate-limits one address spraying many accounts", async () => {
     const ip = "203.0.113.9";
-    for (let i = 0; i < SIGN_IN_LIMITS.perIp; i++) await attempt(`spray${i}@x.test`, "guess", ip);
+    for (let i = 0; i < SIGN_IN_LIMITS.perAddress; i++) await attempt(`spray${i}@x.test`, "guess", ip);
     expect(await attempt("d@x.test", PASSWORD, ip)).toMatchObject({ ok: false, reason: "rate_limited" });
     expect((await attempt("d@x.test", PASSWORD, "203.0.113.10")).ok).toBe(true);
   });

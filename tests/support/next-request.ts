@@ -34,10 +34,18 @@ export class CookieJar {
     return this.values.has(name);
   }
 
-  set(name: string | CookieValue, value?: string): this {
+  private readonly options = new Map<string, Record<string, unknown>>();
+
+  set(name: string | CookieValue, value?: string, options?: Record<string, unknown>): this {
     if (typeof name === "string") this.values.set(name, value ?? "");
     else this.values.set(name.name, name.value);
+    if (typeof name === "string" && options) this.options.set(name, options);
     return this;
+  }
+
+  /** The attributes (Secure, HttpOnly, …) the last set() gave a cookie. */
+  optionsOf(name: string): Record<string, unknown> | undefined {
+    return this.options.get(name);
   }
 
   delete(name: string | CookieValue): this {
@@ -61,13 +69,14 @@ const current: { jar: CookieJar; headers: Headers } = {
   headers: new Headers(),
 };
 
-/** Makes the next request come from a browser holding these cookies. */
-export function actAs(cookies: Record<string, string>): CookieJar {
+/** Makes the next request come from a browser holding these cookies (and these headers). */
+export function actAs(cookies: Record<string, string>, headers: Record<string, string> = {}): CookieJar {
   current.jar = new CookieJar(cookies);
   current.headers = new Headers({
     host: "console.test",
     "user-agent": "vitest authz-matrix",
     "x-forwarded-for": "10.0.0.9",
+    ...headers,
     ...(current.jar.size > 0 ? { cookie: current.jar.toString() } : {}),
   });
   return current.jar;

@@ -1,10 +1,20 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { signIn } from "next-auth/react";
+import { getCsrfToken, signIn } from "next-auth/react";
 import { type FormEvent, useState } from "react";
 
-export function LoginForm(props: { callbackUrl: string; oidc: boolean; initialError?: string }) {
+const CALLBACK = "/api/auth/callback/credentials";
+
+// A real form that posts to next-auth's credentials callback, so it works (and keeps the
+// password out of the URL) before this script loads. Once it has loaded, the same POST goes
+// by fetch and the error shows without a page load.
+export function LoginForm(props: {
+  callbackUrl: string;
+  csrfToken: string;
+  oidc: boolean;
+  initialError?: string;
+}) {
   const router = useRouter();
   const [error, setError] = useState(props.initialError);
   const [pending, setPending] = useState(false);
@@ -14,22 +24,40 @@ export function LoginForm(props: { callbackUrl: string; oidc: boolean; initialEr
     const form = new FormData(e.currentTarget);
     setPending(true);
     setError(undefined);
-    const res = await signIn("credentials", {
-      email: String(form.get("email") ?? ""),
-      password: String(form.get("password") ?? ""),
-      redirect: false,
-    });
-    setPending(false);
-    if (!res || res.error) {
-      setError(res?.error && res.error !== "CredentialsSignin" ? res.error : "Invalid email or password.");
-      return;
+    try {
+      const body = new URLSearchParams({
+        email: String(form.get("email") ?? ""),
+        password: String(form.get("password") ?? ""),
+        csrfToken: props.csrfToken || ((await getCsrfToken()) ?? ""),
+        callbackUrl: props.callbackUrl,
+        json: "true",
+      });
+      const res = await fetch(CALLBACK, { method: "POST", body });
+      const data = (await res.json()) as { url?: string };
+      const failed = new URL(data.url ?? "/login?error=", window.location.href).searchParams.get("error");
+      if (failed !== null) {
+        setError(failed && failed !== "CredentialsSignin" ? failed : "Invalid email or password.");
+        return;
+      }
+      router.replace(props.callbackUrl);
+      router.refresh();
+    } catch {
+      setError("Sign-in failed. Check your connection and try again.");
+    } finally {
+      setPending(false);
     }
-    router.replace(props.callbackUrl);
-    router.refresh();
   }
 
   return (
-    <form onSubmit={onSubmit} className="login-card" aria-describedby={error ? "login-error" : undefined}>
+    <form
+      method="post"
+      action={CALLBACK}
+      onSubmit={onSubmit}
+      className="login-card"
+      aria-describedby={error ? "login-error" : undefined}
+    >
+      <input type="hidden" name="csrfToken" value={props.csrfToken} />
+      <input type="hidden" name="callbackUrl" value={props.callbackUrl} />
       <label>
         Email
         <input name="email" type="email" autoComplete="username" required />
