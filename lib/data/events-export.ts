@@ -68,7 +68,7 @@ export async function startExport(
           controller.close();
           return;
         }
-        const row = next.value as Record<string, unknown>;
+        const row = next.value as unknown as Record<string, unknown>;
         const line =
           args.format === "csv"
             ? `${columns.map((c) => csvCell(row[c])).join(",")}\r\n`
