@@ -5,6 +5,7 @@ import { chainHeads } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { loadSessionAuthority } from "@/lib/data/console-sessions";
 import type { QueryError } from "@/lib/query/types";
+import { type SlotLimiter, streamSlots, tooManyStreams } from "@/lib/server/stream-slots";
 import { type EventRow, prepareEventsQuery, type RawRow, readTimestamps, TAIL_SELECT } from "./events-query";
 import { boundedRows, type QueryBudget, QueryTooExpensiveError, TAIL_BUDGET } from "./query-budget";
 
@@ -84,12 +85,19 @@ export interface LiveTailOptions {
   maxMs?: number;
   signal?: AbortSignal;
   budget?: QueryBudget;
-  /** Runs once when the stream ends, however it ends (frees the caller's stream slot). */
-  onClose?: () => void;
+  /** Live tails open at once per user (streamSlots().tails); tests pass their own. */
+  slots?: SlotLimiter;
 }
 
-/** Live tail: new events matching `q`, as server-sent events, within the viewer's role and scope. */
+/**
+ * Live tail: new events matching `q`, as server-sent events, within the viewer's role and
+ * scope. A user with STREAM_LIMITS.tails tails open gets a 429 instead; the slot is freed
+ * however the stream ends (client gone, session ended, time up, error).
+ */
 export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTailOptions = {}): Response {
+  const slots = opts.slots ?? streamSlots().tails;
+  const onClose = slots.acquire(`user:${authority.userId}`);
+  if (!onClose) return tooManyStreams("live tails", slots.max, "user");
   const pollMs = opts.pollMs ?? 1000;
   const maxMs = opts.maxMs ?? 10 * 60_000;
   const encoder = new TextEncoder();
@@ -99,7 +107,7 @@ export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTail
     closed = true;
     if (!released) {
       released = true;
-      opts.onClose?.();
+      onClose();
     }
   };
   opts.signal?.addEventListener("abort", release);
