@@ -11,6 +11,12 @@ export const MAX_DEPTH = 8;
  * cover a real investigation ("any of these sessions' roots"); more is refused at the term.
  */
 export const MAX_SUBTREE_TERMS = 8;
+/**
+ * Free-text words and reason: each compare every candidate event's text columns with ILIKE
+ * '%…%', which no index answers: sixteen OR'ed took ≈ 1 s on PostgreSQL and ≈ 9 s on PGlite over
+ * 60k events (and the planner's estimate does not see it, so the query budget cannot either).
+ */
+export const MAX_TEXT_TERMS = 8;
 /** `*` per value: each is a LIKE `%`, and several in one value make every comparison slower. */
 export const MAX_WILDCARDS = 4;
 const SUBTREE_KEYS = new Set(["under", "cap.right"]);
@@ -32,6 +38,7 @@ class Parser {
   private i = 0;
   private terms = 0;
   private subtreeTerms = 0;
+  private textTerms = 0;
   constructor(
     private readonly tokens: Token[],
     private readonly input: string,
@@ -140,6 +147,15 @@ class Parser {
     }
   }
 
+  private countText(span: Span): void {
+    if (++this.textTerms > MAX_TEXT_TERMS)
+      fail(
+        span,
+        `Too many free-text terms (at most ${MAX_TEXT_TERMS}, reason: included).`,
+        "Each one is compared with the text of every event: use keys (principal:, tool:, type:) instead.",
+      );
+  }
+
   private wildcards(tok: TermToken): void {
     if (tok.value.split("*").length - 1 > MAX_WILDCARDS)
       fail(
@@ -157,6 +173,7 @@ class Parser {
       if (tok.value.length > MAX_VALUE_LENGTH)
         fail(tok.valueSpan, "The phrase is too long.", `Phrases are at most ${MAX_VALUE_LENGTH} characters.`);
       this.wildcards(tok);
+      this.countText(spanOf(tok));
       return { key: "text" as const, value: tok.value, span: spanOf(tok) };
     }
     this.wildcards(tok);
@@ -179,6 +196,7 @@ class Parser {
         `Too many under: and cap.right: terms (at most ${MAX_SUBTREE_TERMS}).`,
         "Each one searches the capability trees again: split the query, or use a shorter time range.",
       );
+    if (body.key === "reason") this.countText(spanOf(tok));
     return { ...body, span: spanOf(tok) };
   }
 }

@@ -9,11 +9,13 @@ import type { Db } from "@/db/client";
 export const HEAVY_TENANT = "bigco";
 export const ROOTS = 100;
 
+/** The i-th capability's id (64 hex characters), as SQL over the expression `expr`. */
+const capId = (expr: string) => sql.raw(`md5('cap-' || (${expr})) || md5('cap2-' || (${expr}))`);
+
 export async function insertHeavyTenant(
   db: Db,
   args: { events: number; capabilities: number },
 ): Promise<void> {
-  const capId = (expr: string) => sql.raw(`md5('cap-' || (${expr})) || md5('cap2-' || (${expr}))`);
   await db.execute(sql`
     insert into capabilities (id, tenant, token_hash, parent_id, root_id, ancestors, depth, summary, kind)
     select ${capId("i")}, ${HEAVY_TENANT}, 'sha256:' || md5('t' || i),
@@ -25,6 +27,14 @@ export async function insertHeavyTenant(
         'resource', 'Type' || (i % 40), 'actions', jsonb_build_array(case when i % 2 = 0 then 'read' else 'write' end)))),
       (case when i < ${ROOTS} then 'minted' else 'attenuated' end)::capability_kind
     from generate_series(0, ${args.capabilities - 1}) as i`);
+  await insertHeavyEvents(db, { from: 1, to: args.events, capabilities: args.capabilities });
+}
+
+/** Events number `from` to `to` of the heavy tenant (its capabilities already inserted). */
+export async function insertHeavyEvents(
+  db: Db,
+  args: { from: number; to: number; capabilities: number },
+): Promise<void> {
   await db.execute(sql`
     insert into events (id, ts, tenant, type, principal, agent, tool, action, resource_type, resource_id,
       outcome, reason, capability_id, content_hash, seq, prev_hash, hash)
@@ -34,7 +44,7 @@ export async function insertHeavyTenant(
       (case when g % 5 = 0 then 'denied' else 'allowed' end)::event_outcome,
       'the check in block ' || (g % 4) || ' refused resource r_' || g,
       ${capId(`g % ${args.capabilities}`)}, md5('c' || g), g, 'x', 'x'
-    from generate_series(1, ${args.events}) as g`);
+    from generate_series(${args.from}::int, ${args.to}::int) as g`);
   await db.execute(sql`analyze capabilities`);
   await db.execute(sql`analyze events`);
 }

@@ -276,7 +276,9 @@ describe("parseQuery: errors point at the offending characters", () => {
   it("limits length and size", () => {
     const long = "x".repeat(2001);
     expect(bad(long)).toMatchObject({ position: 2000, length: 1 });
-    expect(bad(Array.from({ length: 65 }, (_, i) => `w${i}`).join(" ")).message).toMatch(/too many terms/);
+    expect(bad(Array.from({ length: 65 }, (_, i) => `tool:w${i}`).join(" ")).message).toMatch(
+      /too many terms/,
+    );
     expect(bad(`tool:${"x".repeat(300)}`).message).toMatch(/too long/);
   });
 });
@@ -294,6 +296,14 @@ describe("bounds on expensive operators (issue 11, item 5)", () => {
     const e = err(q);
     expect(e.message).toMatch(/Too many under: and cap.right: terms \(at most 8\)/);
     expect(q.slice(e.position, e.position + e.length)).toBe("cap.right:Order/write");
+  });
+  it("refuses the ninth free-text or reason: term, pointing at it", () => {
+    const words = Array.from({ length: 8 }, (_, i) => `w${i}`);
+    expect(parseQuery(words.join(" OR ")).ok).toBe(true);
+    const q = `${words.join(" OR ")} OR reason:timeout`;
+    const e = err(q);
+    expect(e.message).toMatch(/Too many free-text terms \(at most 8/);
+    expect(q.slice(e.position, e.position + e.length)).toBe("reason:timeout");
   });
   it("refuses more than four * in one value, pointing at the value", () => {
     expect(parseQuery("tool:*a*b*c*").ok).toBe(true);
