@@ -80,6 +80,40 @@ export async function tailEvents(
   return { rows: rows as unknown as EventRow[], positions };
 }
 
+/** How many of the latest matching events a new tail shows first, per tenant (like tail -n). */
+export const TAIL_BACKLOG = 20;
+
+/**
+ * The latest TAIL_BACKLOG events matching `q` of each tenant in view, up to `positions` (the
+ * heads the tail starts from), oldest first: by chain order, so a row dated in the future does
+ * not push the rest out. One indexed query per tenant ((tenant, seq) backwards).
+ */
+export async function tailBacklog(
+  db: Db,
+  authority: Authority,
+  input: { q: string; positions: TailPositions; budget?: QueryBudget },
+): Promise<{ rows: EventRow[]; error?: QueryError }> {
+  const prepared = prepareEventsQuery(authority, input.q, undefined);
+  if (!prepared.ok) return { rows: [], error: prepared.error };
+  const out: RawRow[] = [];
+  for (const [tenant, head] of Object.entries(input.positions)) {
+    if (head <= 0) continue;
+    try {
+      const raw = await boundedRows<RawRow & { chainSeq: unknown }>(
+        db,
+        sql`${TAIL_SELECT[prepared.detail]} where (${prepared.where} and "events"."tenant" = ${tenant} and "events"."seq" <= ${head}) order by "events"."seq" desc limit ${TAIL_BACKLOG}`,
+        input.budget ?? TAIL_BUDGET,
+      );
+      out.push(...raw.reverse().map(({ chainSeq: _seq, ...row }) => row as RawRow));
+    } catch (err) {
+      if (!(err instanceof QueryTooExpensiveError)) throw err;
+      return { rows: [], error: err.toQueryError(input.q) };
+    }
+  }
+  readTimestamps(out, prepared.detail);
+  return { rows: out as unknown as EventRow[] };
+}
+
 export interface LiveTailOptions {
   pollMs?: number;
   maxMs?: number;
@@ -90,8 +124,8 @@ export interface LiveTailOptions {
 }
 
 /**
- * Live tail: new events matching `q`, as server-sent events, within the viewer's role and
- * scope. A user with STREAM_LIMITS.tails tails open gets a 429 instead; the slot is freed
+ * Live tail: the latest events matching `q` (TAIL_BACKLOG per tenant), then each new one as it
+ * is committed, as server-sent events, within the viewer's role and scope. A user with STREAM_LIMITS.tails tails open gets a 429 instead; the slot is freed
  * however the stream ends (client gone, session ended, time up, error).
  */
 export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTailOptions = {}): Response {
@@ -115,6 +149,18 @@ export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTail
     async start(controller) {
       const send = (event: string, data: unknown) =>
         controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+      const sendRows = (rows: EventRow[]) => {
+        for (const row of rows)
+          send("event", {
+            id: row.id,
+            ts: row.ts,
+            type: row.type,
+            principal: row.principal,
+            tool: row.tool,
+            outcome: row.outcome,
+            late: row.late,
+          });
+      };
       try {
         const first = prepareEventsQuery(authority, q, undefined);
         if (!first.ok) {
@@ -124,6 +170,12 @@ export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTail
         controller.enqueue(encoder.encode("retry: 2000\n\n"));
         const started = Date.now();
         let positions = await chainPositions(db, tenantsInView(authority));
+        const backlog = await tailBacklog(db, authority, { q, positions, budget: opts.budget });
+        if (backlog.error) {
+          send("query-error", backlog.error);
+          return;
+        }
+        sendRows(backlog.rows);
         while (!closed && Date.now() - started < maxMs) {
           // Signed out, disabled or revoked since the stream opened: stop at the next tick.
           const still = await loadSessionAuthority(db, {
@@ -148,16 +200,7 @@ export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTail
             return;
           }
           positions = res.positions;
-          for (const row of res.rows)
-            send("event", {
-              id: row.id,
-              ts: row.ts,
-              type: row.type,
-              principal: row.principal,
-              tool: row.tool,
-              outcome: row.outcome,
-              late: row.late,
-            });
+          sendRows(res.rows);
           if (res.rows.length < TAIL_PAGE) await new Promise((r) => setTimeout(r, pollMs));
         }
       } catch (err) {

@@ -110,4 +110,23 @@ describe.each(backends)("event time on $name", (backend) => {
       .where(eq(events.id, after.id as string));
     expect(row?.ts.getTime()).toBeLessThan(Date.now());
   });
+
+  it("opens with the latest matching events, then follows more than a page of new ones", async () => {
+    const recent = Array.from({ length: 3 }, () => makeEvent("acme", { ts: at(0), tool: "tail.backlog" }));
+    expect((await send(recent)).status).toBe(200);
+    const burst = Array.from({ length: 150 }, () => makeEvent("acme", { ts: at(0), tool: "tail.burst" }));
+    const want = [...recent, ...burst].map((e) => e.id as string);
+    const controller = new AbortController();
+    const tail = liveTail(database.db, investigator, "tool:tail.*", {
+      pollMs: 100,
+      signal: controller.signal,
+    });
+    const reading = readEvents(tail, 8000, (ids) => want.every((id) => ids.includes(id)));
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await send(burst)).status).toBe(200);
+    const { ids } = await reading;
+    controller.abort();
+    expect(ids.slice(0, 3)).toEqual(recent.map((e) => e.id));
+    expect(ids.slice(3)).toEqual(burst.map((e) => e.id));
+  });
 });
