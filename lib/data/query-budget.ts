@@ -9,12 +9,14 @@ import type { QueryError } from "@/lib/query/types";
  * differ: PostgreSQL cancels a statement past `statement_timeout` (SQLSTATE 57014); PGlite runs
  * in this process's thread and has no timer to cancel with (measured: a 50 s statement under a
  * 200 ms timeout ran to the end), so there the planner's estimate is checked before running
- * (EXPLAIN), on both backends alike. The operator bounds of the query language come first.
+ * (EXPLAIN). PostgreSQL skips the EXPLAIN: its timeout is the real bound, and a second planning
+ * and round trip on every page would cost the explorer's first page more than its query. The
+ * operator bounds of the query language come first, on both.
  */
 export interface QueryBudget {
   /** statement_timeout for each statement, in milliseconds (PostgreSQL). */
   timeoutMs: number;
-  /** The planner's total cost above which a statement is refused unrun; Infinity: no estimate. */
+  /** PGlite only: the planner's total cost above which a statement is refused unrun. */
   maxCost: number;
 }
 
@@ -52,6 +54,12 @@ export class QueryTooExpensiveError extends Error {
 
 const QUERY_CANCELED = "57014";
 
+/** PGlite (in this thread, cannot cancel) rather than a PostgreSQL pool. */
+function inProcess(db: Db): boolean {
+  const client = (db as unknown as { $client?: object }).$client;
+  return typeof client === "object" && client !== null && "dumpDataDir" in client;
+}
+
 interface PlanRow {
   "QUERY PLAN": [{ Plan: { "Total Cost": number } }] | string;
 }
@@ -64,7 +72,7 @@ export async function boundedRows<T>(db: Db, query: SQL, budget: QueryBudget): P
   try {
     return await db.transaction(async (tx) => {
       await tx.execute(sql`select set_config('statement_timeout', ${String(budget.timeoutMs)}, true)`);
-      if (Number.isFinite(budget.maxCost)) {
+      if (Number.isFinite(budget.maxCost) && inProcess(db)) {
         const plan = (await tx.execute(sql`explain (format json) ${query}`)) as unknown as {
           rows: PlanRow[];
         };
