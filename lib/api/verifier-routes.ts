@@ -1,6 +1,7 @@
 import type { Db } from "@/db/client";
 import { authenticateApiKey } from "@/lib/data/api-key-auth";
 import { listPublishedKeys, listRevocationsSince } from "@/lib/data/verifier-feed";
+import { type SlotLimiter, streamSlots, tooManyStreams } from "@/lib/server/stream-slots";
 
 // GET /api/v1/keys and GET /api/v1/revocations: what verifiers in other services read. The API
 // key fixes the tenant; nothing here takes a tenant from the request.
@@ -31,6 +32,8 @@ export interface FeedStreamOptions {
   /** A stream ends after this long; clients reconnect with Last-Event-ID. */
   maxMs?: number;
   heartbeatMs?: number;
+  /** Event streams open at once per API key (streamSlots().feeds); tests pass their own. */
+  slots?: SlotLimiter;
 }
 
 /**
@@ -53,6 +56,10 @@ export async function handleRevocations(
     url.searchParams.get("stream") === "1" ||
     (request.headers.get("accept") ?? "").includes("text/event-stream");
   if (!streaming) return json(await listRevocationsSince(db, { tenant: who.tenant, since }));
+  // Each open stream polls on a pooled connection: one key may not hold more than a few.
+  const slots = opts.slots ?? streamSlots().feeds;
+  const release = slots.acquire(`key:${who.keyId}`);
+  if (!release) return tooManyStreams("revocation streams", slots.max, "API key");
 
   const pollMs = opts.pollMs ?? 500;
   const maxMs = opts.maxMs ?? 5 * 60_000;
@@ -70,6 +77,7 @@ export async function handleRevocations(
       };
       request.signal.addEventListener("abort", () => {
         closed = true;
+        release();
       });
       write(`retry: 1000\n\n`);
       try {
@@ -85,10 +93,12 @@ export async function handleRevocations(
       } catch (err) {
         console.error("[revocations] stream failed:", err instanceof Error ? err.message : err);
       }
+      release();
       if (!closed) controller.close();
     },
     cancel() {
       closed = true;
+      release();
     },
   });
   return new Response(stream, {

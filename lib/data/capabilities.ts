@@ -111,10 +111,11 @@ export async function getRequestGraph(
   return graphForRole(buildDerivationGraph(caps, calls, { maxNodes: GRAPH_LIMIT }), authority);
 }
 
+/** `by` and `reason` are null for viewers: who revoked and why are for investigators and up. */
 export type CapabilityStatus =
   | { state: "active" }
   | { state: "expired"; at: Date }
-  | { state: "revoked"; at: Date; by: string; reason: string; kind: string };
+  | { state: "revoked"; at: Date; by: string | null; reason: string | null; kind: string };
 
 /** One capability: who minted it for whom, lineage to the root, descendants, status, uses. */
 export async function getCapabilityDetail(db: Db, authority: Authority, id: string, now = new Date()) {
@@ -189,8 +190,15 @@ export async function getCapabilityDetail(db: Db, authority: Authority, id: stri
       .groupBy(events.outcome),
   ]);
   const [rev] = revoked;
+  const full = authority.role !== "viewer";
   const status: CapabilityStatus = rev
-    ? { state: "revoked", at: rev.at, by: rev.actor, reason: rev.reason, kind: rev.kind }
+    ? {
+        state: "revoked",
+        at: rev.at,
+        by: full ? rev.actor : null,
+        reason: full ? rev.reason : null,
+        kind: rev.kind,
+      }
     : cap.expiresAt && cap.expiresAt <= now
       ? { state: "expired", at: cap.expiresAt }
       : { state: "active" };
@@ -202,8 +210,10 @@ export async function getCapabilityDetail(db: Db, authority: Authority, id: stri
     subtree.map((c) => c.id),
   );
   const byId = new Map((lineage as GraphCapabilityInput[]).map((c) => [c.id, c]));
+  // The token hash identifies the token itself; viewers get the capability's shape only.
+  const { tokenHash: _tokenHash, ...shape } = cap;
   return {
-    capability: cap,
+    capability: full ? cap : { ...shape, tokenHash: null },
     status,
     issuer: issuer[0] ?? null,
     lineage: lineageIds.map((lid) => byId.get(lid) ?? null),

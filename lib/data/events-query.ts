@@ -1,9 +1,10 @@
 import "server-only";
-import { count, type SQL, sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { type Event, events } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
+import { LIMITS } from "@/lib/ingest/event-schema";
 import {
   type Cursor,
   decodeCursor,
@@ -16,6 +17,13 @@ import {
 import { parseQuery } from "@/lib/query/parse";
 import { type Detail, queryToSql } from "@/lib/query/sql";
 import type { QueryError } from "@/lib/query/types";
+import {
+  boundedRows,
+  EXPORT_BUDGET,
+  PAGE_BUDGET,
+  type QueryBudget,
+  QueryTooExpensiveError,
+} from "./query-budget";
 
 // Viewers (managers) get a summary: who did what to which resource, when, and the outcome. The
 // why (reason), the capability (id, hash), the input digest, trace ids, fields and meta are for
@@ -52,13 +60,20 @@ const detailColumns = {
   meta: events.meta,
 };
 
-export type EventSummaryRow = Pick<Event, keyof typeof summaryColumns>;
-export type EventDetailRow = Pick<Event, keyof typeof detailColumns>;
+/**
+ * `late`: received more than LIMITS.lateAfterMs after its ts (a buffered batch, a replay).
+ * Computed on read from received_at − ts, so it needs no column and follows the constant.
+ */
+interface Late {
+  late: boolean;
+}
+export type EventSummaryRow = Pick<Event, keyof typeof summaryColumns> & Late;
+export type EventDetailRow = Pick<Event, keyof typeof detailColumns> & Late;
 export type EventRow = EventSummaryRow | EventDetailRow;
 
 /** Column names in display order, e.g. for an export's header line. */
-export const EVENT_SUMMARY_COLUMNS = Object.keys(summaryColumns) as (keyof EventSummaryRow)[];
-export const EVENT_DETAIL_COLUMNS = Object.keys(detailColumns) as (keyof EventDetailRow)[];
+export const EVENT_SUMMARY_COLUMNS = [...Object.keys(summaryColumns), "late"] as (keyof EventSummaryRow)[];
+export const EVENT_DETAIL_COLUMNS = [...Object.keys(detailColumns), "late"] as (keyof EventDetailRow)[];
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -73,6 +88,8 @@ export interface ListEventsInput {
   limit?: number;
   /** What relative times (15m, today…) count from; injected so tests and shared links agree. */
   now?: Date;
+  /** The statement timeout and estimate bound (PAGE_BUDGET); tests inject smaller ones. */
+  budget?: QueryBudget;
 }
 
 export type ListEventsResult = (
@@ -107,11 +124,20 @@ export function detailFor(authority: Authority): Detail {
   return can(authority, "events.read.full") ? "full" : "summary";
 }
 
-type Prepared =
+export type Prepared =
   | { ok: true; where: SQL; detail: Detail; notice?: QueryError }
   | { ok: false; error: QueryError };
 
-function prepare(authority: Authority, q: string | null | undefined, now: Date | undefined): Prepared {
+/**
+ * The role check, the parse and the compilation to a scoped condition, before any statement
+ * runs: callers answer a query that does not parse (400) or that uses a key the role may not
+ * (error.code "forbidden", 403) before they send a byte or write an audit event.
+ */
+export function prepareEventsQuery(
+  authority: Authority,
+  q: string | null | undefined,
+  now: Date | undefined,
+): Prepared {
   assertCan(authority, "events.read");
   const detail = detailFor(authority);
   const parsed = parseQuery(q ?? "", { now: now ?? new Date() });
@@ -135,41 +161,59 @@ function keyset(sort: EventSort, after: Cursor): SQL {
 // microseconds, so the Dates and the cursor are read from that text here. (Converting on the
 // server instead, an extract(epoch …) per timestamp and a to_char per row, cost the database
 // more than returning the rest of the row.)
-function selectList(columns: Record<string, { name: string }>): SQL {
-  return sql.raw(
-    `select ${Object.entries(columns)
-      .map(([key, col]) => (key === col.name ? `"${key}"` : `"${col.name}" as "${key}"`))
-      .join(", ")} from "events"`,
+const LATE = `("events"."received_at" - "events"."ts") > interval '${LIMITS.lateAfterMs / 1000} seconds' as "late"`;
+function selectList(columns: Record<string, { name: string }>, extra: readonly string[] = []): SQL {
+  const names = Object.entries(columns).map(([key, col]) =>
+    key === col.name ? `"events"."${key}"` : `"events"."${col.name}" as "${key}"`,
   );
+  return sql.raw(`select ${[...names, LATE, ...extra].join(", ")} from "events"`);
 }
 const SELECT = { full: selectList(detailColumns), summary: selectList(summaryColumns) };
+/** The live tail's head: the role's columns plus the chain position it follows (never shown). */
+export const TAIL_SELECT = {
+  full: selectList(detailColumns, [`"events"."seq" as "chainSeq"`]),
+  summary: selectList(summaryColumns, [`"events"."seq" as "chainSeq"`]),
+};
 const ORDER: Record<EventSort, SQL> = {
   ts_desc: sql.raw(`order by "events"."ts" desc, "events"."id" desc`),
   ts_asc: sql.raw(`order by "events"."ts" asc, "events"."id" asc`),
 };
 
-type RawRow = Record<string, unknown> & { id: string; ts: string; receivedAt?: string };
+export type RawRow = Record<string, unknown> & { id: string; ts: string; receivedAt?: string };
+
+/** Turns the timestamps of raw rows (Postgres's text) into Dates, in place. */
+export function readTimestamps(rows: RawRow[], detail: Detail): void {
+  const full = detail === "full";
+  for (const row of rows) {
+    (row as Record<string, unknown>).ts = pgTimestampToDate(row.ts);
+    if (full) (row as Record<string, unknown>).receivedAt = pgTimestampToDate(row.receivedAt as string);
+  }
+}
 
 async function fetchPage(
   db: Db,
-  args: { where: SQL; detail: Detail; sort: EventSort; after: Cursor | null; limit: number },
+  args: {
+    where: SQL;
+    detail: Detail;
+    sort: EventSort;
+    after: Cursor | null;
+    limit: number;
+    budget: QueryBudget;
+  },
 ): Promise<{ rows: EventDetailRow[]; last: Cursor | null; more: boolean }> {
   const where = args.after ? sql`(${args.where} and ${keyset(args.sort, args.after)})` : args.where;
-  const res = (await db.execute(
+  const fetched = await boundedRows<RawRow>(
+    db,
     sql`${SELECT[args.detail]} where ${where} ${ORDER[args.sort]} limit ${args.limit + 1}`,
-  )) as unknown as { rows: RawRow[] };
-  const fetched = res.rows;
+    args.budget,
+  );
   const more = fetched.length > args.limit;
   if (more) fetched.length = args.limit;
   // The cursor is read from the last row's text before its ts becomes a Date, and only when
   // there is a next page to point at.
   const tail = more ? fetched.at(-1) : undefined;
   const last = tail ? { sort: args.sort, ts: pgTimestampToCursorTs(tail.ts), id: tail.id } : null;
-  const full = args.detail === "full";
-  for (const row of fetched) {
-    (row as Record<string, unknown>).ts = pgTimestampToDate(row.ts);
-    if (full) (row as Record<string, unknown>).receivedAt = pgTimestampToDate(row.receivedAt as string);
-  }
+  readTimestamps(fetched, args.detail);
   return { rows: fetched as unknown as EventDetailRow[], last, more };
 }
 
@@ -194,19 +238,26 @@ export async function listEvents(
   authority: Authority,
   input: ListEventsInput = {},
 ): Promise<ListEventsResult> {
-  const prepared = prepare(authority, input.q, input.now);
+  const prepared = prepareEventsQuery(authority, input.q, input.now);
   const detail = detailFor(authority);
   if (!prepared.ok) return { ...withRows(detail, []), nextCursor: null, error: prepared.error };
   const sort = parseSort(input.sort);
   const after = input.cursor ? decodeCursor(input.cursor, sort) : null;
   if (input.cursor && !after) return { ...withRows(detail, []), nextCursor: null, error: CURSOR_ERROR };
-  const page = await fetchPage(db, {
-    where: prepared.where,
-    detail,
-    sort,
-    after,
-    limit: pageSize(input.limit),
-  });
+  let page: Awaited<ReturnType<typeof fetchPage>>;
+  try {
+    page = await fetchPage(db, {
+      where: prepared.where,
+      detail,
+      sort,
+      after,
+      limit: pageSize(input.limit),
+      budget: input.budget ?? PAGE_BUDGET,
+    });
+  } catch (err) {
+    if (!(err instanceof QueryTooExpensiveError)) throw err;
+    return { ...withRows(detail, []), nextCursor: null, error: err.toQueryError(input.q ?? "") };
+  }
   return {
     ...withRows(detail, page.rows),
     nextCursor: page.more && page.last ? encodeCursor(page.last) : null,
@@ -221,19 +272,23 @@ export async function listEvents(
 export async function countEvents(
   db: Db,
   authority: Authority,
-  input: { q?: string | null; now?: Date; max?: number } = {},
+  input: { q?: string | null; now?: Date; max?: number; budget?: QueryBudget } = {},
 ): Promise<{ count: number; capped: boolean; error?: QueryError }> {
-  const prepared = prepare(authority, input.q, input.now);
+  const prepared = prepareEventsQuery(authority, input.q, input.now);
   if (!prepared.ok) return { count: 0, capped: false, error: prepared.error };
   const max = Math.max(1, Math.trunc(input.max ?? 10_000));
-  const matched = db
-    .select({ one: sql`1` })
-    .from(events)
-    .where(prepared.where)
-    .limit(max + 1)
-    .as("matched");
-  const [row] = await db.select({ n: count() }).from(matched);
-  const n = row?.n ?? 0;
+  let n: number;
+  try {
+    const [row] = await boundedRows<{ n: number | string }>(
+      db,
+      sql`select count(*) as "n" from (select 1 from "events" where ${prepared.where} limit ${max + 1}) "matched"`,
+      input.budget ?? PAGE_BUDGET,
+    );
+    n = Number(row?.n ?? 0);
+  } catch (err) {
+    if (!(err instanceof QueryTooExpensiveError)) throw err;
+    return { count: 0, capped: false, error: err.toQueryError(input.q ?? "") };
+  }
   return {
     count: Math.min(n, max),
     capped: n > max,
@@ -245,20 +300,34 @@ export async function countEvents(
  * Every matching event, for a CSV/JSONL export: keyset batches of `batchSize`, so the result is
  * never held in memory. Rows are EventDetailRow for investigators and admins, EventSummaryRow
  * for viewers (see EVENT_*_COLUMNS). Throws EventsQueryError for a query that does not parse,
- * and ForbiddenError without a role, both before the first row.
+ * and ForbiddenError without a role, both before the first row; QueryTooExpensiveError when a
+ * batch goes past its budget (EXPORT_BUDGET).
  */
 export async function* exportEvents(
   db: Db,
   authority: Authority,
-  input: { q?: string | null; sort?: EventSort; now?: Date; batchSize?: number } = {},
+  input: {
+    q?: string | null;
+    sort?: EventSort;
+    now?: Date;
+    batchSize?: number;
+    budget?: QueryBudget;
+  } = {},
 ): AsyncGenerator<EventRow, void, undefined> {
-  const prepared = prepare(authority, input.q, input.now);
+  const prepared = prepareEventsQuery(authority, input.q, input.now);
   if (!prepared.ok) throw new EventsQueryError(prepared.error);
   const sort = parseSort(input.sort);
   const limit = Math.max(1, Math.trunc(input.batchSize ?? EXPORT_BATCH_SIZE));
   let after: Cursor | null = null;
   for (;;) {
-    const page = await fetchPage(db, { where: prepared.where, detail: prepared.detail, sort, after, limit });
+    const page = await fetchPage(db, {
+      where: prepared.where,
+      detail: prepared.detail,
+      sort,
+      after,
+      limit,
+      budget: input.budget ?? EXPORT_BUDGET,
+    });
     yield* page.rows;
     if (!page.more || !page.last) return;
     after = page.last;

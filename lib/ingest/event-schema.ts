@@ -15,6 +15,16 @@ export const LIMITS = {
   maxSummaryBytes: 16 * 1024,
   maxReasonLength: 2000,
   maxFields: 100,
+  /**
+   * How far ahead of the server clock an event's ts may be: clock skew between the sender and
+   * the console. Further ahead is refused (a far-future ts would sort above every real event).
+   */
+  maxFutureSkewMs: 5 * 60_000,
+  /**
+   * An event received this long after its ts is "late" (a buffered batch, a replay, an import).
+   * Any past ts is accepted; the explorer marks late events (received_at − ts, computed on read).
+   */
+  lateAfterMs: 10 * 60_000,
 } as const;
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;

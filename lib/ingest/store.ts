@@ -28,7 +28,7 @@ export interface StoreOptions {
 const RETRYABLE = new Set(["23505", "40001", "40P01"]);
 const MAX_ATTEMPTS = 4;
 
-function pgCode(err: unknown): string | undefined {
+export function pgCode(err: unknown): string | undefined {
   for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string") return code;

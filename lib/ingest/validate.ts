@@ -51,6 +51,17 @@ export interface ValidateOptions {
    * records of past days, sets this.
    */
   consoleRecords?: boolean;
+  /** The server clock the ts bound is checked against; injected by tests. */
+  now?: Date;
+}
+
+/** The clock-skew bound on ts (docs/ingest.md, "Event time"); null when the ts is acceptable. */
+export function futureTsProblem(ts: Date, now: Date): string | null {
+  const ahead = ts.getTime() - now.getTime();
+  if (ahead <= LIMITS.maxFutureSkewMs) return null;
+  const skew = LIMITS.maxFutureSkewMs / 1000;
+  const by = ahead < 86_400_000 ? `${Math.ceil(ahead / 1000)} s` : `${Math.floor(ahead / 86_400_000)} days`;
+  return `is ${by} ahead of the server clock; at most ${skew} s ahead is accepted (check the sender's clock)`;
 }
 
 export function validateBatch(body: unknown, opts: ValidateOptions = {}): BatchCheck {
@@ -78,9 +89,13 @@ export function validateBatch(body: unknown, opts: ValidateOptions = {}): BatchC
     };
   const events: IngestEvent[] = [];
   const details: ItemError[] = [];
+  const now = opts.now ?? new Date();
   list.forEach((item, index) => {
     const r = eventSchema.safeParse(item);
-    if (r.success && !opts.consoleRecords && r.data.type.startsWith("escalation.")) {
+    const ahead = r.success ? futureTsProblem(r.data.ts, now) : null;
+    if (ahead) {
+      if (details.length < MAX_REPORTED) details.push({ index, field: "ts", message: ahead });
+    } else if (r.success && !opts.consoleRecords && r.data.type.startsWith("escalation.")) {
       if (details.length < MAX_REPORTED)
         details.push({
           index,

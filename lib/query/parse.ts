@@ -5,6 +5,21 @@ import type { ParseResult, QueryError, QueryNode, Span } from "./types";
 export const MAX_QUERY_LENGTH = 2000;
 export const MAX_TERMS = 64;
 export const MAX_DEPTH = 8;
+/**
+ * under: and cap.right: each add a subquery over capabilities that every candidate event is
+ * checked against; 64 of them OR'ed took 12–15 s for one page on 59k events (issue 11). Eight
+ * cover a real investigation ("any of these sessions' roots"); more is refused at the term.
+ */
+export const MAX_SUBTREE_TERMS = 8;
+/**
+ * Free-text words and reason: each compare every candidate event's text columns with ILIKE
+ * '%…%', which no index answers: sixteen OR'ed took ≈ 1 s on PostgreSQL and ≈ 9 s on PGlite over
+ * 60k events (and the planner's estimate does not see it, so the query budget cannot either).
+ */
+export const MAX_TEXT_TERMS = 8;
+/** `*` per value: each is a LIKE `%`, and several in one value make every comparison slower. */
+export const MAX_WILDCARDS = 4;
+const SUBTREE_KEYS = new Set(["under", "cap.right"]);
 
 // Grammar (OR binds tighter than the implicit AND, as in Gmail and Google):
 //   query   := and EOF
@@ -22,6 +37,8 @@ const fail = (span: Span, message: string, hint: string): never => {
 class Parser {
   private i = 0;
   private terms = 0;
+  private subtreeTerms = 0;
+  private textTerms = 0;
   constructor(
     private readonly tokens: Token[],
     private readonly input: string,
@@ -130,6 +147,24 @@ class Parser {
     }
   }
 
+  private countText(span: Span): void {
+    if (++this.textTerms > MAX_TEXT_TERMS)
+      fail(
+        span,
+        `Too many free-text terms (at most ${MAX_TEXT_TERMS}, reason: included).`,
+        "Each one is compared with the text of every event: use keys (principal:, tool:, type:) instead.",
+      );
+  }
+
+  private wildcards(tok: TermToken): void {
+    if (tok.value.split("*").length - 1 > MAX_WILDCARDS)
+      fail(
+        tok.valueSpan,
+        `Too many * in one value (at most ${MAX_WILDCARDS}).`,
+        "Each * widens the pattern every event is compared with: use fewer, e.g. tool:crm.*.",
+      );
+  }
+
   private term(tok: TermToken) {
     const raw = { value: tok.value, quoted: tok.quoted, span: tok.valueSpan };
     if (tok.key === null || tok.keySpan === null) {
@@ -137,8 +172,11 @@ class Parser {
         fail(tok.valueSpan, "Empty phrase.", "Put some text between the quotes, or remove them.");
       if (tok.value.length > MAX_VALUE_LENGTH)
         fail(tok.valueSpan, "The phrase is too long.", `Phrases are at most ${MAX_VALUE_LENGTH} characters.`);
+      this.wildcards(tok);
+      this.countText(spanOf(tok));
       return { key: "text" as const, value: tok.value, span: spanOf(tok) };
     }
+    this.wildcards(tok);
     const def = findKey(tok.key);
     if (!def) {
       const suggestion = suggestKey(tok.key);
@@ -152,6 +190,13 @@ class Parser {
     }
     const body = parseValue(def, tok.keySpan, raw, this.now);
     if (isError(body)) throw new ParseError(body);
+    if (SUBTREE_KEYS.has(body.key) && ++this.subtreeTerms > MAX_SUBTREE_TERMS)
+      fail(
+        spanOf(tok),
+        `Too many under: and cap.right: terms (at most ${MAX_SUBTREE_TERMS}).`,
+        "Each one searches the capability trees again: split the query, or use a shorter time range.",
+      );
+    if (body.key === "reason") this.countText(spanOf(tok));
     return { ...body, span: spanOf(tok) };
   }
 }

@@ -271,6 +271,7 @@ export function queryToSql(query: ParsedQuery, scope: QueryScope): CompiledQuery
           error: {
             ...t.span,
             message: `${t.key}: needs the investigator role.`,
+            code: "forbidden",
             hint: "Viewers see a summary of each event; search by principal, agent, tool, type, outcome, resource or time.",
           },
         };

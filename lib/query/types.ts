@@ -11,6 +11,11 @@ export interface QueryError extends Span {
   message: string;
   /** What to do about it; always set, so the UI never shows a bare "syntax error". */
   hint: string;
+  /**
+   * Absent for a query that does not parse. "forbidden": the caller's role may not use a term
+   * (an API answers 403). "too_expensive": stopped by the query budget (an API answers 422).
+   */
+  code?: "forbidden" | "too_expensive";
 }
 
 /** Keys whose values may contain `*` (any run of characters). */

@@ -209,7 +209,7 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
     savedQuery[who] = row?.id ?? "";
   }
 
-  // An acme event dated in the future: the live tail (which looks 2 s back) sees it at once.
+  // An acme event dated in the future (an hour: only the chain writer, not ingest, takes that).
   const futureEventId = uuidv7(now);
   await db.transaction((tx) =>
     appendEvents(tx, [
@@ -505,7 +505,11 @@ export const REGISTRY: RegistryEntry[] = [
     method: "GET",
     auth: "session",
     allow: ALL,
-    request: () => browserRequest("/api/events/stream"),
+    // The tail opens with the latest matching events of the chain: the fixture's event among them.
+    request: () =>
+      browserRequest(
+        `/api/events/stream?${new URLSearchParams({ q: `session:${NAMES.blastSession} tool:crm.lookup` })}`,
+      ),
     streamMs: 1500,
     shows: (f) => f.futureEventId,
   },

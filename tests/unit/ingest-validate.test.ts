@@ -131,4 +131,18 @@ describe("escalation records belong to the console", () => {
   it("takes them from the demo loader, which stands in for the console's own records", () => {
     expect(validateBatch({ events: [event("escalation.used")] }, { consoleRecords: true }).ok).toBe(true);
   });
+
+  it("bounds ts at 5 minutes ahead of the server clock, and accepts any past (issue 11, item 4)", () => {
+    const now = new Date("2026-11-26T12:00:00.000Z");
+    const at = (iso: string) => validateBatch({ events: [makeEvent("acme", { ts: iso })] }, { now });
+    expect(at("2026-11-26T12:05:00.000Z").ok).toBe(true);
+    expect(at("2020-01-01T00:00:00.000Z").ok).toBe(true);
+    const ahead = at("2026-11-26T12:05:00.001Z");
+    expect(ahead).toMatchObject({ ok: false, status: 400, field: "events[0].ts" });
+    if (ahead.ok) return;
+    expect(ahead.details?.[0]?.message).toMatch(/301 s ahead of the server clock; at most 300 s/);
+    const far = at("9999-12-31T23:59:59Z");
+    expect(far.ok).toBe(false);
+    if (!far.ok) expect(far.details?.[0]?.message).toMatch(/days ahead of the server clock/);
+  });
 });

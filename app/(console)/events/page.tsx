@@ -71,7 +71,13 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
             Next page →
           </Link>
         ) : (
-          <span className="muted">{res.rows.length === 0 ? "No events match." : "End of results."}</span>
+          <span className="muted">
+            {res.error?.code === "too_expensive"
+              ? "Nothing shown: the query was stopped."
+              : res.rows.length === 0
+                ? "No events match."
+                : "End of results."}
+          </span>
         )}
       </nav>
     </>

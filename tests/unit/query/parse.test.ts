@@ -276,7 +276,41 @@ describe("parseQuery: errors point at the offending characters", () => {
   it("limits length and size", () => {
     const long = "x".repeat(2001);
     expect(bad(long)).toMatchObject({ position: 2000, length: 1 });
-    expect(bad(Array.from({ length: 65 }, (_, i) => `w${i}`).join(" ")).message).toMatch(/too many terms/);
+    expect(bad(Array.from({ length: 65 }, (_, i) => `tool:w${i}`).join(" ")).message).toMatch(
+      /too many terms/,
+    );
     expect(bad(`tool:${"x".repeat(300)}`).message).toMatch(/too long/);
+  });
+});
+
+describe("bounds on expensive operators (issue 11, item 5)", () => {
+  const err = (q: string) => {
+    const r = parseQuery(q);
+    if (r.ok) throw new Error(`expected an error for ${q}`);
+    return r.error;
+  };
+  it("refuses the ninth under:/cap.right: term, pointing at it", () => {
+    const terms = Array.from({ length: 8 }, (_, i) => `under:${String(i).repeat(8)}`);
+    expect(parseQuery(terms.join(" OR ")).ok).toBe(true);
+    const q = `${terms.join(" OR ")} OR cap.right:Order/write`;
+    const e = err(q);
+    expect(e.message).toMatch(/Too many under: and cap.right: terms \(at most 8\)/);
+    expect(q.slice(e.position, e.position + e.length)).toBe("cap.right:Order/write");
+  });
+  it("refuses the ninth free-text or reason: term, pointing at it", () => {
+    const words = Array.from({ length: 8 }, (_, i) => `w${i}`);
+    expect(parseQuery(words.join(" OR ")).ok).toBe(true);
+    const q = `${words.join(" OR ")} OR reason:timeout`;
+    const e = err(q);
+    expect(e.message).toMatch(/Too many free-text terms \(at most 8/);
+    expect(q.slice(e.position, e.position + e.length)).toBe("reason:timeout");
+  });
+  it("refuses more than four * in one value, pointing at the value", () => {
+    expect(parseQuery("tool:*a*b*c*").ok).toBe(true);
+    const q = "outcome:denied tool:*a*b*c*d*";
+    const e = err(q);
+    expect(e.message).toMatch(/Too many \* in one value/);
+    expect(q.slice(e.position, e.position + e.length)).toBe("*a*b*c*d*");
+    expect(err('"*a*b*c*d*e"').message).toMatch(/Too many \*/);
   });
 });

@@ -47,7 +47,8 @@ export default async function CapabilityPage({ params }: { params: Promise<{ id:
           <span className="muted">expired {fmt(status.at)}</span>
         ) : (
           <span className="error">
-            revoked {fmt(status.at)} by {status.by} ({status.kind}): {status.reason}
+            revoked {fmt(status.at)} ({status.kind}){status.by ? ` by ${status.by}` : ""}
+            {status.reason ? `: ${status.reason}` : ""}
           </span>
         )}
       </p>

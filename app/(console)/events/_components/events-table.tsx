@@ -42,7 +42,18 @@ export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowV
       id: "ts",
       header: "Time (UTC)",
       accessorFn: (r) => r.ts,
-      cell: (c) => <span className="mono">{String(c.getValue()).replace("T", " ").slice(0, 19)}</span>,
+      // A late event (received long after its ts) sorts by its ts, among older events: say so.
+      cell: (c) => (
+        <span className="mono">
+          {String(c.getValue()).replace("T", " ").slice(0, 19)}
+          {c.row.original.late ? (
+            <span className="badge" title="Received more than 10 minutes after this time" data-testid="late">
+              {" "}
+              late
+            </span>
+          ) : null}
+        </span>
+      ),
     },
     text("tenant", "Tenant"),
     text("type", "Type", true),

@@ -9,6 +9,7 @@ interface LiveEvent {
   principal: string | null;
   tool: string | null;
   outcome: string;
+  late?: boolean;
 }
 
 /** Streams new events matching the current query (server-sent events) without a reload. */
@@ -35,7 +36,13 @@ export function LiveTail({ query }: { query: string }) {
       setStatus(JSON.parse((m as MessageEvent).data).message);
       es.close();
     });
-    es.onerror = () => setStatus("reconnecting…");
+    // EventSource gives up (CLOSED) on a non-200 answer, e.g. a 429 for too many open tails.
+    es.onerror = () =>
+      setStatus(
+        es.readyState === EventSource.CLOSED
+          ? "stopped: the server refused the tail (too many open? close another tab's tail)"
+          : "reconnecting…",
+      );
     return () => es.close();
   }, [on, query]);
   return (
@@ -54,6 +61,7 @@ export function LiveTail({ query }: { query: string }) {
             <div key={r.id} className="live-row mono">
               {r.ts.replace("T", " ").slice(0, 19)} {r.type} {r.principal} {r.tool}{" "}
               <span className={r.outcome === "denied" ? "error" : "ok"}>{r.outcome}</span>
+              {r.late ? <span className="muted"> (late)</span> : null}
             </div>
           ))}
         </div>
