@@ -18,6 +18,7 @@ import { type Authority, assertRole, assertTenantsInScope } from "@/lib/auth/aut
 import { NotFoundError } from "./console-users";
 import { type ClockDeps, clockOf } from "./escalation-common";
 import type { RevokeTarget } from "./revocations";
+import { lookupTenants, oneRow } from "./tenant-lookup";
 
 export interface BlastRadius {
   tenant: string;
@@ -67,11 +68,18 @@ export async function getBlastRadius(
   let sessionCount: (() => Promise<number>) | undefined;
   switch (target.kind) {
     case "session": {
-      const [s] = await db
-        .select()
-        .from(sessions)
-        .where(and(eq(sessions.id, target.session), inArray(sessions.tenant, scope)));
-      if (!s) throw new NotFoundError("Unknown session.");
+      const s = oneRow(
+        await db
+          .select()
+          .from(sessions)
+          .where(
+            and(
+              eq(sessions.id, target.session),
+              inArray(sessions.tenant, lookupTenants(authority, target.tenant)),
+            ),
+          ),
+        "session",
+      );
       tenant = s.tenant;
       capWhere = eq(capabilities.session, s.id);
       callWhere = eq(events.session, s.id);
@@ -102,11 +110,18 @@ export async function getBlastRadius(
     }
     case "capability": {
       const id = target.capabilityId.toLowerCase();
-      const [c] = await db
-        .select({ tenant: capabilities.tenant })
-        .from(capabilities)
-        .where(and(eq(capabilities.id, id), inArray(capabilities.tenant, scope)));
-      if (!c) throw new NotFoundError("Unknown capability.");
+      const c = oneRow(
+        await db
+          .select({ tenant: capabilities.tenant })
+          .from(capabilities)
+          .where(
+            and(
+              eq(capabilities.id, id),
+              inArray(capabilities.tenant, lookupTenants(authority, target.tenant)),
+            ),
+          ),
+        "capability",
+      );
       tenant = c.tenant;
       capWhere = or(eq(capabilities.id, id), arrayContains(capabilities.ancestors, [id]));
       callWhere = inArray(

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { issuers, revocations } from "@/db/schema";
 
@@ -50,6 +50,17 @@ export interface FeedEntry {
 }
 
 export const FEED_PAGE = 500;
+
+/**
+ * The cursor for a tenant's next feed entry: its highest plus one. Cursors are per tenant since
+ * migration 0003 (entries from before keep their global numbers, which still increase within a
+ * tenant). Use it only after taking the tenant's chain-head lock (appendEvents), so the tenant's
+ * cursors are taken and committed in one order; the unique (tenant, cursor) index refuses a
+ * writer that did not.
+ */
+export function nextFeedCursor(tenant: string): SQL<number> {
+  return sql<number>`(select coalesce(max(r.cursor), 0) + 1 from revocations r where r.tenant = ${tenant})`;
+}
 
 /**
  * Revocations after `since`, oldest first; `next` is the cursor to ask with next time.

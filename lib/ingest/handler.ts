@@ -83,6 +83,7 @@ export async function handleIngest(db: Db, request: Request, opts: IngestOptions
 
     const result = await storeBatch(db, {
       tenant: key.tenant,
+      source: key.source,
       events: checked.events,
       signer: opts.signer,
       beforeCommit: opts.beforeCommit,

@@ -4,6 +4,7 @@ import { issuers, revocations } from "@/db/schema";
 import { handleKeys, handleRevocations } from "@/lib/api/verifier-routes";
 import { generateIssuerKey, type IssuerKeyPair, mintCapability, systemClock } from "@/lib/capability";
 import { insertApiKey } from "@/lib/data/api-keys";
+import { nextFeedCursor } from "@/lib/data/verifier-feed";
 import { createPlatformVerifier } from "@/lib/sdk/platform";
 import { backends } from "../support/db";
 import { addTenants } from "../support/fixtures";
@@ -41,6 +42,7 @@ describe.each(backends)("verifier endpoints and the SDK on $name", (backend) => 
       .insert(revocations)
       .values({
         tenant: row.tenant,
+        cursor: nextFeedCursor(row.tenant),
         kind: row.kind,
         target: row.target,
         reason: "test",

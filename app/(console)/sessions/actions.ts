@@ -38,6 +38,7 @@ const done = (cursor: number): ActionResult<{ cursor: number }> => {
 };
 
 export async function revokeSessionAction(input: {
+  tenant?: string;
   session: string;
   reason: string;
 }): Promise<ActionResult<{ cursor: number }>> {
@@ -73,6 +74,7 @@ export async function revokePrincipalAction(input: {
 }
 
 export async function revokeCapabilityAction(input: {
+  tenant?: string;
   capabilityId: string;
   reason: string;
 }): Promise<ActionResult<{ cursor: number }>> {

@@ -11,7 +11,7 @@ import {
 } from "../actions";
 
 export type RevokeFormTarget =
-  | { kind: "session"; session: string }
+  | { kind: "session"; tenant: string; session: string }
   | { kind: "principal"; tenant: string; principal: string }
   | { kind: "capability"; capabilityId?: string };
 
@@ -56,7 +56,7 @@ export function RevokeForm({
     start(async () => {
       const r =
         resolved.kind === "session"
-          ? await revokeSessionAction({ session: resolved.session, reason })
+          ? await revokeSessionAction({ tenant: resolved.tenant, session: resolved.session, reason })
           : resolved.kind === "principal"
             ? await revokePrincipalAction({ tenant: resolved.tenant, principal: resolved.principal, reason })
             : await revokeCapabilityAction({ capabilityId: resolved.capabilityId, reason });
