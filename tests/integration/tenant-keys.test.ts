@@ -8,8 +8,8 @@ import type { Authority } from "@/lib/auth/authority";
 import { listAgentSessions, sessionState } from "@/lib/data/agent-sessions";
 import { getBlastRadius, listRevocations, revokeCapability, revokeSession } from "@/lib/data/revocations";
 import { AmbiguousTenantError } from "@/lib/data/tenant-lookup";
-import { handleIngest, type StoreResult } from "@/lib/ingest";
 import { uuidv7 } from "@/lib/ids";
+import { handleIngest, type StoreResult } from "@/lib/ingest";
 import { backends } from "../support/db";
 import { addTenants, signedIn } from "../support/fixtures";
 import { ingestRequest, makeEvent, newKey, signer, verifyKeys } from "../support/ingest-fixtures";
@@ -106,12 +106,14 @@ describe.each(backends)("tenant-first keys on $name", (backend) => {
   it("an admin of both tenants revokes tenant B's session and touches only B's", async () => {
     const ts = new Date(Date.UTC(2026, 10, 26, 10)).toISOString();
     await send(acmeKey, [makeEvent("acme", { session: "sess_twin", principal: "ann@acme.example", ts })]);
-    await send(globexKey, [makeEvent("globex", { session: "sess_twin", principal: "gus@globex.example", ts })]);
+    await send(globexKey, [
+      makeEvent("globex", { session: "sess_twin", principal: "gus@globex.example", ts }),
+    ]);
 
     // Without a tenant the id is ambiguous for this admin: asked, never guessed.
-    await expect(revokeSession(database.db, both, { session: "sess_twin", reason: "x" })).rejects.toBeInstanceOf(
-      AmbiguousTenantError,
-    );
+    await expect(
+      revokeSession(database.db, both, { session: "sess_twin", reason: "x" }),
+    ).rejects.toBeInstanceOf(AmbiguousTenantError);
     await expect(
       getBlastRadius(database.db, both, { kind: "session", session: "sess_twin" }),
     ).rejects.toBeInstanceOf(AmbiguousTenantError);
@@ -153,7 +155,11 @@ describe.each(backends)("tenant-first keys on $name", (backend) => {
     await expect(
       revokeCapability(database.db, both, { capabilityId: capId, reason: "x" }),
     ).rejects.toBeInstanceOf(AmbiguousTenantError);
-    const r = await revokeCapability(database.db, both, { tenant: "globex", capabilityId: capId, reason: "x" });
+    const r = await revokeCapability(database.db, both, {
+      tenant: "globex",
+      capabilityId: capId,
+      reason: "x",
+    });
     expect(r).toMatchObject({ tenant: "globex", revokedIds: [capId] });
     expect((await feed(acmeKey)).revocations.map((e) => e.target)).not.toContain(capId);
   });
@@ -168,11 +174,26 @@ describe.each(backends)("tenant-first keys on $name", (backend) => {
 
   it("shows a platform's session.revoked as the platform's report, and the admin's own revocation still succeeds and enters the feed", async () => {
     const ts = (m: number) => new Date(Date.UTC(2026, 10, 26, 11, m)).toISOString();
-    await send(acmeKey, [makeEvent("acme", { session: "sess_claimed", principal: "dan@acme.example", ts: ts(0) })]);
-    const { capability: _c, tool: _t, action: _a, resource: _r, fields: _f, inputDigest: _i, ...rest } =
-      makeEvent("acme", { session: "sess_claimed", principal: "dan@acme.example", ts: ts(1) });
     await send(acmeKey, [
-      { ...rest, type: "session.revoked", outcome: "allowed", reason: "spoofed", meta: { actor: "root@x.test" } },
+      makeEvent("acme", { session: "sess_claimed", principal: "dan@acme.example", ts: ts(0) }),
+    ]);
+    const {
+      capability: _c,
+      tool: _t,
+      action: _a,
+      resource: _r,
+      fields: _f,
+      inputDigest: _i,
+      ...rest
+    } = makeEvent("acme", { session: "sess_claimed", principal: "dan@acme.example", ts: ts(1) });
+    await send(acmeKey, [
+      {
+        ...rest,
+        type: "session.revoked",
+        outcome: "allowed",
+        reason: "spoofed",
+        meta: { actor: "root@x.test" },
+      },
     ]);
 
     const row = (await listAgentSessions(database.db, both)).find(
@@ -201,10 +222,8 @@ describe.each(backends)("tenant-first keys on $name", (backend) => {
       (s) => s.tenant === "acme" && s.id === "sess_claimed",
     );
     expect(after && sessionState(after)).toMatchObject({ state: "revoked", label: "revoked by root@x.test" });
-    expect((await listRevocations(database.db, both)).map((r) => [r.tenant, r.target, r.actor])).toContainEqual([
-      "acme",
-      "sess_claimed",
-      "root@x.test",
-    ]);
+    expect(
+      (await listRevocations(database.db, both)).map((r) => [r.tenant, r.target, r.actor]),
+    ).toContainEqual(["acme", "sess_claimed", "root@x.test"]);
   });
 });
