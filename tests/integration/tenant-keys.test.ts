@@ -57,10 +57,13 @@ describe.each(backends)("tenant-first keys on $name", (backend) => {
 
     // globex's key sends the same ids, and a fresh id: the answers must be alike ("created").
     const fresh = makeEvent("globex", { session: "sess_other" });
-    const same = { ...makeEvent("globex", { session: "sess_shared" }), id: shared.id };
-    (same as { capability: unknown }).capability = {
-      ...(shared.capability as object),
-      summary: { tenants: ["globex"], session: "sess_shared" },
+    const same: Record<string, unknown> = {
+      ...makeEvent("globex", { session: "sess_shared" }),
+      id: shared.id,
+      capability: {
+        ...(shared.capability as object),
+        summary: { tenants: ["globex"], session: "sess_shared" },
+      },
     };
     const answer = await send(globexKey, [fresh, same]);
     expect(answer.results).toEqual([
@@ -94,7 +97,7 @@ describe.each(backends)("tenant-first keys on $name", (backend) => {
   it("does not let a tenant claim a known event id first to get the other tenant's event dropped", async () => {
     const id = uuidv7();
     await send(globexKey, [{ ...makeEvent("globex"), id }]);
-    const victim = { ...makeEvent("acme"), id };
+    const victim: Record<string, unknown> = { ...makeEvent("acme"), id };
     expect((await send(acmeKey, [victim])).results).toEqual([{ id, status: "created" }]);
     const [row] = await database.db
       .select({ reason: events.reason })
