@@ -4,6 +4,7 @@ import type { Db } from "@/db/client";
 import { capabilities, events, issuers, revocations } from "@/db/schema";
 import { type Authority, assertRole, tenantsInView } from "@/lib/auth/authority";
 import { buildDerivationGraph, type DerivationGraph, type GraphCapabilityInput } from "@/lib/graph/build";
+import { AmbiguousTenantError } from "./tenant-lookup";
 
 const ALL_ROLES = ["viewer", "investigator", "admin"] as const;
 export const GRAPH_LIMIT = 2000;
@@ -62,14 +63,65 @@ export async function callsFor(
     .limit(20_000);
 }
 
-/** Every capability of one request (root, narrowed, sub-agents', escalations) and its calls. */
+/** The tenants here, of those in view, where one optional tenant narrows the view. */
+function viewOf(authority: Authority, tenant?: string | null): string[] {
+  const view = tenantsInView(authority);
+  return tenant ? view.filter((t) => t === tenant) : view;
+}
+
+/**
+ * The tenants in view holding a capability or a request with this id. Ids are unique per tenant
+ * only: the id pages show a choice when there are several, and never pick one silently.
+ */
+export async function tenantsHolding(
+  db: Db,
+  authority: Authority,
+  target: { capability: string } | { request: string },
+): Promise<string[]> {
+  assertRole(authority, ALL_ROLES);
+  const rows = await db
+    .selectDistinct({ tenant: capabilities.tenant })
+    .from(capabilities)
+    .where(
+      and(
+        inArray(capabilities.tenant, tenantsInView(authority)),
+        "capability" in target
+          ? eq(capabilities.id, target.capability)
+          : eq(capabilities.request, target.request),
+      ),
+    )
+    .orderBy(asc(capabilities.tenant));
+  return rows.map((r) => r.tenant);
+}
+
+/** The one tenant a lookup by id reads: the one asked for, or the only one holding the id. */
+async function resolveTenant(
+  db: Db,
+  authority: Authority,
+  target: { capability: string } | { request: string },
+  tenant?: string | null,
+): Promise<string | null> {
+  if (tenant) return viewOf(authority, tenant)[0] ?? null;
+  const holders = await tenantsHolding(db, authority, target);
+  if (holders.length > 1)
+    throw new AmbiguousTenantError("capability" in target ? "capability" : "request", holders);
+  return holders[0] ?? null;
+}
+
+/**
+ * Every capability of one request (root, narrowed, sub-agents', escalations) and its calls, in
+ * one tenant: `tenant`, or the only tenant in view with that request (AmbiguousTenantError else).
+ */
 export async function getRequestGraph(
   db: Db,
   authority: Authority,
   requestId: string,
+  opts: { tenant?: string | null } = {},
 ): Promise<DerivationGraph | null> {
   assertRole(authority, ALL_ROLES);
-  const scope = tenantsInView(authority);
+  const tenant = await resolveTenant(db, authority, { request: requestId }, opts.tenant);
+  if (!tenant) return null;
+  const scope = [tenant];
   const caps = (await db
     .select(graphColumns)
     .from(capabilities)
@@ -116,14 +168,24 @@ export type CapabilityStatus =
   | { state: "expired"; at: Date }
   | { state: "revoked"; at: Date; by: string; reason: string; kind: string };
 
-/** One capability: who minted it for whom, lineage to the root, descendants, status, uses. */
-export async function getCapabilityDetail(db: Db, authority: Authority, id: string, now = new Date()) {
+/**
+ * One capability: who minted it for whom, lineage to the root, descendants, status, uses. In
+ * `tenant`, or the only tenant in view holding the id (AmbiguousTenantError when several do).
+ */
+export async function getCapabilityDetail(
+  db: Db,
+  authority: Authority,
+  target: { id: string; tenant?: string | null; now?: Date },
+) {
   assertRole(authority, ALL_ROLES);
-  const scope = tenantsInView(authority);
+  const { id } = target;
+  const now = target.now ?? new Date();
+  const tenant = await resolveTenant(db, authority, { capability: id }, target.tenant);
+  if (!tenant) return null;
   const [cap] = await db
     .select()
     .from(capabilities)
-    .where(and(inArray(capabilities.tenant, scope), eq(capabilities.id, id)));
+    .where(and(eq(capabilities.tenant, tenant), eq(capabilities.id, id)));
   if (!cap) return null;
   const lineageIds = [...cap.ancestors];
   const [lineage, descendants, issuer, revoked, uses] = await Promise.all([

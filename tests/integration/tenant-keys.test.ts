@@ -6,6 +6,7 @@ import { handleRevocations } from "@/lib/api/verifier-routes";
 import { verifyTenantChain } from "@/lib/audit/verify";
 import type { Authority } from "@/lib/auth/authority";
 import { listAgentSessions, sessionState } from "@/lib/data/agent-sessions";
+import { getCapabilityDetail, getRequestGraph, tenantsHolding } from "@/lib/data/capabilities";
 import { getBlastRadius, listRevocations, revokeCapability, revokeSession } from "@/lib/data/revocations";
 import { AmbiguousTenantError } from "@/lib/data/tenant-lookup";
 import { uuidv7 } from "@/lib/ids";
@@ -165,6 +166,34 @@ describe.each(backends)("tenant-first keys on $name", (backend) => {
     });
     expect(r).toMatchObject({ tenant: "globex", revokedIds: [capId] });
     expect((await feed(acmeKey)).revocations.map((e) => e.target)).not.toContain(capId);
+  });
+
+  it("resolves /capabilities/[id] and /requests/[id] within one tenant, asking when the id is in two", async () => {
+    const ev = makeEvent("acme", { request: "req_twin" });
+    const cap = ev.capability as { id: string; summary: Record<string, unknown> };
+    const capId = cap.id;
+    const twinCap = { ...cap, summary: { ...cap.summary, request: "req_twin" } };
+    await send(acmeKey, [{ ...ev, capability: twinCap }]);
+    await send(globexKey, [{ ...makeEvent("globex", { request: "req_twin" }), capability: twinCap }]);
+    expect(await tenantsHolding(database.db, both, { capability: capId })).toEqual(["acme", "globex"]);
+    await expect(getCapabilityDetail(database.db, both, { id: capId })).rejects.toBeInstanceOf(
+      AmbiguousTenantError,
+    );
+    const g = await getCapabilityDetail(database.db, both, { id: capId, tenant: "globex" });
+    expect(g?.capability.tenant).toBe("globex");
+    expect(g?.uses).toEqual({ denied: 1 });
+    await expect(getRequestGraph(database.db, both, "req_twin")).rejects.toBeInstanceOf(AmbiguousTenantError);
+    const graph = await getRequestGraph(database.db, both, "req_twin", { tenant: "acme" });
+    // One node, one call: acme's own, not globex's twin mixed in.
+    expect(graph?.nodes.map((n) => [n.id, n.calls.denied])).toEqual([[capId, 1]]);
+    // A user of one tenant sees that tenant's only, without being asked.
+    const acmeOnly = await signedIn(database.db, {
+      email: "a@x.test",
+      role: "investigator",
+      tenants: ["acme"],
+    });
+    expect((await getCapabilityDetail(database.db, acmeOnly, { id: capId }))?.capability.tenant).toBe("acme");
+    expect(await getCapabilityDetail(database.db, acmeOnly, { id: capId, tenant: "globex" })).toBeNull();
   });
 
   it("gives each tenant its own feed cursors, in order", async () => {
