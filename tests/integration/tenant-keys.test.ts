@@ -7,6 +7,7 @@ import { verifyTenantChain } from "@/lib/audit/verify";
 import type { Authority } from "@/lib/auth/authority";
 import { listAgentSessions, sessionState } from "@/lib/data/agent-sessions";
 import { getCapabilityDetail, getRequestGraph, tenantsHolding } from "@/lib/data/capabilities";
+import { listEvents } from "@/lib/data/events-query";
 import { getBlastRadius, listRevocations, revokeCapability, revokeSession } from "@/lib/data/revocations";
 import { AmbiguousTenantError } from "@/lib/data/tenant-lookup";
 import { uuidv7 } from "@/lib/ids";
@@ -186,6 +187,24 @@ describe.each(backends)("tenant-first keys on $name", (backend) => {
     const graph = await getRequestGraph(database.db, both, "req_twin", { tenant: "acme" });
     // One node, one call: acme's own, not globex's twin mixed in.
     expect(graph?.nodes.map((n) => [n.id, n.calls.denied])).toEqual([[capId, 1]]);
+    // The explorer's under: and cap.right: match an event to its own tenant's capability only.
+    const globexCap = {
+      ...twinCap,
+      id: `${capId.slice(0, -4)}beef`,
+      parentId: capId,
+      depth: 1,
+      kind: "attenuated",
+    };
+    await send(globexKey, [{ ...makeEvent("globex", { request: "req_twin" }), capability: globexCap }]);
+    // acme's own, unrelated root capability that happens to have the id of globex's child.
+    const acmeLookalike = { ...twinCap, id: globexCap.id, summary: { tenants: ["acme"] } };
+    await send(acmeKey, [{ ...makeEvent("acme"), capability: acmeLookalike }]);
+    const under = await listEvents(database.db, both, { q: `under:${capId} tenant:acme`, limit: 50 });
+    expect(under.rows.map((r) => r.tenant)).toEqual(["acme"]);
+    const underAll = await listEvents(database.db, both, { q: `under:${capId}`, limit: 50 });
+    expect(
+      underAll.rows.map((r) => `${r.tenant}/${(r as { capabilityId?: string }).capabilityId}`).sort(),
+    ).toEqual([`acme/${capId}`, `globex/${capId}`, `globex/${globexCap.id}`].sort());
     // A user of one tenant sees that tenant's only, without being asked.
     const acmeOnly = await signedIn(database.db, {
       email: "a@x.test",
