@@ -11,6 +11,7 @@ export const GRAPH_LIMIT = 2000;
 
 export const graphColumns = {
   id: capabilities.id,
+  tenant: capabilities.tenant,
   parentId: capabilities.parentId,
   kind: capabilities.kind,
   agent: capabilities.agent,

@@ -88,7 +88,7 @@ export async function handleIngest(db: Db, request: Request, opts: IngestOptions
       signer: opts.signer,
       beforeCommit: opts.beforeCommit,
     });
-    await touchApiKey(db, key.keyId).catch((err) => log("could not record key use", err));
+    await touchApiKey(db, key).catch((err) => log("could not record key use", err));
     return reply(200, result);
   } catch (err) {
     log("batch failed", err);
