@@ -9,6 +9,7 @@ import { verifyTenantChain } from "@/lib/audit/verify";
 import type { Authority } from "@/lib/auth/authority";
 import { listSessionPrincipals } from "@/lib/data/agent-sessions";
 import { insertApiKey } from "@/lib/data/api-keys";
+import { getOverview } from "@/lib/data/overview";
 import { listRevocations } from "@/lib/data/revocations";
 import { loadDemoActivity } from "@/lib/demo/load";
 import { inputDigestKey } from "@/lib/ingest/input-digest";
@@ -70,6 +71,12 @@ describe.each(backends)("the demo's revocations on $name", (backend) => {
         (p) => p.principal === "carol@acme.example",
       );
       expect(carol).toMatchObject({ openSessions: 0, revoked: { by: "admin@console.demo" } });
+      // The Overview lists what the feed holds (platform reports of revocations are not among them).
+      const overview = await getOverview(database.db, investigator);
+      expect(overview.revocations.map((r) => [r.type, r.principal ?? r.session]).sort()).toEqual([
+        ["principal.revoked", "carol@acme.example"],
+        ["session.revoked", session],
+      ]);
       expect((await verifyTenantChain(database.db, { tenant: "acme", keys: [consoleKey] })).ok).toBe(true);
     } finally {
       await database.close();
