@@ -80,19 +80,28 @@ export async function tenantsHolding(
   target: { capability: string } | { request: string },
 ): Promise<string[]> {
   assertRole(authority, ALL_ROLES);
+  const view = tenantsInView(authority);
   const rows = await db
     .selectDistinct({ tenant: capabilities.tenant })
     .from(capabilities)
     .where(
       and(
-        inArray(capabilities.tenant, tenantsInView(authority)),
+        inArray(capabilities.tenant, view),
         "capability" in target
           ? eq(capabilities.id, target.capability)
           : eq(capabilities.request, target.request),
       ),
-    )
-    .orderBy(asc(capabilities.tenant));
-  return rows.map((r) => r.tenant);
+    );
+  // A request may hold only borrowed capabilities (an escalation minted for its grant): its
+  // events name it then.
+  const viaEvents =
+    "request" in target
+      ? await db
+          .selectDistinct({ tenant: events.tenant })
+          .from(events)
+          .where(and(inArray(events.tenant, view), eq(events.request, target.request)))
+      : [];
+  return [...new Set([...rows, ...viaEvents].map((r) => r.tenant))].sort();
 }
 
 /** The one tenant a lookup by id reads: the one asked for, or the only one holding the id. */
