@@ -70,8 +70,8 @@ export const issuers = pgTable("issuers", {
 export const capabilities = pgTable(
   "capabilities",
   {
-    // The revocation id (hex) of the token's last block.
-    id: text("id").primaryKey(),
+    // The revocation id (hex) of the token's last block; unique within its tenant only.
+    id: text("id").notNull(),
     tenant: text("tenant").notNull(),
     tokenHash: text("token_hash").notNull(),
     parentId: text("parent_id"),
@@ -91,9 +91,12 @@ export const capabilities = pgTable(
     firstSeenAt: ts("first_seen_at").notNull().defaultNow(),
   },
   (t) => [
+    // Tenant first in every key (DESIGN.md, Storage and scale): two tenants' platforms may send
+    // the same id, and neither may learn of or displace the other's row.
+    primaryKey({ name: "capabilities_pkey", columns: [t.tenant, t.id] }),
     index("capabilities_tenant_issued_idx").on(t.tenant, t.issuedAt),
-    index("capabilities_parent_idx").on(t.parentId),
-    index("capabilities_root_idx").on(t.rootId),
+    index("capabilities_tenant_parent_idx").on(t.tenant, t.parentId),
+    index("capabilities_tenant_root_idx").on(t.tenant, t.rootId),
     index("capabilities_tenant_request_idx").on(t.tenant, t.request),
     index("capabilities_tenant_session_idx").on(t.tenant, t.session),
     index("capabilities_tenant_principal_idx").on(t.tenant, t.principal, t.issuedAt),
@@ -105,8 +108,8 @@ export const capabilities = pgTable(
 export const events = pgTable(
   "events",
   {
-    // Client-generated (UUIDv7 or ULID): the idempotency key.
-    id: text("id").primaryKey(),
+    // Client-generated (UUIDv7 or ULID): the idempotency key, within its tenant.
+    id: text("id").notNull(),
     ts: ts("ts").notNull(),
     receivedAt: ts("received_at").notNull().defaultNow(),
     tenant: text("tenant").notNull(),
@@ -138,10 +141,11 @@ export const events = pgTable(
     hash: text("hash").notNull(),
   },
   (t) => [
+    primaryKey({ name: "events_pkey", columns: [t.tenant, t.id] }),
     uniqueIndex("events_tenant_seq_uidx").on(t.tenant, t.seq),
     index("events_tenant_ts_idx").on(t.tenant, t.ts, t.id),
     index("events_tenant_principal_ts_idx").on(t.tenant, t.principal, t.ts),
-    index("events_capability_idx").on(t.capabilityId),
+    index("events_tenant_capability_idx").on(t.tenant, t.capabilityId),
     index("events_tenant_request_idx").on(t.tenant, t.request),
     index("events_tenant_session_idx").on(t.tenant, t.session),
     index("events_tenant_type_ts_idx").on(t.tenant, t.type, t.ts),
@@ -160,25 +164,38 @@ export const chainHeads = pgTable("chain_heads", {
 export const sessions = pgTable(
   "sessions",
   {
-    id: text("id").primaryKey(),
+    id: text("id").notNull(),
     tenant: text("tenant").notNull(),
     principal: text("principal").notNull(),
     agent: text("agent"),
     startedAt: ts("started_at").notNull().defaultNow(),
     lastSeenAt: ts("last_seen_at"),
+    // Set only by the console's own revocation (lib/data/revocations.ts): revoked_by is always a
+    // console user, and the revocation is in the verifier feed.
     revokedAt: ts("revoked_at"),
     revokedBy: text("revoked_by"),
     revokeReason: text("revoke_reason"),
+    // What an agent platform reported through ingest (session.revoked / principal.revoked): shown
+    // as "reported by platform <source>", never under a console user's name, and never a reason
+    // to refuse the console's own revocation.
+    reportedRevokedAt: ts("reported_revoked_at"),
+    reportedBy: text("reported_by"),
+    reportedReason: text("reported_reason"),
   },
-  (t) => [index("sessions_tenant_principal_idx").on(t.tenant, t.principal)],
+  (t) => [
+    primaryKey({ name: "sessions_pkey", columns: [t.tenant, t.id] }),
+    index("sessions_tenant_principal_idx").on(t.tenant, t.principal),
+  ],
 );
 
 export const revocations = pgTable(
   "revocations",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
-    // The feed position verifiers poll with ?since=CURSOR.
-    cursor: bigserial("cursor", { mode: "number" }).notNull().unique(),
+    id: uuid("id").notNull().defaultRandom(),
+    // The feed position verifiers poll with ?since=CURSOR, per tenant: the next one is the
+    // tenant's highest plus one, taken under the tenant's chain-head lock (insertRevocation).
+    // Rows from before migration 0003 keep their old (global) numbers, so old cursors still hold.
+    cursor: bigint("cursor", { mode: "number" }).notNull(),
     tenant: text("tenant").notNull(),
     kind: revocationKindEnum("kind").notNull(),
     target: text("target").notNull(),
@@ -188,13 +205,16 @@ export const revocations = pgTable(
     // Revocation ids cut by this revocation (the capability and its known descendants).
     revokedIds: text("revoked_ids").array().notNull().default(sql`'{}'::text[]`),
   },
-  (t) => [index("revocations_tenant_cursor_idx").on(t.tenant, t.cursor)],
+  (t) => [
+    primaryKey({ name: "revocations_pkey", columns: [t.tenant, t.id] }),
+    uniqueIndex("revocations_tenant_cursor_uidx").on(t.tenant, t.cursor),
+  ],
 );
 
 export const escalations = pgTable(
   "escalations",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").notNull().defaultRandom(),
     tenant: text("tenant").notNull(),
     requestedBy: text("requested_by").notNull(),
     grantedBy: text("granted_by"),
@@ -224,6 +244,7 @@ export const escalations = pgTable(
     revokeReason: text("revoke_reason"),
   },
   (t) => [
+    primaryKey({ name: "escalations_pkey", columns: [t.tenant, t.id] }),
     index("escalations_tenant_status_idx").on(t.tenant, t.status),
     index("escalations_tenant_session_idx").on(t.tenant, t.session),
   ],
@@ -311,19 +332,20 @@ export const loginAttempts = pgTable(
 export const apiKeys = pgTable(
   "api_keys",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").notNull().defaultRandom(),
     tenant: text("tenant").notNull(),
     source: text("source").notNull(),
     // The first characters, shown in lists so a key can be recognised; never the whole key.
     prefix: text("prefix").notNull(),
-    // sha256 hex of the whole key (keys are 256-bit random, so a fast hash is enough).
+    // sha256 hex of the whole key (keys are 256-bit random, so a fast hash is enough). Globally
+    // unique: a bearer key is looked up before its tenant is known.
     keyHash: text("key_hash").notNull().unique(),
     createdBy: text("created_by").notNull(),
     createdAt: ts("created_at").notNull().defaultNow(),
     lastUsedAt: ts("last_used_at"),
     revokedAt: ts("revoked_at"),
   },
-  (t) => [index("api_keys_tenant_idx").on(t.tenant)],
+  (t) => [primaryKey({ name: "api_keys_pkey", columns: [t.tenant, t.id] })],
 );
 
 export const savedQueries = pgTable(

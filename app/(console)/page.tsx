@@ -98,7 +98,7 @@ export default async function OverviewPage() {
             <ul>
               {o.revocations.map((r) => (
                 <li key={r.id}>
-                  <span className="mono">{time(r.ts)}</span> {r.type} {r.principal}
+                  <span className="mono">{time(r.ts)}</span> {r.type} {r.principal ?? r.session}
                   {r.reason ? <span className="muted"> — {r.reason}</span> : null}
                 </li>
               ))}

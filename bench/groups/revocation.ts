@@ -7,6 +7,7 @@ import { issuers, revocations, tenants } from "../../db/schema";
 import { handleKeys, handleRevocations } from "../../lib/api/verifier-routes";
 import { generateIssuerKey, mintCapability, systemClock } from "../../lib/capability";
 import { insertApiKey } from "../../lib/data/api-keys";
+import { nextFeedCursor } from "../../lib/data/verifier-feed";
 import { createPlatformVerifier } from "../../lib/sdk/platform";
 import { routeFetch } from "../../tests/support/route-fetch";
 import type { BenchGroup, BenchResult } from "../harness";
@@ -67,6 +68,7 @@ async function run(): Promise<BenchResult[]> {
         await new Promise((r) => setTimeout(r, Math.random() * 1000));
         await database.db.insert(revocations).values({
           tenant: "acme",
+          cursor: nextFeedCursor("acme"),
           kind: "capability",
           target: root.id,
           reason: "bench",

@@ -83,6 +83,11 @@ export async function handleRevocations(
       try {
         while (!closed && Date.now() - started < maxMs) {
           const page = await listRevocationsSince(db, { tenant: who.tenant, since: cursor });
+          // A Last-Event-ID above the tenant's head is no cursor of this feed: replay it whole.
+          if (page.head < cursor) {
+            cursor = 0;
+            continue;
+          }
           for (const entry of page.revocations)
             write(`id: ${entry.cursor}\nevent: revocation\ndata: ${JSON.stringify(entry)}\n\n`);
           cursor = page.next;

@@ -5,6 +5,33 @@ import { revocations, type Session, sessions } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
 
+export type SessionState =
+  | { state: "open" }
+  /** The console revoked it: in the verifier feed, under the console user who did it. */
+  | { state: "revoked"; label: string; reason: string | null }
+  /** Only a platform said so (ingest): shown as the platform's report, still revocable here. */
+  | { state: "reported"; label: string; reason: string | null };
+
+/**
+ * How the Sessions page names a session's state. A platform's report never appears under a
+ * console user's name, whatever its meta.actor said: it is labelled with the ingest key's source.
+ */
+export function sessionState(
+  s: Pick<
+    Session,
+    "revokedAt" | "revokedBy" | "revokeReason" | "reportedRevokedAt" | "reportedBy" | "reportedReason"
+  >,
+): SessionState {
+  if (s.revokedAt) return { state: "revoked", label: `revoked by ${s.revokedBy}`, reason: s.revokeReason };
+  if (s.reportedRevokedAt)
+    return {
+      state: "reported",
+      label: `reported by platform ${s.reportedBy ?? "unknown"}`,
+      reason: s.reportedReason,
+    };
+  return { state: "open" };
+}
+
 /** Agent sessions in view for the Sessions page: open ones first, by principal, latest activity first. */
 export async function listAgentSessions(
   db: Db,

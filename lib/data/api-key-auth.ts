@@ -39,13 +39,14 @@ export async function authenticateApiKey(
 }
 
 /** Records use at most once a minute per key, outside the ingest transaction (no row lock to queue on). */
-export async function touchApiKey(db: Executor, keyId: string): Promise<void> {
+export async function touchApiKey(db: Executor, key: { tenant: string; keyId: string }): Promise<void> {
   await db
     .update(apiKeys)
     .set({ lastUsedAt: sql`now()` })
     .where(
       and(
-        eq(apiKeys.id, keyId),
+        eq(apiKeys.tenant, key.tenant),
+        eq(apiKeys.id, key.keyId),
         or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`)),
       ),
     );

@@ -109,11 +109,18 @@ export async function revokeApiKey(
 ): Promise<void> {
   assertCan(authority, "apiKeys.manage");
   await db.transaction(async (tx) => {
-    const [key] = await tx.select().from(apiKeys).where(eq(apiKeys.id, input.id)).for("update");
     // A key of another tenant is "unknown": its existence is not the admin's to learn.
-    if (!key || !authority.tenants.includes(key.tenant)) throw new NotFoundError("Unknown API key.");
+    const [key] = await tx
+      .select()
+      .from(apiKeys)
+      .where(and(inArray(apiKeys.tenant, [...authority.tenants]), eq(apiKeys.id, input.id)))
+      .for("update");
+    if (!key) throw new NotFoundError("Unknown API key.");
     if (key.revokedAt) return;
-    await tx.update(apiKeys).set({ revokedAt: sql`now()` }).where(eq(apiKeys.id, key.id));
+    await tx
+      .update(apiKeys)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(apiKeys.tenant, key.tenant), eq(apiKeys.id, key.id)));
     await appendEvents(
       tx,
       consoleEvents({

@@ -18,10 +18,11 @@ import { type Authority, assertTenantsInScope } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
 import { NotFoundError } from "./console-users";
 import { type ClockDeps, clockOf } from "./escalation-common";
+import { lookupTenants, oneRow } from "./tenant-lookup";
 
 export type RevokeTarget =
-  | { kind: "session"; session: string }
-  | { kind: "capability"; capabilityId: string }
+  | { kind: "session"; session: string; tenant?: string }
+  | { kind: "capability"; capabilityId: string; tenant?: string }
   | { kind: "escalation"; escalationId: string }
   | { kind: "principal"; tenant: string; principal: string };
 
@@ -73,11 +74,18 @@ export async function getBlastRadius(
   let sessionCount: (() => Promise<number>) | undefined;
   switch (target.kind) {
     case "session": {
-      const [s] = await db
-        .select()
-        .from(sessions)
-        .where(and(eq(sessions.id, target.session), inArray(sessions.tenant, scope)));
-      if (!s) throw new NotFoundError("Unknown session.");
+      const s = oneRow(
+        await db
+          .select()
+          .from(sessions)
+          .where(
+            and(
+              eq(sessions.id, target.session),
+              inArray(sessions.tenant, lookupTenants(authority, target.tenant)),
+            ),
+          ),
+        "session",
+      );
       tenant = s.tenant;
       capWhere = eq(capabilities.session, s.id);
       callWhere = eq(events.session, s.id);
@@ -108,11 +116,18 @@ export async function getBlastRadius(
     }
     case "capability": {
       const id = target.capabilityId.toLowerCase();
-      const [c] = await db
-        .select({ tenant: capabilities.tenant })
-        .from(capabilities)
-        .where(and(eq(capabilities.id, id), inArray(capabilities.tenant, scope)));
-      if (!c) throw new NotFoundError("Unknown capability.");
+      const c = oneRow(
+        await db
+          .select({ tenant: capabilities.tenant })
+          .from(capabilities)
+          .where(
+            and(
+              eq(capabilities.id, id),
+              inArray(capabilities.tenant, lookupTenants(authority, target.tenant)),
+            ),
+          ),
+        "capability",
+      );
       tenant = c.tenant;
       capWhere = or(eq(capabilities.id, id), arrayContains(capabilities.ancestors, [id]));
       callWhere = inArray(

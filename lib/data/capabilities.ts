@@ -5,11 +5,13 @@ import { capabilities, events, issuers, revocations } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
 import { buildDerivationGraph, type DerivationGraph, type GraphCapabilityInput } from "@/lib/graph/build";
+import { AmbiguousTenantError } from "./tenant-lookup";
 
 export const GRAPH_LIMIT = 2000;
 
 export const graphColumns = {
   id: capabilities.id,
+  tenant: capabilities.tenant,
   parentId: capabilities.parentId,
   kind: capabilities.kind,
   agent: capabilities.agent,
@@ -62,14 +64,74 @@ export async function callsFor(
     .limit(20_000);
 }
 
-/** Every capability of one request (root, narrowed, sub-agents', escalations) and its calls. */
+/** The tenants here, of those in view, where one optional tenant narrows the view. */
+function viewOf(authority: Authority, tenant?: string | null): string[] {
+  const view = tenantsInView(authority);
+  return tenant ? view.filter((t) => t === tenant) : view;
+}
+
+/**
+ * The tenants in view holding a capability or a request with this id. Ids are unique per tenant
+ * only: the id pages show a choice when there are several, and never pick one silently.
+ */
+export async function tenantsHolding(
+  db: Db,
+  authority: Authority,
+  target: { capability: string } | { request: string },
+): Promise<string[]> {
+  assertCan(authority, "console.read");
+  const view = tenantsInView(authority);
+  const rows = await db
+    .selectDistinct({ tenant: capabilities.tenant })
+    .from(capabilities)
+    .where(
+      and(
+        inArray(capabilities.tenant, view),
+        "capability" in target
+          ? eq(capabilities.id, target.capability)
+          : eq(capabilities.request, target.request),
+      ),
+    );
+  // A request may hold only borrowed capabilities (an escalation minted for its grant): its
+  // events name it then.
+  const viaEvents =
+    "request" in target
+      ? await db
+          .selectDistinct({ tenant: events.tenant })
+          .from(events)
+          .where(and(inArray(events.tenant, view), eq(events.request, target.request)))
+      : [];
+  return [...new Set([...rows, ...viaEvents].map((r) => r.tenant))].sort();
+}
+
+/** The one tenant a lookup by id reads: the one asked for, or the only one holding the id. */
+async function resolveTenant(
+  db: Db,
+  authority: Authority,
+  target: { capability: string } | { request: string },
+  tenant?: string | null,
+): Promise<string | null> {
+  if (tenant) return viewOf(authority, tenant)[0] ?? null;
+  const holders = await tenantsHolding(db, authority, target);
+  if (holders.length > 1)
+    throw new AmbiguousTenantError("capability" in target ? "capability" : "request", holders);
+  return holders[0] ?? null;
+}
+
+/**
+ * Every capability of one request (root, narrowed, sub-agents', escalations) and its calls, in
+ * one tenant: `tenant`, or the only tenant in view with that request (AmbiguousTenantError else).
+ */
 export async function getRequestGraph(
   db: Db,
   authority: Authority,
   requestId: string,
+  opts: { tenant?: string | null } = {},
 ): Promise<DerivationGraph | null> {
   assertCan(authority, "console.read");
-  const scope = tenantsInView(authority);
+  const tenant = await resolveTenant(db, authority, { request: requestId }, opts.tenant);
+  if (!tenant) return null;
+  const scope = [tenant];
   const caps = (await db
     .select(graphColumns)
     .from(capabilities)
@@ -117,14 +179,24 @@ export type CapabilityStatus =
   | { state: "expired"; at: Date }
   | { state: "revoked"; at: Date; by: string | null; reason: string | null; kind: string };
 
-/** One capability: who minted it for whom, lineage to the root, descendants, status, uses. */
-export async function getCapabilityDetail(db: Db, authority: Authority, id: string, now = new Date()) {
+/**
+ * One capability: who minted it for whom, lineage to the root, descendants, status, uses. In
+ * `tenant`, or the only tenant in view holding the id (AmbiguousTenantError when several do).
+ */
+export async function getCapabilityDetail(
+  db: Db,
+  authority: Authority,
+  target: { id: string; tenant?: string | null; now?: Date },
+) {
   assertCan(authority, "console.read");
-  const scope = tenantsInView(authority);
+  const { id } = target;
+  const now = target.now ?? new Date();
+  const tenant = await resolveTenant(db, authority, { capability: id }, target.tenant);
+  if (!tenant) return null;
   const [cap] = await db
     .select()
     .from(capabilities)
-    .where(and(inArray(capabilities.tenant, scope), eq(capabilities.id, id)));
+    .where(and(eq(capabilities.tenant, tenant), eq(capabilities.id, id)));
   if (!cap) return null;
   const lineageIds = [...cap.ancestors];
   const [lineage, descendants, issuer, revoked, uses] = await Promise.all([

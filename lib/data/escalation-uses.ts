@@ -65,6 +65,7 @@ export async function pickUpEscalations(
         .set({ deliveredAt: now, tokenHash: cap.hash, capabilityId: cap.id })
         .where(
           and(
+            eq(escalations.tenant, row.tenant),
             eq(escalations.id, row.id),
             eq(escalations.status, "active"),
             isNull(escalations.deliveredAt),
@@ -235,7 +236,10 @@ export async function recordEscalationUse(
     }
     // Read again: a concurrent attempt may have consumed it since the first read.
     const [row] = current
-      ? await tx.select().from(escalations).where(eq(escalations.id, current.id))
+      ? await tx
+          .select()
+          .from(escalations)
+          .where(and(eq(escalations.tenant, current.tenant), eq(escalations.id, current.id)))
       : [undefined];
     const denial = explainDenial(row, { hash, operation: op, now, revoked });
     const audit: ChainedContent[] = [];
@@ -243,7 +247,13 @@ export async function recordEscalationUse(
       const [flipped] = await tx
         .update(escalations)
         .set({ status: "expired" })
-        .where(and(eq(escalations.id, row.id), eq(escalations.status, "active")))
+        .where(
+          and(
+            eq(escalations.tenant, row.tenant),
+            eq(escalations.id, row.id),
+            eq(escalations.status, "active"),
+          ),
+        )
         .returning({ id: escalations.id });
       if (flipped) audit.push(escalationEvent({ row, type: "escalation.expired", now, meta }));
     }

@@ -151,7 +151,7 @@ async function activate(
     await tx
       .update(escalations)
       .set({ tokenHash: cap.hash, capabilityId: cap.id, deliveredAt: now })
-      .where(eq(escalations.id, row.id));
+      .where(and(eq(escalations.tenant, row.tenant), eq(escalations.id, row.id)));
     await recordEscalationCapability(tx, row, cap, deps.consoleKey.kid);
   }
   return {
@@ -276,9 +276,12 @@ async function lapsePending(db: Db, tenantIds: readonly string[], nowMs: number)
       .update(escalations)
       .set({ status: "expired", revokedAt: now, revokeReason: LAPSED })
       .where(
-        inArray(
-          escalations.id,
-          stale.map((r) => r.id),
+        and(
+          inArray(escalations.tenant, [...tenantIds]),
+          inArray(
+            escalations.id,
+            stale.map((r) => r.id),
+          ),
         ),
       );
   });
@@ -341,7 +344,7 @@ export async function approveEscalation(
         issuedAt: now,
         expiresAt: new Date(nowMs + row.ttlSeconds * 1000),
       })
-      .where(eq(escalations.id, row.id))
+      .where(and(eq(escalations.tenant, row.tenant), eq(escalations.id, row.id)))
       .returning();
     if (!updated) throw new Error("update returned no row");
     return activate(tx, updated, deps, {
@@ -383,7 +386,7 @@ export async function rejectEscalation(
         revokedAt: now,
         revokeReason: input.reason ?? null,
       })
-      .where(eq(escalations.id, row.id));
+      .where(and(eq(escalations.tenant, row.tenant), eq(escalations.id, row.id)));
   });
 }
 

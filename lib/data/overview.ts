@@ -1,7 +1,7 @@
 import "server-only";
-import { and, count, desc, eq, gt, gte, inArray, isNotNull, like, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, gte, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { capabilities, escalations, events } from "@/db/schema";
+import { capabilities, escalations, events, revocations } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
 import { foldReasons } from "./principal-day";
@@ -76,17 +76,23 @@ export async function getOverview(db: Db, authority: Authority, now = new Date()
         .orderBy(desc(count()))
         .limit(6),
       db
+        // The console's revocations (the verifier feed), not *.revoked events: a platform's own
+        // report of a revocation is not one verifiers act on (issue 11).
         .select({
-          id: events.id,
-          ts: events.ts,
-          type: events.type,
-          principal: events.principal,
-          session: events.session,
-          reason: events.reason,
+          id: revocations.id,
+          ts: revocations.at,
+          type: sql<string>`${revocations.kind}::text || '.revoked'`,
+          principal: sql<
+            string | null
+          >`case when ${revocations.kind} = 'principal' then ${revocations.target} end`,
+          session: sql<
+            string | null
+          >`case when ${revocations.kind} = 'session' then ${revocations.target} end`,
+          reason: revocations.reason,
         })
-        .from(events)
-        .where(and(inScope, like(events.type, "%.revoked"), gte(events.ts, since7d)))
-        .orderBy(desc(events.ts))
+        .from(revocations)
+        .where(and(inArray(revocations.tenant, scope), gte(revocations.at, since7d)))
+        .orderBy(desc(revocations.at))
         .limit(8),
       db
         .select({

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { capabilities, events } from "@/db/schema";
@@ -53,6 +53,13 @@ export interface PrincipalDay {
   requests: { request: string; start: Date; calls: number; denied: number }[];
   escalations: { id: string; ts: Date; type: string; outcome: string; reason: string | null }[];
   graph: DerivationGraph;
+}
+
+/** Capability ids by tenant (ids are unique per tenant only). */
+function groupByTenant(rows: readonly { tenant: string; id: string }[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of rows) out.set(r.tenant, [...(out.get(r.tenant) ?? []), r.id]);
+  return out;
 }
 
 /** Everything one principal's bot and sub-agents did on one UTC day, within the caller's tenants. */
@@ -138,16 +145,20 @@ export async function getPrincipalDay(
       .orderBy(asc(capabilities.issuedAt))
       .limit(500),
   ]);
-  // The day's roots, then everything derived from them (whenever it was narrowed).
-  const rootIds = roots.map((r) => r.id);
-  const derived = rootIds.length
+  // The day's roots, then everything derived from them (whenever it was narrowed), each in its
+  // root's tenant: capability ids are unique per tenant only.
+  const rootsByTenant = groupByTenant(roots);
+  const derived = rootsByTenant.size
     ? await db
         .select(graphColumns)
         .from(capabilities)
         .where(
           and(
-            inArray(capabilities.tenant, scope),
-            inArray(capabilities.rootId, rootIds),
+            or(
+              ...[...rootsByTenant].map(([tenant, ids]) =>
+                and(eq(capabilities.tenant, tenant), inArray(capabilities.rootId, ids)),
+              ),
+            ),
             gt(capabilities.depth, 0),
           ),
         )
@@ -165,11 +176,9 @@ export async function getPrincipalDay(
     const slot = perHour[r.hour];
     if (slot) slot[r.outcome] += r.n;
   }
-  const callRows = await callsFor(
-    db,
-    scope,
-    caps.map((c) => c.id),
-  );
+  const callRows = (
+    await Promise.all([...groupByTenant(caps)].map(([tenant, ids]) => callsFor(db, [tenant], ids)))
+  ).flat();
   const graph = graphForRole(
     buildDerivationGraph(caps as GraphCapabilityInput[], callRows, { maxNodes: 2000 }),
     authority,

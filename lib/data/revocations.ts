@@ -11,6 +11,8 @@ import { createRevocationList, type RevocationList, revocationReason } from "@/l
 import { uuidv7 } from "@/lib/ids";
 import { ConflictError, NotFoundError } from "./console-users";
 import { type ClockDeps, clockOf, escalationEvent } from "./escalation-common";
+import { lookupTenants, oneRow } from "./tenant-lookup";
+import { nextFeedCursor } from "./verifier-feed";
 
 // Revoking sessions, capabilities (with every known descendant), escalations and principals.
 // Lock order, the same in every writer here and in escalation-uses.ts, so no two deadlock:
@@ -31,8 +33,12 @@ const ident = (label: string) =>
     .min(1, { error: `${label} is required.` })
     .max(200, { error: `${label} is too long.` });
 
-export const revokeSessionSchema = z.object({ session: ident("Session"), reason });
+// Session and capability ids are unique per tenant only: the tenant is needed when the id exists
+// in several of the admin's tenants (the Sessions page always sends it).
+const tenantOf = ident("Tenant").optional();
+export const revokeSessionSchema = z.object({ tenant: tenantOf, session: ident("Session"), reason });
 export const revokeCapabilitySchema = z.object({
+  tenant: tenantOf,
   capabilityId: ident("Capability").regex(/^[0-9a-f]+$/i, { error: "A capability id is hex." }),
   reason,
 });
@@ -50,8 +56,8 @@ export const revokePrincipalSchema = z.object({
 export type { RevokeTarget } from "./blast-radius";
 
 export const blastRadiusTargetSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("session"), session: ident("Session") }),
-  z.object({ kind: z.literal("capability"), capabilityId: ident("Capability") }),
+  z.object({ kind: z.literal("session"), session: ident("Session"), tenant: tenantOf }),
+  z.object({ kind: z.literal("capability"), capabilityId: ident("Capability"), tenant: tenantOf }),
   z.object({ kind: z.literal("escalation"), escalationId: z.uuid({ error: "Unknown escalation." }) }),
   z.object({ kind: z.literal("principal"), tenant: ident("Tenant"), principal: ident("Principal") }),
 ]);
@@ -140,29 +146,46 @@ function revocationEvent(args: {
   };
 }
 
-/** Locks the open escalations a revocation also ends (first in the lock order). */
-async function lockOpenEscalations(tx: Executor, where: ReturnType<typeof and>): Promise<string[]> {
+/** Locks one tenant's open escalations a revocation also ends (first in the lock order). */
+async function lockOpenEscalations(
+  tx: Executor,
+  tenant: string,
+  where: ReturnType<typeof and>,
+): Promise<{ tenant: string; ids: string[] }> {
   const rows = await tx
     .select({ id: escalations.id })
     .from(escalations)
-    .where(and(where, inArray(escalations.status, ["pending", "active"])))
+    .where(and(eq(escalations.tenant, tenant), where, inArray(escalations.status, ["pending", "active"])))
     .for("update");
-  return rows.map((r) => r.id);
+  return { tenant, ids: rows.map((r) => r.id) };
 }
 
-async function endEscalations(tx: Executor, ids: string[], authority: Authority, why: string, now: Date) {
-  if (ids.length === 0) return;
+async function endEscalations(
+  tx: Executor,
+  open: { tenant: string; ids: string[] },
+  authority: Authority,
+  why: string,
+  now: Date,
+) {
+  if (open.ids.length === 0) return;
   await tx
     .update(escalations)
     .set({ status: "revoked", revokedAt: now, revokedBy: authority.email, revokeReason: why })
-    .where(inArray(escalations.id, ids));
+    .where(and(eq(escalations.tenant, open.tenant), inArray(escalations.id, open.ids)));
 }
 
+/** The feed entry; every caller ran appendEvents first, so it holds the tenant's chain head. */
 async function insertRevocation(
   tx: Executor,
   row: Pick<Revocation, "tenant" | "kind" | "target" | "reason" | "actor" | "at" | "revokedIds">,
 ): Promise<number> {
-  const [r] = await tx.insert(revocations).values(row).returning({ cursor: revocations.cursor });
+  const [r] = await tx
+    .insert(revocations)
+    .values({
+      ...row,
+      cursor: nextFeedCursor(row.tenant),
+    })
+    .returning({ cursor: revocations.cursor });
   if (!r) throw new Error("insert returned no row");
   return r.cursor;
 }
@@ -177,16 +200,21 @@ export async function revokeSession(
   assertCan(authority, "sessions.revoke");
   const now = new Date(clockOf(deps).now());
   return db.transaction(async (tx) => {
-    const [s] = await tx
-      .select()
-      .from(sessions)
-      .where(and(eq(sessions.id, input.session), inArray(sessions.tenant, [...authority.tenants])));
-    if (!s) throw new NotFoundError("Unknown session.");
-    if (s.revokedAt) throw new ConflictError("That session is already revoked.");
-    const open = await lockOpenEscalations(
-      tx,
-      and(eq(escalations.tenant, s.tenant), eq(escalations.session, s.id)),
+    const s = oneRow(
+      await tx
+        .select()
+        .from(sessions)
+        .where(
+          and(
+            eq(sessions.id, input.session),
+            inArray(sessions.tenant, lookupTenants(authority, input.tenant)),
+          ),
+        ),
+      "session",
     );
+    // Only the console's own revocation counts here; a platform's report (reported_*) does not.
+    if (s.revokedAt) throw new ConflictError("That session is already revoked.");
+    const open = await lockOpenEscalations(tx, s.tenant, eq(escalations.session, s.id));
     await appendEvents(tx, [
       revocationEvent({
         authority,
@@ -197,13 +225,13 @@ export async function revokeSession(
         principal: s.principal,
         agent: s.agent,
         session: s.id,
-        meta: { escalationsEnded: open.length },
+        meta: { escalationsEnded: open.ids.length },
       }),
     ]);
     const done = await tx
       .update(sessions)
       .set({ revokedAt: now, revokedBy: authority.email, revokeReason: input.reason })
-      .where(and(eq(sessions.id, s.id), isNull(sessions.revokedAt)))
+      .where(and(eq(sessions.tenant, s.tenant), eq(sessions.id, s.id), isNull(sessions.revokedAt)))
       .returning({ id: sessions.id });
     if (done.length === 0) throw new ConflictError("That session is already revoked.");
     await endEscalations(tx, open, authority, input.reason, now);
@@ -231,17 +259,18 @@ export async function revokeCapability(
   const now = new Date(clockOf(deps).now());
   const id = input.capabilityId.toLowerCase();
   return db.transaction(async (tx) => {
-    const [c] = await tx
-      .select()
-      .from(capabilities)
-      .where(and(eq(capabilities.id, id), inArray(capabilities.tenant, [...authority.tenants])));
-    if (!c) throw new NotFoundError("Unknown capability.");
+    const c = oneRow(
+      await tx
+        .select()
+        .from(capabilities)
+        .where(
+          and(eq(capabilities.id, id), inArray(capabilities.tenant, lookupTenants(authority, input.tenant))),
+        ),
+      "capability",
+    );
     const already = await findRevocation(tx, { tenant: c.tenant, ids: [...c.ancestors, c.id] });
     if (already) throw new ConflictError(`That capability is already revoked (${already}).`);
-    const open = await lockOpenEscalations(
-      tx,
-      and(eq(escalations.tenant, c.tenant), eq(escalations.capabilityId, c.id)),
-    );
+    const open = await lockOpenEscalations(tx, c.tenant, eq(escalations.capabilityId, c.id));
     const descendants = await tx
       .select({ id: capabilities.id })
       .from(capabilities)
@@ -259,7 +288,7 @@ export async function revokeCapability(
         session: c.session,
         capabilityId: c.id,
         capabilityHash: c.tokenHash,
-        meta: { descendants: descendants.length, escalationsEnded: open.length },
+        meta: { descendants: descendants.length, escalationsEnded: open.ids.length },
       }),
     ]);
     await endEscalations(tx, open, authority, input.reason, now);
@@ -305,7 +334,7 @@ export async function revokeEscalation(
         meta: { actor: authority.email, actorSession: authority.sessionId, was: e.status },
       }),
     ]);
-    await endEscalations(tx, [e.id], authority, input.reason, now);
+    await endEscalations(tx, { tenant: e.tenant, ids: [e.id] }, authority, input.reason, now);
     const revokedIds = e.capabilityId ? [e.capabilityId] : [];
     const cursor = await insertRevocation(tx, {
       tenant: e.tenant,
@@ -344,10 +373,7 @@ export async function revokePrincipal(
         ),
       );
     if (prior) throw new ConflictError("That principal is already revoked.");
-    const open = await lockOpenEscalations(
-      tx,
-      and(eq(escalations.tenant, input.tenant), eq(escalations.principal, input.principal)),
-    );
+    const open = await lockOpenEscalations(tx, input.tenant, eq(escalations.principal, input.principal));
     await appendEvents(tx, [
       revocationEvent({
         authority,
@@ -356,7 +382,7 @@ export async function revokePrincipal(
         now,
         reason: input.reason,
         principal: input.principal,
-        meta: { escalationsEnded: open.length },
+        meta: { escalationsEnded: open.ids.length },
       }),
     ]);
     const cut = await tx

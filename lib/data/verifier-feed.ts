@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, max, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { issuers, revocations } from "@/db/schema";
 
@@ -52,7 +52,20 @@ export interface FeedEntry {
 export const FEED_PAGE = 500;
 
 /**
- * Revocations after `since`, oldest first; `next` is the cursor to ask with next time.
+ * The cursor for a tenant's next feed entry: its highest plus one. Cursors are per tenant since
+ * migration 0003 (entries from before keep their global numbers, which still increase within a
+ * tenant). Use it only after taking the tenant's chain-head lock (appendEvents), so the tenant's
+ * cursors are taken and committed in one order; the unique (tenant, cursor) index refuses a
+ * writer that did not.
+ */
+export function nextFeedCursor(tenant: string): SQL<number> {
+  return sql<number>`(select coalesce(max(r.cursor), 0) + 1 from revocations r where r.tenant = ${tenant})`;
+}
+
+/**
+ * Revocations after `since`, oldest first; `next` is the cursor to ask with next time, `head` the
+ * tenant's highest cursor (0 when nothing is revoked). A `since` above `head` is not a cursor of
+ * this tenant's feed (one kept from another console or database): a follower starts again at 0.
  * A cursor is only safe to skip past if no lower cursor can still commit: writers of
  * revocations must take the tenant's chain head lock (appendEvents) before inserting the row,
  * so a tenant's cursors are assigned and committed in one order.
@@ -60,14 +73,22 @@ export const FEED_PAGE = 500;
 export async function listRevocationsSince(
   db: Db,
   scope: { tenant: string; since: number; limit?: number },
-): Promise<{ revocations: FeedEntry[]; next: number }> {
+): Promise<{ revocations: FeedEntry[]; next: number; head: number }> {
+  // head first: an entry committed between the two reads is then at most reported early, never
+  // hidden behind a head that is lower than a cursor already handed out.
+  const [top] = await db
+    .select({ head: max(revocations.cursor) })
+    .from(revocations)
+    .where(eq(revocations.tenant, scope.tenant));
   const rows = await db
     .select()
     .from(revocations)
     .where(and(eq(revocations.tenant, scope.tenant), gt(revocations.cursor, scope.since)))
     .orderBy(asc(revocations.cursor))
     .limit(Math.min(scope.limit ?? FEED_PAGE, FEED_PAGE));
+  const last = rows.at(-1)?.cursor ?? scope.since;
   return {
+    head: Math.max(Number(top?.head ?? 0), rows.length > 0 ? last : 0),
     revocations: rows.map((r) => ({
       cursor: r.cursor,
       kind: r.kind,

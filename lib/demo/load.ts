@@ -1,12 +1,15 @@
 import { count, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { escalations, events, issuers } from "@/db/schema";
+import { escalations, events, issuers, tenants } from "@/db/schema";
 import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
+import type { Authority } from "@/lib/auth/authority";
 import type { IssuerKeyPair } from "@/lib/capability";
+import { revokePrincipal, revokeSession } from "@/lib/data/revocations";
 import { storeBatch } from "@/lib/ingest/store";
 import { validateBatch } from "@/lib/ingest/validate";
 import { type DemoEvent, generateDemoEvents } from "./generate";
 import { loadOrCreateDemoPlatformKeys } from "./keys";
+import { DEMO_TENANTS } from "./world";
 
 export interface DemoLoadOptions {
   db: Db;
@@ -69,6 +72,7 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
   };
 
   const escalationEvents: DemoEvent[] = [];
+  const consoleRevocations: DemoEvent[] = [];
   for await (const requestEvents of generateDemoEvents({
     now: o.now ?? Date.now(),
     days,
@@ -81,6 +85,10 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
     requests++;
     for (const e of requestEvents) {
       if (e.type.startsWith("escalation.")) escalationEvents.push(e);
+      if (isConsoleRevocation(e)) {
+        consoleRevocations.push(e);
+        continue;
+      }
       const list = pending.get(e.tenant) ?? [];
       list.push(e);
       pending.set(e.tenant, list);
@@ -90,11 +98,56 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
   }
   for (const tenant of pending.keys()) await flush(tenant);
   await recordDemoEscalations(o.db, escalationEvents);
+  await revokeAsTheConsole(o.db, o.tenants, consoleRevocations);
   // The seed runs without a console process, hence without its checkpointer: sign the heads here.
   await checkpointMovedHeads(o.db, { signer });
   o.onProgress?.({ events: stored, requests, estimate: stored });
   return stored;
 }
+
+/** The generator's record of an admin's revocation (agent "console"), not a platform's report. */
+function isConsoleRevocation(e: DemoEvent): boolean {
+  return (e.type === "session.revoked" || e.type === "principal.revoked") && e.agent === "console";
+}
+
+/**
+ * The demo's revocations ("carol left the company", bob's session) made through the console's own
+ * revocation functions, at the moment the generator chose: so the Sessions and Revocations pages,
+ * the verifier feed and the simulator's verifiers all see them. Sent through ingest instead they
+ * would be a platform's report: shown, but in no feed, and carol's bot would keep running.
+ * They run after the traffic is stored (the session rows exist then); the chain orders events by
+ * sequence, and the explorer by time, so the revocation shows where it happened.
+ */
+async function revokeAsTheConsole(db: Db, demoTenants: readonly string[], evs: DemoEvent[]) {
+  if (evs.length === 0) return;
+  // The tenants revokePrincipal checks for; db/seed.ts adds the sign-ins to them afterwards.
+  const known = DEMO_TENANTS.filter((t) => demoTenants.includes(t.id));
+  await db
+    .insert(tenants)
+    .values(demoTenants.map((id) => known.find((t) => t.id === id) ?? { id, name: id }))
+    .onConflictDoNothing();
+  const admin: Authority = {
+    userId: "00000000-0000-4000-8000-000000000000",
+    email: DEMO_ADMIN,
+    name: "Demo admin",
+    role: "admin",
+    tenants: demoTenants,
+    activeTenant: null,
+    sessionId: "demo-loader",
+    authTime: new Date(),
+  };
+  for (const e of [...evs].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0))) {
+    const clock = { clock: { now: () => Date.parse(e.ts) } };
+    const reason = String(e.reason ?? "demo");
+    if (e.type === "session.revoked")
+      await revokeSession(db, admin, { tenant: e.tenant, session: String(e.session), reason }, clock);
+    else
+      await revokePrincipal(db, admin, { tenant: e.tenant, principal: String(e.principal), reason }, clock);
+  }
+}
+
+/** The demo's admin, as db/seed.ts creates it. */
+const DEMO_ADMIN = "admin@console.demo";
 
 type EventCapabilityJson = { id: string; hash: string; expiresAt: string };
 

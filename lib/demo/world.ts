@@ -125,3 +125,9 @@ export function demoTools(tenant: string) {
 }
 
 export type DemoTools = ReturnType<typeof demoTools>;
+
+/** The demo's tenants: the loader creates them, the seed gives them users and ingest keys. */
+export const DEMO_TENANTS = [
+  { id: "acme", name: "Acme Corp" },
+  { id: "globex", name: "Globex" },
+] as const;

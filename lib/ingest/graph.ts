@@ -24,8 +24,8 @@ function mergeFacts(a: CapabilityFacts, b: CapabilityFacts): CapabilityFacts {
  * Records the capabilities a batch's events refer to, so derivation graphs can be drawn from what
  * was ingested. Ancestors (root..parent) come from summary.chain when sent, else from the parent's
  * row (in this batch or stored earlier), else [rootId] when the parent is the root, else stay []
- * until the parent arrives: storing a capability then repairs its descendants' paths. Rows of
- * another tenant with the same id are never touched.
+ * until the parent arrives: storing a capability then repairs its descendants' paths. Rows are
+ * keyed by (tenant, id): another tenant's capability with the same id is a different row.
  */
 export async function upsertCapabilities(
   tx: Executor,
@@ -105,7 +105,7 @@ export async function upsertCapabilities(
     .insert(capabilities)
     .values(values)
     .onConflictDoUpdate({
-      target: capabilities.id,
+      target: [capabilities.tenant, capabilities.id],
       set: {
         parentId: sql`coalesce(capabilities.parent_id, excluded.parent_id)`,
         ancestors: sql`case when ${better} then excluded.ancestors else capabilities.ancestors end`,
@@ -120,7 +120,6 @@ export async function upsertCapabilities(
         issuedAt: sql`coalesce(capabilities.issued_at, excluded.issued_at)`,
         expiresAt: sql`coalesce(capabilities.expires_at, excluded.expires_at)`,
       },
-      setWhere: sql`capabilities.tenant = excluded.tenant`,
     });
 
   await repairDescendants(
@@ -155,12 +154,13 @@ async function repairDescendants(tx: Executor, tenant: string, ids: string[]): P
   }
 }
 
-/** Sessions seen in a batch: first and last activity, principal and agent (rows of other tenants untouched). */
+/** Sessions seen in a batch: first and last activity, principal and agent, keyed by (tenant, id). */
 export async function upsertSessions(
   tx: Executor,
-  tenant: string,
+  from: { tenant: string; source?: string },
   evs: readonly IngestEvent[],
 ): Promise<void> {
+  const { tenant } = from;
   const byId = new Map<string, { principal: string; agent: string | null; first: Date; last: Date }>();
   for (const e of evs) {
     if (!e.session || !e.principal) continue;
@@ -187,23 +187,29 @@ export async function upsertSessions(
     .insert(sessions)
     .values(values)
     .onConflictDoUpdate({
-      target: sessions.id,
+      target: [sessions.tenant, sessions.id],
       set: {
         agent: sql`coalesce(sessions.agent, excluded.agent)`,
         startedAt: sql`least(sessions.started_at, excluded.started_at)`,
         lastSeenAt: sql`greatest(sessions.last_seen_at, excluded.last_seen_at)`,
       },
-      setWhere: sql`sessions.tenant = excluded.tenant`,
     });
-  await markReportedRevocations(tx, tenant, evs);
+  await markReportedRevocations(tx, from, evs);
 }
 
 /**
  * A platform reporting that it revoked a session (or every session of a principal) is shown
- * on the Sessions page. These reports do not enter the console's revocation feed: only the
- * console's own revocations are authoritative for verifiers.
+ * on the Sessions page as the platform's report, under the ingest key's source. It never fills
+ * the console's own revoked_* columns: meta.actor is whatever the platform wrote (it could name
+ * a console admin), and a console revocation must still be possible and enter the feed, which
+ * alone is authoritative for verifiers.
  */
-async function markReportedRevocations(tx: Executor, tenant: string, evs: readonly IngestEvent[]) {
+async function markReportedRevocations(
+  tx: Executor,
+  from: { tenant: string; source?: string },
+  evs: readonly IngestEvent[],
+) {
+  const { tenant } = from;
   for (const e of evs) {
     if (e.type !== "session.revoked" && e.type !== "principal.revoked") continue;
     const target =
@@ -215,12 +221,20 @@ async function markReportedRevocations(tx: Executor, tenant: string, evs: readon
           ? eq(sessions.principal, e.principal)
           : undefined;
     if (!target) continue;
-    const actor = typeof e.meta?.actor === "string" ? e.meta.actor : (e.agent ?? "agent platform");
     await tx
       .update(sessions)
-      .set({ revokedAt: e.ts, revokedBy: actor, revokeReason: e.reason ?? null })
+      .set({
+        reportedRevokedAt: e.ts,
+        reportedBy: from.source ?? "unknown",
+        reportedReason: e.reason ?? null,
+      })
       .where(
-        and(eq(sessions.tenant, tenant), target, isNull(sessions.revokedAt), lte(sessions.startedAt, e.ts)),
+        and(
+          eq(sessions.tenant, tenant),
+          target,
+          isNull(sessions.reportedRevokedAt),
+          lte(sessions.startedAt, e.ts),
+        ),
       );
   }
 }

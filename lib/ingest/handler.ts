@@ -81,10 +81,11 @@ export async function handleIngest(db: Db, request: Request, opts: IngestOptions
 
     const result = await storeBatch(db, {
       tenant: key.tenant,
+      source: key.source,
       events: checked.events,
       beforeCommit: opts.beforeCommit,
     });
-    await touchApiKey(db, key.keyId).catch((err) => log("could not record key use", err));
+    await touchApiKey(db, key).catch((err) => log("could not record key use", err));
     return reply(200, result);
   } catch (err) {
     log("batch failed", err);

@@ -1,4 +1,4 @@
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { chainHeads, events } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
@@ -19,11 +19,13 @@ export interface StoreResult {
 // No checkpoint is signed here: signing under the tenant's lock made every batch of that tenant
 // wait for a signature and a row. lib/audit/checkpointer.ts covers the new head within its bound.
 export interface StoreOptions {
+  /** The ingest key's source: named when a platform's own revocation report is shown. */
+  source?: string;
   /** Test hook: runs inside the transaction, after every write, before COMMIT. */
   beforeCommit?: () => Promise<void>;
 }
 
-// unique_violation (an id taken by another tenant's concurrent batch), serialization_failure,
+// unique_violation (a concurrent writer of the same tenant's row), serialization_failure,
 // deadlock_detected: the transaction rolled back whole, so running it again is safe.
 const RETRYABLE = new Set(["23505", "40001", "40P01"]);
 const MAX_ATTEMPTS = 4;
@@ -73,12 +75,14 @@ async function storeInTx(
   const contents = args.events.map(toEventContent);
   const hashes = contents.map(contentHash);
   const ids = [...new Set(contents.map((c) => c.id))];
-  const existing = new Map<string, { tenant: string; contentHash: string }>();
+  // Only this tenant's rows: another tenant's event with the same id is none of this key's
+  // business, and the answer must not reveal that it exists (issue 11).
+  const existing = new Map<string, { contentHash: string }>();
   for (let i = 0; i < ids.length; i += 500) {
     const rows = await tx
-      .select({ id: events.id, tenant: events.tenant, contentHash: events.contentHash })
+      .select({ id: events.id, contentHash: events.contentHash })
       .from(events)
-      .where(inArray(events.id, ids.slice(i, i + 500)));
+      .where(and(eq(events.tenant, tenant), inArray(events.id, ids.slice(i, i + 500))));
     for (const r of rows) existing.set(r.id, r);
   }
 
@@ -93,7 +97,7 @@ async function storeInTx(
     const before = existing.get(c.id);
     const earlier = firstInBatch.get(c.id);
     let status: ItemStatus;
-    if (before) status = before.tenant === tenant && before.contentHash === hash ? "duplicate" : "conflict";
+    if (before) status = before.contentHash === hash ? "duplicate" : "conflict";
     else if (earlier !== undefined) status = earlier === hash ? "duplicate" : "conflict";
     else {
       status = "created";
@@ -112,7 +116,7 @@ async function storeInTx(
       tenant,
       freshEvents.flatMap((e) => (e.capability ? [capabilityFacts(e, e.capability)] : [])),
     );
-    await upsertSessions(tx, tenant, freshEvents);
+    await upsertSessions(tx, { tenant, source: args.source }, freshEvents);
   }
   await args.beforeCommit?.();
   const count = (s: ItemStatus) => results.filter((r) => r.status === s).length;

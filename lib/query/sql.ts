@@ -132,17 +132,22 @@ class Compiler {
     this.out.write(`${column} ${op} `).bind(value);
   }
 
-  /** `select "id" from "capabilities" where (in scope and cond)`. */
-  private capabilityIds(cond: () => void): void {
-    this.out.write(`select "id" from "capabilities" where `);
+  /**
+   * `("events"."tenant", "events"."capability_id") in (select "tenant", "id" from "capabilities"
+   * where (in scope and cond))`: capability ids are unique per tenant only, so an event matches
+   * only its own tenant's capability, never another tenant's with the same id.
+   */
+  private eventCapabilityIn(cond: () => void): void {
+    this.out.write(`(${E.tenant}, ${E.capabilityId}) in (select "tenant", "id" from "capabilities" where `);
     this.both(() => this.inScope(C.tenant), cond);
+    this.out.write(")");
   }
 
-  /** Ids of the capabilities under `id` (itself included), within the scope. */
+  /** Events under the capability `id` (itself included), within the scope. */
   private subtree(id: string, prefix: boolean): void {
     if (!prefix) {
       // `ancestors @> ARRAY[id]` is the form the GIN index on ancestors answers.
-      this.capabilityIds(() => {
+      this.eventCapabilityIn(() => {
         this.out.write("(");
         this.compare(C.id, "=", id);
         this.out.write(` or ${C.ancestors} @> array[`).bind(id).write("]::text[])");
@@ -150,13 +155,14 @@ class Compiler {
       return;
     }
     const pattern = `${escapeLike(id)}%`;
-    this.capabilityIds(() => {
+    this.eventCapabilityIn(() => {
       this.out.write("(");
       this.compare(C.id, "like", pattern);
       // The roots whose id starts with the prefix, under an alias of the same table.
       this.out.write(` or ${C.ancestors} && array(select "id" from "capabilities" "under_roots" where `);
+      // The same tenant's roots only (ids are unique per tenant).
       this.both(
-        () => this.inScope(ref("under_roots", capabilities.tenant)),
+        () => this.out.write(`${ref("under_roots", capabilities.tenant)} = ${C.tenant}`),
         () => this.compare(ref("under_roots", capabilities.id), "like", pattern),
       );
       this.out.write(")::text[])");
@@ -229,23 +235,19 @@ class Compiler {
         else this.compare(E.capabilityId, "=", t.id);
         return;
       case "under":
-        this.out.write(`${E.capabilityId} in (`);
         this.subtree(t.id, t.prefix);
-        this.out.write(")");
         return;
       case "cap.right": {
         const right: Record<string, unknown> = {};
         if (t.resource !== null) right.resource = t.resource;
         if (t.action !== null) right.actions = [t.action];
         // Containment of a partial object: the GIN (jsonb_path_ops) index on summary answers it.
-        this.out.write(`${E.capabilityId} in (`);
-        this.capabilityIds(() =>
+        this.eventCapabilityIn(() =>
           this.out
             .write(`${C.summary} @> `)
             .bind(JSON.stringify({ rights: [right] }))
             .write("::jsonb"),
         );
-        this.out.write(")");
         return;
       }
     }

@@ -72,10 +72,17 @@ export class RevocationFollower {
     this.polling ??= (async () => {
       let applied = 0;
       for (;;) {
-        const page = await getJson<{ revocations: RevocationFeedEntry[]; next: number }>(
+        const page = await getJson<{ revocations: RevocationFeedEntry[]; next: number; head?: number }>(
           this.o,
           `/api/v1/revocations?since=${this.cursor}`,
         );
+        // Cursors are per tenant (console migration 0003). A cursor above the feed's head was not
+        // handed out by this tenant's feed (kept from another console, a restored database): read
+        // the feed again from the start. Applying an entry twice changes nothing.
+        if (page.head !== undefined && page.head < this.cursor) {
+          this.cursor = 0;
+          continue;
+        }
         for (const entry of page.revocations) applyRevocation(this.list, entry);
         applied += page.revocations.length;
         const advanced = page.next > this.cursor;

@@ -29,7 +29,9 @@ test.beforeAll(async ({}, testInfo) => {
     "--principal",
     "alice@acme.example",
     "--principal",
-    "carol@acme.example",
+    // Not carol: the demo has her leave the company (a console revocation in the feed), so her
+    // bot is refused from the start; dave is the one the admin revokes here.
+    "dave@acme.example",
     // Little ordinary traffic (one request every 2 s), and multi-use grants used every 2 s.
     "--rate",
     "0.5",
@@ -189,39 +191,39 @@ test("a multi-use grant is used until it expires; the use after expiry is refuse
   expect(simulatorLog).toMatch(/use refused by the console: expired \(the escalation has expired\)/);
 });
 
-test("the admin revokes Carol, seeing what it cuts first, and her bot's next call through the SDK is denied", async ({
+test("the admin revokes Dave (as if he left), seeing what it cuts first, and his bot's next call through the SDK is denied", async ({
   signIn,
   users,
 }) => {
   const { page } = await signIn(users.admin);
   await page.goto("/sessions");
   await eventually(page, () =>
-    expect(page.getByRole("cell", { name: sessionOf("carol"), exact: true })).toBeVisible({ timeout: 1000 }),
+    expect(page.getByRole("cell", { name: sessionOf("dave"), exact: true })).toBeVisible({ timeout: 1000 }),
   );
-  const carol = page.getByTestId("principal-row-acme-carol@acme.example");
-  await carol.getByRole("button", { name: "Revoke principal…" }).click();
-  const form = carol.getByRole("group", { name: "Revoke principal" });
+  const dave = page.getByTestId("principal-row-acme-dave@acme.example");
+  await dave.getByRole("button", { name: "Revoke principal…" }).click();
+  const form = dave.getByRole("group", { name: "Revoke principal" });
   await form.getByLabel("Reason").fill("left the company (e2e)");
   await form.getByRole("button", { name: "Show what it cuts" }).click();
   await expect(form).toContainText(/Cuts \d+ live capabilities, [1-9]\d* sessions/);
   await form.getByRole("button", { name: "Confirm: revoke principal" }).click();
-  await expect(carol).toContainText(`revoked by ${users.admin.email}`);
-  await expect(carol).toContainText("left the company (e2e)");
+  await expect(dave).toContainText(`revoked by ${users.admin.email}`);
+  await expect(dave).toContainText("left the company (e2e)");
   const revokedAt = Date.now();
 
   // The simulator backdates a request's first event by up to 30 s, so look from then on.
   const since = new Date(revokedAt - 30_000).toISOString();
-  const q = `principal:carol@acme.example outcome:denied reason:"principal carol@acme.example is revoked" after:${since}`;
+  const q = `principal:dave@acme.example outcome:denied reason:"principal dave@acme.example is revoked" after:${since}`;
   await page.goto(`/events?q=${encodeURIComponent(q)}&range=all`);
   const rows = page.getByTestId("events-table").locator("tbody tr");
   await eventually(page, () => expect(rows.first()).toBeVisible({ timeout: 1000 }));
   await expect(rows.first()).toContainText("denied");
   const deniedSoFar = await rows.count();
 
-  // From then on nothing of Carol's bot is allowed: count her allowed calls (every one, in an
-  // export), let her bot make more requests (more refusals arrive), and count again.
+  // From then on nothing of Dave's bot is allowed: count his allowed calls (every one, in an
+  // export), let his bot make more requests (more refusals arrive), and count again.
   const allowedCalls = async () => {
-    const q = "principal:carol@acme.example type:tool.call outcome:allowed";
+    const q = "principal:dave@acme.example type:tool.call outcome:allowed";
     await page.goto(`/events?q=${encodeURIComponent(q)}&range=all`);
     const download = page.waitForEvent("download");
     await page.getByRole("link", { name: "Export JSON Lines" }).click();
@@ -229,7 +231,7 @@ test("the admin revokes Carol, seeing what it cuts first, and her bot's next cal
     return text === "" ? 0 : text.split("\n").length;
   };
   const before = await allowedCalls();
-  expect(before).toBeGreaterThan(0); // she worked before she left
+  expect(before).toBeGreaterThan(0); // he worked before he left
   await page.goto(`/events?q=${encodeURIComponent(q)}&range=all`);
   await eventually(page, async () => expect(await rows.count()).toBeGreaterThan(deniedSoFar));
   expect(await allowedCalls()).toBe(before);

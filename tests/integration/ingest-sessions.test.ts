@@ -17,7 +17,11 @@ describe.each(backends)("sessions from ingested events on $name", (backend) => {
   const store = async (events: Record<string, unknown>[]) => {
     const checked = validateBatch({ events });
     if (!checked.ok) throw new Error(JSON.stringify(checked.details ?? checked.error));
-    return storeBatch(database.db, { tenant: "acme", events: checked.events });
+    return storeBatch(database.db, {
+      tenant: "acme",
+      source: "test-platform",
+      events: checked.events,
+    });
   };
 
   it("marks a reported principal revocation on that principal's sessions only, and a session revocation on its session", async () => {
@@ -52,13 +56,18 @@ describe.each(backends)("sessions from ingested events on $name", (backend) => {
       revoke("session.revoked", { principal: "bob@acme.example", session: "sess_b1", ts: at(11) }),
     ]);
     const rows = await database.db.select().from(sessions).where(eq(sessions.tenant, "acme"));
+    // Reports of the platform, under the key's source: never the console's revoked_* columns, and
+    // never the meta.actor the platform wrote (issue 11).
     const state = Object.fromEntries(
-      rows.map((r) => [r.id, r.revokedAt ? `${r.revokedBy}: ${r.revokeReason}` : "live"]),
+      rows.map((r) => [
+        r.id,
+        r.revokedAt ? "revoked" : r.reportedRevokedAt ? `${r.reportedBy}: ${r.reportedReason}` : "live",
+      ]),
     );
     expect(state).toEqual({
-      sess_c1: "admin@acme.example: left the company",
-      sess_c2: "admin@acme.example: left the company",
-      sess_b1: "admin@acme.example: left the company",
+      sess_c1: "test-platform: left the company",
+      sess_c2: "test-platform: left the company",
+      sess_b1: "test-platform: left the company",
       sess_b2: "live",
     });
   });

@@ -86,16 +86,18 @@ describe.each(backends)("ingest on $name", (backend) => {
     ).toHaveLength(1);
   });
 
-  it("never lets one tenant's batch touch another tenant's event with the same id", async () => {
+  it("keeps one tenant's event and another tenant's event with the same id apart (ids are per tenant)", async () => {
     const ev = makeEvent("acme");
     await send(acmeKey, [ev]);
+    // Issue 11: "conflict" here told globex's key that acme had used the id.
     const res = await send(globexKey, [{ ...ev, tenant: "globex" }]);
-    expect(res.body.results).toEqual([{ id: ev.id, status: "conflict" }]);
+    expect(res.body.results).toEqual([{ id: ev.id, status: "created" }]);
     const rows = await database.db
       .select({ tenant: events.tenant })
       .from(events)
-      .where(eq(events.id, ev.id as string));
-    expect(rows).toEqual([{ tenant: "acme" }]);
+      .where(eq(events.id, ev.id as string))
+      .orderBy(events.tenant);
+    expect(rows).toEqual([{ tenant: "acme" }, { tenant: "globex" }]);
     expect((await verifyTenantChain(database.db, { tenant: "globex", keys: verifyKeys })).ok).toBe(true);
   });
 

@@ -4,7 +4,8 @@ import { issuers, revocations } from "@/db/schema";
 import { handleKeys, handleRevocations } from "@/lib/api/verifier-routes";
 import { generateIssuerKey, type IssuerKeyPair, mintCapability, systemClock } from "@/lib/capability";
 import { insertApiKey } from "@/lib/data/api-keys";
-import { createPlatformVerifier } from "@/lib/sdk/platform";
+import { nextFeedCursor } from "@/lib/data/verifier-feed";
+import { createPlatformVerifier, RevocationFollower } from "@/lib/sdk/platform";
 import { backends } from "../support/db";
 import { addTenants } from "../support/fixtures";
 import { routeFetch } from "../support/route-fetch";
@@ -41,6 +42,7 @@ describe.each(backends)("verifier endpoints and the SDK on $name", (backend) => 
       .insert(revocations)
       .values({
         tenant: row.tenant,
+        cursor: nextFeedCursor(row.tenant),
         kind: row.kind,
         target: row.target,
         reason: "test",
@@ -117,6 +119,21 @@ describe.each(backends)("verifier endpoints and the SDK on $name", (backend) => 
     const bad = await get("/api/v1/revocations?since=-1;drop", acmeKey);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ field: "since" });
+  });
+
+  it("tells the tenant's head, and an SDK follower holding a cursor above it reads the feed again", async () => {
+    const head = await revoke({ tenant: "globex", kind: "session", target: "sess_head" });
+    const page = (await (await get(`/api/v1/revocations?since=${head + 1000}`, globexKey)).json()) as {
+      revocations: unknown[];
+      head: number;
+    };
+    expect(page).toMatchObject({ revocations: [], head });
+    // A cursor kept from elsewhere (before the per-tenant cursors, another database): not trusted.
+    const follower = new RevocationFollower({ baseUrl: base, apiKey: globexKey, fetch: fetchVia(globexKey) });
+    follower.cursor = head + 1000;
+    expect(await follower.pollOnce()).toBeGreaterThan(0);
+    expect(follower.cursor).toBe(head);
+    expect(follower.list.sessions.has("sess_head")).toBe(true);
   });
 
   it("streams new revocations as server-sent events", async () => {

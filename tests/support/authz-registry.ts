@@ -160,6 +160,7 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
   ]);
   await db.insert(revocations).values({
     tenant: "acme",
+    cursor: 1,
     kind: "session",
     target: NAMES.oldRevokedSession,
     reason: "fixture",

@@ -33,7 +33,10 @@ export default async function RequestsPage() {
               <tr key={`${r.tenant}/${r.request}`}>
                 <td className="mono">{r.issuedAt?.toISOString().replace("T", " ").slice(0, 19)}</td>
                 <td>
-                  <Link className="mono" href={`/requests/${encodeURIComponent(r.request ?? "")}`}>
+                  <Link
+                    className="mono"
+                    href={`/requests/${encodeURIComponent(r.request ?? "")}?tenant=${encodeURIComponent(r.tenant)}`}
+                  >
                     {r.request}
                   </Link>
                 </td>

@@ -21,7 +21,7 @@ export default async function Page() {
       {can(authority, "sessions.revoke") && (
         <div className="card">
           <h2>Revoke a capability and everything derived from it</h2>
-          <RevokeForm target={{ kind: "capability" }} label="Revoke capability" />
+          <RevokeForm target={{ kind: "capability", tenants: authority.tenants }} label="Revoke capability" />
         </div>
       )}
       {rows.length === 0 ? (

@@ -30,7 +30,7 @@ export const revokeSessionAction = defineAction({
   permission: "sessions.revoke",
   schema: revokeSessionSchema,
   what: "revoke the session",
-  read: (raw: { session: string; reason: string }) => raw,
+  read: (raw: { tenant?: string; session: string; reason: string }) => raw,
   run: async ({ db, authority, input }) => ({ cursor: (await revokeSession(db, authority, input)).cursor }),
   revalidate: REVOKED,
 });
@@ -48,7 +48,7 @@ export const revokeCapabilityAction = defineAction({
   permission: "sessions.revoke",
   schema: revokeCapabilitySchema,
   what: "revoke the capability",
-  read: (raw: { capabilityId: string; reason: string }) => raw,
+  read: (raw: { tenant?: string; capabilityId: string; reason: string }) => raw,
   run: async ({ db, authority, input }) => ({
     cursor: (await revokeCapability(db, authority, input)).cursor,
   }),

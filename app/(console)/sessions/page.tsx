@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { requirePermission } from "@/lib/auth/guard";
 import { can } from "@/lib/auth/permissions";
-import { listAgentSessions, listSessionPrincipals } from "@/lib/data/agent-sessions";
+import { listAgentSessions, listSessionPrincipals, sessionState } from "@/lib/data/agent-sessions";
 import { getDb } from "@/lib/server/db";
 import { RevokeForm } from "./_components/revoke-form";
 
@@ -86,30 +86,44 @@ export default async function Page() {
             </tr>
           </thead>
           <tbody>
-            {rows.map((s) => (
-              <tr key={s.id}>
-                <td>{s.tenant}</td>
-                <td>{s.principal}</td>
-                <td className="mono">{s.id}</td>
-                <td>{s.agent ?? "—"}</td>
-                <td className="mono">{when(s.lastSeenAt)}</td>
-                <td>
-                  {s.revokedAt ? (
-                    <span className="badge disabled" title={s.revokeReason ?? ""}>
-                      revoked by {s.revokedBy}
-                    </span>
-                  ) : isAdmin ? (
-                    <RevokeForm
-                      target={{ kind: "session", session: s.id }}
-                      label="Revoke session"
-                      collapsed
-                    />
-                  ) : (
-                    <span className="badge">open</span>
-                  )}
-                </td>
-              </tr>
-            ))}
+            {rows.map((s) => {
+              const st = sessionState(s);
+              return (
+                // Session ids are unique per tenant only.
+                <tr key={`${s.tenant}/${s.id}`}>
+                  <td>{s.tenant}</td>
+                  <td>{s.principal}</td>
+                  <td className="mono">{s.id}</td>
+                  <td>{s.agent ?? "—"}</td>
+                  <td className="mono">{when(s.lastSeenAt)}</td>
+                  <td>
+                    {st.state === "revoked" ? (
+                      <span className="badge disabled" title={st.reason ?? ""}>
+                        {st.label}
+                      </span>
+                    ) : (
+                      <>
+                        {st.state === "reported" ? (
+                          // Not in the verifier feed: only the console's revocation reaches verifiers.
+                          <span className="badge" title={st.reason ?? ""}>
+                            {st.label}
+                          </span>
+                        ) : null}{" "}
+                        {isAdmin ? (
+                          <RevokeForm
+                            target={{ kind: "session", tenant: s.tenant, session: s.id }}
+                            label="Revoke session"
+                            collapsed
+                          />
+                        ) : st.state === "open" ? (
+                          <span className="badge">open</span>
+                        ) : null}
+                      </>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}

@@ -3,8 +3,9 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
+import { TenantChoice } from "@/components/tenant-choice";
 import { requirePermission } from "@/lib/auth/guard";
-import { getCapabilityDetail } from "@/lib/data/capabilities";
+import { getCapabilityDetail, tenantsHolding } from "@/lib/data/capabilities";
 import { getDb } from "@/lib/server/db";
 
 export const metadata: Metadata = { title: "Capability" };
@@ -18,10 +19,32 @@ interface Right {
   fields?: string[];
 }
 
-export default async function CapabilityPage({ params }: { params: Promise<{ id: string }> }) {
+export default async function CapabilityPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ tenant?: string | string[] }>;
+}) {
   const authority = await requirePermission("console.read");
   const { id } = await params;
-  const detail = await getCapabilityDetail(await getDb(), authority, id);
+  const asked = (await searchParams).tenant;
+  const tenant = typeof asked === "string" && asked ? asked : null;
+  const db = await getDb();
+  if (!tenant) {
+    // Capability ids are unique per tenant only: ask rather than pick one.
+    const holders = await tenantsHolding(db, authority, { capability: id });
+    if (holders.length > 1)
+      return (
+        <TenantChoice
+          what="Capability"
+          id={id}
+          tenants={holders}
+          hrefFor={(t) => `/capabilities/${id}?tenant=${encodeURIComponent(t)}`}
+        />
+      );
+  }
+  const detail = await getCapabilityDetail(db, authority, { id, tenant });
   if (!detail) notFound();
   const { capability: c, status, lineage, graph, uses, issuer } = detail;
   const summary = c.summary as { rights?: Right[]; budget?: Record<string, number> };
@@ -31,7 +54,10 @@ export default async function CapabilityPage({ params }: { params: Promise<{ id:
       <p className="muted">
         {c.request ? (
           <>
-            <Link href={`/requests/${encodeURIComponent(c.request)}`}>Request {c.request}</Link> /{" "}
+            <Link href={`/requests/${encodeURIComponent(c.request)}?tenant=${encodeURIComponent(c.tenant)}`}>
+              Request {c.request}
+            </Link>{" "}
+            /{" "}
           </>
         ) : null}
         capability
@@ -118,7 +144,7 @@ export default async function CapabilityPage({ params }: { params: Promise<{ id:
           {lineage.map((l, i) => (
             <li key={l?.id ?? i}>
               {l ? (
-                <Link href={`/capabilities/${l.id}`}>
+                <Link href={`/capabilities/${l.id}?tenant=${encodeURIComponent(c.tenant)}`}>
                   {l.id.slice(0, 16)}… {l.agent}
                 </Link>
               ) : (

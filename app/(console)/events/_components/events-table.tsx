@@ -127,9 +127,17 @@ function DetailSheet({ row, onClose }: { row: EventRowView; onClose: () => void 
         </button>
       </div>
       <p className="row-actions">
-        {row.capabilityId ? <Link href={`/capabilities/${row.capabilityId}`}>Capability</Link> : null}
+        {row.capabilityId ? (
+          <Link href={`/capabilities/${row.capabilityId}?tenant=${encodeURIComponent(String(row.tenant))}`}>
+            Capability
+          </Link>
+        ) : null}
         {row.request ? (
-          <Link href={`/requests/${encodeURIComponent(String(row.request))}`}>Request</Link>
+          <Link
+            href={`/requests/${encodeURIComponent(String(row.request))}?tenant=${encodeURIComponent(String(row.tenant))}`}
+          >
+            Request
+          </Link>
         ) : null}
         {row.principal ? (
           <Link href={`/principals/${encodeURIComponent(String(row.principal))}?day=${day}`}>

@@ -3,16 +3,40 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
+import { TenantChoice } from "@/components/tenant-choice";
 import { requirePermission } from "@/lib/auth/guard";
-import { getRequestGraph } from "@/lib/data/capabilities";
+import { getRequestGraph, tenantsHolding } from "@/lib/data/capabilities";
 import { getDb } from "@/lib/server/db";
 
 export const metadata: Metadata = { title: "Request" };
 
-export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
+export default async function RequestPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ tenant?: string | string[] }>;
+}) {
   const authority = await requirePermission("console.read");
   const { id } = await params;
-  const graph = await getRequestGraph(await getDb(), authority, decodeURIComponent(id));
+  const request = decodeURIComponent(id);
+  const asked = (await searchParams).tenant;
+  const tenant = typeof asked === "string" && asked ? asked : null;
+  const db = await getDb();
+  if (!tenant) {
+    // Request ids are the platforms' own, unique per tenant only: ask rather than pick or mix.
+    const holders = await tenantsHolding(db, authority, { request });
+    if (holders.length > 1)
+      return (
+        <TenantChoice
+          what="Request"
+          id={request}
+          tenants={holders}
+          hrefFor={(t) => `/requests/${encodeURIComponent(request)}?tenant=${encodeURIComponent(t)}`}
+        />
+      );
+  }
+  const graph = await getRequestGraph(db, authority, request, { tenant });
   if (!graph) notFound();
   const root = graph.nodes.find((n) => n.kind === "minted" && n.parentId === null);
   const denied = graph.nodes.reduce((s, n) => s + n.calls.denied, 0);

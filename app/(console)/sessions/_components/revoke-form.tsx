@@ -11,9 +11,10 @@ import {
 } from "../actions";
 
 export type RevokeFormTarget =
-  | { kind: "session"; session: string }
+  | { kind: "session"; tenant: string; session: string }
   | { kind: "principal"; tenant: string; principal: string }
-  | { kind: "capability"; capabilityId?: string };
+  /** `tenants`: the admin's, offered when several (capability ids are unique per tenant only). */
+  | { kind: "capability"; capabilityId?: string; tenants?: readonly string[] };
 
 /** Reason first, then what the revocation cuts, then the confirmation: nothing is revoked unseen. */
 export function RevokeForm({
@@ -37,12 +38,13 @@ export function RevokeForm({
   const [capabilityId, setCapabilityId] = useState(
     target.kind === "capability" ? (target.capabilityId ?? "") : "",
   );
+  const [tenant, setTenant] = useState("");
   const [radius, setRadius] = useState<BlastRadius | null>(null);
   const [result, setResult] = useState<ActionResult<unknown> | null>(null);
   const [pending, start] = useTransition();
   const resolved =
     target.kind === "capability"
-      ? { kind: "capability" as const, capabilityId: capabilityId.trim() }
+      ? { kind: "capability" as const, capabilityId: capabilityId.trim(), ...(tenant ? { tenant } : {}) }
       : target;
 
   const measure = () =>
@@ -56,10 +58,14 @@ export function RevokeForm({
     start(async () => {
       const r =
         resolved.kind === "session"
-          ? await revokeSessionAction({ session: resolved.session, reason })
+          ? await revokeSessionAction({ tenant: resolved.tenant, session: resolved.session, reason })
           : resolved.kind === "principal"
             ? await revokePrincipalAction({ tenant: resolved.tenant, principal: resolved.principal, reason })
-            : await revokeCapabilityAction({ capabilityId: resolved.capabilityId, reason });
+            : await revokeCapabilityAction({
+                capabilityId: resolved.capabilityId,
+                reason,
+                ...(tenant ? { tenant } : {}),
+              });
       setResult(r);
       if (r.ok) setRadius(null);
     });
@@ -84,6 +90,21 @@ export function RevokeForm({
         <label>
           Capability id
           <input value={capabilityId} onChange={(e) => setCapabilityId(e.target.value)} className="mono" />
+        </label>
+      )}
+      {target.kind === "capability" && (target.tenants?.length ?? 0) > 1 && (
+        <label>
+          Tenant
+          <select
+            value={tenant}
+            onChange={(e) => setTenant(e.target.value)}
+            aria-invalid={Boolean(fe?.tenant)}
+          >
+            <option value="">the one holding this id</option>
+            {target.tenants?.map((t) => (
+              <option key={t}>{t}</option>
+            ))}
+          </select>
         </label>
       )}
       <label>
