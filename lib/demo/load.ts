@@ -101,7 +101,10 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
   // so the explorer does not mark the whole history late. received_at is outside the chain.
   await o.db.execute(
     sql`update events set received_at = ts + interval '0.2 seconds'
-        where tenant in ${sql.join(o.tenants.map((t) => sql`${t}`), sql`, `)} and received_at > ts + interval '1 minute'`,
+        where tenant in ${sql.join(
+          o.tenants.map((t) => sql`${t}`),
+          sql`, `,
+        )} and received_at > ts + interval '1 minute'`,
   );
   await recordDemoEscalations(o.db, escalationEvents);
   await revokeAsTheConsole(o.db, o.tenants, consoleRevocations);
