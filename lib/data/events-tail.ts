@@ -125,8 +125,9 @@ export interface LiveTailOptions {
 
 /**
  * Live tail: the latest events matching `q` (TAIL_BACKLOG per tenant), then each new one as it
- * is committed, as server-sent events, within the viewer's role and scope. A user with STREAM_LIMITS.tails tails open gets a 429 instead; the slot is freed
- * however the stream ends (client gone, session ended, time up, error).
+ * is committed, as server-sent events, within the viewer's role and scope. A user with
+ * STREAM_LIMITS.tails tails open gets a 429 instead; the slot is freed however the stream ends
+ * (client gone, session ended, time up, error).
  */
 export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTailOptions = {}): Response {
   const slots = opts.slots ?? streamSlots().tails;
@@ -147,8 +148,10 @@ export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTail
   opts.signal?.addEventListener("abort", release);
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
-      const send = (event: string, data: unknown) =>
-        controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+      // The client may go at any moment: after that, sending is a no-op, not an error.
+      const send = (event: string, data: unknown) => {
+        if (!closed) controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+      };
       const sendRows = (rows: EventRow[]) => {
         for (const row of rows)
           send("event", {
@@ -167,7 +170,7 @@ export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTail
           send("query-error", first.error);
           return;
         }
-        controller.enqueue(encoder.encode("retry: 2000\n\n"));
+        if (!closed) controller.enqueue(encoder.encode("retry: 2000\n\n"));
         const started = Date.now();
         let positions = await chainPositions(db, tenantsInView(authority));
         const backlog = await tailBacklog(db, authority, { q, positions, budget: opts.budget });
