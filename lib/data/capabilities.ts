@@ -262,7 +262,8 @@ export async function getCapabilityDetail(
       .groupBy(events.outcome),
   ]);
   const [rev] = revoked;
-  const full = authority.role !== "viewer";
+  // Who revoked it and why are for investigators and up (README: the roles table).
+  const full = can(authority, "revocations.read");
   const status: CapabilityStatus = rev
     ? {
         state: "revoked",
