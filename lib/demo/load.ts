@@ -1,4 +1,4 @@
-import { count, sql } from "drizzle-orm";
+import { and, count, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { escalations, events, issuers, tenants } from "@/db/schema";
 import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
@@ -99,13 +99,15 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
   for (const tenant of pending.keys()) await flush(tenant);
   // The week "arrived" as it happened: received a moment after each event, not all at load time,
   // so the explorer does not mark the whole history late. received_at is outside the chain.
-  await o.db.execute(
-    sql`update events set received_at = ts + interval '0.2 seconds'
-        where tenant in ${sql.join(
-          o.tenants.map((t) => sql`${t}`),
-          sql`, `,
-        )} and received_at > ts + interval '1 minute'`,
-  );
+  await o.db
+    .update(events)
+    .set({ receivedAt: sql`${events.ts} + interval '0.2 seconds'` })
+    .where(
+      and(
+        inArray(events.tenant, [...o.tenants]),
+        sql`${events.receivedAt} > ${events.ts} + interval '1 minute'`,
+      ),
+    );
   await recordDemoEscalations(o.db, escalationEvents);
   await revokeAsTheConsole(o.db, o.tenants, consoleRevocations);
   // The seed runs without a console process, hence without its checkpointer: sign the heads here.
