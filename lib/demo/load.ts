@@ -97,6 +97,8 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
     if (requests % 50 === 0) o.onProgress?.({ events: stored, requests, estimate });
   }
   for (const tenant of pending.keys()) await flush(tenant);
+  await recordDemoEscalations(o.db, escalationEvents);
+  await revokeAsTheConsole(o.db, o.tenants, consoleRevocations);
   // The week "arrived" as it happened: received a moment after each event, not all at load time,
   // so the explorer does not mark the whole history late. received_at is outside the chain.
   await o.db
@@ -108,8 +110,6 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
         sql`${events.receivedAt} > ${events.ts} + interval '1 minute'`,
       ),
     );
-  await recordDemoEscalations(o.db, escalationEvents);
-  await revokeAsTheConsole(o.db, o.tenants, consoleRevocations);
   // The seed runs without a console process, hence without its checkpointer: sign the heads here.
   await checkpointMovedHeads(o.db, { signer });
   o.onProgress?.({ events: stored, requests, estimate: stored });
