@@ -6,6 +6,9 @@ import {
   mintCapability,
   toPublicKey,
 } from "../../lib/capability";
+import { parsePublicKeyBytes } from "../../lib/capability/keys";
+import { decodeToken, parseWithKey } from "../../lib/capability/token";
+import { biscuitRuntime } from "../../lib/capability/wasm-loader";
 import { BENCH_NARROWING, BENCH_OPERATION, benchMintInput } from "../fixture";
 import { type BenchGroup, type BenchResult, compare, result, warmUp } from "../harness";
 
@@ -78,6 +81,30 @@ async function run(): Promise<BenchResult[]> {
       group: GROUP,
       name: "verify only (parse + signatures + revocation) vs 2 raw verifies",
       comparison: await compare({ subject: coldVerify, baseline: twoRawVerifies }),
+    }),
+  );
+  // Where the cold verification goes: each block's signature is checked by Ed25519 compiled to
+  // wasm inside Biscuit.fromBytes. One more block costs one more such check, so the difference
+  // between a four- and a two-block parse, per block, is that check's price (see
+  // docs/capabilities.md: on CPUs where OpenSSL's Ed25519 is fast it alone puts the total near 2).
+  const { bw } = biscuitRuntime();
+  const rootKey = parsePublicKeyBytes(toPublicKey(key).publicKey);
+  const fourBlocks = token.narrowTo(BENCH_NARROWING).narrowTo(BENCH_NARROWING);
+  const parseOf = (t: { token: string }) => {
+    const bytes = decodeToken(t.token);
+    return () => parseWithKey(bw, bytes, rootKey).free();
+  };
+  const oneRawVerify = () => void verify(null, message, raw.publicKey, signature);
+  const two = await compare({ subject: parseOf(token), baseline: oneRawVerify });
+  const four = await compare({ subject: parseOf(fourBlocks), baseline: oneRawVerify });
+  results.push(
+    result({
+      group: GROUP,
+      name: "one block's signature check in Biscuit.fromBytes (wasm) vs 1 raw Ed25519 verify",
+      comparison: {
+        subjectUs: (four.subjectUs - two.subjectUs) / 2,
+        baselineUs: (four.baselineUs + two.baselineUs) / 2,
+      },
     }),
   );
   const verified = cold.verify(token.token);
