@@ -41,18 +41,53 @@ export function redactUrl(url: string): string {
   }
 }
 
+const timedPools = new WeakMap<Db, (timeoutMs: number) => Db>();
+
+/**
+ * The same PostgreSQL database through a small pool of its own whose connections carry
+ * `statement_timeout` from the start: a bounded read then costs one round trip, not a
+ * transaction around a SET LOCAL (three more), and heavy reads queue there rather than in the
+ * pool that ingest and sign-in use. Undefined for PGlite (it cannot cancel a statement; see
+ * lib/data/query-budget.ts) and for a transaction.
+ */
+export function withStatementTimeout(db: Db, timeoutMs: number): Db | undefined {
+  return timedPools.get(db)?.(timeoutMs);
+}
+
+function newPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  // An idle client's error (e.g. the server restarting) must not crash the process.
+  pool.on("error", (err) => console.error("[db] idle PostgreSQL client error:", err.message));
+  return pool;
+}
+
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.kind === "postgres") {
-    const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
-    // An idle client's error (e.g. the server restarting) must not crash the process.
-    pool.on("error", (err) => console.error("[db] idle PostgreSQL client error:", err.message));
+    const pool = newPool({ connectionString: target.url, max: target.poolSize ?? 10 });
     const db = drizzleNodePg({ client: pool, schema }) as unknown as Db;
+    const timed = new Map<number, { pool: pg.Pool; db: Db }>();
+    timedPools.set(db, (timeoutMs) => {
+      let entry = timed.get(timeoutMs);
+      if (!entry) {
+        const p = newPool({
+          connectionString: target.url,
+          max: target.poolSize ?? 10,
+          statement_timeout: timeoutMs,
+        });
+        entry = { pool: p, db: drizzleNodePg({ client: p, schema }) as unknown as Db };
+        timed.set(timeoutMs, entry);
+      }
+      return entry.db;
+    });
     return {
       db,
       kind: "postgres",
       target,
       describe: `PostgreSQL ${redactUrl(target.url)}`,
-      close: () => pool.end(),
+      close: async () => {
+        await Promise.all([...timed.values()].map((t) => t.pool.end()));
+        await pool.end();
+      },
     };
   }
   let lock: DirLock | undefined;

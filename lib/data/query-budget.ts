@@ -1,6 +1,6 @@
 import "server-only";
 import { type SQL, sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import { type Db, withStatementTimeout } from "@/db/client";
 import { pgCode } from "@/lib/ingest/store";
 import type { QueryError } from "@/lib/query/types";
 
@@ -65,11 +65,16 @@ interface PlanRow {
 }
 
 /**
- * Runs one read within `budget`: in its own transaction, so `set_config(…, true)` (SET LOCAL)
- * ends with it and never leaks to the next user of the pooled connection.
+ * Runs one read within `budget`. On PostgreSQL, through a pool whose connections carry the
+ * timeout (db/client.ts withStatementTimeout); otherwise in its own transaction, so
+ * `set_config(…, true)` (SET LOCAL) ends with it and never leaks to the next user of the
+ * connection, and on PGlite after the planner's estimate.
  */
 export async function boundedRows<T>(db: Db, query: SQL, budget: QueryBudget): Promise<T[]> {
   try {
+    // PostgreSQL: a pool whose connections already carry the timeout, one round trip.
+    const timed = withStatementTimeout(db, budget.timeoutMs);
+    if (timed) return ((await timed.execute(query)) as unknown as { rows: T[] }).rows;
     return await db.transaction(async (tx) => {
       await tx.execute(sql`select set_config('statement_timeout', ${String(budget.timeoutMs)}, true)`);
       if (Number.isFinite(budget.maxCost) && inProcess(db)) {
