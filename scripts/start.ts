@@ -9,6 +9,7 @@ import { type Database, openDatabase, targetFromConfig } from "@/db/client";
 import { checkDurability } from "@/db/durability";
 import { migrateDatabase } from "@/db/migrate";
 import { issuers, tenants } from "@/db/schema";
+import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
 import { loadConfig } from "@/lib/config";
 import { clearPartialDemo, countEvents, loadDemoActivity } from "@/lib/demo/load";
 import { inputDigestKey } from "@/lib/ingest/input-digest";
@@ -111,6 +112,11 @@ async function prepareDatabase() {
       await loadDemo(database, consoleKey, scale === "small" ? 4 : 88);
     }
     const seeded = await seedDemo(database.db, cfg.dataDir);
+    // What the seed and migrations just wrote is signed now, not when the server's checkpointer
+    // first runs (after the build, minutes later on a first start).
+    await checkpointMovedHeads(database.db, {
+      signer: { kid: consoleKey.kid, privateKey: consoleKey.privateKey },
+    });
     if (seeded) printSignIns(seeded, true);
     else if (fs.existsSync(demoCredentialsPath(cfg.dataDir))) {
       printSignIns(JSON.parse(fs.readFileSync(demoCredentialsPath(cfg.dataDir), "utf8")), false);
