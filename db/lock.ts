@@ -17,7 +17,7 @@ export class DataDirLockedError extends Error {
   }
 }
 
-function isAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -36,10 +36,14 @@ export interface DirLock {
 // left by an earlier process that had the same PID (common in containers).
 const heldHere = new Set<string>();
 
-export function acquireDirLock(dir: string): DirLock {
-  fs.mkdirSync(dir, { recursive: true });
-  const lockPath = path.join(dir, "pglite.lock");
-  if (heldHere.has(lockPath)) throw new DataDirLockedError(lockPath, process.pid);
+export type PidLock = { ok: true; path: string; release(): void } | { ok: false; path: string; pid: number };
+
+/**
+ * Takes the lock file `lockPath` for this process, or names the live process holding it. A lock
+ * left by a process that died (e.g. SIGKILL) is taken over; the lock is released at exit.
+ */
+export function tryPidLock(lockPath: string): PidLock {
+  if (heldHere.has(lockPath)) return { ok: false, path: lockPath, pid: process.pid };
   const body = JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString() });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -59,7 +63,7 @@ export function acquireDirLock(dir: string): DirLock {
         }
       };
       process.on("exit", release);
-      return { path: lockPath, release };
+      return { ok: true, path: lockPath, release };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       let pid = Number.NaN;
@@ -68,12 +72,19 @@ export function acquireDirLock(dir: string): DirLock {
       } catch {
         // A half-written or foreign file: treat as stale below.
       }
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new DataDirLockedError(lockPath, pid);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
+        return { ok: false, path: lockPath, pid };
       }
-      // The holder died without releasing (e.g. SIGKILL): take the lock over.
+      // The holder died without releasing: take the lock over.
       fs.rmSync(lockPath, { force: true });
     }
   }
   throw new Error(`Could not take the lock ${lockPath}`);
+}
+
+export function acquireDirLock(dir: string): DirLock {
+  fs.mkdirSync(dir, { recursive: true });
+  const lock = tryPidLock(path.join(dir, "pglite.lock"));
+  if (!lock.ok) throw new DataDirLockedError(lock.path, lock.pid);
+  return { path: lock.path, release: lock.release };
 }

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { pidAlive, tryPidLock } from "@/db/lock";
 
 /** Folders and files whose content decides what `next build` produces. */
 const INPUT_DIRS = ["app", "components", "lib", "db", "packages", "public"];
@@ -76,17 +77,6 @@ export function recordBuild(root: string, fingerprint: string) {
   fs.writeFileSync(path.join(root, ".next", FINGERPRINT_FILE), `${fingerprint}\n`);
 }
 
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export interface Instance {
   pid: number;
   port: number;
@@ -126,23 +116,12 @@ export function registerInstance(root: string, inst: Instance): () => void {
 }
 
 /**
- * An exclusive lock on building in this folder: null when another live process holds it. A lock
- * left by a process that died is taken over.
+ * An exclusive lock on building in this folder (db/lock.ts's PID lock file): null when another
+ * live process holds it. A lock left by a process that died is taken over.
  */
-export function acquireBuildLock(root: string, pid = process.pid): { release(): void } | null {
-  const file = path.join(runDir(root), "build.lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, String(pid), { flag: "wx" });
-      return { release: () => fs.rmSync(file, { force: true }) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const holder = Number(fs.readFileSync(file, "utf8"));
-      if (pidAlive(holder)) return null;
-      fs.rmSync(file, { force: true });
-    }
-  }
-  return null;
+export function acquireBuildLock(root: string): { release(): void } | null {
+  const lock = tryPidLock(path.join(runDir(root), "build.lock"));
+  return lock.ok ? { release: lock.release } : null;
 }
 
 export type BuildDecision =
