@@ -114,9 +114,7 @@ async function prepareDatabase() {
     const seeded = await seedDemo(database.db, cfg.dataDir);
     // What the seed and migrations just wrote is signed now, not when the server's checkpointer
     // first runs (after the build, minutes later on a first start).
-    await checkpointMovedHeads(database.db, {
-      signer: { kid: consoleKey.kid, privateKey: consoleKey.privateKey },
-    });
+    await checkpointMovedHeads(database.db, { signer: consoleKey });
     if (seeded) printSignIns(seeded, true);
     else if (fs.existsSync(demoCredentialsPath(cfg.dataDir))) {
       printSignIns(JSON.parse(fs.readFileSync(demoCredentialsPath(cfg.dataDir), "utf8")), false);

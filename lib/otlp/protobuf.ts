@@ -173,16 +173,7 @@ function keyValues(r: Reader, depth: number): Attrs {
     if (f !== 1 || w !== LEN) return false;
     if (++count > OTLP_LIMITS.maxAttributesPerSpan)
       throw new OtlpDecodeError(`more than ${OTLP_LIMITS.maxAttributesPerSpan} attributes in one list`);
-    const kv = r.sub();
-    let key = "";
-    let value: AttrValue = null;
-    kv.fields((g, gw) => {
-      if (g === 1 && gw === LEN) key = kv.string();
-      else if (g === 2 && gw === LEN) value = anyValue(kv.sub(), depth);
-      else return false;
-      return true;
-    });
-    out[key] = value;
+    Object.assign(out, oneKeyValue(r.sub(), depth));
     return true;
   });
   return out;
@@ -275,12 +266,12 @@ function span(r: Reader, resource: Attrs, scope: OtlpSpan["scope"]): OtlpSpan {
   return s;
 }
 
-function oneKeyValue(kv: Reader): Attrs {
+function oneKeyValue(kv: Reader, depth = 1): Attrs {
   let key = "";
   let value: AttrValue = null;
   kv.fields((g, gw) => {
     if (g === 1 && gw === LEN) key = kv.string();
-    else if (g === 2 && gw === LEN) value = anyValue(kv.sub(), 1);
+    else if (g === 2 && gw === LEN) value = anyValue(kv.sub(), depth);
     else return false;
     return true;
   });
