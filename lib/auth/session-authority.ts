@@ -1,11 +1,24 @@
 import "server-only";
-import { and, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { consoleSessions, consoleUsers } from "@/db/schema";
 import type { Authority } from "./authority";
 
 // Below lib/data on purpose: the guard turns a session into authority on every request and
 // must not import the data layer that takes that authority as an argument.
+
+/**
+ * The one definition of a live console session (for a query joining console_sessions to
+ * console_users): not signed out, not expired, its user not disabled.
+ */
+export function liveSession(sessionId: string): SQL | undefined {
+  return and(
+    eq(consoleSessions.id, sessionId),
+    isNull(consoleSessions.revokedAt),
+    gt(consoleSessions.expiresAt, sql`now()`),
+    isNull(consoleUsers.disabledAt),
+  );
+}
 
 /** The authority a session id carries right now, or null if it is revoked, expired or disabled. */
 export async function loadSessionAuthority(
@@ -25,14 +38,7 @@ export async function loadSessionAuthority(
     })
     .from(consoleSessions)
     .innerJoin(consoleUsers, eq(consoleUsers.id, consoleSessions.userId))
-    .where(
-      and(
-        eq(consoleSessions.id, args.sessionId),
-        isNull(consoleSessions.revokedAt),
-        gt(consoleSessions.expiresAt, sql`now()`),
-        isNull(consoleUsers.disabledAt),
-      ),
-    );
+    .where(liveSession(args.sessionId));
   if (!row) return null;
   // Last activity, written at most once a minute per session.
   await db

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { consoleSessions, consoleUsers } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
@@ -90,20 +90,15 @@ export async function signInWithPassword(
 // re-export keeps this module the one door for sign-in code and the tests.
 export { loadSessionAuthority } from "@/lib/auth/session-authority";
 
+import { liveSession } from "@/lib/auth/session-authority";
+
 /** Whether a session is still live: not signed out, not expired, its user not disabled. */
 export async function isConsoleSessionLive(db: Db, sessionId: string): Promise<boolean> {
   const [row] = await db
     .select({ id: consoleSessions.id })
     .from(consoleSessions)
     .innerJoin(consoleUsers, eq(consoleUsers.id, consoleSessions.userId))
-    .where(
-      and(
-        eq(consoleSessions.id, sessionId),
-        isNull(consoleSessions.revokedAt),
-        gt(consoleSessions.expiresAt, sql`now()`),
-        isNull(consoleUsers.disabledAt),
-      ),
-    );
+    .where(liveSession(sessionId));
   return row !== undefined;
 }
 
