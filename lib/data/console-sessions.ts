@@ -5,6 +5,7 @@ import { consoleSessions, consoleUsers } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { dummyPasswordHash, verifyPassword } from "@/lib/auth/password";
+import { liveSession } from "@/lib/auth/session-authority";
 import { randomId } from "@/lib/ids";
 import { reserveAttempt, settleAttempt } from "./sign-in-limit";
 
@@ -89,8 +90,6 @@ export async function signInWithPassword(
 // Moved to lib/auth so the guard reads it without importing the data layer (issue 11); the
 // re-export keeps this module the one door for sign-in code and the tests.
 export { loadSessionAuthority } from "@/lib/auth/session-authority";
-
-import { liveSession } from "@/lib/auth/session-authority";
 
 /** Whether a session is still live: not signed out, not expired, its user not disabled. */
 export async function isConsoleSessionLive(db: Db, sessionId: string): Promise<boolean> {
