@@ -49,11 +49,16 @@ const CONTENT_KEYS = [
   "meta",
 ] as const satisfies readonly (keyof ChainedContent)[];
 
-export function contentHash(event: ChainedContent): string {
+/** The exact text an event's content hash covers (evidence bundles carry it verbatim). */
+export function canonicalContent(event: ChainedContent): string {
   const picked: Record<string, unknown> = {};
   for (const key of CONTENT_KEYS) picked[key] = event[key] ?? null;
   if (picked.meta === null) picked.meta = {};
-  return sha256(canonicalJson(picked));
+  return canonicalJson(picked);
+}
+
+export function contentHash(event: ChainedContent): string {
+  return sha256(canonicalContent(event));
 }
 
 export function chainHash(args: {
