@@ -5,6 +5,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   doublePrecision,
   index,
   integer,
@@ -40,6 +41,10 @@ export const escalationStatusEnum = pgEnum("escalation_status", [
   "rejected",
 ]);
 
+// Issue 13: attested events come from a capability-enforcing platform (POST /api/v1/events, the
+// gateway, the console itself); observed events are read from OpenTelemetry traces.
+export const eventTierEnum = pgEnum("event_tier", ["attested", "observed"]);
+export const EVENT_TIERS = eventTierEnum.enumValues;
 export const escalationDeliveryEnum = pgEnum("escalation_delivery", ["console", "platform"]);
 
 export const ROLES = roleEnum.enumValues;
@@ -133,6 +138,7 @@ export const events = pgTable(
     latencyMs: integer("latency_ms"),
     cost: doublePrecision("cost"),
     meta: jsonb("meta").$type<Record<string, unknown>>().notNull().default({}),
+    tier: eventTierEnum("tier").notNull().default("attested"),
     // sha256 of the event as accepted: a retry with the same id and other content is a conflict.
     contentHash: text("content_hash").notNull(),
     // Tamper evidence: a per-tenant hash chain in commit order.
@@ -149,6 +155,14 @@ export const events = pgTable(
     index("events_tenant_request_idx").on(t.tenant, t.request),
     index("events_tenant_session_idx").on(t.tenant, t.session),
     index("events_tenant_type_ts_idx").on(t.tenant, t.type, t.ts),
+    // An observed event is stored once per span, however often its exporter retries.
+    uniqueIndex("events_tenant_observed_span_uidx")
+      .on(t.tenant, t.traceId, t.spanId)
+      .where(sql`${t.tier} = 'observed'`),
+    check(
+      "events_observed_span_check",
+      sql`${t.tier} = 'attested' OR (${t.traceId} IS NOT NULL AND ${t.spanId} IS NOT NULL)`,
+    ),
   ],
 );
 

@@ -54,6 +54,10 @@ export function canonicalContent(event: ChainedContent): string {
   const picked: Record<string, unknown> = {};
   for (const key of CONTENT_KEYS) picked[key] = event[key] ?? null;
   if (picked.meta === null) picked.meta = {};
+  // The tier is covered only when it is "observed" (issue 13): every attested event, including
+  // each one stored before the tier existed, keeps the exact hash it had, and an observed event
+  // cannot be relabelled attested (or back) without breaking its content hash.
+  if (event.tier === "observed") picked.tier = "observed";
   return canonicalJson(picked);
 }
 

@@ -188,6 +188,7 @@ export async function seedLarge(o: LargeSeedOptions): Promise<LargeSeedResult> {
         latencyMs: rng.int(3, 400),
         cost: null,
         meta: {},
+        tier: "attested" as const,
       };
       const ch = contentHash(row);
       chain.seq += 1;
