@@ -45,6 +45,7 @@ export const escalationStatusEnum = pgEnum("escalation_status", [
 // gateway, the console itself); observed events are read from OpenTelemetry traces.
 export const eventTierEnum = pgEnum("event_tier", ["attested", "observed"]);
 export const EVENT_TIERS = eventTierEnum.enumValues;
+export type EventTier = (typeof EVENT_TIERS)[number];
 export const escalationDeliveryEnum = pgEnum("escalation_delivery", ["console", "platform"]);
 
 export const ROLES = roleEnum.enumValues;

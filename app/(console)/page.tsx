@@ -2,8 +2,11 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { OutcomeBars } from "@/components/charts/outcome-bars";
 import { RankedBars } from "@/components/charts/ranked-bars";
+import { CoveragePanel } from "@/components/coverage/coverage-panel";
+import { TierMark } from "@/components/tier-mark";
 import { Countdown } from "@/components/ui/countdown";
 import { requirePermission } from "@/lib/auth/guard";
+import { coverageView, getCoverage } from "@/lib/data/coverage";
 import { getOverview } from "@/lib/data/overview";
 import { todayUtc } from "@/lib/data/principal-day";
 import { getDb } from "@/lib/server/db";
@@ -14,7 +17,17 @@ const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
 
 export default async function OverviewPage() {
   const authority = await requirePermission("console.read");
-  const o = await getOverview(await getDb(), authority);
+  const db = await getDb();
+  const now = new Date();
+  const since7d = new Date(Math.floor(now.getTime() / 86_400_000) * 86_400_000 - 6 * 86_400_000);
+  const [o, coverage] = await Promise.all([
+    getOverview(db, authority, now),
+    getCoverage(db, authority, {
+      from: since7d,
+      to: new Date(since7d.getTime() + 7 * 86_400_000),
+      bucket: "day",
+    }),
+  ]);
   const today = todayUtc();
   return (
     <>
@@ -43,6 +56,15 @@ export default async function OverviewPage() {
       <h2>Tool calls, last 7 days</h2>
       <div className="card">
         <OutcomeBars data={o.perDay.map((d) => ({ ...d, label: d.label.slice(5) }))} />
+      </div>
+      <div style={{ marginTop: 12 }}>
+        <CoveragePanel
+          title="Capability coverage, last 7 days"
+          view={coverageView(
+            { ...coverage, series: coverage.series.map((d) => ({ ...d, label: d.label.slice(5) })) },
+            "your agents",
+          )}
+        />
       </div>
       <div
         className="cards"
@@ -127,7 +149,10 @@ export default async function OverviewPage() {
               <tr key={e.id}>
                 <td className="mono">{time(e.ts)}</td>
                 <td>{e.tenant}</td>
-                <td className="mono">{e.type}</td>
+                <td className="mono">
+                  {e.type}
+                  <TierMark tier={e.tier} />
+                </td>
                 <td>{e.principal}</td>
                 <td className={e.outcome === "denied" ? "error" : undefined}>{e.outcome}</td>
               </tr>

@@ -40,7 +40,15 @@ export async function appendEvents(
       const ch = hashOf.get(e) ?? contentHash(e);
       seq += 1;
       const next = chainHash({ tenant, seq, prevHash: hash, contentHash: ch });
-      rows.push({ ...e, meta: e.meta ?? {}, tier: e.tier ?? "attested", contentHash: ch, seq, prevHash: hash, hash: next });
+      rows.push({
+        ...e,
+        meta: e.meta ?? {},
+        tier: e.tier ?? "attested",
+        contentHash: ch,
+        seq,
+        prevHash: hash,
+        hash: next,
+      });
       hash = next;
     }
     await tx

@@ -45,6 +45,8 @@ const summaryColumns = {
   resourceId: events.resourceId,
   outcome: events.outcome,
   latencyMs: events.latencyMs,
+  // Attested or observed (issue 13): every view shows which, so one never passes for the other.
+  tier: events.tier,
 };
 const detailColumns = {
   ...summaryColumns,
@@ -66,14 +68,24 @@ const detailColumns = {
  */
 interface Late {
   late: boolean;
+  /** A tool call that ran under no capability (an observed span without capcon.* attributes). */
+  uncovered: boolean;
 }
 export type EventSummaryRow = Pick<Event, keyof typeof summaryColumns> & Late;
 export type EventDetailRow = Pick<Event, keyof typeof detailColumns> & Late;
 export type EventRow = EventSummaryRow | EventDetailRow;
 
 /** Column names in display order, e.g. for an export's header line. */
-export const EVENT_SUMMARY_COLUMNS = [...Object.keys(summaryColumns), "late"] as (keyof EventSummaryRow)[];
-export const EVENT_DETAIL_COLUMNS = [...Object.keys(detailColumns), "late"] as (keyof EventDetailRow)[];
+export const EVENT_SUMMARY_COLUMNS = [
+  ...Object.keys(summaryColumns),
+  "late",
+  "uncovered",
+] as (keyof EventSummaryRow)[];
+export const EVENT_DETAIL_COLUMNS = [
+  ...Object.keys(detailColumns),
+  "late",
+  "uncovered",
+] as (keyof EventDetailRow)[];
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -162,11 +174,12 @@ function keyset(sort: EventSort, after: Cursor): SQL {
 // server instead, an extract(epoch …) per timestamp and a to_char per row, cost the database
 // more than returning the rest of the row.)
 const LATE = `("events"."received_at" - "events"."ts") > interval '${LIMITS.lateAfterMs / 1000} seconds' as "late"`;
+const UNCOVERED = `("events"."type" = 'tool.call' and "events"."capability_id" is null) as "uncovered"`;
 function selectList(columns: Record<string, { name: string }>, extra: readonly string[] = []): SQL {
   const names = Object.entries(columns).map(([key, col]) =>
     key === col.name ? `"events"."${key}"` : `"events"."${col.name}" as "${key}"`,
   );
-  return sql.raw(`select ${[...names, LATE, ...extra].join(", ")} from "events"`);
+  return sql.raw(`select ${[...names, LATE, UNCOVERED, ...extra].join(", ")} from "events"`);
 }
 const SELECT = { full: selectList(detailColumns), summary: selectList(summaryColumns) };
 /** The live tail's head: the role's columns plus the chain position it follows (never shown). */

@@ -24,7 +24,15 @@ export interface Overview {
     reason: string | null;
   }[];
   activeEscalations: { id: string; principal: string; operation: Record<string, unknown>; expiresAt: Date }[];
-  recent: { id: string; ts: Date; tenant: string; type: string; principal: string | null; outcome: string }[];
+  recent: {
+    id: string;
+    ts: Date;
+    tenant: string;
+    type: string;
+    principal: string | null;
+    outcome: string;
+    tier: string;
+  }[];
 }
 
 const DAY = 86_400_000;
@@ -119,6 +127,7 @@ export async function getOverview(db: Db, authority: Authority, now = new Date()
           type: events.type,
           principal: events.principal,
           outcome: events.outcome,
+          tier: events.tier,
         })
         .from(events)
         .where(inScope)

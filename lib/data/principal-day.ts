@@ -50,7 +50,15 @@ export interface PrincipalDay {
   topTools: { name: string; count: number }[];
   resources: { name: string; count: number }[];
   denials: { reason: string; count: number }[];
-  requests: { request: string; start: Date; calls: number; denied: number }[];
+  /** observed: calls read from traces (the request is then a trace id); uncovered: without a capability. */
+  requests: {
+    request: string;
+    start: Date;
+    calls: number;
+    denied: number;
+    observed: number;
+    uncovered: number;
+  }[];
   escalations: { id: string; ts: Date; type: string; outcome: string; reason: string | null }[];
   graph: DerivationGraph;
 }
@@ -113,6 +121,8 @@ export async function getPrincipalDay(
         start: sql<Date>`min(${events.ts})`.mapWith((v) => new Date(v)),
         calls: count(),
         denied: sql<number>`count(*) filter (where ${events.outcome} = 'denied')`.mapWith(Number),
+        observed: sql<number>`count(*) filter (where ${events.tier} = 'observed')`.mapWith(Number),
+        uncovered: sql<number>`count(*) filter (where ${events.capabilityId} is null)`.mapWith(Number),
       })
       .from(events)
       .where(and(calls, isNotNull(events.request)))
@@ -204,6 +214,8 @@ export async function getPrincipalDay(
       start: r.start,
       calls: r.calls,
       denied: r.denied,
+      observed: r.observed,
+      uncovered: r.uncovered,
     })),
     escalations: can(authority, "events.read.full")
       ? escalations

@@ -1,6 +1,6 @@
-import { OUTCOMES, type Outcome } from "@/db/schema";
+import { EVENT_TIERS, type EventTier, OUTCOMES, type Outcome } from "@/db/schema";
 import { parseTimeValue, TIME_HINT } from "./time";
-import type { QueryError, Span, TermBody } from "./types";
+import { IS_VALUES, type IsValue, type QueryError, type Span, type TermBody } from "./types";
 
 export interface RawValue {
   value: string;
@@ -171,6 +171,32 @@ export const KEYS: readonly KeyDef[] = [
       if (res === "*" && act === "*")
         return err(v.span, "cap.right: name a resource type or an action.", hint);
       return { key: "cap.right", resource: res === "*" ? null : res, action: act === "*" ? null : act };
+    },
+  },
+  {
+    name: "tier",
+    example: "tier:observed",
+    detail: "summary",
+    parse: (v) => {
+      const value = v.value.toLowerCase();
+      return (EVENT_TIERS as readonly string[]).includes(value)
+        ? { key: "tier", value: value as EventTier }
+        : err(
+            v.span,
+            `tier: ${shown(v.value)} is not a tier.`,
+            "Use tier:attested (sent by a capability-enforcing platform) or tier:observed (read from traces).",
+          );
+    },
+  },
+  {
+    name: "is",
+    example: "is:uncovered",
+    detail: "summary",
+    parse: (v) => {
+      const value = v.value.toLowerCase();
+      return (IS_VALUES as readonly string[]).includes(value)
+        ? { key: "is", value: value as IsValue }
+        : err(v.span, `is: ${shown(v.value)} is not known.`, `Use one of: ${IS_VALUES.join(", ")}.`);
     },
   },
   time("after", "after:2026-11-26"),

@@ -223,6 +223,18 @@ class Compiler {
           );
         return;
       }
+      case "tier":
+        this.compare(E.tier, "=", t.value);
+        return;
+      case "is":
+        // Only tool calls are covered or not: an attested tool.call always names its capability
+        // (the v1 schema requires one), so an uncovered call is an observed span without capcon.*.
+        if (t.value === "observed" || t.value === "attested") this.compare(E.tier, "=", t.value);
+        else
+          this.out.write(
+            `(${E.type} = 'tool.call' and ${E.capabilityId} is ${t.value === "uncovered" ? "" : "not "}null)`,
+          );
+        return;
       // The timestamp as drizzle binds a Date for a timestamptz column.
       case "after":
         this.compare(E.ts, ">=", t.at.toISOString());

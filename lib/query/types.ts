@@ -1,4 +1,4 @@
-import type { Outcome } from "@/db/schema";
+import type { EventTier, Outcome } from "@/db/schema";
 
 /** Where something sits in the query string (UTF-16 offsets, as JavaScript counts them). */
 export interface Span {
@@ -37,8 +37,15 @@ export type TermBody =
   | { key: "cap" | "under"; id: string; prefix: boolean }
   /** Either side may be null (`cap.right:Order`, `cap.right:*\/write`), never both. */
   | { key: "cap.right"; resource: string | null; action: string | null }
+  /** The event's tier (issue 13): attested by a capability-enforcing platform, or observed from traces. */
+  | { key: "tier"; value: EventTier }
+  /** is:uncovered / is:covered: tool calls without / with a capability; is:observed / is:attested as tier:. */
+  | { key: "is"; value: IsValue }
   /** after: is inclusive (ts >= at), before: exclusive (ts < at). */
   | { key: "after" | "before"; at: Date };
+
+export const IS_VALUES = ["uncovered", "covered", "observed", "attested"] as const;
+export type IsValue = (typeof IS_VALUES)[number];
 
 export type Term = TermBody & { span: Span };
 export type TermKey = Term["key"];

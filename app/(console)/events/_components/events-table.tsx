@@ -10,6 +10,7 @@ import {
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
+import { TierMark } from "@/components/tier-mark";
 import { type ExplorerState, explorerHref } from "../url-state";
 
 export type EventRowView = Record<string, unknown> & { id: string; ts: string };
@@ -56,7 +57,17 @@ export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowV
       ),
     },
     text("tenant", "Tenant"),
-    text("type", "Type", true),
+    {
+      id: "type",
+      header: "Type",
+      accessorFn: (r) => r.type,
+      cell: (c) => (
+        <span className="mono">
+          {String(c.getValue())}
+          <TierMark tier={c.row.original.tier} uncovered={c.row.original.uncovered} />
+        </span>
+      ),
+    },
     text("principal", "Principal"),
     text("agent", "Agent"),
     text("tool", "Tool", true),
@@ -121,7 +132,10 @@ function DetailSheet({ row, onClose }: { row: EventRowView; onClose: () => void 
       data-testid="event-sheet"
     >
       <div style={{ display: "flex", justifyContent: "space-between", alignItems: "center" }}>
-        <h2>{String(row.type)}</h2>
+        <h2>
+          {String(row.type)}
+          <TierMark tier={row.tier} uncovered={row.uncovered} />
+        </h2>
         <button type="button" onClick={onClose} ref={close}>
           Close
         </button>

@@ -2,9 +2,12 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { OutcomeBars } from "@/components/charts/outcome-bars";
 import { RankedBars } from "@/components/charts/ranked-bars";
+import { CoveragePanel } from "@/components/coverage/coverage-panel";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
+import { TierMark } from "@/components/tier-mark";
 import { requirePermission } from "@/lib/auth/guard";
+import { coverageView, getCoverage } from "@/lib/data/coverage";
 import { daySchema, getPrincipalDay, todayUtc } from "@/lib/data/principal-day";
 import { getDb } from "@/lib/server/db";
 
@@ -37,7 +40,17 @@ export default async function PrincipalDayPage({
     );
   }
   const day = parsed.data;
-  const d = await getPrincipalDay(await getDb(), authority, { principal, day });
+  const db = await getDb();
+  const from = new Date(`${day}T00:00:00.000Z`);
+  const [d, coverage] = await Promise.all([
+    getPrincipalDay(db, authority, { principal, day }),
+    getCoverage(db, authority, {
+      from,
+      to: new Date(from.getTime() + 86_400_000),
+      principal,
+      bucket: "hour",
+    }),
+  ]);
   const name = principal.split("@")[0] ?? principal;
   const who = `${name.charAt(0).toUpperCase()}${name.slice(1)}'s bot`;
   const t = d.totals;
@@ -78,6 +91,7 @@ export default async function PrincipalDayPage({
       </p>
       {t.calls > 0 ? (
         <>
+          <CoveragePanel title="Capability coverage" view={coverageView(coverage, who)} />
           <h2>Calls per hour (UTC)</h2>
           <OutcomeBars
             data={d.perHour.map((h) => ({
@@ -142,6 +156,7 @@ export default async function PrincipalDayPage({
                     <Link className="mono" href={`/requests/${encodeURIComponent(r.request)}`}>
                       {r.request}
                     </Link>
+                    <TierMark tier={r.observed > 0 ? "observed" : "attested"} uncovered={r.uncovered > 0} />
                   </td>
                   <td>{r.calls}</td>
                   <td className={r.denied ? "error" : undefined}>{r.denied}</td>
