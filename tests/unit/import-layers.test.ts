@@ -16,6 +16,8 @@ const ADAPTERS = [
   /^lib\/ingest\/handler\.ts$/,
   // The ingest barrel re-exports the handler for the route.
   /^lib\/ingest\/index\.ts$/,
+  // POST /api/v1/otlp/v1/traces, framework-free like the ingest handler (issue 13).
+  /^lib\/otlp\/handler\.ts$/,
   /^lib\/auth\/next-auth\.ts$/,
   // The demo loader plays the demo's admin: its revocations go through the console's own functions.
   /^lib\/demo\/load\.ts$/,

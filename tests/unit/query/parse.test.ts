@@ -90,6 +90,8 @@ describe("parseQuery: keys", () => {
         "cap.right",
         "after",
         "before",
+        "tier",
+        "is",
       ].sort(),
     );
     for (const k of KEYS) expect(parseQuery(k.example, { now }).ok, k.example).toBe(true);
