@@ -63,23 +63,29 @@ export async function appendEvents(
 // Column names come from our own schema, never from input; receivedAt keeps its default.
 const COLUMNS = Object.entries(getTableColumns(events)).filter(([key]) => key !== "receivedAt");
 const COLUMN_LIST = sql.raw(COLUMNS.map(([, c]) => `"${c.name}"`).join(", "));
+// Attested rows leave `tier` to its default (issue 13): the statement stays what it was before
+// the column existed, so code running against an older schema (a migration test) still works.
+const ATTESTED = COLUMNS.filter(([key]) => key !== "tier");
+const ATTESTED_LIST = sql.raw(ATTESTED.map(([, c]) => `"${c.name}"`).join(", "));
 
 /**
  * One statement with one JSON parameter: PostgreSQL expands it with json_populate_recordset.
  * Thousands of bound parameters (a multi-row VALUES) cost more to build and to parse.
  */
 async function insertEventRows(tx: Executor, rows: NewEvent[]): Promise<void> {
+  const observed = rows.some((r) => r.tier === "observed");
+  const [columns, list] = observed ? [COLUMNS, COLUMN_LIST] : [ATTESTED, ATTESTED_LIST];
   const json = JSON.stringify(
     rows.map((r) => {
       const o: Record<string, unknown> = {};
-      for (const [key, col] of COLUMNS) {
-        const v = (r as Record<string, unknown>)[key];
+      for (const [key, col] of columns) {
+        const v = key === "tier" ? (r.tier ?? "attested") : (r as Record<string, unknown>)[key];
         o[col.name] = v instanceof Date ? v.toISOString() : (v ?? null);
       }
       return o;
     }),
   );
   await tx.execute(
-    sql`insert into events (${COLUMN_LIST}) select ${COLUMN_LIST} from json_populate_recordset(null::events, ${json}::json)`,
+    sql`insert into events (${list}) select ${list} from json_populate_recordset(null::events, ${json}::json)`,
   );
 }
