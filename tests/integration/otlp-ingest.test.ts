@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { chainHeads, events } from "@/db/schema";
 import { verifyTenantChain } from "@/lib/audit/verify";
+import { createRateLimiter } from "@/lib/ingest/rate-limit";
+import { handleOtlpTraces } from "@/lib/otlp/handler";
 import { backends } from "../support/db";
 import { addTenants } from "../support/fixtures";
 import { newKey, verifyKeys } from "../support/ingest-fixtures";
@@ -295,6 +297,33 @@ describe.each(backends)("OTLP ingest on $name", (backend) => {
     expect([proto.status, proto.headers.get("content-type"), (await proto.arrayBuffer()).byteLength]).toEqual(
       [200, "application/x-protobuf", 0],
     );
+  });
+
+  it("answers 429 with Retry-After past the key's rate, and 503 with Retry-After when storing fails", async () => {
+    const limiter = createRateLimiter({ burst: 1, perSecond: 0.5 });
+    const req = (spanId: string, type = "application/x-protobuf") =>
+      new Request("http://console.test/api/v1/otlp/v1/traces", {
+        method: "POST",
+        headers: { "content-type": type, authorization: `Bearer ${acmeKey}` },
+        body: type === "application/json" ? otlpJson([span(spanId)]) : new Uint8Array(),
+      });
+    expect((await handleOtlpTraces(database.db, req("e000000000000001"), { limiter })).status).toBe(200);
+    const limited = await handleOtlpTraces(database.db, req("e000000000000002"), { limiter });
+    expect([limited.status, limited.headers.get("retry-after"), limited.headers.get("content-type")]).toEqual(
+      [429, "2", "application/x-protobuf"],
+    );
+    const before = await total();
+    const seq = await head();
+    const failed = await handleOtlpTraces(database.db, req("e000000000000003", "application/json"), {
+      beforeCommit: async () => {
+        throw new Error("disk full");
+      },
+      log: () => {},
+    });
+    expect([failed.status, failed.headers.get("retry-after")]).toEqual([503, "1"]);
+    expect(((await failed.json()) as { message: string }).message).not.toContain("disk full");
+    expect(await total()).toBe(before);
+    expect(await head()).toBe(seq);
   });
 
   describe("refuses, per the OTLP/HTTP specification, with nothing stored", () => {
