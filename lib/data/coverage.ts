@@ -115,7 +115,7 @@ export async function getCoverage(
 export function coverageSentence(c: Coverage, who: string): string {
   if (c.calls === 0) return `No tool calls by ${who} in this window.`;
   const whose = who.endsWith("s") ? `${who}'` : `${who}'s`;
-  const head = `${percent(c.share)} of ${whose} ${c.calls} tool call${c.calls === 1 ? "" : "s"} carried a capability`;
+  const head = `${percent(c.share)} of ${whose} ${c.calls.toLocaleString("en")} tool call${c.calls === 1 ? "" : "s"} carried a capability`;
   if (c.neverCovered.length === 0) return `${head}.`;
   const shown = c.neverCovered.slice(0, 3).join(", ");
   const more = c.neverCovered.length > 3 ? ` and ${c.neverCovered.length - 3} more` : "";

@@ -52,7 +52,8 @@ export function SearchBox(props: {
       ) : (
         <p id="query-help" className="muted" style={{ margin: "4px 0 0" }}>
           Keys: principal: agent: tool: type: outcome: reason: session: request: resource: action: field:
-          tenant: cap: under: cap.right:Type/action after: before: — negate with -key:value, combine with OR.
+          tenant: cap: under: cap.right:Type/action tier:observed is:uncovered after: before: — negate with
+          -key:value, combine with OR.
         </p>
       )}
     </form>
