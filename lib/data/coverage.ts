@@ -132,6 +132,10 @@ export function coverageView(c: Coverage, who: string) {
     percent: percent(c.share),
     sentence: coverageSentence(c, who),
     series: c.series,
-    rows: [...c.agents.slice(0, 8).map(row("agent")), ...c.tools.slice(0, 12).map(row("tool"))],
+    rows: [
+      ...(c.tenants.length > 1 ? c.tenants.map(row("tenant")) : []),
+      ...c.agents.slice(0, 8).map(row("agent")),
+      ...c.tools.slice(0, 12).map(row("tool")),
+    ],
   };
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
+import { TierMark } from "@/components/tier-mark";
 
 interface LiveEvent {
   id: string;
@@ -10,6 +11,8 @@ interface LiveEvent {
   tool: string | null;
   outcome: string;
   late?: boolean;
+  tier?: string;
+  uncovered?: boolean;
 }
 
 /** Streams new events matching the current query (server-sent events) without a reload. */
@@ -59,7 +62,8 @@ export function LiveTail({ query }: { query: string }) {
         >
           {rows.map((r) => (
             <div key={r.id} className="live-row mono">
-              {r.ts.replace("T", " ").slice(0, 19)} {r.type} {r.principal} {r.tool}{" "}
+              {r.ts.replace("T", " ").slice(0, 19)} {r.type}
+              <TierMark tier={r.tier} uncovered={r.uncovered} /> {r.principal} {r.tool}{" "}
               <span className={r.outcome === "denied" ? "error" : "ok"}>{r.outcome}</span>
               {r.late ? <span className="muted"> (late)</span> : null}
             </div>
