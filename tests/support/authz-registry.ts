@@ -525,40 +525,6 @@ export const REGISTRY: RegistryEntry[] = [
     request: (f, c) =>
       keyRequest(f, c, "/api/v1/events", { events: [makeEvent("acme", { id: MATRIX_EVENT })] }),
   },
-  // OTLP traces: the key fixes the tenant (a body names none), so globex's key stores under globex.
-  ...(["app/api/v1/otlp/route.ts", "app/api/v1/otlp/v1/traces/route.ts"] as const).map(
-    (file, i): RouteEntry => ({
-      kind: "route",
-      file,
-      method: "POST",
-      auth: "apiKey",
-      foreign: "scoped",
-      request: (f, c) =>
-        keyRequest(f, c, file.includes("v1/traces") ? "/api/v1/otlp/v1/traces" : "/api/v1/otlp", {
-          resourceSpans: [
-            {
-              scopeSpans: [
-                {
-                  spans: [
-                    {
-                      traceId: "8bf92f3577b34da6a3ce929d0e0e4736",
-                      spanId: `a1a1a1a1a1a1a1a${i}`,
-                      name: "execute_tool crm.lookup",
-                      startTimeUnixNano: "1795689000000000000",
-                      endTimeUnixNano: "1795689000100000000",
-                      attributes: [
-                        { key: "gen_ai.operation.name", value: { stringValue: "execute_tool" } },
-                        { key: "gen_ai.tool.name", value: { stringValue: "crm.lookup" } },
-                      ],
-                    },
-                  ],
-                },
-              ],
-            },
-          ],
-        }),
-    }),
-  ),
   {
     kind: "route",
     file: "app/api/v1/keys/route.ts",
@@ -604,6 +570,41 @@ export const REGISTRY: RegistryEntry[] = [
       keyRequest(f, c, `/api/v1/escalations/${f.escalation.use}/use`, { token: f.useToken, operation: OP }),
     context: (f) => ({ params: Promise.resolve({ id: f.escalation.use }) }),
   },
+  // OTLP traces: the key fixes the tenant (a body names none), so globex's key stores under globex.
+  // Last, so the escalation fixtures above (60 s grants) are used as early as before.
+  ...(["app/api/v1/otlp/route.ts", "app/api/v1/otlp/v1/traces/route.ts"] as const).map(
+    (file, i): RouteEntry => ({
+      kind: "route",
+      file,
+      method: "POST",
+      auth: "apiKey",
+      foreign: "scoped",
+      request: (f, c) =>
+        keyRequest(f, c, file.includes("v1/traces") ? "/api/v1/otlp/v1/traces" : "/api/v1/otlp", {
+          resourceSpans: [
+            {
+              scopeSpans: [
+                {
+                  spans: [
+                    {
+                      traceId: "8bf92f3577b34da6a3ce929d0e0e4736",
+                      spanId: `a1a1a1a1a1a1a1a${i}`,
+                      name: "execute_tool crm.lookup",
+                      startTimeUnixNano: "1795689000000000000",
+                      endTimeUnixNano: "1795689000100000000",
+                      attributes: [
+                        { key: "gen_ai.operation.name", value: { stringValue: "execute_tool" } },
+                        { key: "gen_ai.tool.name", value: { stringValue: "crm.lookup" } },
+                      ],
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        }),
+    }),
+  ),
 ];
 
 /** The ingest entry's event id, fixed so a retry is the same event. */
