@@ -399,3 +399,70 @@ export const checkpoints = pgTable(
 
 export type Checkpoint = typeof checkpoints.$inferSelect;
 export type NewCheckpoint = typeof checkpoints.$inferInsert;
+
+// --- Streams (issue 16) -------------------------------------------------------------------
+
+export const STREAM_KINDS = ["webhook", "splunk_hec", "jsonl"] as const;
+export const STREAM_FORMATS = ["ocsf", "ecs", "event_v1"] as const;
+export const STREAM_STATUSES = ["active", "paused", "disabled"] as const;
+export const STREAM_SIGNINGS = ["v1a", "v1"] as const;
+
+// A tenant's event stream to a SIEM or webhook. `cursor` is the last chain seq delivered (or
+// skipped by the filter); the lease lets one console instance deliver it at a time.
+export const streams = pgTable(
+  "streams",
+  {
+    tenant: text("tenant").notNull(),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: STREAM_KINDS }).notNull(),
+    format: text("format", { enum: STREAM_FORMATS }).notNull(),
+    url: text("url").notNull(),
+    filter: text("filter").notNull().default(""),
+    allowPrivate: boolean("allow_private").notNull().default(false),
+    signing: text("signing", { enum: STREAM_SIGNINGS }),
+    // AES-256-GCM (lib/streams/secret-box.ts): the signing key or collector token.
+    secretEnc: text("secret_enc").notNull(),
+    // What a receiver checks signatures with (whpk_…), for v1a webhooks; never a secret.
+    verifyKey: text("verify_key"),
+    status: text("status", { enum: STREAM_STATUSES }).notNull().default("active"),
+    statusReason: text("status_reason"),
+    cursor: bigint("cursor", { mode: "number" }).notNull().default(0),
+    attempts: integer("attempts").notNull().default(0),
+    failingSince: ts("failing_since"),
+    nextAttemptAt: ts("next_attempt_at"),
+    lastError: text("last_error"),
+    lastSuccessAt: ts("last_success_at"),
+    delivered: bigint("delivered", { mode: "number" }).notNull().default(0),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: ts("lease_until"),
+    createdBy: text("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "streams_pkey", columns: [t.tenant, t.id] }),
+    uniqueIndex("streams_tenant_name_uidx").on(t.tenant, t.name),
+  ],
+);
+
+// Events a stream gave up on after its retry horizon, kept for replay.
+export const streamDeadLetters = pgTable(
+  "stream_dead_letters",
+  {
+    tenant: text("tenant").notNull(),
+    streamId: text("stream_id").notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    eventId: text("event_id").notNull(),
+    attempts: integer("attempts").notNull(),
+    lastError: text("last_error"),
+    failedAt: ts("failed_at").notNull().defaultNow(),
+    // Set when an admin asks for redelivery; the row goes once the event is delivered.
+    requeuedAt: ts("requeued_at"),
+  },
+  (t) => [primaryKey({ name: "stream_dead_letters_pkey", columns: [t.tenant, t.streamId, t.seq] })],
+);
+
+export type Stream = typeof streams.$inferSelect;
+export type NewStream = typeof streams.$inferInsert;
+export type StreamDeadLetter = typeof streamDeadLetters.$inferSelect;

@@ -37,6 +37,8 @@ export const PERMISSIONS = {
   "tenants.manage": ADMINS,
   /** Check the audit log's hash chain and checkpoints. */
   "audit.verify": ADMINS,
+  /** Event streams to SIEMs and webhooks: add, change, pause, replay, delete; see their health. */
+  "streams.manage": ADMINS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

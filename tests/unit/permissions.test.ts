@@ -34,6 +34,8 @@ const README: Record<Permission, Role[]> = {
   "apiKeys.manage": yes("admin"),
   "tenants.manage": yes("admin"),
   "audit.verify": yes("admin"),
+  // event streams to SIEMs and webhooks (README "Roles": admins)
+  "streams.manage": yes("admin"),
 };
 
 const as = (role: Role) => ({ role, tenants: ["acme"] }) as unknown as Authority;
