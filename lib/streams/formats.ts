@@ -221,7 +221,23 @@ export function toOcsf(s: StreamEvent): Record<string, unknown> {
       ? { resources: [{ type: e.resourceType, ...(e.resourceId ? { uid: e.resourceId } : {}) }] }
       : {}),
     ...(e.latencyMs !== null ? { duration: e.latencyMs } : {}),
-    ...(e.traceId ? { trace: { uid: e.traceId, ...(e.spanId ? { span: { uid: e.spanId } } : {}) } } : {}),
+    ...(e.traceId
+      ? {
+          trace: {
+            uid: e.traceId,
+            // OCSF's span needs its times: the call's start (ts) and its end (ts + latency).
+            ...(e.spanId
+              ? {
+                  span: {
+                    uid: e.spanId,
+                    start_time: e.ts.getTime(),
+                    end_time: e.ts.getTime() + (e.latencyMs ?? 0),
+                  },
+                }
+              : {}),
+          },
+        }
+      : {}),
     ...(delegation ? { delegation } : {}),
   };
 }
