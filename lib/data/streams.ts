@@ -17,21 +17,12 @@ import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { type Authority, assertTenantsInScope } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
+import { ConflictError, FieldError, NotFoundError } from "@/lib/errors";
 import { parseQuery } from "@/lib/query";
 import { policyFor } from "@/lib/streams/deliver";
 import { resolveDestination } from "@/lib/streams/egress";
 import { sealSecret } from "@/lib/streams/secret-box";
 import { newWebhookKeys } from "@/lib/streams/webhook-signature";
-import { ConflictError, NotFoundError } from "./console-users";
-
-export class StreamInputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const name = z
   .string({ error: "Name the stream." })
@@ -107,7 +98,7 @@ export interface StreamView {
 function checkFilter(text: string) {
   const parsed = parseQuery(text);
   if (!parsed.ok)
-    throw new StreamInputError("filter", `${parsed.error.message} (at ${parsed.error.position ?? 0})`);
+    throw new FieldError("filter", `${parsed.error.message} (at ${parsed.error.position ?? 0})`);
 }
 
 async function audit(
@@ -224,9 +215,9 @@ export async function createStream(
   assertTenantsInScope(authority, [input.tenant]);
   checkFilter(input.filter);
   const dest = await resolveDestination(input.url, policyFor(input.allowPrivate), deps.lookup);
-  if (!dest.ok) throw new StreamInputError("url", `The URL ${dest.message}.`);
+  if (!dest.ok) throw new FieldError("url", `The URL ${dest.message}.`);
   if (input.kind === "splunk_hec" && !input.token)
-    throw new StreamInputError("token", "Splunk HEC needs the collector's token.");
+    throw new FieldError("token", "Splunk HEC needs the collector's token.");
   const id = `st_${randomBytes(12).toString("base64url")}`;
   let secret = input.token;
   let verifyKey: string | null = null;

@@ -11,6 +11,8 @@ import {
   revocations,
   savedQueries,
   sessions,
+  streamDeadLetters,
+  streams,
 } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import type { Authority } from "@/lib/auth/authority";
@@ -18,6 +20,7 @@ import { generateIssuerKey, type IssuerKeyPair } from "@/lib/capability";
 import { insertApiKey } from "@/lib/data/api-keys";
 import { issueEscalation, issueEscalationSchema } from "@/lib/data/escalations";
 import { uuidv7 } from "@/lib/ids";
+import { sealSecret } from "@/lib/streams/secret-box";
 import { addTenants, PASSWORD, signedIn } from "./fixtures";
 import { makeEvent } from "./ingest-fixtures";
 import { currentCookieHeader } from "./next-request";
@@ -66,6 +69,8 @@ export interface MatrixFixtures {
   keys: { acme: string; revoked: string; globex: string; spareId: string };
   savedQuery: Record<Exclude<Identity, "anonymous">, string>;
   futureEventId: string;
+  /** An event stream of acme's (issue 16). */
+  streamId: string;
   /** Facts of tenant acme that nothing may show the globex admin (or globex's key). */
   acmeMarkers: string[];
 }
@@ -103,6 +108,29 @@ async function pendingOrActive(
     issuedAt: over.status === "active" ? now : null,
     expiresAt: over.status === "active" ? new Date(now.getTime() + 300_000) : null,
   });
+  return id;
+}
+
+/** A stream of acme's to pause, change, replay and delete (its secret is never decrypted here). */
+async function insertMatrixStream(db: Db): Promise<string> {
+  const id = "st_matrixstream01";
+  await db.insert(streams).values({
+    tenant: "acme",
+    id,
+    name: "matrix-stream",
+    kind: "jsonl",
+    format: "event_v1",
+    url: "https://siem.example.com/ingest",
+    secretEnc: sealSecret({
+      masterSecret: "matrix-secret-0123456789",
+      owner: { tenant: "acme", id },
+      plain: "",
+    }),
+    createdBy: "admin@acme.test",
+  });
+  await db
+    .insert(streamDeadLetters)
+    .values({ tenant: "acme", streamId: id, seq: 1, eventId: "e-dead", attempts: 9 });
   return id;
 }
 
@@ -236,6 +264,7 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
     useToken: used.token ?? "",
     introspectToken: introspected.token ?? "",
     keys: { acme: acmeKey.key, revoked: revokedKey.key, globex: globexKey.key, spareId: spareKey.id },
+    streamId: await insertMatrixStream(db),
     savedQuery,
     futureEventId,
     acmeMarkers: [
@@ -455,6 +484,47 @@ export const REGISTRY: RegistryEntry[] = [
     allow: ADMIN,
     scope: "tenant",
     args: () => [{ capabilityId: NAMES.capabilityToRevoke, reason: REASON }],
+  }),
+
+  action("streams/actions.ts", "createStreamAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: () => [
+      null,
+      form({
+        tenant: "acme",
+        name: "matrix-new",
+        kind: "jsonl",
+        format: "ocsf",
+        url: "http://127.0.0.1:9/collector",
+        allowPrivate: "on",
+      }),
+    ],
+  }),
+  action("streams/actions.ts", "setStreamStatusAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.streamId, to: "paused" }],
+  }),
+  action("streams/actions.ts", "updateStreamFilterAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.streamId, filter: "type:tool.call" }],
+  }),
+  action("streams/actions.ts", "replayStreamAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.streamId, from: new Date(0) }],
+  }),
+  action("streams/actions.ts", "requeueDeadLettersAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.streamId }],
+  }),
+  action("streams/actions.ts", "deleteStreamAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.streamId }],
   }),
 
   // Route handlers. Browser routes read the session cookie through next/headers.
