@@ -1,3 +1,4 @@
+import { type AlertEvaluator, startAlertEvaluator } from "./lib/alerts/runner";
 import { type Checkpointer, startCheckpointer } from "./lib/audit/checkpointer";
 import { getDb } from "./lib/server/db";
 import { getConsoleKey } from "./lib/server/issuer-key";
@@ -35,3 +36,7 @@ if (process.env.NEXTAUTH_SECRET) {
     "[console] event streams disabled: NEXTAUTH_SECRET is not set (stream secrets are sealed under it)",
   );
 }
+
+// And evaluates alert rules over newly committed events (leased per rule, like streams).
+const alertsHolder = globalThis as typeof globalThis & { __alerts?: AlertEvaluator };
+alertsHolder.__alerts ??= startAlertEvaluator(await getDb());

@@ -466,3 +466,74 @@ export const streamDeadLetters = pgTable(
 export type Stream = typeof streams.$inferSelect;
 export type NewStream = typeof streams.$inferInsert;
 export type StreamDeadLetter = typeof streamDeadLetters.$inferSelect;
+
+// --- Alerts (issue 16) --------------------------------------------------------------------
+
+export const ALERT_SEVERITIES = ["low", "medium", "high", "critical"] as const;
+export const ALERT_STATUSES = ["open", "acknowledged", "suppressed", "resolved"] as const;
+
+// A tenant's standing rule; `definition` is lib/alerts/rule.ts's alertRuleSchema, and `cursor`
+// the last chain seq it evaluated (rules are evaluated after ingest commits, never inside it).
+export const alertRules = pgTable(
+  "alert_rules",
+  {
+    tenant: text("tenant").notNull(),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    severity: text("severity", { enum: ALERT_SEVERITIES }).notNull(),
+    definition: jsonb("definition").$type<Record<string, unknown>>().notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    cursor: bigint("cursor", { mode: "number" }).notNull().default(0),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: ts("lease_until"),
+    lastError: text("last_error"),
+    createdBy: text("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "alert_rules_pkey", columns: [t.tenant, t.id] }),
+    uniqueIndex("alert_rules_tenant_name_uidx").on(t.tenant, t.name),
+  ],
+);
+
+export const alerts = pgTable(
+  "alerts",
+  {
+    tenant: text("tenant").notNull(),
+    id: text("id").notNull(),
+    ruleId: text("rule_id").notNull(),
+    ruleName: text("rule_name").notNull(),
+    severity: text("severity", { enum: ALERT_SEVERITIES }).notNull(),
+    dedupKey: text("dedup_key").notNull(),
+    title: text("title").notNull(),
+    group: jsonb("group").$type<Record<string, string | null>>().notNull().default({}),
+    eventIds: text("event_ids").array().notNull().default(sql`'{}'::text[]`),
+    triggerSeq: bigint("trigger_seq", { mode: "number" }).notNull(),
+    triggerTs: ts("trigger_ts").notNull(),
+    status: text("status", { enum: ALERT_STATUSES }).notNull().default("open"),
+    openedAt: ts("opened_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+    updatedBy: text("updated_by"),
+    note: text("note"),
+  },
+  (t) => [
+    primaryKey({ name: "alerts_pkey", columns: [t.tenant, t.id] }),
+    index("alerts_tenant_status_idx").on(t.tenant, t.status, t.openedAt),
+    index("alerts_rule_dedup_idx").on(t.tenant, t.ruleId, t.dedupKey, t.triggerTs),
+  ],
+);
+
+export const alertSettings = pgTable("alert_settings", {
+  tenant: text("tenant").primaryKey(),
+  timeZone: text("time_zone").notNull().default("UTC"),
+  businessDays: integer("business_days").array().notNull().default(sql`'{1,2,3,4,5}'::integer[]`),
+  businessStart: text("business_start").notNull().default("09:00"),
+  businessEnd: text("business_end").notNull().default("18:00"),
+  updatedBy: text("updated_by"),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+
+export type AlertRule = typeof alertRules.$inferSelect;
+export type Alert = typeof alerts.$inferSelect;
+export type AlertSettings = typeof alertSettings.$inferSelect;
