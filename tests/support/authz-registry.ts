@@ -4,6 +4,8 @@ import { NextRequest } from "next/server";
 import type { Db } from "@/db/client";
 import type { Role } from "@/db/schema";
 import {
+  alertRules,
+  alerts,
   apiKeys,
   capabilities,
   escalations,
@@ -71,6 +73,8 @@ export interface MatrixFixtures {
   futureEventId: string;
   /** An event stream of acme's (issue 16). */
   streamId: string;
+  /** An alert rule of acme's and an open alert it raised. */
+  alert: { ruleId: string; alertId: string };
   /** Facts of tenant acme that nothing may show the globex admin (or globex's key). */
   acmeMarkers: string[];
 }
@@ -132,6 +136,38 @@ async function insertMatrixStream(db: Db): Promise<string> {
     .insert(streamDeadLetters)
     .values({ tenant: "acme", streamId: id, seq: 1, eventId: "e-dead", attempts: 9 });
   return id;
+}
+
+async function insertMatrixAlert(db: Db): Promise<{ ruleId: string; alertId: string }> {
+  const ruleId = "ar_matrixrule01";
+  const alertId = uuidv7();
+  await db.insert(alertRules).values({
+    tenant: "acme",
+    id: ruleId,
+    name: "matrix rule",
+    severity: "high",
+    definition: {
+      query: "outcome:denied",
+      aggregation: { kind: "each" },
+      groupBy: [],
+      windowMinutes: 5,
+      dedupMinutes: 60,
+      hours: "any",
+    },
+    createdBy: "admin@acme.test",
+  });
+  await db.insert(alerts).values({
+    tenant: "acme",
+    id: alertId,
+    ruleId,
+    ruleName: "matrix rule",
+    severity: "high",
+    dedupKey: "k",
+    title: "matrix alert",
+    triggerSeq: 1,
+    triggerTs: new Date(),
+  });
+  return { ruleId, alertId };
 }
 
 /** Everything the entries aim at, in tenant acme unless named otherwise, on a migrated database. */
@@ -265,6 +301,7 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
     introspectToken: introspected.token ?? "",
     keys: { acme: acmeKey.key, revoked: revokedKey.key, globex: globexKey.key, spareId: spareKey.id },
     streamId: await insertMatrixStream(db),
+    alert: await insertMatrixAlert(db),
     savedQuery,
     futureEventId,
     acmeMarkers: [
@@ -527,6 +564,50 @@ export const REGISTRY: RegistryEntry[] = [
     args: (f) => [{ tenant: "acme", id: f.streamId }],
   }),
 
+  action("alerts/actions.ts", "triageAlertAction", {
+    allow: ["investigator", "admin"],
+    scope: "tenant",
+    args: (f, caller) => [
+      { tenant: "acme", id: f.alert.alertId, to: caller === "admin" ? "resolved" : "acknowledged" },
+    ],
+  }),
+  action("alerts/actions.ts", "createAlertRuleAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: () => [
+      {
+        tenant: "acme",
+        name: "matrix new rule",
+        severity: "low",
+        definition: { query: "type:tool.call", aggregation: { kind: "each" } },
+      },
+    ],
+  }),
+  action("alerts/actions.ts", "backtestAlertRuleAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    readOnly: true,
+    args: () => [
+      { tenant: "acme", definition: { query: "outcome:denied", aggregation: { kind: "each" } }, days: 7 },
+    ],
+  }),
+  action("alerts/actions.ts", "setBusinessHoursAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: () => [
+      { tenant: "acme", timeZone: "Europe/Paris", days: [1, 2, 3, 4, 5], start: "08:00", end: "19:00" },
+    ],
+  }),
+  action("alerts/actions.ts", "setAlertRuleEnabledAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.alert.ruleId, enabled: false }],
+  }),
+  action("alerts/actions.ts", "deleteAlertRuleAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.alert.ruleId }],
+  }),
   // Route handlers. Browser routes read the session cookie through next/headers.
   {
     kind: "route",
