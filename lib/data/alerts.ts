@@ -285,3 +285,11 @@ export async function setBusinessHours(
     });
   });
 }
+
+/** Each of the admin's tenants' business hours (the defaults where none were set). */
+export async function listBusinessHours(db: Db, authority: Authority) {
+  assertCan(authority, "alerts.rules");
+  return Promise.all(
+    [...authority.tenants].sort().map(async (tenant) => ({ tenant, ...(await businessHoursOf(db, tenant)) })),
+  );
+}

@@ -4,9 +4,10 @@ import { ALERT_STATUSES } from "@/db/schema";
 import { EXAMPLE_RULES } from "@/lib/alerts/rule";
 import { requirePermission } from "@/lib/auth/guard";
 import { can } from "@/lib/auth/permissions";
-import { listAlertRules, listAlerts } from "@/lib/data/alerts";
+import { listAlertRules, listAlerts, listBusinessHours } from "@/lib/data/alerts";
 import { getDb } from "@/lib/server/db";
 import { AlertsTable } from "./_components/alerts-table";
+import { BusinessHoursForm } from "./_components/business-hours-form";
 import { RuleForm } from "./_components/rule-form";
 import { RulesTable } from "./_components/rules-table";
 
@@ -66,6 +67,13 @@ export default async function AlertsPage({ searchParams }: { searchParams: Promi
         <>
           <h2>Add a rule</h2>
           <RuleForm tenants={[...authority.tenants]} examples={EXAMPLE_RULES} />
+          <h2>Business hours</h2>
+          <p className="muted">
+            Rules that fire inside or outside business hours read them in each tenant's time zone.
+          </p>
+          {(await listBusinessHours(db, authority)).map((h) => (
+            <BusinessHoursForm key={h.tenant} hours={h} />
+          ))}
         </>
       ) : null}
     </>
