@@ -43,7 +43,7 @@ export function BusinessHoursForm({ hours }: { hours: HoursRow }) {
             placeholder="Europe/Paris"
           />
         </label>
-        <fieldset>
+        <fieldset className="options">
           <legend>Days</legend>
           {DAYS.map((d, i) => (
             <label key={d} className="checkbox">

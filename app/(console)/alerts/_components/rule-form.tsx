@@ -219,7 +219,7 @@ export function RuleForm({ tenants, examples }: { tenants: string[]; examples: E
             />
           </label>
         ) : null}
-        <fieldset>
+        <fieldset className="options">
           <legend>Per</legend>
           {GROUPS.map((g) => (
             <label key={g} className="checkbox">
