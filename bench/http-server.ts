@@ -9,6 +9,9 @@ export function serveHandler(handler: (request: Request) => Promise<Response>) {
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   });
+  // Longer than the client's idle keep-alive, so the server never closes a socket the client is
+  // about to reuse (a reset under load otherwise).
+  server.keepAliveTimeout = 60_000;
   return new Promise<{ url: string; close: () => void }>((resolve) =>
     server.listen(0, "127.0.0.1", () =>
       resolve({

@@ -145,7 +145,8 @@ async function measure(name: string, database: Database, progress: (s: string) =
       )) as unknown as { rows: { n: number }[] };
       return r.rows[0]?.n ?? 0;
     };
-    while (performance.now() < deadline && (rx.arrived.size < committedAt.size || (await rulesBehind()) > 0))
+    const missing = () => [...committedAt.keys()].some((id) => !rx.arrived.has(id));
+    while (performance.now() < deadline && (missing() || (await rulesBehind()) > 0))
       await new Promise((r) => setTimeout(r, 100));
   };
   const committedAt = new Map<string, number>();
