@@ -414,3 +414,141 @@ export const checkpoints = pgTable(
 
 export type Checkpoint = typeof checkpoints.$inferSelect;
 export type NewCheckpoint = typeof checkpoints.$inferInsert;
+
+// --- Streams (issue 16) -------------------------------------------------------------------
+
+export const STREAM_KINDS = ["webhook", "splunk_hec", "jsonl"] as const;
+export const STREAM_FORMATS = ["ocsf", "ecs", "event_v1"] as const;
+export const STREAM_STATUSES = ["active", "paused", "disabled"] as const;
+export const STREAM_SIGNINGS = ["v1a", "v1"] as const;
+
+// A tenant's event stream to a SIEM or webhook. `cursor` is the last chain seq delivered (or
+// skipped by the filter); the lease lets one console instance deliver it at a time.
+export const streams = pgTable(
+  "streams",
+  {
+    tenant: text("tenant").notNull(),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: STREAM_KINDS }).notNull(),
+    format: text("format", { enum: STREAM_FORMATS }).notNull(),
+    url: text("url").notNull(),
+    filter: text("filter").notNull().default(""),
+    allowPrivate: boolean("allow_private").notNull().default(false),
+    signing: text("signing", { enum: STREAM_SIGNINGS }),
+    // AES-256-GCM (lib/streams/secret-box.ts): the signing key or collector token.
+    secretEnc: text("secret_enc").notNull(),
+    // What a receiver checks signatures with (whpk_…), for v1a webhooks; never a secret.
+    verifyKey: text("verify_key"),
+    status: text("status", { enum: STREAM_STATUSES }).notNull().default("active"),
+    statusReason: text("status_reason"),
+    cursor: bigint("cursor", { mode: "number" }).notNull().default(0),
+    attempts: integer("attempts").notNull().default(0),
+    failingSince: ts("failing_since"),
+    nextAttemptAt: ts("next_attempt_at"),
+    lastError: text("last_error"),
+    lastSuccessAt: ts("last_success_at"),
+    delivered: bigint("delivered", { mode: "number" }).notNull().default(0),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: ts("lease_until"),
+    createdBy: text("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "streams_pkey", columns: [t.tenant, t.id] }),
+    uniqueIndex("streams_tenant_name_uidx").on(t.tenant, t.name),
+  ],
+);
+
+// Events a stream gave up on after its retry horizon, kept for replay.
+export const streamDeadLetters = pgTable(
+  "stream_dead_letters",
+  {
+    tenant: text("tenant").notNull(),
+    streamId: text("stream_id").notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    eventId: text("event_id").notNull(),
+    attempts: integer("attempts").notNull(),
+    lastError: text("last_error"),
+    failedAt: ts("failed_at").notNull().defaultNow(),
+    // Set when an admin asks for redelivery; the row goes once the event is delivered.
+    requeuedAt: ts("requeued_at"),
+  },
+  (t) => [primaryKey({ name: "stream_dead_letters_pkey", columns: [t.tenant, t.streamId, t.seq] })],
+);
+
+export type Stream = typeof streams.$inferSelect;
+export type NewStream = typeof streams.$inferInsert;
+export type StreamDeadLetter = typeof streamDeadLetters.$inferSelect;
+
+// --- Alerts (issue 16) --------------------------------------------------------------------
+
+export const ALERT_SEVERITIES = ["low", "medium", "high", "critical"] as const;
+export const ALERT_STATUSES = ["open", "acknowledged", "suppressed", "resolved"] as const;
+
+// A tenant's standing rule; `definition` is lib/alerts/rule.ts's alertRuleSchema, and `cursor`
+// the last chain seq it evaluated (rules are evaluated after ingest commits, never inside it).
+export const alertRules = pgTable(
+  "alert_rules",
+  {
+    tenant: text("tenant").notNull(),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    severity: text("severity", { enum: ALERT_SEVERITIES }).notNull(),
+    definition: jsonb("definition").$type<Record<string, unknown>>().notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    cursor: bigint("cursor", { mode: "number" }).notNull().default(0),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: ts("lease_until"),
+    lastError: text("last_error"),
+    createdBy: text("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "alert_rules_pkey", columns: [t.tenant, t.id] }),
+    uniqueIndex("alert_rules_tenant_name_uidx").on(t.tenant, t.name),
+  ],
+);
+
+export const alerts = pgTable(
+  "alerts",
+  {
+    tenant: text("tenant").notNull(),
+    id: text("id").notNull(),
+    ruleId: text("rule_id").notNull(),
+    ruleName: text("rule_name").notNull(),
+    severity: text("severity", { enum: ALERT_SEVERITIES }).notNull(),
+    dedupKey: text("dedup_key").notNull(),
+    title: text("title").notNull(),
+    group: jsonb("group").$type<Record<string, string | null>>().notNull().default({}),
+    eventIds: text("event_ids").array().notNull().default(sql`'{}'::text[]`),
+    triggerSeq: bigint("trigger_seq", { mode: "number" }).notNull(),
+    triggerTs: ts("trigger_ts").notNull(),
+    status: text("status", { enum: ALERT_STATUSES }).notNull().default("open"),
+    openedAt: ts("opened_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+    updatedBy: text("updated_by"),
+    note: text("note"),
+  },
+  (t) => [
+    primaryKey({ name: "alerts_pkey", columns: [t.tenant, t.id] }),
+    index("alerts_tenant_status_idx").on(t.tenant, t.status, t.openedAt),
+    index("alerts_rule_dedup_idx").on(t.tenant, t.ruleId, t.dedupKey, t.triggerTs),
+  ],
+);
+
+export const alertSettings = pgTable("alert_settings", {
+  tenant: text("tenant").primaryKey(),
+  timeZone: text("time_zone").notNull().default("UTC"),
+  businessDays: integer("business_days").array().notNull().default(sql`'{1,2,3,4,5}'::integer[]`),
+  businessStart: text("business_start").notNull().default("09:00"),
+  businessEnd: text("business_end").notNull().default("18:00"),
+  updatedBy: text("updated_by"),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+
+export type AlertRule = typeof alertRules.$inferSelect;
+export type Alert = typeof alerts.$inferSelect;
+export type AlertSettings = typeof alertSettings.$inferSelect;

@@ -1,7 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { type Database, openDatabase } from "../../db/client";
@@ -15,9 +13,9 @@ import { eventSchema } from "../../lib/ingest/event-schema";
 import { handleIngest } from "../../lib/ingest/handler";
 import { toEventContent } from "../../lib/ingest/rows";
 import { generateConsoleKey } from "../../lib/server/issuer-key";
-import { toWebRequest } from "../../lib/server/node-request";
 import { createScratchDatabase, obtainPostgres } from "../../scripts/postgres";
 import type { BenchGroup, BenchResult } from "../harness";
+import { serveHandler } from "../http-server";
 
 const GROUP = "ingest";
 const BATCH = 500;
@@ -30,7 +28,7 @@ const hex = (s: string) => createHash("sha256").update(s).digest("hex");
  * A realistic tool.call event (DESIGN.md's example shape) with a fresh id. As in the demo
  * traffic, a capability authorizes a few calls (here four) before its request ends.
  */
-function makeEvent(tenant: string, i: number): Record<string, unknown> {
+export function makeEvent(tenant: string, i: number): Record<string, unknown> {
   const capId = hex(`cap-${Math.floor(i / 4)}`);
   return {
     id: uuidv7(),
@@ -71,22 +69,7 @@ function makeEvent(tenant: string, i: number): Record<string, unknown> {
   };
 }
 
-function serve(database: Database) {
-  const server = http.createServer(async (req, res) => {
-    const request = toWebRequest(req);
-    const response = await handleIngest(database.db, request);
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
-  });
-  return new Promise<{ url: string; close: () => void }>((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => server.close(),
-      }),
-    ),
-  );
-}
+const serve = (database: Database) => serveHandler((request) => handleIngest(database.db, request));
 
 /**
  * The baseline: the same rows, chain columns computed in process, written with one multi-row

@@ -13,6 +13,8 @@ const ITEMS: { href: string; label: string; permission: Permission }[] = [
   { href: "/sessions", label: "Sessions", permission: "sessions.read" },
   { href: "/escalations", label: "Escalations", permission: "escalations.read" },
   { href: "/revocations", label: "Revocations", permission: "revocations.read" },
+  { href: "/alerts", label: "Alerts", permission: "alerts.triage" },
+  { href: "/streams", label: "Streams", permission: "streams.manage" },
   { href: "/admin", label: "Admin", permission: "users.manage" },
 ];
 

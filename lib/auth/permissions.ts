@@ -37,6 +37,12 @@ export const PERMISSIONS = {
   "tenants.manage": ADMINS,
   /** Check the audit log's hash chain and checkpoints. */
   "audit.verify": ADMINS,
+  /** Event streams to SIEMs and webhooks: add, change, pause, replay, delete; see their health. */
+  "streams.manage": ADMINS,
+  /** See alerts and acknowledge, suppress or resolve them. */
+  "alerts.triage": INVESTIGATORS,
+  /** Alert rules (write, backtest, enable, delete) and the tenant's business hours. */
+  "alerts.rules": ADMINS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

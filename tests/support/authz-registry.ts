@@ -4,6 +4,8 @@ import { NextRequest } from "next/server";
 import type { Db } from "@/db/client";
 import type { Role } from "@/db/schema";
 import {
+  alertRules,
+  alerts,
   apiKeys,
   capabilities,
   escalations,
@@ -11,6 +13,8 @@ import {
   revocations,
   savedQueries,
   sessions,
+  streamDeadLetters,
+  streams,
 } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import type { Authority } from "@/lib/auth/authority";
@@ -18,6 +22,7 @@ import { generateIssuerKey, type IssuerKeyPair } from "@/lib/capability";
 import { insertApiKey } from "@/lib/data/api-keys";
 import { issueEscalation, issueEscalationSchema } from "@/lib/data/escalations";
 import { uuidv7 } from "@/lib/ids";
+import { sealSecret } from "@/lib/streams/secret-box";
 import { addTenants, PASSWORD, signedIn } from "./fixtures";
 import { makeEvent } from "./ingest-fixtures";
 import { currentCookieHeader } from "./next-request";
@@ -66,6 +71,10 @@ export interface MatrixFixtures {
   keys: { acme: string; revoked: string; globex: string; spareId: string };
   savedQuery: Record<Exclude<Identity, "anonymous">, string>;
   futureEventId: string;
+  /** An event stream of acme's (issue 16). */
+  streamId: string;
+  /** An alert rule of acme's and an open alert it raised. */
+  alert: { ruleId: string; alertId: string };
   /** Facts of tenant acme that nothing may show the globex admin (or globex's key). */
   acmeMarkers: string[];
 }
@@ -104,6 +113,61 @@ async function pendingOrActive(
     expiresAt: over.status === "active" ? new Date(now.getTime() + 300_000) : null,
   });
   return id;
+}
+
+/** A stream of acme's to pause, change, replay and delete (its secret is never decrypted here). */
+async function insertMatrixStream(db: Db): Promise<string> {
+  const id = "st_matrixstream01";
+  await db.insert(streams).values({
+    tenant: "acme",
+    id,
+    name: "matrix-stream",
+    kind: "jsonl",
+    format: "event_v1",
+    url: "https://siem.example.com/ingest",
+    secretEnc: sealSecret({
+      masterSecret: "matrix-secret-0123456789",
+      owner: { tenant: "acme", id },
+      plain: "",
+    }),
+    createdBy: "admin@acme.test",
+  });
+  await db
+    .insert(streamDeadLetters)
+    .values({ tenant: "acme", streamId: id, seq: 1, eventId: "e-dead", attempts: 9 });
+  return id;
+}
+
+async function insertMatrixAlert(db: Db): Promise<{ ruleId: string; alertId: string }> {
+  const ruleId = "ar_matrixrule01";
+  const alertId = uuidv7();
+  await db.insert(alertRules).values({
+    tenant: "acme",
+    id: ruleId,
+    name: "matrix rule",
+    severity: "high",
+    definition: {
+      query: "outcome:denied",
+      aggregation: { kind: "each" },
+      groupBy: [],
+      windowMinutes: 5,
+      dedupMinutes: 60,
+      hours: "any",
+    },
+    createdBy: "admin@acme.test",
+  });
+  await db.insert(alerts).values({
+    tenant: "acme",
+    id: alertId,
+    ruleId,
+    ruleName: "matrix rule",
+    severity: "high",
+    dedupKey: "k",
+    title: "matrix alert",
+    triggerSeq: 1,
+    triggerTs: new Date(),
+  });
+  return { ruleId, alertId };
 }
 
 /** Everything the entries aim at, in tenant acme unless named otherwise, on a migrated database. */
@@ -236,6 +300,8 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
     useToken: used.token ?? "",
     introspectToken: introspected.token ?? "",
     keys: { acme: acmeKey.key, revoked: revokedKey.key, globex: globexKey.key, spareId: spareKey.id },
+    streamId: await insertMatrixStream(db),
+    alert: await insertMatrixAlert(db),
     savedQuery,
     futureEventId,
     acmeMarkers: [
@@ -457,6 +523,91 @@ export const REGISTRY: RegistryEntry[] = [
     args: () => [{ capabilityId: NAMES.capabilityToRevoke, reason: REASON }],
   }),
 
+  action("streams/actions.ts", "createStreamAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: () => [
+      null,
+      form({
+        tenant: "acme",
+        name: "matrix-new",
+        kind: "jsonl",
+        format: "ocsf",
+        url: "http://127.0.0.1:9/collector",
+        allowPrivate: "on",
+      }),
+    ],
+  }),
+  action("streams/actions.ts", "setStreamStatusAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.streamId, to: "paused" }],
+  }),
+  action("streams/actions.ts", "updateStreamFilterAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.streamId, filter: "type:tool.call" }],
+  }),
+  action("streams/actions.ts", "replayStreamAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.streamId, from: new Date(0) }],
+  }),
+  action("streams/actions.ts", "requeueDeadLettersAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.streamId }],
+  }),
+  action("streams/actions.ts", "deleteStreamAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.streamId }],
+  }),
+
+  action("alerts/actions.ts", "triageAlertAction", {
+    allow: ["investigator", "admin"],
+    scope: "tenant",
+    args: (f, caller) => [
+      { tenant: "acme", id: f.alert.alertId, to: caller === "admin" ? "resolved" : "acknowledged" },
+    ],
+  }),
+  action("alerts/actions.ts", "createAlertRuleAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: () => [
+      {
+        tenant: "acme",
+        name: "matrix new rule",
+        severity: "low",
+        definition: { query: "type:tool.call", aggregation: { kind: "each" } },
+      },
+    ],
+  }),
+  action("alerts/actions.ts", "backtestAlertRuleAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    readOnly: true,
+    args: () => [
+      { tenant: "acme", definition: { query: "outcome:denied", aggregation: { kind: "each" } }, days: 7 },
+    ],
+  }),
+  action("alerts/actions.ts", "setBusinessHoursAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: () => [
+      { tenant: "acme", timeZone: "Europe/Paris", days: [1, 2, 3, 4, 5], start: "08:00", end: "19:00" },
+    ],
+  }),
+  action("alerts/actions.ts", "setAlertRuleEnabledAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.alert.ruleId, enabled: false }],
+  }),
+  action("alerts/actions.ts", "deleteAlertRuleAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: (f) => [{ tenant: "acme", id: f.alert.ruleId }],
+  }),
   // Route handlers. Browser routes read the session cookie through next/headers.
   {
     kind: "route",

@@ -34,6 +34,11 @@ const README: Record<Permission, Role[]> = {
   "apiKeys.manage": yes("admin"),
   "tenants.manage": yes("admin"),
   "audit.verify": yes("admin"),
+  // event streams to SIEMs and webhooks (README "Roles": admins)
+  "streams.manage": yes("admin"),
+  // alerts: investigators triage them, admins write the rules
+  "alerts.triage": yes("investigator", "admin"),
+  "alerts.rules": yes("admin"),
 };
 
 const as = (role: Role) => ({ role, tenants: ["acme"] }) as unknown as Authority;

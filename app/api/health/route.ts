@@ -1,16 +1,34 @@
 import { sql } from "drizzle-orm";
+import { getAuthority } from "@/lib/auth/guard";
+import { can } from "@/lib/auth/permissions";
+import { listStreams } from "@/lib/data/streams";
 import { getDb } from "@/lib/server/db";
 
 export const dynamic = "force-dynamic";
 
-// Public on purpose (load balancers probe it); says nothing but whether the database answers.
+// Public on purpose (load balancers probe it): anonymously it says only whether the database
+// answers. A signed-in admin also gets the health of their tenants' event streams.
 export async function GET() {
+  let db: Awaited<ReturnType<typeof getDb>>;
   try {
-    const db = await getDb();
+    db = await getDb();
     await db.execute(sql`select 1`);
-    return Response.json({ status: "ok" });
   } catch (err) {
     console.error("[health] database check failed:", err instanceof Error ? err.message : err);
     return Response.json({ status: "unavailable" }, { status: 503 });
   }
+  const authority = await getAuthority().catch(() => null);
+  if (!can(authority, "streams.manage")) return Response.json({ status: "ok" });
+  const streams = (await listStreams(db, authority)).map((s) => ({
+    tenant: s.tenant,
+    name: s.name,
+    status: s.status,
+    lagEvents: s.lagEvents,
+    lagMs: s.lagMs,
+    lastError: s.lastError,
+    deadLetters: s.deadLetters,
+    lastSuccessAt: s.lastSuccessAt,
+  }));
+  const failing = streams.filter((s) => s.status === "disabled" || s.lastError);
+  return Response.json({ status: "ok", streams: { failing: failing.length, detail: streams } });
 }

@@ -1,0 +1,267 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { sql } from "drizzle-orm";
+import { type Database, openDatabase } from "../../db/client";
+import { migrateDatabase } from "../../db/migrate";
+import { alertRules, streams, tenants } from "../../db/schema";
+import { alertDefinitionSchema, EXAMPLE_RULES } from "../../lib/alerts/rule";
+import { startAlertEvaluator } from "../../lib/alerts/runner";
+import { startCheckpointer } from "../../lib/audit/checkpointer";
+import { insertApiKey } from "../../lib/data/api-keys";
+import { handleIngest } from "../../lib/ingest/handler";
+import { generateConsoleKey } from "../../lib/server/issuer-key";
+import { startDeliverer } from "../../lib/streams/deliverer";
+import { sealSecret } from "../../lib/streams/secret-box";
+import { newWebhookKeys } from "../../lib/streams/webhook-signature";
+import { createScratchDatabase, obtainPostgres } from "../../scripts/postgres";
+import type { BenchGroup, BenchResult } from "../harness";
+import { serveHandler } from "../http-server";
+import { makeEvent } from "./ingest";
+
+const GROUP = "streams";
+const BATCH = 500;
+const BATCHES_PER_ROUND = 4;
+const ROUNDS = 5;
+const SECRET = "bench-master-secret-0123456789";
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
+const p95 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length * 0.95)] ?? 0;
+
+/** A receiver that accepts everything and notes when each event id first arrived. */
+async function receiver() {
+  const arrived = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const now = performance.now();
+      const body = Buffer.concat(chunks).toString("utf8");
+      const hook = req.headers["webhook-id"];
+      const ids =
+        typeof hook === "string"
+          ? [hook]
+          : [...body.matchAll(/"(?:id|event_id)":"([0-9a-f-]{36})"/g)].map((m) => m[1] as string);
+      for (const id of ids) if (!arrived.has(id)) arrived.set(id, now);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrived,
+    close: () => server.close(),
+  };
+}
+
+/** Five streams (two signed webhooks of the denials, two JSON Lines and one HEC of everything) and ten rules. */
+async function configure(database: Database, tenant: string, url: string) {
+  const kinds = [
+    { kind: "webhook", format: "ocsf", filter: "outcome:denied", signing: "v1a" },
+    { kind: "webhook", format: "event_v1", filter: "outcome:denied", signing: "v1" },
+    { kind: "jsonl", format: "ocsf", filter: "" },
+    { kind: "jsonl", format: "ecs", filter: "" },
+    { kind: "splunk_hec", format: "event_v1", filter: "" },
+  ] as const;
+  for (const [i, k] of kinds.entries()) {
+    const id = `st_bench${i}xxxxxxxx`;
+    const secret = k.kind === "webhook" ? newWebhookKeys(k.signing).secret : "token";
+    await database.db.insert(streams).values({
+      tenant,
+      id,
+      name: `bench-${i}`,
+      kind: k.kind,
+      format: k.format,
+      url: `${url}/${k.kind}`,
+      filter: k.filter,
+      allowPrivate: true,
+      signing: k.kind === "webhook" ? k.signing : null,
+      secretEnc: sealSecret({ masterSecret: SECRET, owner: { tenant, id }, plain: secret }),
+      createdBy: "bench",
+    });
+  }
+  const extra = [
+    {
+      query: "type:tool.call",
+      aggregation: { kind: "distinct", of: "resource", threshold: 50 },
+      groupBy: ["principal"],
+    },
+    {
+      query: "type:tool.call outcome:denied",
+      aggregation: { kind: "count", threshold: 20 },
+      groupBy: ["agent"],
+    },
+    { query: "tool:db.*", aggregation: { kind: "each" }, groupBy: ["session"], dedupMinutes: 60 },
+    { query: "field:email", minDepth: 1, aggregation: { kind: "each" }, groupBy: ["principal"] },
+  ];
+  const defs = [...EXAMPLE_RULES.map((r) => r.definition), ...extra];
+  for (const [i, d] of defs.entries())
+    await database.db.insert(alertRules).values({
+      tenant,
+      id: `ar_bench${i}`,
+      name: `bench rule ${i}`,
+      severity: "low",
+      definition: alertDefinitionSchema.parse(d) as Record<string, unknown>,
+      createdBy: "bench",
+    });
+}
+
+async function measure(name: string, database: Database, progress: (s: string) => void) {
+  await migrateDatabase(database);
+  await database.db.insert(tenants).values([
+    { id: "quiet", name: "quiet" },
+    { id: "busy", name: "busy" },
+  ]);
+  const rx = await receiver();
+  await configure(database, "busy", rx.url);
+  const keys = {
+    quiet: (await insertApiKey(database.db, { tenant: "quiet", source: "bench", createdBy: "bench" })).key,
+    busy: (await insertApiKey(database.db, { tenant: "busy", source: "bench", createdBy: "bench" })).key,
+  };
+  const server = await serveHandler((request) => handleIngest(database.db, request));
+  // The console's background work, all of it, in this process as in `npm start`.
+  const checkpointer = startCheckpointer(database.db, { signer: generateConsoleKey() });
+  // Streams and rules run only while the busy side is measured (and until they caught up after it),
+  // so the baseline rounds carry none of their work.
+  let workers: { stop(): Promise<void> }[] = [];
+  const startWorkers = () => {
+    workers = [
+      startDeliverer(database.db, { masterSecret: SECRET, intervalMs: 250 }),
+      startAlertEvaluator(database.db, { intervalMs: 250 }),
+    ];
+  };
+  const stopWorkers = async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    workers = [];
+  };
+  const caughtUp = async () => {
+    const deadline = performance.now() + 120_000;
+    const rulesBehind = async () => {
+      const r = (await database.db.execute(
+        sql`select count(*)::int as n from alert_rules r join chain_heads h on h.tenant = r.tenant where r.cursor < h.seq`,
+      )) as unknown as { rows: { n: number }[] };
+      return r.rows[0]?.n ?? 0;
+    };
+    const missing = () => [...committedAt.keys()].some((id) => !rx.arrived.has(id));
+    while (performance.now() < deadline && (missing() || (await rulesBehind()) > 0))
+      await new Promise((r) => setTimeout(r, 100));
+  };
+  const committedAt = new Map<string, number>();
+  let n = 0;
+  const round = async (tenant: "quiet" | "busy") => {
+    const bodies = Array.from({ length: BATCHES_PER_ROUND }, () => {
+      const batch = Array.from({ length: BATCH }, () => makeEvent(tenant, n++));
+      return { ids: batch.map((e) => e.id as string), body: JSON.stringify({ events: batch }) };
+    });
+    const t0 = performance.now();
+    for (const b of bodies) {
+      const res = await fetch(`${server.url}/api/v1/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${keys[tenant]}` },
+        body: b.body,
+      });
+      if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+      const at = performance.now();
+      if (tenant === "busy") for (const id of b.ids) committedAt.set(id, at);
+    }
+    return (BATCH * BATCHES_PER_ROUND) / ((performance.now() - t0) / 1000);
+  };
+  const busyRound = async () => {
+    startWorkers();
+    const rate = await round("busy");
+    await caughtUp();
+    await stopWorkers();
+    return rate;
+  };
+  try {
+    await round("quiet");
+    await busyRound();
+    const quiet: number[] = [];
+    const busy: number[] = [];
+    for (let r = 1; r <= ROUNDS; r++) {
+      quiet.push(await round("quiet"));
+      busy.push(await busyRound());
+      progress(
+        `${name}: round ${r}/${ROUNDS}: none ${Math.round(quiet.at(-1) ?? 0)} ev/s, 5 streams + 10 rules ${Math.round(busy.at(-1) ?? 0)} ev/s`,
+      );
+    }
+    // Each event's lag from commit to first arrival at the receiver.
+    const lags = [...committedAt].flatMap(([id, at]) => {
+      const got = rx.arrived.get(id);
+      return got === undefined ? [] : [got - at];
+    });
+    progress(`${name}: ${rx.arrived.size}/${committedAt.size} events arrived`);
+    return {
+      quiet: median(quiet),
+      busy: median(busy),
+      lagP95: p95(lags),
+      arrived: rx.arrived.size,
+      sent: committedAt.size,
+    };
+  } finally {
+    await stopWorkers();
+    await checkpointer.stop();
+    server.close();
+    rx.close();
+  }
+}
+
+async function run(): Promise<BenchResult[]> {
+  const progress = (s: string) => process.stderr.write(`  ${s}\n`);
+  const results: BenchResult[] = [];
+  const record = (backend: string, m: Awaited<ReturnType<typeof measure>>) => {
+    const ratio = m.busy / m.quiet;
+    results.push({
+      group: GROUP,
+      name: `${backend}: ingest ev/s with 5 streams and 10 rules active vs none`,
+      value: Math.round(m.busy),
+      unit: "ev/s",
+      baseline: Math.round(m.quiet),
+      ratio: Number(ratio.toFixed(3)),
+      target: ">= 0.8",
+      pass: ratio >= 0.8 && m.arrived === m.sent,
+    });
+    results.push({
+      group: GROUP,
+      name: `${backend}: delivery lag p95, commit to receiver (JSON Lines/HEC, all ${m.sent} events; ${m.arrived} arrived)`,
+      value: Math.round(m.lagP95),
+      unit: "ms",
+      baseline: null,
+      ratio: null,
+      target: null,
+      pass: m.arrived === m.sent,
+    });
+  };
+  const pg = await obtainPostgres();
+  if (pg) {
+    const scratch = await createScratchDatabase(pg.url, "cc_bench");
+    const database = await openDatabase({ kind: "postgres", url: scratch.url, poolSize: 10 });
+    try {
+      record("postgres", await measure("postgres", database, progress));
+    } finally {
+      await database.close();
+      await scratch.drop();
+      pg.stop();
+    }
+  } else progress("postgres: not available (no DATABASE_URL, no initdb): measured on PGlite only");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-${randomBytes(3).toString("hex")}-`));
+  const database = await openDatabase({ kind: "pglite", dataDir: dir });
+  try {
+    record("pglite", await measure("pglite", database, progress));
+  } finally {
+    await database.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+const group: BenchGroup = {
+  name: GROUP,
+  description: "ingest with streams and alert rules active vs none, and delivery lag",
+  run,
+};
+export default group;

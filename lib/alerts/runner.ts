@@ -1,0 +1,201 @@
+// Live evaluation: every console process runs rounds; a lease on each rule's row lets one
+// process evaluate a rule at a time, and the alerts a round opens, their audit events (which the
+// streams then deliver) and the rule's new cursor commit in one transaction, fenced by the lease.
+// Ingest never waits for any of it: rules read committed events after the fact.
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { Db, Executor } from "@/db/client";
+import { type AlertRule, alertRules, alertSettings, alerts, chainHeads } from "@/db/schema";
+import { appendEvents } from "@/lib/audit/append";
+import type { ChainedContent } from "@/lib/audit/chain";
+import { uuidv7 } from "@/lib/ids";
+import { evaluateRule, type Firing } from "./evaluate";
+import { alertDefinitionSchema, type BusinessHours } from "./rule";
+
+export const ALERT_ROUND = { leaseMs: 30_000, rulesPerRound: 20, candidatesPerRule: 1000 };
+
+export async function businessHoursOf(db: Executor, tenant: string): Promise<BusinessHours> {
+  const [s] = await db.select().from(alertSettings).where(eq(alertSettings.tenant, tenant));
+  return s
+    ? { timeZone: s.timeZone, days: s.businessDays, start: s.businessStart, end: s.businessEnd }
+    : { timeZone: "UTC", days: [1, 2, 3, 4, 5], start: "09:00", end: "18:00" };
+}
+
+export function lastFiredIn(db: Executor, rule: Pick<AlertRule, "tenant" | "id">) {
+  return async (dedupKey: string): Promise<Date | null> => {
+    const [row] = await db
+      .select({ at: alerts.triggerTs })
+      .from(alerts)
+      .where(and(eq(alerts.tenant, rule.tenant), eq(alerts.ruleId, rule.id), eq(alerts.dedupKey, dedupKey)))
+      .orderBy(desc(alerts.triggerTs))
+      .limit(1);
+    return row?.at ?? null;
+  };
+}
+
+export function alertTitle(rule: Pick<AlertRule, "name">, f: Firing): string {
+  const group = Object.entries(f.group)
+    .map(([k, v]) => `${k} ${v ?? "(none)"}`)
+    .join(", ");
+  return `${rule.name}${group ? ` — ${group}` : ""}: ${f.detail}`;
+}
+
+async function openAlerts(tx: Executor, rule: AlertRule, firings: Firing[], now: Date) {
+  if (firings.length === 0) return;
+  const rows = firings.map((f) => ({
+    tenant: rule.tenant,
+    id: uuidv7(now.getTime()),
+    ruleId: rule.id,
+    ruleName: rule.name,
+    severity: rule.severity,
+    dedupKey: f.dedupKey,
+    title: alertTitle(rule, f),
+    group: f.group,
+    eventIds: [f.trigger.id],
+    triggerSeq: f.trigger.seq,
+    triggerTs: f.trigger.ts,
+  }));
+  await tx.insert(alerts).values(rows);
+  // Each alert is an audit event too, so the streams deliver it and the log records it.
+  const records: ChainedContent[] = rows.map((a, i) => {
+    const t = (firings[i] as Firing).trigger;
+    return {
+      id: uuidv7(now.getTime()),
+      ts: now,
+      tenant: rule.tenant,
+      type: "console.alert.opened",
+      principal: t.principal,
+      agent: "console",
+      session: t.session,
+      request: t.request,
+      tool: t.tool,
+      action: "alert",
+      resourceType: "alert",
+      resourceId: a.id,
+      outcome: "allowed",
+      reason: a.title,
+      capabilityId: t.capabilityId,
+      meta: { rule: rule.name, ruleId: rule.id, severity: rule.severity, trigger: t.id },
+    } as ChainedContent;
+  });
+  await appendEvents(tx, records);
+}
+
+export interface RuleRoundReport {
+  tenant: string;
+  ruleId: string;
+  opened: number;
+  error: string | null;
+}
+
+export async function evaluateDueRules(
+  db: Db,
+  opts: { owner: string; now?: () => Date; limits?: Partial<typeof ALERT_ROUND> },
+): Promise<RuleRoundReport[]> {
+  const limits = { ...ALERT_ROUND, ...opts.limits };
+  const now = (opts.now ?? (() => new Date()))();
+  const until = new Date(now.getTime() + limits.leaseMs).toISOString();
+  const claimed = (await db.execute(sql`
+    update ${alertRules} set lease_owner = ${opts.owner}, lease_until = ${until}::timestamptz
+    where (tenant, id) in (
+      select r.tenant, r.id from ${alertRules} r
+      join ${chainHeads} h on h.tenant = r.tenant
+      where r.enabled and h.seq > r.cursor
+        and (r.lease_until is null or r.lease_until < ${now.toISOString()}::timestamptz or r.lease_owner = ${opts.owner})
+      order by r.tenant, r.id
+      limit ${limits.rulesPerRound}
+      for update of r skip locked)
+    returning tenant, id`)) as unknown as { rows: { tenant: string; id: string }[] };
+  const reports: RuleRoundReport[] = [];
+  for (const key of claimed.rows) {
+    const [rule] = await db
+      .select()
+      .from(alertRules)
+      .where(
+        and(
+          eq(alertRules.tenant, key.tenant),
+          eq(alertRules.id, key.id),
+          eq(alertRules.leaseOwner, opts.owner),
+        ),
+      );
+    if (!rule) continue;
+    const fence = and(
+      eq(alertRules.tenant, rule.tenant),
+      eq(alertRules.id, rule.id),
+      eq(alertRules.leaseOwner, opts.owner),
+    );
+    try {
+      const definition = alertDefinitionSchema.parse(rule.definition);
+      const [head] = await db
+        .select({ seq: chainHeads.seq })
+        .from(chainHeads)
+        .where(eq(chainHeads.tenant, rule.tenant));
+      const headSeq = head?.seq ?? 0;
+      const hours = await businessHoursOf(db, rule.tenant);
+      const opened = await db.transaction(async (tx) => {
+        const result = await evaluateRule(tx, {
+          tenant: rule.tenant,
+          ruleId: rule.id,
+          definition,
+          range: { afterSeq: rule.cursor, headSeq },
+          hours,
+          lastFired: lastFiredIn(tx, rule),
+          limit: limits.candidatesPerRule,
+          now,
+        });
+        await openAlerts(tx, rule, result.firings, now);
+        const cursor = result.complete ? headSeq : (result.lastSeq ?? rule.cursor);
+        await tx
+          .update(alertRules)
+          .set({ cursor, lastError: null, leaseOwner: null, leaseUntil: null, updatedAt: sql`now()` })
+          .where(fence);
+        return result.firings.length;
+      });
+      reports.push({ tenant: rule.tenant, ruleId: rule.id, opened, error: null });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      await db
+        .update(alertRules)
+        .set({ lastError: message.slice(0, 500), leaseOwner: null, leaseUntil: null })
+        .where(fence);
+      reports.push({ tenant: rule.tenant, ruleId: rule.id, opened: 0, error: message });
+    }
+  }
+  return reports;
+}
+
+export interface AlertEvaluator {
+  tick(): Promise<RuleRoundReport[]>;
+  stop(): Promise<void>;
+}
+
+export function startAlertEvaluator(db: Db, opts: { intervalMs?: number } = {}): AlertEvaluator {
+  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  const interval = opts.intervalMs ?? 1_000;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<RuleRoundReport[]> = Promise.resolve([]);
+  const tick = () => {
+    running = running.catch(() => []).then(() => evaluateDueRules(db, { owner }));
+    return running;
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      tick()
+        .catch((err) => console.error("[alerts] round failed; retrying on the next tick", err))
+        .finally(schedule);
+    }, interval);
+    timer.unref();
+  };
+  schedule();
+  return {
+    tick,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running.catch(() => {});
+    },
+  };
+}
