@@ -120,6 +120,7 @@ const eventColumns = {
   cost: events.cost,
   meta: events.meta,
   seq: events.seq,
+  tier: events.tier,
 };
 const capabilityColumns = {
   id: capabilities.id,

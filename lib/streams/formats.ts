@@ -42,6 +42,7 @@ export interface StreamEvent {
     | "cost"
     | "meta"
     | "seq"
+    | "tier"
   >;
   capability: Pick<
     Capability,
@@ -104,6 +105,8 @@ export function toEventV1({ event: e, capability: c }: StreamEvent): Record<stri
     latencyMs: e.latencyMs,
     cost: e.cost,
     meta: e.meta,
+    // "observed": seen in an agent's traces, not signed off by a capability-enforcing platform.
+    tier: e.tier,
   };
 }
 
@@ -141,6 +144,9 @@ export function toOcsf(s: StreamEvent): Record<string, unknown> {
     uid: e.id,
     product: PRODUCT,
     log_name: `capability-console/${e.tenant}`,
+    tenant_uid: e.tenant,
+    // Observed events (from OpenTelemetry traces) never pass for attested ones downstream either.
+    labels: [e.tier, ...(e.tier === "observed" && !e.capabilityId ? ["uncovered"] : [])],
     sequence: e.seq,
     ...(e.request ? { correlation_uid: e.request } : {}),
     logged_time: e.receivedAt.getTime(),
@@ -160,6 +166,7 @@ export function toOcsf(s: StreamEvent): Record<string, unknown> {
     message: `${e.type}${e.tool ? ` ${e.tool}` : ""} by ${e.principal ?? "unknown"}: ${e.outcome}`,
     unmapped: {
       tenant: e.tenant,
+      tier: e.tier,
       type: e.type,
       outcome: e.outcome,
       ...(e.capabilityHash ? { capability_hash: e.capabilityHash } : {}),
@@ -269,9 +276,11 @@ export function toEcs(s: StreamEvent): Record<string, unknown> {
     ...(e.traceId ? { trace: { id: e.traceId } } : {}),
     ...(e.spanId ? { span: { id: e.spanId } } : {}),
     ...(e.request ? { transaction: { id: e.request } } : {}),
-    labels: { tenant: e.tenant, ...(e.session ? { session: e.session } : {}) },
+    labels: { tenant: e.tenant, tier: e.tier, ...(e.session ? { session: e.session } : {}) },
     capcon: {
       tenant: e.tenant,
+      tier: e.tier,
+      uncovered: e.type === "tool.call" && !e.capabilityId,
       type: e.type,
       outcome: e.outcome,
       ...(e.tool ? { tool: e.tool } : {}),

@@ -37,6 +37,7 @@ function ev(
       cost: null,
       meta: {},
       seq: 42,
+      tier: "attested",
       ...over,
     },
     capability,
@@ -77,6 +78,21 @@ describe("OCSF 1.7.0 output", () => {
         scopes: ["read:Order/o-5013", "read:Customer#name", "list:Customer#name"],
       },
     });
+  });
+
+  it("an observed, uncovered call is labelled so in every format", () => {
+    const observed = ev({ tier: "observed", capabilityId: null, capabilityHash: null });
+    expect(validateOcsf(toOcsf(observed))).toEqual([]);
+    expect(toOcsf(observed)).toMatchObject({
+      metadata: { labels: ["observed", "uncovered"] },
+      unmapped: { tier: "observed" },
+    });
+    expect(toEcs(observed)).toMatchObject({
+      labels: { tier: "observed" },
+      capcon: { tier: "observed", uncovered: true },
+    });
+    expect(toEventV1(observed)).toMatchObject({ tier: "observed", capability: null });
+    expect(toOcsf(ev({}, CAP))).toMatchObject({ metadata: { labels: ["attested"] } });
   });
 
   it("every event type the console writes maps to a valid class", () => {
