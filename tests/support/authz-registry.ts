@@ -552,6 +552,33 @@ export const REGISTRY: RegistryEntry[] = [
   },
   {
     kind: "route",
+    file: "app/api/v1/introspect/route.ts",
+    readOnly: true,
+    method: "POST",
+    auth: "apiKey",
+    request: (f, c) => keyRequest(f, c, "/api/v1/introspect", { token: f.introspectToken }),
+    shows: () => "alice@acme.example",
+  },
+  {
+    kind: "route",
+    file: "app/api/v1/escalations/route.ts",
+    method: "GET",
+    auth: "apiKey",
+    request: (f, c) => keyRequest(f, c, `/api/v1/escalations?session=${NAMES.pickupSession}`),
+    shows: (f) => f.escalation.pickup,
+  },
+  {
+    kind: "route",
+    file: "app/api/v1/escalations/[id]/use/route.ts",
+    method: "POST",
+    auth: "apiKey",
+    foreign: "refused",
+    request: (f, c) =>
+      keyRequest(f, c, `/api/v1/escalations/${f.escalation.use}/use`, { token: f.useToken, operation: OP }),
+    context: (f) => ({ params: Promise.resolve({ id: f.escalation.use }) }),
+  }, // Last: the escalation above lives 60 s from the fixtures, and these add a few seconds.
+  {
+    kind: "route",
     file: "app/api/v1/log/checkpoint/route.ts",
     readOnly: true,
     method: "GET",
@@ -629,33 +656,6 @@ export const REGISTRY: RegistryEntry[] = [
     foreign: "refused",
     request: (f) =>
       browserRequest(`/api/log/proof/consistency?tenant=acme&from=${f.logSizes.from}&to=${f.logSizes.to}`),
-  },
-  {
-    kind: "route",
-    file: "app/api/v1/introspect/route.ts",
-    readOnly: true,
-    method: "POST",
-    auth: "apiKey",
-    request: (f, c) => keyRequest(f, c, "/api/v1/introspect", { token: f.introspectToken }),
-    shows: () => "alice@acme.example",
-  },
-  {
-    kind: "route",
-    file: "app/api/v1/escalations/route.ts",
-    method: "GET",
-    auth: "apiKey",
-    request: (f, c) => keyRequest(f, c, `/api/v1/escalations?session=${NAMES.pickupSession}`),
-    shows: (f) => f.escalation.pickup,
-  },
-  {
-    kind: "route",
-    file: "app/api/v1/escalations/[id]/use/route.ts",
-    method: "POST",
-    auth: "apiKey",
-    foreign: "refused",
-    request: (f, c) =>
-      keyRequest(f, c, `/api/v1/escalations/${f.escalation.use}/use`, { token: f.useToken, operation: OP }),
-    context: (f) => ({ params: Promise.resolve({ id: f.escalation.use }) }),
   },
 ];
 
