@@ -43,6 +43,8 @@ export class TreeVerifier {
   private frontier = new Frontier();
   private cps: TreeCheckpoint[] = [];
   private nextCp = 0;
+  /** Nodes whose stored hash differs from the recomputed one: their ancestors differ as a consequence. */
+  private mismatched = new Set<string>();
   readonly problems: TreeProblem[] = [];
 
   private constructor(
@@ -127,6 +129,10 @@ export class TreeVerifier {
       return;
     }
     if (equalHash(stored, node.hash)) return;
+    this.mismatched.add(nodeKey(node));
+    const children = [0, 1].map((j) => nodeKey({ level: node.level - 1, index: node.index * 2 + j }));
+    // Named once, where it starts: an edited leaf, not every node above it.
+    if (node.level > 0 && children.some((c) => this.mismatched.has(c))) return;
     this.report(
       first,
       node.level === 0 ? eventId : null,
