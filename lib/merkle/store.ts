@@ -2,9 +2,9 @@
 // complete perfect subtree, written by appendEvents in the transaction that appends the events,
 // so the tree and the chain commit or fail together. Reads ask for exactly the nodes a proof
 // needs (lib/merkle/proof.ts plans them) in one query, with the ids as one JSON parameter.
-import { and, asc, desc, eq, gte, sql } from "drizzle-orm";
-import type { Executor } from "@/db/client";
-import { type TreeCheckpoint, treeCheckpoints } from "@/db/schema";
+import { and, asc, desc, eq, gt, gte, sql } from "drizzle-orm";
+import type { Db, Executor } from "@/db/client";
+import { chainHeads, events, type TreeCheckpoint, treeCheckpoints } from "@/db/schema";
 import { type Hash, leafHash } from "./hash";
 import {
   appendLeaves,
@@ -83,6 +83,41 @@ export async function appendTreeLeaves(
     insert into merkle_nodes (tenant, level, idx, hash)
     select ${args.tenant}, (r->>0)::smallint, (r->>1)::bigint, decode(r->>2, 'hex')
       from json_array_elements(${rows}::json) r`);
+}
+
+/**
+ * Adds to the tenant's tree the events that have no leaf yet, in seq order, under the chain-head
+ * lock: for writers that bypass appendEvents (the bulk seed, lib/demo/large.ts). Returns how
+ * many leaves it added. Refuses a gap in the seqs rather than build a tree that skips an event.
+ */
+export async function catchUpTree(db: Db, tenant: string): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx
+      .select({ seq: chainHeads.seq })
+      .from(chainHeads)
+      .where(eq(chainHeads.tenant, tenant))
+      .for("update");
+    const res = (await tx.execute(
+      sql`select coalesce(max(idx) + 1, 0) as n from merkle_nodes where tenant = ${tenant} and level = 0`,
+    )) as { rows: { n: string | number }[] };
+    let size = Number(res.rows[0]?.n ?? 0);
+    let added = 0;
+    for (;;) {
+      const rows = await tx
+        .select({ seq: events.seq, contentHash: events.contentHash })
+        .from(events)
+        .where(and(eq(events.tenant, tenant), gt(events.seq, size)))
+        .orderBy(asc(events.seq))
+        .limit(5000);
+      if (rows.length === 0) return added;
+      rows.forEach((r, i) => {
+        if (r.seq !== size + i + 1) throw new Error(`${tenant}: event seq ${size + i + 1} is missing`);
+      });
+      await appendTreeLeaves(tx, { tenant, size, leaves: rows.map((r) => leafOfContentHash(r.contentHash)) });
+      size += rows.length;
+      added += rows.length;
+    }
+  });
 }
 
 /** MTH of the tenant's first `size` leaves, from stored nodes (throws naming a missing node). */
