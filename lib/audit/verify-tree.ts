@@ -5,7 +5,7 @@ import { Frontier, type TreeNode } from "@/lib/merkle/frontier";
 import { equalHash } from "@/lib/merkle/hash";
 import { NoteError, openNote, parseCheckpointText, parseVkey, vkey } from "@/lib/merkle/note";
 import { nodeKey } from "@/lib/merkle/proof";
-import { rawPublicKey } from "@/lib/merkle/sign";
+import { rawPublicKey, treeOrigin } from "@/lib/merkle/sign";
 import { leafOfContentHash } from "@/lib/merkle/store";
 import { contentHash } from "./chain";
 import type { CheckpointKeys } from "./checkpoint";
@@ -75,7 +75,8 @@ export class TreeVerifier {
   private checkNote(cp: TreeCheckpoint, publicKey: string | undefined) {
     const at = `tree checkpoint of size ${cp.size}`;
     if (!publicKey) return this.report(cp.size, null, `${at} signed by unknown key ${cp.kid}`);
-    if (!cp.origin.endsWith(`/${encodeURIComponent(this.tenant)}`) && !cp.origin.endsWith(`/${this.tenant}`))
+    // The log's own name (CONSOLE_LOG_ORIGIN) is the deployment's; the tenant part must be this tenant's.
+    if (!cp.origin.endsWith(treeOrigin("", this.tenant)))
       return this.report(cp.size, null, `${at} names another log (${cp.origin})`);
     try {
       const key = parseVkey(vkey(cp.origin, rawPublicKey(publicKey)));
