@@ -1,7 +1,13 @@
 import { eq, getTableColumns, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { chainHeads, events, type NewEvent } from "@/db/schema";
-import { appendTreeLeaves, leafOfContentHash } from "@/lib/merkle/store";
+import {
+  leafOfContentHash,
+  type NewTreeNode,
+  planTreeLeaves,
+  treeNodesInsert,
+  treeNodesJson,
+} from "@/lib/merkle/store";
 import { type ChainedContent, chainHash, contentHash, GENESIS_HASH } from "./chain";
 
 /**
@@ -31,6 +37,7 @@ export async function appendEvents(
     byTenant.set(e.tenant, list);
   }
   const rows: NewEvent[] = [];
+  const nodes: NewTreeNode[] = [];
   // Sorted tenant order: two transactions touching the same tenants lock them in one order.
   for (const tenant of [...byTenant.keys()].sort()) {
     await tx.insert(chainHeads).values({ tenant, seq: 0, hash: GENESIS_HASH }).onConflictDoNothing();
@@ -42,6 +49,7 @@ export async function appendEvents(
     if (!head) throw new Error(`chain head for ${tenant} missing after insert`);
     let { seq, hash } = head;
     const size = seq;
+    const headHash = hash;
     const leaves: Uint8Array[] = [];
     for (const e of byTenant.get(tenant) ?? []) {
       const ch = hashOf.get(e) ?? contentHash(e);
@@ -51,13 +59,13 @@ export async function appendEvents(
       if (internal.tree !== false) leaves.push(leafOfContentHash(ch));
       hash = next;
     }
-    await appendTreeLeaves(tx, { tenant, size, leaves });
+    nodes.push(...(await planTreeLeaves(tx, { tenant, size, leaves, head: headHash, nextHead: hash })));
     await tx
       .update(chainHeads)
       .set({ seq, hash, updatedAt: sql`now()` })
       .where(eq(chainHeads.tenant, tenant));
   }
-  if (rows.length > 0) await insertEventRows(tx, rows);
+  if (rows.length > 0) await insertEventRows(tx, rows, nodes);
   return rows;
 }
 
@@ -67,9 +75,10 @@ const COLUMN_LIST = sql.raw(COLUMNS.map(([, c]) => `"${c.name}"`).join(", "));
 
 /**
  * One statement with one JSON parameter: PostgreSQL expands it with json_populate_recordset.
- * Thousands of bound parameters (a multi-row VALUES) cost more to build and to parse.
+ * Thousands of bound parameters (a multi-row VALUES) cost more to build and to parse. The
+ * Merkle nodes ride in the same statement (a data-modifying CTE): a round trip per batch less.
  */
-async function insertEventRows(tx: Executor, rows: NewEvent[]): Promise<void> {
+async function insertEventRows(tx: Executor, rows: NewEvent[], nodes: NewTreeNode[]): Promise<void> {
   const json = JSON.stringify(
     rows.map((r) => {
       const o: Record<string, unknown> = {};
@@ -80,7 +89,7 @@ async function insertEventRows(tx: Executor, rows: NewEvent[]): Promise<void> {
       return o;
     }),
   );
-  await tx.execute(
-    sql`insert into events (${COLUMN_LIST}) select ${COLUMN_LIST} from json_populate_recordset(null::events, ${json}::json)`,
-  );
+  const insertEvents = sql`insert into events (${COLUMN_LIST}) select ${COLUMN_LIST} from json_populate_recordset(null::events, ${json}::json)`;
+  if (nodes.length === 0) await tx.execute(insertEvents);
+  else await tx.execute(sql`with tree as (${treeNodesInsert(treeNodesJson(nodes))}) ${insertEvents}`);
 }

@@ -65,24 +65,70 @@ export async function fetchNodes(
   return out;
 }
 
+// The right edge of each tenant's tree as this process last wrote it, keyed by the chain head
+// (seq, hash) it belongs to. The head hash commits to every content hash before it, hence to every
+// leaf, so an entry whose head matches the locked head row is the stored edge, and appendEvents
+// skips reading it (one query per batch less). A rolled-back append leaves an entry for a head
+// that never commits; another writer's append moves the head: both simply miss.
+const edges = new Map<string, { seq: number; hash: string; edge: Map<string, Hash> }>();
+const MAX_CACHED_EDGES = 10_000;
+
+export interface NewTreeNode {
+  tenant: string;
+  level: number;
+  index: number;
+  hash: Hash;
+}
+
 /**
- * Appends leaves to a tenant's stored tree of `size` leaves: the right edge (the perfect pieces
- * of [0, size)) is read, the nodes the new leaves complete are inserted. Call only under the
- * tenant's chain-head lock (appendEvents), which serialises its writers; the primary key refuses
- * a node written twice, so a writer that skipped the lock fails instead of forking the tree.
+ * The nodes that appending `leaves` to a tenant's stored tree of `size` leaves completes, for the
+ * caller to insert in its transaction (insertTreeNodes, or with the events in one statement as
+ * appendEvents does). The right edge (the perfect pieces of [0, size)) is read unless cached.
+ * Call only under the tenant's chain-head lock, which serialises its writers; the primary key
+ * refuses a node written twice, so a writer that skipped the lock fails instead of forking the
+ * tree. With `head` (the chain hash at `size`) and `nextHead` (at size + leaves), the new edge
+ * is cached for the next append.
  */
+export async function planTreeLeaves(
+  tx: Executor,
+  args: { tenant: string; size: number; leaves: readonly Hash[]; head?: string; nextHead?: string },
+): Promise<NewTreeNode[]> {
+  if (args.leaves.length === 0) return [];
+  const cached = edges.get(args.tenant);
+  const edge =
+    args.head && cached && cached.seq === args.size && cached.hash === args.head
+      ? cached.edge
+      : await fetchNodes(tx, args.tenant, nodesForRoot(args.size));
+  const { nodes, size } = appendLeaves(args.size, args.leaves, mapSource(edge));
+  if (args.nextHead) {
+    const made = new Map(nodes.map((n) => [nodeKey(n), n.hash]));
+    const get = mapSource(new Map([...edge, ...made]));
+    if (edges.size >= MAX_CACHED_EDGES) edges.clear();
+    edges.set(args.tenant, {
+      seq: size,
+      hash: args.nextHead,
+      edge: new Map(nodesForRoot(size).map((id) => [nodeKey(id), get(id)])),
+    });
+  }
+  return nodes.map((n) => ({ tenant: args.tenant, level: n.level, index: n.index, hash: n.hash }));
+}
+
+/** One JSON parameter for treeNodesInsert: [tenant, level, idx, hex hash] per node. */
+export const treeNodesJson = (nodes: readonly NewTreeNode[]) =>
+  JSON.stringify(nodes.map((n) => [n.tenant, n.level, n.index, Buffer.from(n.hash).toString("hex")]));
+
+/** `insert into merkle_nodes ...` from treeNodesJson's parameter (also usable as a CTE). */
+export const treeNodesInsert = (json: string) => sql`
+  insert into merkle_nodes (tenant, level, idx, hash)
+  select r->>0, (r->>1)::smallint, (r->>2)::bigint, decode(r->>3, 'hex')
+    from json_array_elements(${json}::json) r`;
+
 export async function appendTreeLeaves(
   tx: Executor,
   args: { tenant: string; size: number; leaves: readonly Hash[] },
 ): Promise<void> {
-  if (args.leaves.length === 0) return;
-  const edge = await fetchNodes(tx, args.tenant, nodesForRoot(args.size));
-  const { nodes } = appendLeaves(args.size, args.leaves, mapSource(edge));
-  const rows = JSON.stringify(nodes.map((n) => [n.level, n.index, Buffer.from(n.hash).toString("hex")]));
-  await tx.execute(sql`
-    insert into merkle_nodes (tenant, level, idx, hash)
-    select ${args.tenant}, (r->>0)::smallint, (r->>1)::bigint, decode(r->>2, 'hex')
-      from json_array_elements(${rows}::json) r`);
+  const nodes = await planTreeLeaves(tx, args);
+  if (nodes.length > 0) await tx.execute(treeNodesInsert(treeNodesJson(nodes)));
 }
 
 /**

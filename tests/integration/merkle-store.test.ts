@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { merkleNodes, treeCheckpoints } from "@/db/schema";
+import { appendEvents } from "@/lib/audit/append";
 import { checkpointMovedHeads, coverTenantHeadNow } from "@/lib/audit/checkpointer";
 import { type Hash, rootOf } from "@/lib/merkle/hash";
 import { openNote, parseCheckpointText, parseVkey } from "@/lib/merkle/note";
@@ -139,6 +140,21 @@ describe.each(backends)("the Merkle store on $name", (backend) => {
     // Another tenant's vkeys do not verify this tenant's checkpoint (the origin is the key name).
     const otherTenant = vkeysFor(treeOrigin(LOG, "other"), [a.publicKey, b.publicKey]).map(parseVkey);
     expect(() => openNote(old?.note ?? "", otherTenant)).toThrow();
+  });
+
+  it("a rolled-back append leaves no trace in the tree (nor in the cached right edge)", async () => {
+    await append(database.db, content("rb", 5));
+    await expect(
+      database.db.transaction(async (tx) => {
+        await appendEvents(tx, content("rb", 3));
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    await append(database.db, content("rb", 4));
+    await append(database.db, content("rb", 2));
+    const leaves = await leavesOf(database.db, "rb");
+    expect(leaves).toHaveLength(11);
+    await expectStoreMatches(database.db, "rb", leaves);
   });
 
   it("signs a tenant whose head is below another tenant's latest checkpoint (chain and tree)", async () => {
