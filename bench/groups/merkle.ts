@@ -20,8 +20,8 @@ const GROUP = "merkle";
 // BENCH_MERKLE_LEAVES: a smaller tree for a quick run; the figures are at the default.
 const LEAVES = Number(process.env.BENCH_MERKLE_LEAVES ?? 1_000_000);
 const BATCH = 100;
-const BATCHES_PER_ROUND = 10;
-const ROUNDS = 11;
+const BATCHES_PER_ROUND = 5;
+const ROUNDS = 21;
 
 function memoryTree(n: number): { get: NodeSource; leaves: Buffer } {
   const levels: Buffer[] = [];
