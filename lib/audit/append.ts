@@ -1,18 +1,29 @@
 import { eq, getTableColumns, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { chainHeads, events, type NewEvent } from "@/db/schema";
+import {
+  leafOfContentHash,
+  type NewTreeNode,
+  planTreeLeaves,
+  treeNodesInsert,
+  treeNodesJson,
+} from "@/lib/merkle/store";
 import { type ChainedContent, chainHash, contentHash, GENESIS_HASH } from "./chain";
 
 /**
  * Appends events to their tenants' hash chains. Must run inside the caller's transaction, so
  * the audit record commits or fails together with what it records. Locks each tenant's chain
- * head row, which serialises writers per tenant and gives consecutive sequence numbers.
+ * head row, which serialises writers per tenant and gives consecutive sequence numbers, and
+ * under that lock adds the events as leaves of the tenant's Merkle tree (lib/merkle/store.ts):
+ * leaf seq-1, once, in the same transaction.
  */
 export async function appendEvents(
   tx: Executor,
   batch: ChainedContent[],
   /** Content hashes the caller already computed, in batch order (ingest needs them first). */
   knownHashes?: readonly string[],
+  /** tree: false only for bench/groups/merkle.ts (ingest with vs without) and tests writing a pre-0005 schema. */
+  internal: { tree?: boolean } = {},
 ): Promise<NewEvent[]> {
   const hashOf = new Map<ChainedContent, string>();
   batch.forEach((e, i) => {
@@ -26,6 +37,7 @@ export async function appendEvents(
     byTenant.set(e.tenant, list);
   }
   const rows: NewEvent[] = [];
+  const nodes: NewTreeNode[] = [];
   // Sorted tenant order: two transactions touching the same tenants lock them in one order.
   for (const tenant of [...byTenant.keys()].sort()) {
     await tx.insert(chainHeads).values({ tenant, seq: 0, hash: GENESIS_HASH }).onConflictDoNothing();
@@ -36,6 +48,9 @@ export async function appendEvents(
       .for("update");
     if (!head) throw new Error(`chain head for ${tenant} missing after insert`);
     let { seq, hash } = head;
+    const size = seq;
+    const headHash = hash;
+    const leaves: Uint8Array[] = [];
     for (const e of byTenant.get(tenant) ?? []) {
       const ch = hashOf.get(e) ?? contentHash(e);
       seq += 1;
@@ -49,14 +64,16 @@ export async function appendEvents(
         prevHash: hash,
         hash: next,
       });
+      if (internal.tree !== false) leaves.push(leafOfContentHash(ch));
       hash = next;
     }
+    nodes.push(...(await planTreeLeaves(tx, { tenant, size, leaves, head: headHash, nextHead: hash })));
     await tx
       .update(chainHeads)
       .set({ seq, hash, updatedAt: sql`now()` })
       .where(eq(chainHeads.tenant, tenant));
   }
-  if (rows.length > 0) await insertEventRows(tx, rows);
+  if (rows.length > 0) await insertEventRows(tx, rows, nodes);
   return rows;
 }
 
@@ -70,9 +87,10 @@ const ATTESTED_LIST = sql.raw(ATTESTED.map(([, c]) => `"${c.name}"`).join(", "))
 
 /**
  * One statement with one JSON parameter: PostgreSQL expands it with json_populate_recordset.
- * Thousands of bound parameters (a multi-row VALUES) cost more to build and to parse.
+ * Thousands of bound parameters (a multi-row VALUES) cost more to build and to parse. The
+ * Merkle nodes ride in the same statement (a data-modifying CTE): a round trip per batch less.
  */
-async function insertEventRows(tx: Executor, rows: NewEvent[]): Promise<void> {
+async function insertEventRows(tx: Executor, rows: NewEvent[], nodes: NewTreeNode[]): Promise<void> {
   const observed = rows.some((r) => r.tier === "observed");
   const [columns, list] = observed ? [COLUMNS, COLUMN_LIST] : [ATTESTED, ATTESTED_LIST];
   const json = JSON.stringify(
@@ -85,7 +103,7 @@ async function insertEventRows(tx: Executor, rows: NewEvent[]): Promise<void> {
       return o;
     }),
   );
-  await tx.execute(
-    sql`insert into events (${list}) select ${list} from json_populate_recordset(null::events, ${json}::json)`,
-  );
+  const insertEvents = sql`insert into events (${list}) select ${list} from json_populate_recordset(null::events, ${json}::json)`;
+  if (nodes.length === 0) await tx.execute(insertEvents);
+  else await tx.execute(sql`with tree as (${treeNodesInsert(treeNodesJson(nodes))}) ${insertEvents}`);
 }

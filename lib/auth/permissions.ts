@@ -35,6 +35,8 @@ export const PERMISSIONS = {
   "apiKeys.manage": ADMINS,
   /** Issuer keys and a tenant's escalation policy. */
   "tenants.manage": ADMINS,
+  /** The Merkle log's signed checkpoints, verifier keys and proofs (own tenants): evidence to hand on. */
+  "log.read": EVERYONE,
   /** Check the audit log's hash chain and checkpoints. */
   "audit.verify": ADMINS,
   /** Event streams to SIEMs and webhooks: add, change, pause, replay, delete; see their health. */
