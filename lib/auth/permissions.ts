@@ -35,6 +35,8 @@ export const PERMISSIONS = {
   "apiKeys.manage": ADMINS,
   /** Issuer keys and a tenant's escalation policy. */
   "tenants.manage": ADMINS,
+  /** Export an evidence bundle: events' full canonical content with their Merkle proofs. */
+  "evidence.export": INVESTIGATORS,
   /** Check the audit log's hash chain and checkpoints. */
   "audit.verify": ADMINS,
 } as const satisfies Record<string, readonly Role[]>;

@@ -34,6 +34,8 @@ const README: Record<Permission, Role[]> = {
   "apiKeys.manage": yes("admin"),
   "tenants.manage": yes("admin"),
   "audit.verify": yes("admin"),
+  // evidence bundles carry events' full content: investigators and admins
+  "evidence.export": yes("investigator", "admin"),
 };
 
 const as = (role: Role) => ({ role, tenants: ["acme"] }) as unknown as Authority;
