@@ -124,7 +124,7 @@ export async function runVerifyBundle(argv: string[], io: CliIo): Promise<number
     report = await verifyBundle(bundle, { trustedKeys, later });
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`error: ${err.message}\n`);
+      io.stderr(`error: ${err.message}\n${VERIFY_BUNDLE_USAGE}\n`);
       return 2;
     }
     throw err;
