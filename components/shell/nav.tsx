@@ -13,6 +13,7 @@ const ITEMS: { href: string; label: string; permission: Permission }[] = [
   { href: "/sessions", label: "Sessions", permission: "sessions.read" },
   { href: "/escalations", label: "Escalations", permission: "escalations.read" },
   { href: "/revocations", label: "Revocations", permission: "revocations.read" },
+  { href: "/evidence/verify", label: "Verify evidence", permission: "console.read" },
   { href: "/admin", label: "Admin", permission: "users.manage" },
 ];
 
