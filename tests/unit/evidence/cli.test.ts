@@ -52,7 +52,9 @@ describe("capability-console verify bundle", () => {
     for (const key of [vkeyOf(m.key), "console.vkey"]) {
       const r = await run("bundle.json", "--key", key);
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^3 events, all genuine: checkpoint size 7 signed by console\.test\/capability-console\/acme\+/m);
+      expect(r.stdout).toMatch(
+        /^3 events, all genuine: checkpoint size 7 signed by console\.test\/capability-console\/acme\+/m,
+      );
       expect(r.stdout).toContain("(pinned with --key)");
       expect(r.stdout).toContain("exported by ivy@acme.example");
       expect(r.stderr).toBe("");
@@ -85,10 +87,26 @@ describe("capability-console verify bundle", () => {
   });
 
   it("checks consistency with a later checkpoint", async () => {
-    const ok = await run("bundle.json", "--key", "console.vkey", "--later-checkpoint", "later.note", "--consistency", "consistency.txt");
+    const ok = await run(
+      "bundle.json",
+      "--key",
+      "console.vkey",
+      "--later-checkpoint",
+      "later.note",
+      "--consistency",
+      "consistency.txt",
+    );
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("consistent with the later checkpoint of size 12");
-    const bad = await run("bundle.json", "--key", "console.vkey", "--later-checkpoint", "later.note", "--consistency", "bad-consistency.txt");
+    const bad = await run(
+      "bundle.json",
+      "--key",
+      "console.vkey",
+      "--later-checkpoint",
+      "later.note",
+      "--consistency",
+      "bad-consistency.txt",
+    );
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain("FAILED later checkpoint: consistency:");
   });
@@ -125,6 +143,27 @@ describe("capability-console verify bundle", () => {
     files["notes.txt"] = enc("hello");
     const r = await run("notes.txt", "--key", "console.vkey");
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("FAILED bundle: format: not a capability-console/evidence-bundle@v1 file: the file is not JSON");
+    expect(r.stdout).toContain(
+      "FAILED bundle: format: not a capability-console/evidence-bundle@v1 file: the file is not JSON",
+    );
+  });
+});
+
+describe("docs/evidence.md's worked example", () => {
+  it("verifies with the key the doc gives, and its tampered variant is named", async () => {
+    const fs = await import("node:fs");
+    const doc = fs.readFileSync(new URL("../../../docs/evidence.md", import.meta.url), "utf8");
+    const bundle = /```json\n([\s\S]*?)\n```/.exec(doc)?.[1] ?? "";
+    const key = /console\.vkey`\):\n\n```\n(.*)\n```/.exec(doc)?.[1] ?? "";
+    files["doc-bundle.json"] = enc(bundle);
+    files["doc-tampered.json"] = enc(
+      bundle.replace('\\"outcome\\":\\"denied\\"', '\\"outcome\\":\\"allowed\\"'),
+    );
+    const ok = await run("doc-bundle.json", "--key", key);
+    expect(ok.code).toBe(0);
+    expect(doc).toContain(ok.stdout.trim().split("\n").at(-1) as string);
+    const bad = await run("doc-tampered.json", "--key", key);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("FAILED event 1 (019ac2f0-1e00-7000-8000-000000000002): inclusion");
   });
 });

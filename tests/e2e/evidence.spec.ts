@@ -1,0 +1,75 @@
+import { expect, test } from "./fixtures";
+
+// Issue 15 item 5: the console's verify page checks a bundle in the browser (WebCrypto), sends
+// nothing, names the failing event when one byte is changed.
+
+interface Bundle {
+  events: { canonical: string; proof: string }[];
+  manifest: { tenant: string; eventCount: number };
+}
+
+test("an exported bundle verifies in the browser; a one-byte change names the event", async ({
+  signIn,
+  users,
+}, testInfo) => {
+  const investigator = users.investigator;
+  const { page } = await signIn(investigator);
+  const tenant = investigator.tenants[0] as string;
+
+  // Export from the explorer's query, as the button does (with the tenant spelled out).
+  const res = await page.request.get(
+    `/evidence/export?${new URLSearchParams({ kind: "query", q: "outcome:denied", tenant })}`,
+  );
+  expect(res.status()).toBe(200);
+  expect(res.headers()["content-disposition"]).toMatch(/attachment; filename="evidence-/);
+  const genuine = await res.text();
+  const bundle = JSON.parse(genuine) as Bundle;
+  expect(bundle.events.length).toBeGreaterThan(1);
+
+  await page.goto("/evidence/verify");
+  await expect(page.getByRole("heading", { name: "Verify an evidence bundle" })).toBeVisible();
+  // The page must not send the bundle anywhere: record every request after it loads.
+  const sent: string[] = [];
+  page.on("request", (r) => sent.push(`${r.method()} ${r.url()}`));
+
+  const drop = async (text: string, name: string) => {
+    const dataTransfer = await page.evaluateHandle(
+      ({ text, name }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], name, { type: "application/json" }));
+        return dt;
+      },
+      { text, name },
+    );
+    await page.dispatchEvent('[data-testid="drop-zone"]', "drop", { dataTransfer });
+  };
+
+  await drop(genuine, "genuine.json");
+  const summary = page.getByTestId("verify-summary");
+  await expect(summary).toContainText(`${bundle.events.length} events, all genuine`);
+  await expect(summary).toContainText("(pinned)");
+  await page.screenshot({ path: testInfo.outputPath("evidence-verify-genuine.png"), fullPage: true });
+
+  // One byte changed in the second event's canonical text.
+  const target = bundle.events[1] as Bundle["events"][number];
+  const id = (JSON.parse(target.canonical) as { id: string }).id;
+  const at = target.canonical.indexOf('"outcome":"denied"') + '"outcome":"denie'.length;
+  target.canonical = `${target.canonical.slice(0, at)}D${target.canonical.slice(at + 1)}`;
+  const tampered = JSON.stringify(bundle);
+  expect(tampered.length).toBe(genuine.length);
+  await drop(tampered, "tampered.json");
+  await expect(summary).toContainText("NOT VERIFIED");
+  await expect(page.getByTestId("verify-failures")).toContainText(`event 1 (${id}): inclusion`);
+  const row = page.locator('[data-testid="verify-events"] tbody tr').first();
+  await expect(row).toContainText(id);
+  await expect(row).toContainText("FAILED");
+  await page.screenshot({ path: testInfo.outputPath("evidence-verify-tampered.png"), fullPage: true });
+
+  expect(sent.filter((r) => !r.includes("/_next/"))).toEqual([]);
+});
+
+test("a viewer cannot export a bundle", async ({ signIn, users }) => {
+  const { page } = await signIn(users.viewer);
+  const res = await page.request.get(`/evidence/export?${new URLSearchParams({ kind: "query", q: "" })}`);
+  expect(res.status()).toBe(403);
+});
