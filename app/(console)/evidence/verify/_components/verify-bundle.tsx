@@ -70,10 +70,9 @@ export function VerifyBundle({ consoleKeys }: { consoleKeys: string[] }) {
     if (file) void check(file);
   }
 
-  const failing = report
-    ? [report.exportEvent, ...report.events].filter((e): e is EventReport => !!e && !e.ok)
-    : [];
-  const rows = report ? [...failing, ...report.events.filter((e) => e.ok)].slice(0, SHOWN_ROWS) : [];
+  // Failing events first (the export event among them), then the rest in bundle order.
+  const all = report ? [...report.events, ...(report.exportEvent ? [report.exportEvent] : [])] : [];
+  const rows = [...all.filter((e) => !e.ok), ...all.filter((e) => e.ok)].slice(0, SHOWN_ROWS);
 
   return (
     <section aria-labelledby="verify-heading">
@@ -206,9 +205,9 @@ export function VerifyBundle({ consoleKeys }: { consoleKeys: string[] }) {
               </tbody>
             </table>
           ) : null}
-          {report.events.length + 1 > rows.length ? (
+          {all.length > rows.length ? (
             <p className="muted">
-              Showing {rows.length} of {report.events.length} events (failing ones first).
+              Showing {rows.length} of {all.length} events (failing ones first).
             </p>
           ) : null}
         </div>
