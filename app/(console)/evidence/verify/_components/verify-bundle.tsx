@@ -1,7 +1,7 @@
 "use client";
 
 import { type DragEvent, useState } from "react";
-import type { BundleReport, CheckState, EventReport } from "@/packages/sdk/src/evidence/verify";
+import type { BundleReport, CheckState } from "@/packages/sdk/src/evidence/verify";
 import { verifyBundle } from "@/packages/sdk/src/evidence/verify";
 
 // Everything happens in this component: the file is read with the File API and checked with the
