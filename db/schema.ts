@@ -5,6 +5,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -12,6 +13,7 @@ import {
   pgEnum,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -19,6 +21,13 @@ import {
 } from "drizzle-orm/pg-core";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+// Raw bytes (hashes): node-postgres reads bytea as a Buffer, PGlite as a Uint8Array.
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => "bytea",
+  toDriver: (value) => Buffer.from(value),
+  fromDriver: (value) => Uint8Array.from(value),
+});
 
 // Enums are declared once here; zod schemas and URL parsers take their values from `.enumValues`.
 export const roleEnum = pgEnum("console_role", ["viewer", "investigator", "admin"]);
@@ -399,3 +408,37 @@ export const checkpoints = pgTable(
 
 export type Checkpoint = typeof checkpoints.$inferSelect;
 export type NewCheckpoint = typeof checkpoints.$inferInsert;
+
+// --- Merkle log (issue 15) ------------------------------------------------------------------
+
+// Every complete perfect subtree of a tenant's Merkle tree (RFC 6962 hashing over the events'
+// content hashes in seq order): node (level, idx) covers leaves [idx·2^level, (idx+1)·2^level).
+// Written by appendEvents in the transaction that appends the events (lib/merkle/store.ts).
+export const merkleNodes = pgTable(
+  "merkle_nodes",
+  {
+    tenant: text("tenant").notNull(),
+    level: smallint("level").notNull(),
+    idx: bigint("idx", { mode: "number" }).notNull(),
+    hash: bytea("hash").notNull(),
+  },
+  (t) => [primaryKey({ name: "merkle_nodes_pkey", columns: [t.tenant, t.level, t.idx] })],
+);
+
+// Signed tree heads as C2SP tlog-checkpoint notes (origin "<log origin>/<tenant>"); all kept.
+export const treeCheckpoints = pgTable(
+  "tree_checkpoints",
+  {
+    tenant: text("tenant").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
+    root: bytea("root").notNull(),
+    origin: text("origin").notNull(),
+    // The whole signed note, exactly as served and put in evidence bundles.
+    note: text("note").notNull(),
+    signedAt: ts("signed_at").notNull(),
+    kid: text("kid").notNull(),
+  },
+  (t) => [primaryKey({ name: "tree_checkpoints_pkey", columns: [t.tenant, t.size] })],
+);
+
+export type TreeCheckpoint = typeof treeCheckpoints.$inferSelect;

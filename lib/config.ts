@@ -7,6 +7,30 @@ export interface ConsoleConfig {
   dataDir: string;
   databaseUrl: string | undefined;
   production: boolean;
+  /**
+   * The Merkle log's name (issue 15): each tenant's checkpoints carry the origin line
+   * `${logOrigin}/${tenant}`, and that line is also the signing key's name in their vkeys. Set
+   * CONSOLE_LOG_ORIGIN once and keep it: a checkpoint names the log it belongs to.
+   */
+  logOrigin: string;
+}
+
+/** "host[:port]/capability-console" from NEXTAUTH_URL (or localhost:PORT), unless CONSOLE_LOG_ORIGIN says. */
+export function logOriginFrom(env: NodeJS.ProcessEnv, port: number): string {
+  const configured = env.CONSOLE_LOG_ORIGIN?.trim();
+  const origin = configured || `${hostOf(env.NEXTAUTH_URL) ?? `localhost:${port}`}/capability-console`;
+  if (/[\s+]/u.test(origin) || origin.endsWith("/"))
+    throw new Error(`CONSOLE_LOG_ORIGIN must have no spaces or '+' and not end in '/', got "${origin}"`);
+  return origin;
+}
+
+function hostOf(url: string | undefined): string | null {
+  if (!url) return null;
+  try {
+    return new URL(url).host || null;
+  } catch {
+    return null;
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
@@ -20,5 +44,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig 
     dataDir: path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR || "./data"),
     databaseUrl: env.DATABASE_URL || undefined,
     production: env.NODE_ENV === "production",
+    logOrigin: logOriginFrom(env, port),
   };
 }

@@ -2,7 +2,8 @@
 // DATABASE_URL or the PGlite in DATA_DIR and checks it against the chain heads and the signed
 // checkpoints, all from one snapshot (a console ingesting meanwhile cannot make it look broken).
 // Each line says up to which signed checkpoint the chain verified, and how many newer events no
-// checkpoint covers yet. Exit 0 when every chain verifies, 1 on any break, 2 when it could not run.
+// checkpoint covers yet. The same pass re-derives each tenant's Merkle tree and checks every stored
+// node and signed tree checkpoint, naming the first broken leaf (tenant, seq, event id). Exit 0 when every chain verifies, 1 on any break, 2 when it could not run.
 // Public keys: the console key (DATA_DIR/console-issuer-key.json or CONSOLE_ISSUER_KEY) plus any
 // CONSOLE_CHECKPOINT_KEYS='[{"kid","publicKey"}]' (e.g. keys retired since).
 import fs from "node:fs";
@@ -44,6 +45,12 @@ function coverage(r: TenantVerification, now: number): string {
   return `${through}; ${r.uncovered} newer event(s) not yet checkpointed (oldest ${(waited / 1000).toFixed(1)} s${late})`;
 }
 
+/** "Merkle tree: 1204 leaves, signed tree checkpoint size 1199 (kid)". */
+function treeLine(r: TenantVerification): string {
+  const cp = r.tree.latestCheckpoint;
+  return `Merkle tree of ${r.rows} leaves verified${cp ? `, latest signed tree checkpoint size ${cp.size} (${cp.kid})` : ", no signed tree checkpoint yet"}`;
+}
+
 let code = 0;
 try {
   const cfg = loadConfig();
@@ -59,12 +66,17 @@ try {
       for (const r of results) {
         if (r.ok)
           console.log(
-            `OK      ${r.tenant}: ${r.rows} events, head seq ${r.headSeq ?? "-"}, ${coverage(r, now)}`,
+            `OK      ${r.tenant}: ${r.rows} events, head seq ${r.headSeq ?? "-"}, ${coverage(r, now)}; ${treeLine(r)}`,
           );
         else {
           console.log(
             `BROKEN  ${r.tenant}: first broken seq ${r.firstBrokenSeq} (verified through ${r.verifiedSeq})`,
           );
+          const leaf = r.tree.firstBrokenLeaf;
+          if (leaf)
+            console.log(
+              `        first broken Merkle leaf: tenant ${r.tenant}, seq ${leaf.seq}, event ${leaf.eventId ?? "(no row)"}`,
+            );
           for (const p of r.problems) console.log(`        seq ${p.seq}: ${p.problem}`);
         }
       }

@@ -1,18 +1,23 @@
 import { eq, getTableColumns, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { chainHeads, events, type NewEvent } from "@/db/schema";
+import { appendTreeLeaves, leafOfContentHash } from "@/lib/merkle/store";
 import { type ChainedContent, chainHash, contentHash, GENESIS_HASH } from "./chain";
 
 /**
  * Appends events to their tenants' hash chains. Must run inside the caller's transaction, so
  * the audit record commits or fails together with what it records. Locks each tenant's chain
- * head row, which serialises writers per tenant and gives consecutive sequence numbers.
+ * head row, which serialises writers per tenant and gives consecutive sequence numbers, and
+ * under that lock adds the events as leaves of the tenant's Merkle tree (lib/merkle/store.ts):
+ * leaf seq-1, once, in the same transaction.
  */
 export async function appendEvents(
   tx: Executor,
   batch: ChainedContent[],
   /** Content hashes the caller already computed, in batch order (ingest needs them first). */
   knownHashes?: readonly string[],
+  /** Only for bench/groups/merkle.ts (ingest rate with against without the tree): never false elsewhere. */
+  internal: { tree?: boolean } = {},
 ): Promise<NewEvent[]> {
   const hashOf = new Map<ChainedContent, string>();
   batch.forEach((e, i) => {
@@ -36,13 +41,17 @@ export async function appendEvents(
       .for("update");
     if (!head) throw new Error(`chain head for ${tenant} missing after insert`);
     let { seq, hash } = head;
+    const size = seq;
+    const leaves: Uint8Array[] = [];
     for (const e of byTenant.get(tenant) ?? []) {
       const ch = hashOf.get(e) ?? contentHash(e);
       seq += 1;
       const next = chainHash({ tenant, seq, prevHash: hash, contentHash: ch });
       rows.push({ ...e, meta: e.meta ?? {}, contentHash: ch, seq, prevHash: hash, hash: next });
+      if (internal.tree !== false) leaves.push(leafOfContentHash(ch));
       hash = next;
     }
+    await appendTreeLeaves(tx, { tenant, size, leaves });
     await tx
       .update(chainHeads)
       .set({ seq, hash, updatedAt: sql`now()` })

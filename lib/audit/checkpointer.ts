@@ -1,6 +1,9 @@
-import { and, eq, gt, sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
-import { type Checkpoint, chainHeads, checkpoints, events } from "@/db/schema";
+import { and, eq, gt, or, sql } from "drizzle-orm";
+import type { Db, Executor } from "@/db/client";
+import { type Checkpoint, chainHeads, checkpoints, events, treeCheckpoints } from "@/db/schema";
+import { loadConfig } from "@/lib/config";
+import { signTreeCheckpoint, treeOrigin } from "@/lib/merkle/sign";
+import { getLatestTreeCheckpoint, type StoredTreeCheckpoint, treeRoot } from "@/lib/merkle/store";
 import { type CheckpointSigner, signCheckpoint } from "./checkpoint";
 
 /**
@@ -18,6 +21,33 @@ const ROUND_LOCK = 0x63_63_70_74; // "ccpt"
 export interface SignedCheckpoint extends Omit<Checkpoint, "id"> {
   /** How long the oldest event it newly covers waited for a checkpoint (received_at to signing). */
   lagMs: number;
+  /** The tree checkpoint (C2SP signed note) signed for the same head in the same round. */
+  tree?: { size: number; note: string };
+}
+
+/**
+ * Signs and stores the tenant's tree checkpoint at `size` leaves. Both checkpoints are kept, in
+ * one round: the chain checkpoint (checkpoints) is what verify-log and existing exports already
+ * check and costs one signature, while the tree checkpoint is what proofs and evidence bundles
+ * are checked against; dropping the first would orphan every older chain checkpoint's meaning.
+ */
+async function signTreeHead(
+  tx: Executor,
+  args: { tenant: string; size: number; signer: CheckpointSigner; logOrigin: string; signedAt: Date },
+): Promise<{ size: number; note: string }> {
+  const root = await treeRoot(tx, { tenant: args.tenant, size: args.size });
+  const origin = treeOrigin(args.logOrigin, args.tenant);
+  const note = signTreeCheckpoint(args.signer, { origin, size: args.size, root });
+  await tx.insert(treeCheckpoints).values({
+    tenant: args.tenant,
+    size: args.size,
+    root,
+    origin,
+    note,
+    signedAt: args.signedAt,
+    kid: args.signer.kid,
+  });
+  return { size: args.size, note };
 }
 
 /**
@@ -28,22 +58,56 @@ export interface SignedCheckpoint extends Omit<Checkpoint, "id"> {
  */
 export async function checkpointMovedHeads(
   db: Db,
-  args: { signer: CheckpointSigner; now?: () => Date },
+  args: {
+    signer: CheckpointSigner;
+    now?: () => Date;
+    /** The Merkle log's name (lib/config.ts logOrigin); the configured one when omitted. */
+    logOrigin?: string;
+    log?: (message: string, err?: unknown) => void;
+  },
 ): Promise<SignedCheckpoint[]> {
+  const logOrigin = args.logOrigin ?? loadConfig().logOrigin;
   return db.transaction(async (tx) => {
     const lock = (await tx.execute(sql`select pg_try_advisory_xact_lock(${ROUND_LOCK}) as ok`)) as {
       rows: { ok: boolean }[];
     };
     if (!lock.rows[0]?.ok) return [];
     // Taken after the lock: a round that just committed elsewhere is visible (READ COMMITTED).
-    const covered = sql`coalesce((select max(c.seq) from ${checkpoints} c where c.tenant = ${chainHeads.tenant}), 0)`;
+    // "chain_heads"."tenant" spelled out: drizzle renders ${chainHeads.tenant} as a bare "tenant"
+    // in a one-table select, which inside the subquery meant c.tenant = c.tenant, so a tenant
+    // whose head was below another tenant's latest checkpoint was never signed.
+    const covered = sql<number>`coalesce((select max(c.seq) from ${checkpoints} c where c.tenant = "chain_heads"."tenant"), 0)`;
+    const treeCovered = sql<number>`coalesce((select max(t.size) from ${treeCheckpoints} t where t.tenant = "chain_heads"."tenant"), 0)`;
     const due = await tx
-      .select({ tenant: chainHeads.tenant, seq: chainHeads.seq, hash: chainHeads.hash, covered })
+      .select({ tenant: chainHeads.tenant, seq: chainHeads.seq, hash: chainHeads.hash, covered, treeCovered })
       .from(chainHeads)
-      .where(and(gt(chainHeads.seq, 0), sql`${chainHeads.seq} > ${covered}`))
+      .where(
+        and(
+          gt(chainHeads.seq, 0),
+          or(sql`${chainHeads.seq} > ${covered}`, sql`${chainHeads.seq} > ${treeCovered}`),
+        ),
+      )
       .orderBy(chainHeads.tenant);
     const signed: SignedCheckpoint[] = [];
     for (const head of due) {
+      // The tree's nodes for this size committed with the head (appendEvents), so its root is
+      // readable now. A tree that cannot be computed (nodes missing: a damaged store) must not
+      // stop the chain checkpoints: it is logged, and verify-log names what is missing.
+      let tree: SignedCheckpoint["tree"];
+      if (head.seq > Number(head.treeCovered)) {
+        try {
+          tree = await signTreeHead(tx, {
+            tenant: head.tenant,
+            size: head.seq,
+            signer: args.signer,
+            logOrigin,
+            signedAt: new Date((args.now?.() ?? new Date()).getTime()),
+          });
+        } catch (err) {
+          (args.log ?? console.error)(`[checkpointer] tenant ${head.tenant}: no tree checkpoint`, err);
+        }
+      }
+      if (head.seq <= Number(head.covered)) continue;
       const row = signCheckpoint(
         args.signer,
         { tenant: head.tenant, seq: head.seq, hash: head.hash },
@@ -55,7 +119,7 @@ export async function checkpointMovedHeads(
         .from(events)
         .where(and(eq(events.tenant, head.tenant), eq(events.seq, Number(head.covered) + 1)));
       const lagMs = oldest ? row.signedAt.getTime() - oldest.receivedAt.getTime() : 0;
-      signed.push({ ...row, lagMs });
+      signed.push({ ...row, lagMs, ...(tree ? { tree } : {}) });
     }
     return signed;
   });
@@ -78,6 +142,7 @@ export function startCheckpointer(
   db: Db,
   opts: {
     signer: CheckpointSigner;
+    logOrigin?: string;
     intervalMs?: number;
     log?: (message: string, err?: unknown) => void;
   },
@@ -89,7 +154,7 @@ export function startCheckpointer(
   let running: Promise<SignedCheckpoint[]> = Promise.resolve([]);
 
   const round = async (): Promise<SignedCheckpoint[]> => {
-    const signed = await checkpointMovedHeads(db, { signer: opts.signer });
+    const signed = await checkpointMovedHeads(db, { signer: opts.signer, logOrigin: opts.logOrigin, log });
     for (const c of signed)
       if (c.lagMs > CHECKPOINT_BOUND_MS)
         log(
@@ -119,4 +184,30 @@ export function startCheckpointer(
       await running.catch(() => {});
     },
   };
+}
+
+/**
+ * A tree checkpoint covering the tenant's head as it is now: the latest one if it does, else
+ * after running a signing round here (waiting for another instance's round when it holds the
+ * lock). For exports, which should not wait up to CHECKPOINT_BOUND_MS. Null for a tenant without
+ * events.
+ */
+export async function coverTenantHeadNow(
+  db: Db,
+  args: { tenant: string; signer: CheckpointSigner; logOrigin?: string; timeoutMs?: number },
+): Promise<StoredTreeCheckpoint | null> {
+  const deadline = Date.now() + (args.timeoutMs ?? CHECKPOINT_BOUND_MS);
+  const [head] = await db
+    .select({ seq: chainHeads.seq })
+    .from(chainHeads)
+    .where(eq(chainHeads.tenant, args.tenant));
+  if (!head || head.seq === 0) return null;
+  for (;;) {
+    const latest = await getLatestTreeCheckpoint(db, args.tenant);
+    if (latest && latest.size >= head.seq) return latest;
+    if (Date.now() > deadline)
+      throw new Error(`no tree checkpoint covers ${args.tenant} seq ${head.seq} yet; retry shortly`);
+    const signed = await checkpointMovedHeads(db, { signer: args.signer, logOrigin: args.logOrigin });
+    if (signed.length === 0) await new Promise((r) => setTimeout(r, 50));
+  }
 }

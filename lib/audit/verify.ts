@@ -3,6 +3,7 @@ import type { Db, Executor } from "@/db/client";
 import { type Checkpoint, chainHeads, checkpoints, events } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "./chain";
 import { type CheckpointKeys, checkpointVerifier } from "./checkpoint";
+import { TreeVerifier } from "./verify-tree";
 
 export interface ChainProblem {
   seq: number;
@@ -27,8 +28,14 @@ export interface TenantVerification {
   oldestUncoveredAt: Date | null;
   /** The first sequence number that does not verify, or null. */
   firstBrokenSeq: number | null;
-  /** The first few problems, in sequence order. */
+  /** The first few problems, in sequence order (chain and Merkle tree together). */
   problems: ChainProblem[];
+  /** The Merkle tree (issue 15): its signed checkpoints and the first leaf that does not verify. */
+  tree: {
+    checkpoints: number;
+    latestCheckpoint: { size: number; signedAt: Date; kid: string } | null;
+    firstBrokenLeaf: { seq: number; eventId: string | null } | null;
+  };
 }
 
 const PAGE = 2000;
@@ -59,7 +66,8 @@ export function verifyTenantChain(
  * later seq than the rows reach) and a rewritten chain (a checkpoint's hash or signature).
  * Reads in pages of PAGE rows by seq, so memory stays flat on a long chain. Run it inside a
  * REPEATABLE READ transaction (verifyTenantChain does): the head, checkpoints and rows must come
- * from one snapshot.
+ * from one snapshot. The same pass re-derives the tenant's Merkle tree (verify-tree.ts) and checks
+ * the stored nodes and signed tree checkpoints against it, naming the first broken leaf.
  */
 export async function verifyTenantChainIn(
   db: Executor,
@@ -90,6 +98,8 @@ export async function verifyTenantChainIn(
       );
     bySeq.set(c.seq, [...(bySeq.get(c.seq) ?? []), c]);
   }
+
+  const tree = await TreeVerifier.start(db, { tenant, keys: args.keys });
 
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
@@ -150,6 +160,7 @@ export async function verifyTenantChainIn(
       expectedSeq = row.seq + 1;
       lastSeq = row.seq;
     }
+    await tree.page(page);
     const last = page.at(-1);
     if (!last || page.length < PAGE) break;
     after = last.seq;
@@ -170,6 +181,19 @@ export async function verifyTenantChainIn(
       `signed checkpoint covers seq ${maxCp.seq} but rows end at ${lastSeq} (tail removed)`,
     );
 
+  await tree.finish();
+  const treeProblems = [...tree.problems].sort((a, b) => a.seq - b.seq);
+  for (const p of treeProblems.slice(0, MAX_PROBLEMS)) report(p.seq, `Merkle tree: ${p.problem}`);
+  const firstLeaf = treeProblems[0];
+  if (firstLeaf && firstLeaf.eventId === null) {
+    const [row] = await db
+      .select({ id: events.id })
+      .from(events)
+      .where(and(eq(events.tenant, tenant), eq(events.seq, firstLeaf.seq)));
+    firstLeaf.eventId = row?.id ?? null;
+  }
+  const latestTree = tree.checkpoints.at(-1);
+
   problems.sort((a, b) => a.seq - b.seq);
   const firstBrokenSeq = problems[0]?.seq ?? null;
   return {
@@ -187,6 +211,13 @@ export async function verifyTenantChainIn(
     oldestUncoveredAt,
     firstBrokenSeq,
     problems,
+    tree: {
+      checkpoints: tree.checkpoints.length,
+      latestCheckpoint: latestTree
+        ? { size: latestTree.size, signedAt: latestTree.signedAt, kid: latestTree.kid }
+        : null,
+      firstBrokenLeaf: firstLeaf ? { seq: firstLeaf.seq, eventId: firstLeaf.eventId } : null,
+    },
   };
 }
 

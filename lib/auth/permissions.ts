@@ -37,6 +37,8 @@ export const PERMISSIONS = {
   "tenants.manage": ADMINS,
   /** Export an evidence bundle: events' full canonical content with their Merkle proofs. */
   "evidence.export": INVESTIGATORS,
+  /** The Merkle log's signed checkpoints, verifier keys and proofs (own tenants): evidence to hand on. */
+  "log.read": EVERYONE,
   /** Check the audit log's hash chain and checkpoints. */
   "audit.verify": ADMINS,
 } as const satisfies Record<string, readonly Role[]>;

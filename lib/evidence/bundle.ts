@@ -187,7 +187,7 @@ export async function buildEvidenceBundle(
     const bundle: EvidenceBundle = {
       format: BUNDLE_FORMAT,
       manifest,
-      vkeys: opts.proofs.logVerifierKeys(tenant),
+      vkeys: await opts.proofs.logVerifierKeys(tenant),
       checkpoint: checkpoint.note,
       exportEvent: entry(stored),
       events: rows.map(entry),

@@ -31,7 +31,7 @@ export interface ProofSource {
     size: number;
   }): Promise<Map<number, Uint8Array[]>>;
   /** vkeys of every console key (current and retired) for the tenant's origin. */
-  logVerifierKeys(tenant: string): string[];
+  logVerifierKeys(tenant: string): string[] | Promise<string[]>;
 }
 
 export interface NoteSigner {

@@ -1,38 +1,41 @@
 import "server-only";
-import { sign } from "node:crypto";
 import type { Db } from "@/db/client";
-import { ed25519PrivateKey } from "@/lib/audit/checkpoint";
+import type { CheckpointSigner } from "@/lib/audit/checkpoint";
+import { coverTenantHeadNow } from "@/lib/audit/checkpointer";
+import { loadConfig } from "@/lib/config";
+import { listLogVerifierKeys } from "@/lib/merkle/keys";
+import { getInclusionProofs, getLatestTreeCheckpoint } from "@/lib/merkle/store";
 import { getConsoleKey } from "@/lib/server/issuer-key";
-import { leavesFromDb, memoryProofSource, type ProofSource } from "./proof-source";
-
-/** `${logOrigin}/${tenant}` as the merkle log names it (CONSOLE_LOG_ORIGIN, else from NEXTAUTH_URL). */
-export function fallbackOrigin(tenant: string, env: NodeJS.ProcessEnv = process.env): string {
-  let host = "localhost:3000";
-  try {
-    if (env.NEXTAUTH_URL) host = new URL(env.NEXTAUTH_URL).host || host;
-  } catch {}
-  return `${env.CONSOLE_LOG_ORIGIN?.trim() || `${host}/capability-console`}/${tenant}`;
-}
+import type { ProofSource } from "./proof-source";
 
 /**
- * The proof source the export route uses. Until the stored Merkle tree (lib/merkle/store.ts) is
- * wired in, it rebuilds the tenant's tree from the events' content hashes and signs a checkpoint
- * of the head with the console key: the same leaves, the same root, the same note format.
+ * The stored Merkle log (lib/merkle/store.ts) as the bundle builder's proof source: a signing
+ * round covers the head before the export reads its checkpoint, so an export never waits for
+ * the checkpointer's next tick.
  */
+export function storeProofSource(
+  db: Db,
+  opts: {
+    signer: CheckpointSigner;
+    logOrigin: string;
+    keys: (tenant: string) => Promise<string[]> | string[];
+  },
+): ProofSource {
+  return {
+    async checkpointNow(tenant) {
+      await coverTenantHeadNow(db, { tenant, signer: opts.signer, logOrigin: opts.logOrigin });
+    },
+    getLatestTreeCheckpoint: (tenant) => getLatestTreeCheckpoint(db, tenant),
+    getInclusionProofs: (args) => getInclusionProofs(db, args),
+    logVerifierKeys: (tenant) => opts.keys(tenant),
+  };
+}
+
+/** The server's proof source: the console key signs, every console key it has known verifies. */
 export function evidenceProofSource(db: Db): ProofSource {
-  const key = getConsoleKey();
-  const hex = /^ed25519\/([0-9a-f]{64})$/.exec(key.publicKey)?.[1];
-  if (!hex) throw new Error("console key: publicKey must be ed25519/<64 hex>");
-  const privateKey = ed25519PrivateKey(key.privateKey);
-  return memoryProofSource({
-    origin: (tenant) => fallbackOrigin(tenant),
-    signers: [
-      {
-        kid: key.kid,
-        publicKey: Uint8Array.from(Buffer.from(hex, "hex")),
-        sign: (m) => sign(null, m, privateKey),
-      },
-    ],
-    leaves: (tenant) => leavesFromDb(db, tenant),
+  return storeProofSource(db, {
+    signer: getConsoleKey(),
+    logOrigin: loadConfig().logOrigin,
+    keys: (tenant) => listLogVerifierKeys(db, tenant),
   });
 }

@@ -1,4 +1,3 @@
-import { sign } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,12 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { capabilities, events } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
-import { ed25519PrivateKey } from "@/lib/audit/checkpoint";
+import { coverTenantHeadNow } from "@/lib/audit/checkpointer";
 import type { Authority } from "@/lib/auth/authority";
 import { loadDemoActivity } from "@/lib/demo/load";
 import { buildEvidenceBundle, evidenceExportResponse } from "@/lib/evidence/bundle";
-import { leavesFromDb, memoryProofSource, type ProofSource } from "@/lib/evidence/proof-source";
+import type { ProofSource } from "@/lib/evidence/proof-source";
+import { storeProofSource } from "@/lib/evidence/server";
 import { inputDigestKey } from "@/lib/ingest/input-digest";
+import { treeOrigin, vkeysFor } from "@/lib/merkle/sign";
+import { getConsistencyProof, getLatestTreeCheckpoint } from "@/lib/merkle/store";
 import { createSlotLimiter } from "@/lib/server/stream-slots";
 import { verifyBundle } from "@/packages/sdk/src/evidence/verify";
 import { backends } from "../support/db";
@@ -24,15 +26,11 @@ import { event } from "../unit/evidence/make-bundle";
 // within the exporter's role and tenants, on both backends.
 
 const ORIGIN = "console.test/capability-console";
-const publicKey = Uint8Array.from(Buffer.from(consoleKey.publicKey.slice("ed25519/".length), "hex"));
-const privateKey = ed25519PrivateKey(consoleKey.privateKey);
+const keysOf = (tenant: string) => vkeysFor(treeOrigin(ORIGIN, tenant), [consoleKey.publicKey]);
 
+/** The real thing: the stored Merkle tree (lib/merkle/store.ts) and its checkpointer round. */
 function proofSourceFor(database: Database): ProofSource {
-  return memoryProofSource({
-    origin: (t) => `${ORIGIN}/${t}`,
-    signers: [{ kid: consoleKey.kid, publicKey, sign: (m) => sign(null, m, privateKey) }],
-    leaves: (t) => leavesFromDb(database.db, t),
-  });
+  return storeProofSource(database.db, { signer: consoleKey, logOrigin: ORIGIN, keys: keysOf });
 }
 
 describe.each(backends)("evidence bundle export on $name", (backend) => {
@@ -42,7 +40,7 @@ describe.each(backends)("evidence bundle export on $name", (backend) => {
   let viewer: Authority;
   let globex: Authority;
   let both: Authority;
-  const pin = (tenant: string) => ({ trustedKeys: proofs.logVerifierKeys(tenant) });
+  const pin = (tenant: string) => ({ trustedKeys: keysOf(tenant) });
 
   beforeAll(async () => {
     database = await backend.open();
@@ -114,6 +112,66 @@ describe.each(backends)("evidence bundle export on $name", (backend) => {
     expect(audit).toMatchObject({ type: "console.evidence.exported", principal: "ivy@acme.example" });
     expect(audit?.meta).toMatchObject({ source: { kind: "query", query: "outcome:denied" }, eventCount: 6 });
     expect(res.filename).toMatch(/^evidence-acme-\d{12}\.json$/);
+  });
+
+  it("proves against the stored tree checkpoint, and a later stored checkpoint is consistent with it", async () => {
+    const res = await buildEvidenceBundle(
+      database.db,
+      investigator,
+      { kind: "query", q: "tool:crm.update_order" },
+      { proofs },
+    );
+    if (!res.ok) throw new Error(res.error);
+    const stored = await getLatestTreeCheckpoint(database.db, "acme");
+    expect(res.bundle.checkpoint).toBe(stored?.note);
+    expect(res.bundle.checkpoint.startsWith(`${ORIGIN}/acme\n`)).toBe(true);
+    // The log grows; the console signs a later checkpoint and proves it extends the bundle's.
+    await database.db.transaction((tx) =>
+      appendEvents(
+        tx,
+        Array.from({ length: 7 }, (_, i) =>
+          event("acme", 100 + i, { id: `0192acme-0000-7000-9000-${String(i).padStart(12, "0")}` }),
+        ),
+      ),
+    );
+    const later = await coverTenantHeadNow(database.db, {
+      tenant: "acme",
+      signer: consoleKey,
+      logOrigin: ORIGIN,
+    });
+    if (!later || !stored) throw new Error("no checkpoints");
+    expect(later.size).toBeGreaterThan(stored.size);
+    const proof = await getConsistencyProof(database.db, {
+      tenant: "acme",
+      from: stored.size,
+      to: later.size,
+    });
+    const proofFile = new TextEncoder().encode(
+      proof.map((h) => Buffer.from(h).toString("base64")).join("\n"),
+    );
+    const bytes = new TextEncoder().encode(res.json);
+    const report = await verifyBundle(bytes, {
+      ...pin("acme"),
+      later: { checkpoint: later.note, consistencyProof: proofFile },
+    });
+    expect(report.failures).toEqual([]);
+    expect(report.consistency).toEqual({ checked: true, ok: true, laterSize: later.size });
+    // A proof between other sizes does not pass for this one.
+    const wrong = await getConsistencyProof(database.db, {
+      tenant: "acme",
+      from: stored.size - 1,
+      to: later.size,
+    });
+    const bad = await verifyBundle(bytes, {
+      ...pin("acme"),
+      later: {
+        checkpoint: later.note,
+        consistencyProof: new TextEncoder().encode(
+          wrong.map((h) => Buffer.from(h).toString("base64")).join("\n"),
+        ),
+      },
+    });
+    expect(bad.failures[0]).toMatchObject({ where: "later checkpoint", check: "consistency" });
   });
 
   it("exports a request's events", async () => {
@@ -280,7 +338,7 @@ describe.each(backends)("evidence bundles hold no secrets on $name", (backend) =
       if (!capRes.ok) throw new Error(capRes.error);
       expect(capRes.bundle.manifest.source).toMatchObject({ kind: "capability", id: cap.id });
       const report = await verifyBundle(new TextEncoder().encode(capRes.json), {
-        trustedKeys: proofs.logVerifierKeys("acme"),
+        trustedKeys: keysOf("acme"),
       });
       expect(report.failures).toEqual([]);
     } finally {

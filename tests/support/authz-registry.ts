@@ -13,6 +13,7 @@ import {
   sessions,
 } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
+import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
 import type { Authority } from "@/lib/auth/authority";
 import { generateIssuerKey, type IssuerKeyPair } from "@/lib/capability";
 import { insertApiKey } from "@/lib/data/api-keys";
@@ -66,6 +67,8 @@ export interface MatrixFixtures {
   keys: { acme: string; revoked: string; globex: string; spareId: string };
   savedQuery: Record<Exclude<Identity, "anonymous">, string>;
   futureEventId: string;
+  /** Two tree checkpoint sizes of acme's Merkle log (issue 15), older first. */
+  logSizes: { from: number; to: number };
   /** Facts of tenant acme that nothing may show the globex admin (or globex's key). */
   acmeMarkers: string[];
 }
@@ -130,6 +133,8 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
     tenants: ["acme"],
   });
 
+  // Tree checkpoints for the log endpoints: one now, one after the fixtures' events.
+  const from = (await checkpointMovedHeads(db, { signer: consoleKey })).find((c) => c.tenant === "acme");
   await db.insert(sessions).values(
     [NAMES.blastSession, NAMES.revokeSession, NAMES.pickupSession].map((id) => ({
       id,
@@ -228,8 +233,10 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
     ]),
   );
 
+  const to = (await checkpointMovedHeads(db, { signer: consoleKey })).find((c) => c.tenant === "acme");
   return {
     users,
+    logSizes: { from: from?.tree?.size ?? 0, to: to?.tree?.size ?? 0 },
     targetRoleUserId: targetRole.userId,
     targetDisableUserId: targetDisable.userId,
     escalation,
@@ -578,6 +585,86 @@ export const REGISTRY: RegistryEntry[] = [
     request: (f, c) =>
       keyRequest(f, c, `/api/v1/escalations/${f.escalation.use}/use`, { token: f.useToken, operation: OP }),
     context: (f) => ({ params: Promise.resolve({ id: f.escalation.use }) }),
+  }, // Last: the escalation above lives 60 s from the fixtures, and these add a few seconds.
+  {
+    kind: "route",
+    file: "app/api/v1/log/checkpoint/route.ts",
+    readOnly: true,
+    method: "GET",
+    auth: "apiKey",
+    request: (f, c) => keyRequest(f, c, "/api/v1/log/checkpoint"),
+    shows: () => "/acme\n",
+  },
+  {
+    kind: "route",
+    file: "app/api/log/checkpoint/route.ts",
+    readOnly: true,
+    method: "GET",
+    auth: "session",
+    allow: ALL,
+    foreign: "refused",
+    request: () => browserRequest("/api/log/checkpoint?tenant=acme"),
+    shows: () => "/acme\n",
+  },
+  {
+    kind: "route",
+    file: "app/api/v1/log/keys/route.ts",
+    readOnly: true,
+    method: "GET",
+    auth: "apiKey",
+    request: (f, c) => keyRequest(f, c, "/api/v1/log/keys"),
+    shows: () => "/acme+",
+  },
+  {
+    kind: "route",
+    file: "app/api/log/keys/route.ts",
+    readOnly: true,
+    method: "GET",
+    auth: "session",
+    allow: ALL,
+    foreign: "refused",
+    request: () => browserRequest("/api/log/keys?tenant=acme"),
+    shows: () => "/acme+",
+  },
+  {
+    kind: "route",
+    file: "app/api/v1/log/proof/inclusion/route.ts",
+    readOnly: true,
+    method: "GET",
+    auth: "apiKey",
+    request: (f, c) => keyRequest(f, c, `/api/v1/log/proof/inclusion?event=${f.futureEventId}`),
+    shows: () => "/acme\n",
+  },
+  {
+    kind: "route",
+    file: "app/api/log/proof/inclusion/route.ts",
+    readOnly: true,
+    method: "GET",
+    auth: "session",
+    allow: ALL,
+    foreign: "refused",
+    request: (f) => browserRequest(`/api/log/proof/inclusion?tenant=acme&event=${f.futureEventId}`),
+    shows: () => "/acme\n",
+  },
+  {
+    kind: "route",
+    file: "app/api/v1/log/proof/consistency/route.ts",
+    readOnly: true,
+    method: "GET",
+    auth: "apiKey",
+    request: (f, c) =>
+      keyRequest(f, c, `/api/v1/log/proof/consistency?from=${f.logSizes.from}&to=${f.logSizes.to}`),
+  },
+  {
+    kind: "route",
+    file: "app/api/log/proof/consistency/route.ts",
+    readOnly: true,
+    method: "GET",
+    auth: "session",
+    allow: ALL,
+    foreign: "refused",
+    request: (f) =>
+      browserRequest(`/api/log/proof/consistency?tenant=acme&from=${f.logSizes.from}&to=${f.logSizes.to}`),
   },
 ];
 

@@ -20,6 +20,8 @@ const README: Record<Permission, Role[]> = {
   "events.read": yes("viewer", "investigator", "admin"),
   "queries.save": yes("viewer", "investigator", "admin"),
   "tenant.switch": yes("viewer", "investigator", "admin"),
+  // the Merkle log's checkpoints, keys and proofs (issue 15): everyone, own tenants
+  "log.read": yes("viewer", "investigator", "admin"),
   // explorer with reasons, capabilities, under:/cap: queries, full export: not viewers
   "events.read.full": yes("investigator", "admin"),
   // sessions, escalations, revocations pages (read)

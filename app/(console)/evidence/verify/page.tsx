@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { requirePermission } from "@/lib/auth/guard";
-import { evidenceProofSource } from "@/lib/evidence/server";
+import { listLogVerifierKeys } from "@/lib/merkle/keys";
 import { getDb } from "@/lib/server/db";
 import { VerifyBundle } from "./_components/verify-bundle";
 
@@ -8,8 +8,8 @@ export const metadata: Metadata = { title: "Verify evidence" };
 
 export default async function VerifyEvidencePage() {
   const authority = await requirePermission("console.read");
-  const proofs = evidenceProofSource(await getDb());
-  const keys = authority.tenants.flatMap((t) => proofs.logVerifierKeys(t));
+  const db = await getDb();
+  const keys = (await Promise.all(authority.tenants.map((t) => listLogVerifierKeys(db, t)))).flat();
   return (
     <>
       <h1>Verify an evidence bundle</h1>

@@ -1,0 +1,182 @@
+import { asc, eq, sql } from "drizzle-orm";
+import type { Executor } from "@/db/client";
+import { type Event, type TreeCheckpoint, treeCheckpoints } from "@/db/schema";
+import { Frontier, type TreeNode } from "@/lib/merkle/frontier";
+import { equalHash } from "@/lib/merkle/hash";
+import { NoteError, openNote, parseCheckpointText, parseVkey, vkey } from "@/lib/merkle/note";
+import { nodeKey } from "@/lib/merkle/proof";
+import { rawPublicKey } from "@/lib/merkle/sign";
+import { leafOfContentHash } from "@/lib/merkle/store";
+import { contentHash } from "./chain";
+import type { CheckpointKeys } from "./checkpoint";
+
+// The Merkle half of verify-log (issue 15): re-derives the tenant's tree from its rows, leaf by
+// leaf with O(log n) memory (Frontier), and compares every node the rows complete with the
+// stored one, every tree checkpoint's root with the tree at its size, and each checkpoint's
+// signature with the console key that signed it. Runs inside verifyTenantChainIn's snapshot.
+
+export interface TreeProblem {
+  seq: number;
+  eventId: string | null;
+  problem: string;
+}
+
+function publicKeyMap(keys: CheckpointKeys): Map<string, string> {
+  return keys instanceof Map
+    ? new Map(keys)
+    : new Map((keys as { kid: string; publicKey: string }[]).map((k) => [k.kid, k.publicKey]));
+}
+
+/** The ranges of stored nodes completed by leaves [a, b): per level, node i ends at leaf (i+1)·2^l − 1. */
+function completedRanges(a: number, b: number): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (let level = 0; 2 ** level <= b; level++) {
+    const w = 2 ** level;
+    const lo = Math.ceil((a + 1) / w) - 1;
+    const hi = Math.floor(b / w) - 1;
+    if (lo <= hi) out.push([level, lo, hi]);
+  }
+  return out;
+}
+
+export class TreeVerifier {
+  private frontier = new Frontier();
+  private cps: TreeCheckpoint[] = [];
+  private nextCp = 0;
+  /** Nodes whose stored hash differs from the recomputed one: their ancestors differ as a consequence. */
+  private mismatched = new Set<string>();
+  readonly problems: TreeProblem[] = [];
+
+  private constructor(
+    private db: Executor,
+    private tenant: string,
+  ) {}
+
+  static async start(db: Executor, args: { tenant: string; keys: CheckpointKeys }): Promise<TreeVerifier> {
+    const v = new TreeVerifier(db, args.tenant);
+    v.cps = await db
+      .select()
+      .from(treeCheckpoints)
+      .where(eq(treeCheckpoints.tenant, args.tenant))
+      .orderBy(asc(treeCheckpoints.size));
+    const keys = publicKeyMap(args.keys);
+    for (const cp of v.cps) v.checkNote(cp, keys.get(cp.kid));
+    return v;
+  }
+
+  get checkpoints() {
+    return this.cps;
+  }
+
+  private report(seq: number, eventId: string | null, problem: string) {
+    this.problems.push({ seq, eventId, problem });
+  }
+
+  private checkNote(cp: TreeCheckpoint, publicKey: string | undefined) {
+    const at = `tree checkpoint of size ${cp.size}`;
+    if (!publicKey) return this.report(cp.size, null, `${at} signed by unknown key ${cp.kid}`);
+    if (!cp.origin.endsWith(`/${encodeURIComponent(this.tenant)}`) && !cp.origin.endsWith(`/${this.tenant}`))
+      return this.report(cp.size, null, `${at} names another log (${cp.origin})`);
+    try {
+      const key = parseVkey(vkey(cp.origin, rawPublicKey(publicKey)));
+      const body = parseCheckpointText(openNote(cp.note, [key]).text);
+      if (body.origin !== cp.origin || body.size !== cp.size || !equalHash(body.root, cp.root))
+        this.report(cp.size, null, `${at}: the signed note does not say the stored size and root`);
+    } catch (err) {
+      this.report(cp.size, null, `${at}: ${err instanceof NoteError ? err.message : "note unreadable"}`);
+    }
+  }
+
+  /** One page of the tenant's rows, in seq order, continuing the last page. */
+  async page(rows: readonly Event[]): Promise<void> {
+    if (rows.length === 0) return;
+    const a = this.frontier.size;
+    const b = a + rows.length;
+    const stored = await this.fetch(completedRanges(a, b));
+    const seen = new Set<string>();
+    rows.forEach((row, i) => {
+      const index = a + i;
+      // The leaf from the row's content as stored now: an edited row breaks its leaf.
+      let leaf: Uint8Array;
+      try {
+        leaf = leafOfContentHash(contentHash(row));
+      } catch {
+        leaf = new Uint8Array(32);
+      }
+      for (const node of this.frontier.append(leaf)) {
+        seen.add(nodeKey(node));
+        this.compare(node, stored.get(nodeKey(node)), row.id, index);
+      }
+      while (this.nextCp < this.cps.length && (this.cps[this.nextCp] as TreeCheckpoint).size === index + 1) {
+        const cp = this.cps[this.nextCp++] as TreeCheckpoint;
+        if (!equalHash(cp.root, this.frontier.root()))
+          this.report(
+            index + 1,
+            row.id,
+            `the tree of size ${cp.size} differs from its signed checkpoint (tree rewritten up to seq ${index + 1}, event ${row.id})`,
+          );
+      }
+    });
+    for (const key of stored.keys())
+      if (!seen.has(key)) this.report(a + 1, null, `stored merkle node ${key} is not part of the tree`);
+  }
+
+  private compare(node: TreeNode, stored: Uint8Array | undefined, eventId: string, index: number) {
+    const first = node.index * 2 ** node.level + 1;
+    const covers = node.level === 0 ? `seq ${first}` : `seq ${first}..${index + 1}`;
+    if (!stored) {
+      this.report(first, eventId, `merkle node ${nodeKey(node)} (${covers}) is missing from the store`);
+      return;
+    }
+    if (equalHash(stored, node.hash)) return;
+    this.mismatched.add(nodeKey(node));
+    const children = [0, 1].map((j) => nodeKey({ level: node.level - 1, index: node.index * 2 + j }));
+    // Named once, where it starts: an edited leaf, not every node above it.
+    if (node.level > 0 && children.some((c) => this.mismatched.has(c))) return;
+    this.report(
+      first,
+      node.level === 0 ? eventId : null,
+      node.level === 0
+        ? `leaf ${node.index} (seq ${first}, event ${eventId}) differs from the stored tree`
+        : `stored merkle node ${nodeKey(node)} (${covers}) differs from the recomputed tree`,
+    );
+  }
+
+  private async fetch(ranges: [number, number, number][]): Promise<Map<string, Uint8Array>> {
+    const res = (await this.db.execute(sql`
+      select n.level, n.idx, encode(n.hash, 'hex') as hash
+        from json_array_elements(${JSON.stringify(ranges)}::json) w
+        join merkle_nodes n
+          on n.tenant = ${this.tenant} and n.level = (w->>0)::smallint
+         and n.idx between (w->>1)::bigint and (w->>2)::bigint`)) as {
+      rows: { level: number; idx: string | number; hash: string }[];
+    };
+    return new Map(
+      res.rows.map((r) => [
+        nodeKey({ level: Number(r.level), index: Number(r.idx) }),
+        Uint8Array.from(Buffer.from(r.hash, "hex")),
+      ]),
+    );
+  }
+
+  /** After the last row: checkpoints and stored leaves past it mean a removed tail. */
+  async finish(): Promise<void> {
+    const rows = this.frontier.size;
+    for (const cp of this.cps.slice(this.nextCp))
+      this.report(
+        rows + 1,
+        null,
+        `tree checkpoint covers size ${cp.size} but rows end at ${rows} (tail removed)`,
+      );
+    const res = (await this.db.execute(
+      sql`select count(*)::int as n from merkle_nodes where tenant = ${this.tenant} and level = 0 and idx >= ${rows}`,
+    )) as { rows: { n: number }[] };
+    const extra = Number(res.rows[0]?.n ?? 0);
+    if (extra > 0)
+      this.report(
+        rows + 1,
+        null,
+        `the stored tree has ${extra} leaves past the last row (seq ${rows}): rows removed`,
+      );
+  }
+}
