@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { expect, test } from "./fixtures";
 
 // Issue 15 item 5: the console's verify page checks a bundle in the browser (WebCrypto), sends
@@ -16,14 +17,14 @@ test("an exported bundle verifies in the browser; a one-byte change names the ev
   const { page } = await signIn(investigator);
   const tenant = investigator.tenants[0] as string;
 
-  // Export from the explorer's query, as the button does (with the tenant spelled out).
-  const res = await page.request.get(
-    `/evidence/export?${new URLSearchParams({ kind: "query", q: "outcome:denied", tenant })}`,
-  );
-  expect(res.status()).toBe(200);
-  expect(res.headers()["content-disposition"]).toMatch(/attachment; filename="evidence-/);
-  const genuine = await res.text();
+  // Export from the explorer's query, with the button a new user would click.
+  await page.goto(`/events?${new URLSearchParams({ q: "outcome:denied", range: "all" })}`);
+  const button = page.getByRole("link", { name: new RegExp(`^Export evidence bundle( \\(${tenant}\\))?$`) });
+  const [download] = await Promise.all([page.waitForEvent("download"), button.click()]);
+  expect(download.suggestedFilename()).toMatch(new RegExp(`^evidence-${tenant}-\\d{12}\\.json$`));
+  const genuine = fs.readFileSync((await download.path()) as string, "utf8");
   const bundle = JSON.parse(genuine) as Bundle;
+  expect(bundle.manifest.tenant).toBe(tenant);
   expect(bundle.events.length).toBeGreaterThan(1);
 
   await page.goto("/evidence/verify");

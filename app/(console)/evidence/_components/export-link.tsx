@@ -1,18 +1,18 @@
 import type { Authority } from "@/lib/auth/authority";
-import { evidenceExportHref } from "@/lib/evidence/links";
+import { evidenceExportLinks } from "@/lib/evidence/links";
 
 /** "Export evidence bundle" for the explorer, a request or a capability; nothing when not allowed. */
 export function EvidenceExportLink(props: {
   authority: Authority;
-  source: Parameters<typeof evidenceExportHref>[1];
+  source: Parameters<typeof evidenceExportLinks>[1];
   tenant?: string | null;
   label?: string;
 }) {
-  const href = evidenceExportHref(props.authority, props.source, props.tenant);
-  if (!href) return null;
-  return (
-    <a className="button" href={href} download data-testid="export-evidence">
-      {props.label ?? "Export evidence bundle"}
+  const links = evidenceExportLinks(props.authority, props.source, props.tenant);
+  const label = props.label ?? "Export evidence bundle";
+  return links.map((l) => (
+    <a key={l.tenant} className="button" href={l.href} download data-testid="export-evidence">
+      {links.length > 1 ? `${label} (${l.tenant})` : label}
     </a>
-  );
+  ));
 }
