@@ -4,7 +4,11 @@
 import { concatBytes } from "./bytes";
 import { sha256Sync } from "./sha256";
 
-function subtle(): SubtleCrypto {
+// Named through globalThis so the file compiles with Node's types alone (no "dom" lib).
+type Subtle = typeof globalThis.crypto.subtle;
+type Key = Awaited<ReturnType<Subtle["importKey"]>>;
+
+function subtle(): Subtle {
   const s = globalThis.crypto?.subtle;
   if (!s) throw new Error("WebCrypto (crypto.subtle) is not available: use Node 20+ or a browser over HTTPS");
   return s;
@@ -26,7 +30,7 @@ export const leafHash = (data: Uint8Array) => sha256Sync(concatBytes(Uint8Array.
 export const nodeHash = (left: Uint8Array, right: Uint8Array) =>
   sha256Sync(concatBytes(Uint8Array.of(1), left, right));
 
-const importedKeys = new Map<string, Promise<CryptoKey>>();
+const importedKeys = new Map<string, Promise<Key>>();
 
 /** Ed25519 signature check; false for a malformed key or signature, never a throw. */
 export async function ed25519Verify(
