@@ -16,7 +16,7 @@ export interface ConsoleConfig {
 }
 
 /** "host[:port]/capability-console" from NEXTAUTH_URL (or localhost:PORT), unless CONSOLE_LOG_ORIGIN says. */
-export function logOriginFrom(env: NodeJS.ProcessEnv, port: number): string {
+export function logOriginFrom(env: Partial<NodeJS.ProcessEnv>, port: number): string {
   const configured = env.CONSOLE_LOG_ORIGIN?.trim();
   const origin = configured || `${hostOf(env.NEXTAUTH_URL) ?? `localhost:${port}`}/capability-console`;
   if (/[\s+]/u.test(origin) || origin.endsWith("/"))

@@ -16,7 +16,7 @@ export async function appendEvents(
   batch: ChainedContent[],
   /** Content hashes the caller already computed, in batch order (ingest needs them first). */
   knownHashes?: readonly string[],
-  /** Only for bench/groups/merkle.ts (ingest rate with against without the tree): never false elsewhere. */
+  /** tree: false only for bench/groups/merkle.ts (ingest with vs without) and tests writing a pre-0005 schema. */
   internal: { tree?: boolean } = {},
 ): Promise<NewEvent[]> {
   const hashOf = new Map<ChainedContent, string>();

@@ -5,7 +5,7 @@ import { Frontier, type TreeNode } from "@/lib/merkle/frontier";
 import { equalHash } from "@/lib/merkle/hash";
 import { NoteError, openNote, parseCheckpointText, parseVkey, vkey } from "@/lib/merkle/note";
 import { nodeKey } from "@/lib/merkle/proof";
-import { rawPublicKey } from "@/lib/merkle/sign";
+import { rawPublicKey, treeOrigin } from "@/lib/merkle/sign";
 import { leafOfContentHash } from "@/lib/merkle/store";
 import { contentHash } from "./chain";
 import type { CheckpointKeys } from "./checkpoint";
@@ -75,7 +75,8 @@ export class TreeVerifier {
   private checkNote(cp: TreeCheckpoint, publicKey: string | undefined) {
     const at = `tree checkpoint of size ${cp.size}`;
     if (!publicKey) return this.report(cp.size, null, `${at} signed by unknown key ${cp.kid}`);
-    if (!cp.origin.endsWith(`/${encodeURIComponent(this.tenant)}`) && !cp.origin.endsWith(`/${this.tenant}`))
+    // The log's own name (CONSOLE_LOG_ORIGIN) is the deployment's; the tenant part must be this tenant's.
+    if (!cp.origin.endsWith(treeOrigin("", this.tenant)))
       return this.report(cp.size, null, `${at} names another log (${cp.origin})`);
     try {
       const key = parseVkey(vkey(cp.origin, rawPublicKey(publicKey)));
@@ -143,12 +144,15 @@ export class TreeVerifier {
   }
 
   private async fetch(ranges: [number, number, number][]): Promise<Map<string, Uint8Array>> {
+    if (ranges.length === 0) return new Map();
+    // One index range scan per level (a join against a JSON list scanned the whole tree).
+    const where = sql.join(
+      ranges.map(([level, lo, hi]) => sql`(level = ${level} and idx between ${lo} and ${hi})`),
+      sql` or `,
+    );
     const res = (await this.db.execute(sql`
-      select n.level, n.idx, encode(n.hash, 'hex') as hash
-        from json_array_elements(${JSON.stringify(ranges)}::json) w
-        join merkle_nodes n
-          on n.tenant = ${this.tenant} and n.level = (w->>0)::smallint
-         and n.idx between (w->>1)::bigint and (w->>2)::bigint`)) as {
+      select level, idx, encode(hash, 'hex') as hash from merkle_nodes
+       where tenant = ${this.tenant} and (${where})`)) as {
       rows: { level: number; idx: string | number; hash: string }[];
     };
     return new Map(

@@ -3,6 +3,7 @@ import { getTableColumns, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { capabilities, chainHeads, events, tenants } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
+import { catchUpTree } from "@/lib/merkle/store";
 import { prng } from "./request";
 
 // A large, realistic-shaped log for scale tests: requests with capability trees (root, three
@@ -214,6 +215,8 @@ export async function seedLarge(o: LargeSeedOptions): Promise<LargeSeedResult> {
       .insert(chainHeads)
       .values({ tenant, seq: head.seq, hash: head.hash })
       .onConflictDoUpdate({ target: chainHeads.tenant, set: { seq: head.seq, hash: head.hash } });
+    // The rows above bypass appendEvents: give them their Merkle leaves (issue 15).
+    await catchUpTree(o.db, tenant);
   }
   await o.db.execute(sql`analyze events`);
   await o.db.execute(sql`analyze capabilities`);

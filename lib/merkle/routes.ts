@@ -104,7 +104,16 @@ export async function logResponse(db: Db, tenant: string, what: LogRequest, url:
     const cp = await getLatestTreeCheckpoint(db, tenant);
     return cp ? text(cp.note) : NO_CHECKPOINT();
   }
-  if (what === "keys") return text((await listLogVerifierKeys(db, tenant)).map((k) => `${k}\n`).join(""));
+  if (what === "keys") {
+    let keys: string[];
+    try {
+      keys = await listLogVerifierKeys(db, tenant);
+    } catch (err) {
+      console.error("[log] verifier keys unavailable:", err instanceof Error ? err.message : err);
+      return json({ error: "the console is not ready; retry later" }, 503);
+    }
+    return text(keys.map((k) => `${k}\n`).join(""));
+  }
   if (what === "inclusion") return inclusion(db, tenant, params);
   return consistency(db, tenant, params);
 }

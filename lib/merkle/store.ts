@@ -2,9 +2,9 @@
 // complete perfect subtree, written by appendEvents in the transaction that appends the events,
 // so the tree and the chain commit or fail together. Reads ask for exactly the nodes a proof
 // needs (lib/merkle/proof.ts plans them) in one query, with the ids as one JSON parameter.
-import { and, asc, desc, eq, gte, sql } from "drizzle-orm";
-import type { Executor } from "@/db/client";
-import { type TreeCheckpoint, treeCheckpoints } from "@/db/schema";
+import { and, asc, desc, eq, gt, gte, sql } from "drizzle-orm";
+import type { Db, Executor } from "@/db/client";
+import { chainHeads, events, type TreeCheckpoint, treeCheckpoints } from "@/db/schema";
 import { type Hash, leafHash } from "./hash";
 import {
   appendLeaves,
@@ -26,7 +26,26 @@ export function leafOfContentHash(contentHash: string): Hash {
   return leafHash(Buffer.from(hex, "hex"));
 }
 
-/** The stored nodes among `ids` (missing ones absent), in one query per 5,000 ids. */
+/**
+ * `(level = l and idx in (...)) or ...`: one index range scan per level on the primary key. (A
+ * join against a JSON list of ids was planned as a scan of the tenant's whole tree.)
+ */
+function byLevel(ids: readonly NodeId[]) {
+  const levels = new Map<number, number[]>();
+  for (const id of ids) levels.set(id.level, [...(levels.get(id.level) ?? []), id.index]);
+  return sql.join(
+    [...levels].map(
+      ([level, idx]) =>
+        sql`(level = ${level} and idx in (${sql.join(
+          idx.map((i) => sql`${i}`),
+          sql`, `,
+        )}))`,
+    ),
+    sql` or `,
+  );
+}
+
+/** The stored nodes among `ids` (missing ones absent), in one query per 2,000 ids. */
 export async function fetchNodes(
   db: Executor,
   tenant: string,
@@ -34,13 +53,10 @@ export async function fetchNodes(
 ): Promise<Map<string, Hash>> {
   const unique = [...new Map(ids.map((id) => [nodeKey(id), id])).values()];
   const out = new Map<string, Hash>();
-  for (let at = 0; at < unique.length; at += 5000) {
-    const want = JSON.stringify(unique.slice(at, at + 5000).map((id) => [id.level, id.index]));
+  for (let at = 0; at < unique.length; at += 2000) {
     const res = (await db.execute(sql`
-      select n.level, n.idx, encode(n.hash, 'hex') as hash
-        from json_array_elements(${want}::json) w
-        join merkle_nodes n
-          on n.tenant = ${tenant} and n.level = (w->>0)::smallint and n.idx = (w->>1)::bigint`)) as {
+      select level, idx, encode(hash, 'hex') as hash from merkle_nodes
+       where tenant = ${tenant} and (${byLevel(unique.slice(at, at + 2000))})`)) as {
       rows: { level: number; idx: string | number; hash: string }[];
     };
     for (const r of res.rows)
@@ -67,6 +83,41 @@ export async function appendTreeLeaves(
     insert into merkle_nodes (tenant, level, idx, hash)
     select ${args.tenant}, (r->>0)::smallint, (r->>1)::bigint, decode(r->>2, 'hex')
       from json_array_elements(${rows}::json) r`);
+}
+
+/**
+ * Adds to the tenant's tree the events that have no leaf yet, in seq order, under the chain-head
+ * lock: for writers that bypass appendEvents (the bulk seed, lib/demo/large.ts). Returns how
+ * many leaves it added. Refuses a gap in the seqs rather than build a tree that skips an event.
+ */
+export async function catchUpTree(db: Db, tenant: string): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx
+      .select({ seq: chainHeads.seq })
+      .from(chainHeads)
+      .where(eq(chainHeads.tenant, tenant))
+      .for("update");
+    const res = (await tx.execute(
+      sql`select coalesce(max(idx) + 1, 0) as n from merkle_nodes where tenant = ${tenant} and level = 0`,
+    )) as { rows: { n: string | number }[] };
+    let size = Number(res.rows[0]?.n ?? 0);
+    let added = 0;
+    for (;;) {
+      const rows = await tx
+        .select({ seq: events.seq, contentHash: events.contentHash })
+        .from(events)
+        .where(and(eq(events.tenant, tenant), gt(events.seq, size)))
+        .orderBy(asc(events.seq))
+        .limit(5000);
+      if (rows.length === 0) return added;
+      rows.forEach((r, i) => {
+        if (r.seq !== size + i + 1) throw new Error(`${tenant}: event seq ${size + i + 1} is missing`);
+      });
+      await appendTreeLeaves(tx, { tenant, size, leaves: rows.map((r) => leafOfContentHash(r.contentHash)) });
+      size += rows.length;
+      added += rows.length;
+    }
+  });
 }
 
 /** MTH of the tenant's first `size` leaves, from stored nodes (throws naming a missing node). */

@@ -105,8 +105,13 @@ describe.each(backends)("audit chain verification on $name", (backend) => {
     await database.db.update(chainHeads).set({ hash: prev }).where(eq(chainHeads.tenant, t));
     const v = await verify(t);
     expect(v.ok).toBe(false);
-    expect(v.firstBrokenSeq).toBe(5);
-    expect(v.problems[0]?.problem).toMatch(/checkpoint/);
+    // The Merkle tree (issue 15) names the edited row itself; the chain alone saw it at the
+    // checkpoint of seq 5.
+    expect(v.firstBrokenSeq).toBe(4);
+    expect(v.problems[0]?.problem).toMatch(/Merkle tree: leaf 3 \(seq 4, event /);
+    expect(v.problems.map((p) => p.problem)).toContain(
+      "differs from the signed checkpoint (chain rewritten)",
+    );
   });
 
   it("detects a forged checkpoint and one signed by an unknown key", async () => {

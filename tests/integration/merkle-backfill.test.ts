@@ -12,7 +12,7 @@ import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
 import { verifyChains } from "@/lib/audit/verify";
 import { rootOf } from "@/lib/merkle/hash";
 import { appendLeaves, mapSource, nodeKey } from "@/lib/merkle/proof";
-import { getInclusionProofs, getLatestTreeCheckpoint } from "@/lib/merkle/store";
+import { catchUpTree, getInclusionProofs, getLatestTreeCheckpoint } from "@/lib/merkle/store";
 import { verifyInclusion } from "@/lib/merkle/verify";
 import { generateConsoleKey } from "@/lib/server/issuer-key";
 import { hasPostgres, openTempPostgres } from "../support/db";
@@ -107,5 +107,21 @@ describe.each(backends)("migration 0005 on a $name database with events", (backe
       ).toBe(true);
     const results = await verifyChains(database.db, { keys: [{ kid: key.kid, publicKey: key.publicKey }] });
     expect(results.every((r) => r.ok)).toBe(true);
+  });
+
+  it("catchUpTree gives leaves to events written around appendEvents (the bulk seed)", async () => {
+    await append(database.db, content("bulk", 23), false);
+    expect(await catchUpTree(database.db, "bulk")).toBe(23);
+    await append(database.db, content("bulk", 4));
+    expect(await catchUpTree(database.db, "bulk")).toBe(0);
+    const leaves = await leavesOf(database.db, "bulk");
+    const want = appendLeaves(0, leaves, mapSource(new Map())).nodes;
+    const stored = await database.db
+      .select({ level: merkleNodes.level, index: merkleNodes.idx, hash: merkleNodes.hash })
+      .from(merkleNodes)
+      .where(eq(merkleNodes.tenant, "bulk"));
+    const asMap = (ns: { level: number; index: number; hash: Uint8Array }[]) =>
+      new Map(ns.map((n) => [nodeKey(n), Buffer.from(n.hash).toString("hex")]));
+    expect(asMap(stored)).toEqual(asMap(want));
   });
 });

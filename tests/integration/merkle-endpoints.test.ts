@@ -5,6 +5,7 @@ import { events } from "@/db/schema";
 import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
 import type { Authority } from "@/lib/auth/authority";
 import { loadConfig } from "@/lib/config";
+import { listTenantLogs } from "@/lib/merkle/console";
 import { openNote, parseCheckpointText, parseTlogProof, parseVkey } from "@/lib/merkle/note";
 import { handleLogByKey, handleLogInConsole, type LogRequest } from "@/lib/merkle/routes";
 import { getTreeCheckpoint, leafOfContentHash } from "@/lib/merkle/store";
@@ -191,5 +192,12 @@ describe.each(backends)("the Merkle log endpoints on $name", (backend) => {
     const none = await handleLogInConsole(database.db, viewer, req(""), "checkpoint");
     expect(none.status).toBe(400);
     expect((await none.json()).error).toMatch(/tenant/);
+  });
+
+  it("lists, for the console page, only the tenants in the viewer's scope", async () => {
+    const logs = await listTenantLogs(database.db, viewer);
+    expect(logs.map((l) => l.tenant)).toEqual(["acme"]);
+    expect(logs[0]).toMatchObject({ latest: { size: sizes.second }, sizes: [sizes.second, sizes.first] });
+    expect(logs[0]?.latest?.note).toContain("/acme\n");
   });
 });

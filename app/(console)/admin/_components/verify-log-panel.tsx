@@ -23,8 +23,9 @@ export function VerifyLogPanel() {
     <section aria-labelledby="verify-log-heading">
       <h2 id="verify-log-heading">Audit log integrity</h2>
       <p className="muted">
-        Re-derives each tenant's hash chain and checks it against the signed checkpoints. The check itself is
-        recorded in the log.
+        Re-derives each tenant's hash chain and Merkle tree and checks them against the signed checkpoints,
+        naming the first broken event. The check itself is recorded in the log. Signed checkpoints and proofs
+        for auditors: <a href="/log">Audit log proofs</a>.
       </p>
       <button type="button" className="primary" onClick={run} disabled={pending}>
         {pending ? "Verifying…" : "Verify audit log"}
