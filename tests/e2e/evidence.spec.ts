@@ -77,3 +77,26 @@ test("a viewer cannot export a bundle", async ({ signIn, users }) => {
   const res = await page.request.get(`/evidence/export?${new URLSearchParams({ kind: "query", q: "" })}`);
   expect(res.status()).toBe(403);
 });
+
+test("a 10,000-event bundle verifies on the page, with progress", async ({ signIn, users }) => {
+  test.setTimeout(240_000);
+  const { makeBundle, vkeyOf } = await import("../unit/evidence/make-bundle");
+  const made = makeBundle({ logSize: 10_000 });
+  const { page } = await signIn(users.investigator);
+  await page.goto("/evidence/verify");
+  await page.getByLabel("Pinned verifier keys (one per line)").fill(vkeyOf(made.key));
+  const started = Date.now();
+  await page.getByTestId("bundle-file").setInputFiles({
+    name: "large.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(made.bytes),
+  });
+  await expect(page.getByText(/Verifying… .* \/ 10000/)).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId("verify-summary")).toContainText("10000 events, all genuine", {
+    timeout: 180_000,
+  });
+  console.log(
+    `10,000-event bundle (${(made.bytes.length / 1e6).toFixed(1)} MB) verified in Chromium in ${Date.now() - started} ms`,
+  );
+  await expect(page.getByText("Showing 500 of 10001 events (failing ones first).")).toBeVisible();
+});
