@@ -264,6 +264,23 @@ describe.each(backends)("evidence bundle export on $name", (backend) => {
     expect((await ok.json()).format).toBe("capability-console/evidence-bundle@v1");
   });
 
+  it("answers 503 when no signed checkpoint covers the export", async () => {
+    const stalled: ProofSource = {
+      ...proofs,
+      checkpointNow: async () => {
+        throw new Error("signing round timed out");
+      },
+      getLatestTreeCheckpoint: async () => null,
+    };
+    const res = await buildEvidenceBundle(
+      database.db,
+      investigator,
+      { kind: "query", q: "" },
+      { proofs: stalled },
+    );
+    expect(res).toMatchObject({ ok: false, status: 503 });
+  });
+
   it("shares the export slots: too many at once is 429", async () => {
     const slots = createSlotLimiter(1);
     const hold = slots.acquire(`user:${investigator.userId}`);
