@@ -35,6 +35,8 @@ export const PERMISSIONS = {
   "apiKeys.manage": ADMINS,
   /** Issuer keys and a tenant's escalation policy. */
   "tenants.manage": ADMINS,
+  /** Export an evidence bundle: events' full canonical content with their Merkle proofs. */
+  "evidence.export": INVESTIGATORS,
   /** The Merkle log's signed checkpoints, verifier keys and proofs (own tenants): evidence to hand on. */
   "log.read": EVERYONE,
   /** Check the audit log's hash chain and checkpoints. */

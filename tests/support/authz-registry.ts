@@ -659,6 +659,15 @@ export const REGISTRY: RegistryEntry[] = [
   },
   {
     kind: "route",
+    file: "app/(console)/evidence/export/route.ts",
+    method: "GET",
+    auth: "session",
+    allow: ["investigator", "admin"],
+    request: () => browserRequest("/evidence/export?kind=query&q="),
+    shows: (f) => f.futureEventId,
+  },
+  {
+    kind: "route",
     file: "app/api/events/stream/route.ts",
     readOnly: true,
     method: "GET",

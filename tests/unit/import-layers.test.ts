@@ -21,6 +21,8 @@ const ADAPTERS = [
   /^lib\/auth\/next-auth\.ts$/,
   // The demo loader plays the demo's admin: its revocations go through the console's own functions.
   /^lib\/demo\/load\.ts$/,
+  // Evidence bundles: the export route's request handling over lib/data's explorer query.
+  /^lib\/evidence\/bundle\.ts$/,
 ];
 
 /** Lower number = higher layer. scripts may use anything below app. */

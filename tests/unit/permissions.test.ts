@@ -41,6 +41,8 @@ const README: Record<Permission, Role[]> = {
   // alerts: investigators triage them, admins write the rules
   "alerts.triage": yes("investigator", "admin"),
   "alerts.rules": yes("admin"),
+  // evidence bundles carry events' full content: investigators and admins
+  "evidence.export": yes("investigator", "admin"),
 };
 
 const as = (role: Role) => ({ role, tenants: ["acme"] }) as unknown as Authority;

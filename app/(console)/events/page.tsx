@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { EvidenceExportLink } from "@/app/(console)/evidence/_components/export-link";
 import { requirePermission } from "@/lib/auth/guard";
 import { listEvents, parseSort } from "@/lib/data/events-query";
 import { listSavedQueries } from "@/lib/data/saved-queries";
@@ -57,6 +58,7 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
         <a className="button" href={exportHref("jsonl")} download>
           Export JSON Lines
         </a>
+        <EvidenceExportLink authority={authority} source={{ kind: "query", q: effectiveQuery(q, range) }} />
       </div>
       <EventsTable
         rows={JSON.parse(JSON.stringify(res.rows))}

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { EvidenceExportLink } from "@/app/(console)/evidence/_components/export-link";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
 import { TenantChoice } from "@/components/tenant-choice";
@@ -65,6 +66,7 @@ export default async function CapabilityPage({
       <h1 className="mono" style={{ overflowWrap: "anywhere" }}>
         {c.id}
       </h1>
+      <EvidenceExportLink authority={authority} source={{ kind: "capability", id: c.id }} tenant={c.tenant} />
       <p data-testid="capability-status">
         <span className={`badge kind-${c.kind}`}>{c.kind}</span>{" "}
         {status.state === "active" ? (

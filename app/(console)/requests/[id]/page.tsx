@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { EvidenceExportLink } from "@/app/(console)/evidence/_components/export-link";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
 import { TenantChoice } from "@/components/tenant-choice";
@@ -116,6 +117,7 @@ export default async function RequestPage({
         <span className={denied ? "error" : undefined}>{denied} denied</span>. Each edge says what that step
         narrowed; click a capability to open it.
       </p>
+      <EvidenceExportLink authority={authority} source={{ kind: "request", id: request }} tenant={tenant} />
       <DerivationGraphView graph={graph} />
       <GraphOutline graph={graph} />
       {observedSection}

@@ -1,0 +1,141 @@
+// The evidence bundle file (docs/evidence.md): one JSON object, format
+// "capability-console/evidence-bundle@v1". Everything a verifier needs is inside it; only the
+// verifier key should come from elsewhere (pinned by the auditor).
+
+export const BUNDLE_FORMAT = "capability-console/evidence-bundle@v1";
+/** The type of the audit event that records an export (its id is the manifest's exportEventId). */
+export const EXPORT_EVENT_TYPE = "console.evidence.exported";
+
+export type BundleSource =
+  | { kind: "query"; query: string }
+  | { kind: "request"; id: string }
+  | { kind: "capability"; id: string };
+
+export interface BundleManifest {
+  /** The one tenant whose log the events belong to (the checkpoint's origin ends in "/<tenant>"). */
+  tenant: string;
+  exportedBy: { email: string; userId: string };
+  /** ISO 8601: the export event's timestamp. */
+  exportedAt: string;
+  /** What was exported, and the time range the events span (null when there are none). */
+  source: BundleSource & { from: string | null; to: string | null };
+  eventCount: number;
+  /** "sha256:<hex>" of the events' content hashes (32 raw bytes each) in bundle order. */
+  leavesDigest: string;
+  /** The id of the console.evidence.exported audit event, carried as `exportEvent`. */
+  exportEventId: string;
+}
+
+export interface BundleEvent {
+  /** The event's canonical JSON (sorted keys, no whitespace): exactly what its content hash covers. */
+  canonical: string;
+  /** C2SP tlog-proof: the event's inclusion proof against `checkpoint`, which it embeds. */
+  proof: string;
+}
+
+export interface EvidenceBundle {
+  format: typeof BUNDLE_FORMAT;
+  manifest: BundleManifest;
+  /** C2SP vkeys of the console's keys (current and retired) for this tenant's log origin. */
+  vkeys: string[];
+  /** The C2SP tlog-checkpoint signed note every proof is against. */
+  checkpoint: string;
+  /** The export's own audit event: it binds the manifest to the signed log. */
+  exportEvent: BundleEvent;
+  events: BundleEvent[];
+}
+
+/** Canonical JSON as the console hashes it: sorted keys, no whitespace, ES serialisation. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function exactKeys(v: unknown, keys: readonly string[], where: string): Record<string, unknown> {
+  if (!isObject(v)) throw new BundleShapeError(`${where} must be an object`);
+  const extra = Object.keys(v).filter((k) => !keys.includes(k));
+  const missing = keys.filter((k) => !(k in v));
+  if (extra.length) throw new BundleShapeError(`${where} has unknown field ${extra[0]}`);
+  if (missing.length) throw new BundleShapeError(`${where} lacks field ${missing[0]}`);
+  return v;
+}
+
+function str(v: unknown, where: string): string {
+  if (typeof v !== "string") throw new BundleShapeError(`${where} must be a string`);
+  return v;
+}
+
+export class BundleShapeError extends Error {
+  override name = "BundleShapeError";
+}
+
+function parseEvent(v: unknown, where: string): BundleEvent {
+  const e = exactKeys(v, ["canonical", "proof"], where);
+  return { canonical: str(e.canonical, `${where}.canonical`), proof: str(e.proof, `${where}.proof`) };
+}
+
+function parseSource(v: unknown): BundleManifest["source"] {
+  if (!isObject(v)) throw new BundleShapeError("manifest.source must be an object");
+  const kind = v.kind;
+  const range = (k: string) => {
+    const x = v[k];
+    if (x !== null && typeof x !== "string")
+      throw new BundleShapeError(`manifest.source.${k} must be a string or null`);
+    return x as string | null;
+  };
+  if (kind === "query") {
+    const s = exactKeys(v, ["kind", "query", "from", "to"], "manifest.source");
+    return { kind, query: str(s.query, "manifest.source.query"), from: range("from"), to: range("to") };
+  }
+  if (kind === "request" || kind === "capability") {
+    const s = exactKeys(v, ["kind", "id", "from", "to"], "manifest.source");
+    return { kind, id: str(s.id, "manifest.source.id"), from: range("from"), to: range("to") };
+  }
+  throw new BundleShapeError("manifest.source.kind must be query, request or capability");
+}
+
+/** The bundle's structure, strictly (no unknown or missing fields). Throws BundleShapeError. */
+export function parseBundleJson(json: unknown): EvidenceBundle {
+  const b = exactKeys(json, ["format", "manifest", "vkeys", "checkpoint", "exportEvent", "events"], "bundle");
+  if (b.format !== BUNDLE_FORMAT) throw new BundleShapeError(`bundle.format must be ${BUNDLE_FORMAT}`);
+  const m = exactKeys(
+    b.manifest,
+    ["tenant", "exportedBy", "exportedAt", "source", "eventCount", "leavesDigest", "exportEventId"],
+    "manifest",
+  );
+  const by = exactKeys(m.exportedBy, ["email", "userId"], "manifest.exportedBy");
+  if (!Number.isSafeInteger(m.eventCount) || (m.eventCount as number) < 0)
+    throw new BundleShapeError("manifest.eventCount must be a whole number");
+  if (!Array.isArray(b.vkeys) || b.vkeys.length > 100)
+    throw new BundleShapeError("bundle.vkeys must be a list of up to 100 keys");
+  if (!Array.isArray(b.events)) throw new BundleShapeError("bundle.events must be a list");
+  return {
+    format: BUNDLE_FORMAT,
+    manifest: {
+      tenant: str(m.tenant, "manifest.tenant"),
+      exportedBy: {
+        email: str(by.email, "manifest.exportedBy.email"),
+        userId: str(by.userId, "manifest.exportedBy.userId"),
+      },
+      exportedAt: str(m.exportedAt, "manifest.exportedAt"),
+      source: parseSource(m.source),
+      eventCount: m.eventCount as number,
+      leavesDigest: str(m.leavesDigest, "manifest.leavesDigest"),
+      exportEventId: str(m.exportEventId, "manifest.exportEventId"),
+    },
+    vkeys: b.vkeys.map((k, i) => str(k, `vkeys[${i}]`)),
+    checkpoint: str(b.checkpoint, "bundle.checkpoint"),
+    exportEvent: parseEvent(b.exportEvent, "exportEvent"),
+    events: b.events.map((e, i) => parseEvent(e, `events[${i}]`)),
+  };
+}
