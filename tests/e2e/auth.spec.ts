@@ -4,9 +4,33 @@ import { AdminPage } from "./pages/admin-page";
 import { LoginPage } from "./pages/login-page";
 
 const NAV = {
-  viewer: ["Overview", "Events", "Requests", "Principals"],
-  investigator: ["Overview", "Events", "Requests", "Principals", "Sessions", "Escalations", "Revocations"],
-  admin: ["Overview", "Events", "Requests", "Principals", "Sessions", "Escalations", "Revocations", "Admin"],
+  viewer: ["Overview", "Events", "Requests", "Principals", "Audit log", "Verify evidence"],
+  investigator: [
+    "Overview",
+    "Events",
+    "Requests",
+    "Principals",
+    "Sessions",
+    "Escalations",
+    "Revocations",
+    "Alerts",
+    "Audit log",
+    "Verify evidence",
+  ],
+  admin: [
+    "Overview",
+    "Events",
+    "Requests",
+    "Principals",
+    "Sessions",
+    "Escalations",
+    "Revocations",
+    "Alerts",
+    "Streams",
+    "Audit log",
+    "Verify evidence",
+    "Admin",
+  ],
 } as const;
 
 test("an anonymous visitor is sent to sign in, and a wrong password is refused", async ({ page, users }) => {
