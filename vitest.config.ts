@@ -6,12 +6,21 @@ const alias = {
   "server-only": path.resolve(import.meta.dirname, "tests/support/server-only.ts"),
 };
 
+// Tests run the SDK's sources (packages/sdk/src), not its built dist/: the package's exports map
+// names them under this condition, as tsconfig.json's customConditions does for type checks.
+// (Vite's own defaults follow it: setting conditions replaces them.)
+const conditions = ["capability-console-source", "module", "node", "development|production"];
+const resolve = { alias, conditions };
+const ssr = { resolve: { conditions } };
+
 export default defineConfig({
-  resolve: { alias },
+  resolve,
+  ssr,
   test: {
     projects: [
       {
-        resolve: { alias },
+        resolve,
+        ssr,
         test: {
           name: "unit",
           include: ["tests/unit/**/*.test.ts"],
@@ -20,7 +29,8 @@ export default defineConfig({
         },
       },
       {
-        resolve: { alias },
+        resolve,
+        ssr,
         test: {
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],
