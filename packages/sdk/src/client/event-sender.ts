@@ -109,6 +109,11 @@ export class EventSender {
     return this.inflight;
   }
 
+  /** The tool wrapper's AuditSink: pass the sender as `runtime.sink` and every call is sent. */
+  emit(event: SenderEvent): Promise<void> {
+    return this.send(event);
+  }
+
   /** Flushes and stops; call on shutdown (e.g. on SIGTERM) so nothing buffered is lost. */
   async close(): Promise<void> {
     this.closed = true;
