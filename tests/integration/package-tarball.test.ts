@@ -27,7 +27,9 @@ const sdkDir = path.join(repo, "packages", "sdk");
 
 /** npm without the variables of an outer `npm test` (workspace, prefix...) leaking in. */
 function npmEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (/^npm_/i.test(k)) delete env[k];
+  return env;
 }
 
 function run(cmd: string, args: string[], cwd: string) {
