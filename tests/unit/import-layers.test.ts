@@ -130,7 +130,8 @@ function escapeOf(pkgDir: string, deps: ReadonlySet<string>, file: string, spec:
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = path.join(dir, e.name);
-    if (e.isDirectory()) return e.name === "node_modules" || e.name === "dist" ? [] : sourceFiles(full);
+    if (e.isDirectory())
+      return e.name === "node_modules" || /^dist($|\.)/.test(e.name) ? [] : sourceFiles(full);
     return /\.(ts|tsx|mts|js|mjs)$/.test(e.name) && !e.name.endsWith(".d.ts") ? [full] : [];
   });
 }
