@@ -62,7 +62,7 @@ export function nextFeedCursor(tenant: string): SQL<number> {
 export async function listRevocationsSince(
   db: Db,
   scope: { tenant: string; since: number; limit?: number },
-): Promise<RevocationFeedPage> {
+): Promise<RevocationFeedPage & { head: number }> {
   // head first: an entry committed between the two reads is then at most reported early, never
   // hidden behind a head that is lower than a cursor already handed out.
   const [top] = await db

@@ -52,6 +52,7 @@ describe("the SDK's wire schemas and the console", () => {
         results: [{ id: "x", status: "created" }],
       }).accepted,
     ).toBe(1);
-    expect(revocationFeedPageSchema.safeParse({ revocations: [], next: 0 }).success).toBe(false);
+    expect(revocationFeedPageSchema.safeParse({ revocations: [], next: 0 }).success).toBe(true);
+    expect(revocationFeedPageSchema.safeParse({ revocations: [{ cursor: 1 }], next: 1 }).success).toBe(false);
   });
 });

@@ -83,7 +83,7 @@ export class RevocationFollower {
         // Cursors are per tenant (console migration 0003). A cursor above the feed's head was not
         // handed out by this tenant's feed (kept from another console, a restored database): read
         // the feed again from the start. Applying an entry twice changes nothing.
-        if (page.head < this.cursor) {
+        if (page.head !== undefined && page.head < this.cursor) {
           this.cursor = 0;
           continue;
         }

@@ -81,7 +81,8 @@ export type RevocationFeedEntry = z.output<typeof revocationFeedEntrySchema>;
 export const revocationFeedPageSchema = z.object({
   revocations: z.array(revocationFeedEntrySchema),
   next: z.number().int(),
-  head: z.number().int(),
+  /** The tenant's highest cursor; consoles from before per-tenant cursors do not send it. */
+  head: z.number().int().optional(),
 });
 export type RevocationFeedPage = z.output<typeof revocationFeedPageSchema>;
 
