@@ -8,8 +8,9 @@ const alias = {
 
 // Tests run the SDK's sources (packages/sdk/src), not its built dist/: the package's exports map
 // names them under this condition, as tsconfig.json's customConditions does for type checks.
-// (Vite's own defaults follow it: setting conditions replaces them.)
-const conditions = ["capability-console-source", "module", "node", "development|production"];
+// Setting conditions replaces the defaults, so Vitest's own for Node follow it (Vite's server
+// conditions without "module": packages' ESM-for-bundlers builds are not for Node).
+const conditions = ["capability-console-source", "node", "development|production"];
 const resolve = { alias, conditions };
 const ssr = { resolve: { conditions } };
 
