@@ -51,9 +51,13 @@ let scratch: string;
 beforeAll(() => {
   scratch = mkdtempSync(path.join(os.tmpdir(), "cc-sdk-consumer-"));
   // `npm pack` runs prepack (tsc into dist/), as `npm publish` would.
-  const packed = JSON.parse(
-    run("npm", ["pack", "--json", "--pack-destination", scratch, "--no-audit", "--no-fund"], sdkDir),
-  ) as { filename: string; files: { path: string }[] }[];
+  const out = run(
+    "npm",
+    ["pack", "--json", "--pack-destination", scratch, "--no-audit", "--no-fund"],
+    sdkDir,
+  );
+  // The JSON answer, whatever a lifecycle script printed before it.
+  const packed = JSON.parse(out.slice(out.search(/^\[/m))) as { filename: string }[];
   const tarball = path.join(scratch, packed[0]?.filename ?? "missing.tgz");
   writeFileSync(
     path.join(scratch, "package.json"),

@@ -31,15 +31,16 @@ for (const f of [
 const digest = hash.digest("hex");
 const current = path.join(dist, stamp);
 if (!process.argv.includes("--force") && existsSync(current) && readFileSync(current, "utf8") === digest) {
-  console.log("@capability-console/sdk: dist/ is up to date");
+  console.error("@capability-console/sdk: dist/ is up to date");
   process.exit(0);
 }
 
 const out = path.join(root, `dist.tmp-${process.pid}`);
 rmSync(out, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+// Everything on stderr: `npm pack --json` prints its answer on stdout after this script.
 const run = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.json"), "--outDir", out], {
-  stdio: "inherit",
+  stdio: ["ignore", 2, 2],
 });
 if (run.status !== 0) {
   rmSync(out, { recursive: true, force: true });
@@ -51,4 +52,4 @@ const old = path.join(root, `dist.old-${process.pid}`);
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(out, dist);
 rmSync(old, { recursive: true, force: true });
-console.log("@capability-console/sdk: built dist/");
+console.error("@capability-console/sdk: built dist/");

@@ -5,7 +5,7 @@
 // console stores each id once, so a retry after a lost reply cannot duplicate anything.
 
 import type { EventV1 } from "../schema/event.js";
-import { apiErrorSchema, ingestResponseSchema } from "../schema/wire.js";
+import { apiErrorSchema, type IngestResponse, ingestResponseSchema } from "../schema/wire.js";
 import { DEFAULT_TIMEOUT_MS } from "./console-client.js";
 
 /** An event as sent: the v1 wire event (see the schema's `eventSchema`). */
@@ -146,6 +146,7 @@ export class EventSender {
     for (let attempt = 0; ; attempt++) {
       let res: Response | undefined;
       let retryAfterMs: number | undefined;
+      let stored: Partial<IngestResponse> | undefined;
       try {
         res = await this.o.fetch(`${this.o.baseUrl}/api/v1/events`, {
           method: "POST",
@@ -156,18 +157,20 @@ export class EventSender {
         if (res.ok) {
           // Read under the same timeout; a body that never ends counts as a failed attempt.
           const body = ingestResponseSchema.partial().safeParse(await res.json());
-          const stored = body.success ? body.data : {};
-          this.o.onReport?.({
-            accepted: stored.accepted ?? 0,
-            duplicates: stored.duplicates ?? 0,
-            conflicts: (stored.results ?? []).filter((r) => r.status === "conflict").map((r) => r.id),
-            rejected: batch.length === events.length ? [] : this.rejectedOf(batch, events),
-          });
-          return true;
+          stored = body.success ? body.data : {};
         }
       } catch (err) {
         res = undefined;
         this.o.onError?.(err instanceof Error ? err : new Error(String(err)));
+      }
+      if (stored) {
+        this.o.onReport?.({
+          accepted: stored.accepted ?? 0,
+          duplicates: stored.duplicates ?? 0,
+          conflicts: (stored.results ?? []).filter((r) => r.status === "conflict").map((r) => r.id),
+          rejected: batch.length === events.length ? [] : this.rejectedOf(batch, events),
+        });
+        return true;
       }
       if (res && res.status === 400) {
         // Drop only the items the console named as invalid, then send the rest again.
