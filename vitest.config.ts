@@ -6,12 +6,22 @@ const alias = {
   "server-only": path.resolve(import.meta.dirname, "tests/support/server-only.ts"),
 };
 
+// Tests run the SDK's sources (packages/sdk/src), not its built dist/: the package's exports map
+// names them under this condition, as tsconfig.json's customConditions does for type checks.
+// Setting conditions replaces the defaults, so Vitest's own for Node follow it (Vite's server
+// conditions without "module": packages' ESM-for-bundlers builds are not for Node).
+const conditions = ["capability-console-source", "node", "development|production"];
+const resolve = { alias, conditions };
+const ssr = { resolve: { conditions } };
+
 export default defineConfig({
-  resolve: { alias },
+  resolve,
+  ssr,
   test: {
     projects: [
       {
-        resolve: { alias },
+        resolve,
+        ssr,
         test: {
           name: "unit",
           include: ["tests/unit/**/*.test.ts"],
@@ -20,7 +30,8 @@ export default defineConfig({
         },
       },
       {
-        resolve: { alias },
+        resolve,
+        ssr,
         test: {
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],

@@ -8,6 +8,8 @@
  * instance's memory every 10k operations. With --expose-gc it also forces a full GC before each
  * line, which tells "not collected yet" apart from "never collectable".
  */
+
+import { currentGeneration, wasmMemoryBytes } from "@capability-console/sdk/internal/capability/wasm-loader";
 import {
   createTestClock,
   createVerifier,
@@ -15,7 +17,6 @@ import {
   mintCapability,
   toPublicKey,
 } from "../lib/capability";
-import { currentGeneration, wasmMemoryBytes } from "../lib/capability/wasm-loader";
 import { BENCH_NARROWING, BENCH_OPERATION, benchMintInput } from "./fixture";
 
 const args = process.argv.slice(2);

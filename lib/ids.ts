@@ -1,14 +1,7 @@
 import { randomBytes } from "node:crypto";
 
-/** A UUIDv7 (RFC 9562): 48-bit ms timestamp, then random bits; sorts by creation time. */
-export function uuidv7(nowMs: number = Date.now()): string {
-  const b = randomBytes(16);
-  b.writeUIntBE(nowMs, 0, 6);
-  b[6] = ((b[6] ?? 0) & 0x0f) | 0x70;
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-  const h = b.toString("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
+// One implementation of UUIDv7, shared with agent platforms through the SDK.
+export { uuidv7 } from "@capability-console/sdk";
 
 /** An opaque random identifier, url-safe. */
 export function randomId(bytes = 24): string {

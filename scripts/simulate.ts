@@ -11,6 +11,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import type { EventV1 } from "@capability-console/sdk/schema";
 import type { IssuerKeyPair } from "@/lib/capability";
 import { EscalatedRequest, escalatedCall } from "@/lib/demo/escalated";
 import { demoPlatformKeysPath } from "@/lib/demo/keys";
@@ -102,7 +103,8 @@ async function sendNew(link: TenantLink, run: RequestRun, from: number): Promise
   for (const event of run.events.slice(from)) {
     stats.events++;
     if (event.outcome === "denied") stats.denied++;
-    await link.sender.send(event);
+    // The demo builds its events as loose records; they are v1 events (the console validates them).
+    await link.sender.send(event as EventV1);
   }
   return run.events.length;
 }

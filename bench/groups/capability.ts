@@ -1,4 +1,7 @@
 import { generateKeyPairSync, sign, verify } from "node:crypto";
+import { parsePublicKeyBytes } from "@capability-console/sdk/internal/capability/keys";
+import { decodeToken, parseWithKey } from "@capability-console/sdk/internal/capability/token";
+import { biscuitRuntime } from "@capability-console/sdk/internal/capability/wasm-loader";
 import {
   createTestClock,
   createVerifier,
@@ -6,9 +9,6 @@ import {
   mintCapability,
   toPublicKey,
 } from "../../lib/capability";
-import { parsePublicKeyBytes } from "../../lib/capability/keys";
-import { decodeToken, parseWithKey } from "../../lib/capability/token";
-import { biscuitRuntime } from "../../lib/capability/wasm-loader";
 import { BENCH_NARROWING, BENCH_OPERATION, benchMintInput } from "../fixture";
 import { type BenchGroup, type BenchResult, compare, result, warmUp } from "../harness";
 

@@ -1,7 +1,13 @@
+import {
+  type ApiError,
+  type EscalationPickupResponse,
+  type EscalationUseDecision,
+  escalationUseRequestSchema,
+} from "@capability-console/sdk/schema";
 import type { Db } from "@/db/client";
 import type { Clock, IssuerKeyPair } from "@/lib/capability";
 import { authenticateApiKey } from "@/lib/data/api-key-auth";
-import { escalationUseSchema, pickUpEscalations, recordEscalationUse } from "@/lib/data/escalation-uses";
+import { pickUpEscalations, recordEscalationUse } from "@/lib/data/escalation-uses";
 import { readLimited } from "@/lib/ingest/body";
 import { type RateLimiter, rateLimited } from "@/lib/ingest/rate-limit";
 
@@ -16,7 +22,11 @@ export interface EscalationRouteDeps {
   limiter?: RateLimiter;
 }
 
-const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+const json = (
+  body: EscalationPickupResponse | EscalationUseDecision | ApiError,
+  status = 200,
+  headers: Record<string, string> = {},
+) =>
   Response.json(body, { status, headers: { "cache-control": "no-store", pragma: "no-cache", ...headers } });
 
 const UNAUTHORIZED = () =>
@@ -88,7 +98,7 @@ export async function handleEscalationUse(
     // The parser's message may quote the body, which holds a token: say nothing more.
     return json({ error: 'send JSON {"token": "...", "operation": {...}}' }, 400);
   }
-  const parsed = escalationUseSchema.safeParse(value);
+  const parsed = escalationUseRequestSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return json({ error: "invalid request", field: issue?.path.join(".") || "body" }, 400);

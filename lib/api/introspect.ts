@@ -1,3 +1,4 @@
+import type { ApiError, IntrospectResponse } from "@capability-console/sdk/schema";
 import { and, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { escalations } from "@/db/schema";
@@ -30,7 +31,7 @@ export interface IntrospectDeps {
 const MAX_BODY = 96 * 1024;
 const NOT_RECOGNISED = "token not recognised";
 
-const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+const json = (body: IntrospectResponse | ApiError, status = 200, headers: Record<string, string> = {}) =>
   Response.json(body, { status, headers: { "cache-control": "no-store", pragma: "no-cache", ...headers } });
 
 async function readToken(request: Request): Promise<string | { error: string; status: number }> {

@@ -1,3 +1,4 @@
+import type { ApiError, KeysResponse, RevocationFeedPage } from "@capability-console/sdk/schema";
 import type { Db } from "@/db/client";
 import { authenticateApiKey } from "@/lib/data/api-key-auth";
 import { listPublishedKeys, listRevocationsSince } from "@/lib/data/verifier-feed";
@@ -6,8 +7,11 @@ import { type SlotLimiter, streamSlots, tooManyStreams } from "@/lib/server/stre
 // GET /api/v1/keys and GET /api/v1/revocations: what verifiers in other services read. The API
 // key fixes the tenant; nothing here takes a tenant from the request.
 
-const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
-  Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
+const json = (
+  body: KeysResponse | RevocationFeedPage | ApiError,
+  status = 200,
+  headers: Record<string, string> = {},
+) => Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
 
 const UNAUTHORIZED = () =>
   json({ error: "Send a valid API key as Authorization: Bearer <key>." }, 401, {

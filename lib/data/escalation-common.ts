@@ -1,4 +1,5 @@
 import "server-only";
+import type { EscalationOperation } from "@capability-console/sdk/schema";
 import type { Executor } from "@/db/client";
 import { capabilities, type Escalation } from "@/db/schema";
 import type { ChainedContent } from "@/lib/audit/chain";
@@ -10,13 +11,12 @@ import {
   systemClock,
 } from "@/lib/capability";
 import { uuidv7 } from "@/lib/ids";
-import type { EscalationOperation } from "@/lib/sdk/escalations";
 
 // Shared by the console side (lib/data/escalations.ts, lib/data/revocations.ts) and the
 // platform side (lib/data/escalation-uses.ts) of escalations.
 
 // The one operation an escalation grants, as stored in escalations.operation: the SDK's type
-// (lib/sdk/escalations.ts, the wire format), one definition for both sides.
+// (the SDK's wire schema, packages/sdk/src/schema/wire.ts), one definition for both sides.
 export type { EscalationOperation };
 
 export interface ClockDeps {

@@ -1,13 +1,16 @@
 import "server-only";
+import type {
+  EscalationUseDecision,
+  EscalationUseRequest,
+  PickedUpEscalation,
+} from "@capability-console/sdk/schema";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
-import { z } from "zod";
 import type { Db } from "@/db/client";
 import { type Escalation, escalations } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import type { ChainedContent } from "@/lib/audit/chain";
 import { decodeToken, type IssuerKeyPair, tokenHash } from "@/lib/capability";
 import { uuidv7 } from "@/lib/ids";
-import type { EscalationUseDecision, PickedUpEscalation } from "@/lib/sdk/escalations";
 import {
   type ClockDeps,
   clockOf,
@@ -104,25 +107,7 @@ export async function pickUpEscalations(
   return out;
 }
 
-const NAME = /^[A-Za-z0-9_.:@/+-]{1,200}$/;
-export const escalationUseSchema = z
-  .object({
-    token: z.string({ error: "token is required" }).min(1, { error: "token is required" }).max(100_000),
-    operation: z
-      .object({
-        tool: z.string().regex(NAME),
-        resourceType: z.string().regex(NAME),
-        resourceId: z.string().regex(NAME),
-        action: z.string().regex(NAME),
-        argDigest: z
-          .string()
-          .regex(/^hmac-sha256:[0-9a-f]{64}$/)
-          .optional(),
-      })
-      .strict(),
-  })
-  .strict();
-export type EscalationUseInput = z.output<typeof escalationUseSchema>;
+export type EscalationUseInput = EscalationUseRequest;
 
 /** What POST /api/v1/escalations/{id}/use answers: the SDK's type, the wire format. */
 export type UseDecision = EscalationUseDecision;

@@ -1,4 +1,5 @@
 import "server-only";
+import { KID, rootKeyIdOf } from "@capability-console/sdk/internal/capability/keys";
 import { and, asc, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
@@ -7,7 +8,6 @@ import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { type Authority, assertTenantsInScope } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
-import { KID, rootKeyIdOf } from "@/lib/capability/keys";
 import { ConflictError, NotFoundError } from "./console-users";
 import { escalationPolicy, REAUTH_WINDOW_MS, ReauthRequiredError } from "./escalations";
 

@@ -1,3 +1,4 @@
+import type { PublishedKey, RevocationFeedEntry, RevocationFeedPage } from "@capability-console/sdk/schema";
 import "server-only";
 import { and, asc, eq, gt, isNull, max, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
@@ -6,14 +7,9 @@ import { issuers, revocations } from "@/db/schema";
 // What verifiers in other services read, scoped to the tenant their API key fixes. These take
 // the tenant from the authenticated key, never from the request.
 
-export interface PublishedKey {
-  kid: string;
-  alg: "ed25519";
-  publicKey: string;
-  status: "active" | "retired";
-  /** A retired key verifies until then (the grace period), then disappears from this list. */
-  verifiesUntil?: string;
-}
+// What these answer is the SDK's wire schema (packages/sdk/src/schema/wire.ts): one definition.
+export type { PublishedKey };
+/** A retired key is listed until its verifiesUntil (the grace period), then disappears. */
 
 /** The tenant's issuer keys and the console's own (tenant null), minus retired ones past grace. */
 export async function listPublishedKeys(
@@ -40,14 +36,7 @@ export async function listPublishedKeys(
   }));
 }
 
-export interface FeedEntry {
-  cursor: number;
-  kind: "session" | "capability" | "principal" | "escalation";
-  target: string;
-  revokedIds: string[];
-  reason: string;
-  at: string;
-}
+export type FeedEntry = RevocationFeedEntry;
 
 export const FEED_PAGE = 500;
 
@@ -73,7 +62,7 @@ export function nextFeedCursor(tenant: string): SQL<number> {
 export async function listRevocationsSince(
   db: Db,
   scope: { tenant: string; since: number; limit?: number },
-): Promise<{ revocations: FeedEntry[]; next: number; head: number }> {
+): Promise<RevocationFeedPage & { head: number }> {
   // head first: an entry committed between the two reads is then at most reported early, never
   // hidden behind a head that is lower than a cursor already handed out.
   const [top] = await db

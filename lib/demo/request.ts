@@ -1,3 +1,4 @@
+import { eventCapability } from "@capability-console/sdk/tools";
 import {
   type Capability,
   createTestClock,
@@ -7,7 +8,6 @@ import {
   type NarrowSpec,
 } from "@/lib/capability";
 import { invokeTool, type Tool, uuidv7 } from "@/lib/tools";
-import { eventCapability } from "@/lib/tools/runtime/audit-event";
 import { customerIds, type DemoPrincipal, type DemoTools, orderIds } from "./world";
 
 /** One audit event as DESIGN.md's v1 JSON (what POST /api/v1/events takes). */

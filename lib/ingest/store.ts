@@ -1,3 +1,4 @@
+import type { IngestItemStatus, IngestResponse } from "@capability-console/sdk/schema";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { chainHeads, events } from "@/db/schema";
@@ -7,14 +8,9 @@ import type { IngestEvent } from "./event-schema";
 import { upsertCapabilities, upsertSessions } from "./graph";
 import { capabilityFacts, toEventContent } from "./rows";
 
-export type ItemStatus = "created" | "duplicate" | "conflict";
-
-export interface StoreResult {
-  accepted: number;
-  duplicates: number;
-  conflicts: number;
-  results: { id: string; status: ItemStatus }[];
-}
+/** The 200 answer of POST /api/v1/events: the SDK's wire type (packages/sdk/src/schema/wire.ts). */
+export type ItemStatus = IngestItemStatus;
+export type StoreResult = IngestResponse;
 
 // No checkpoint is signed here: signing under the tenant's lock made every batch of that tenant
 // wait for a signature and a row. lib/audit/checkpointer.ts covers the new head within its bound.

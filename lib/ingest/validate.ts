@@ -1,12 +1,9 @@
+import type { ItemError as WireItemError } from "@capability-console/sdk/schema";
 import type { z } from "zod";
 import { eventSchema, type IngestEvent, LIMITS } from "./event-schema";
 
-export interface ItemError {
-  index: number;
-  /** Dotted path inside the event, e.g. "resource.type" or "meta.note". */
-  field: string;
-  message: string;
-}
+/** One invalid event: its index, the dotted path inside it (e.g. "resource.type"), and why. */
+export type ItemError = WireItemError;
 
 export type BatchCheck =
   | { ok: true; events: IngestEvent[] }

@@ -1,96 +1,10 @@
-// The agent platform's side of escalations: pick up the grants an admin issued for one of its
-// sessions (GET /api/v1/escalations?session=S) and record each use before acting on it
-// (POST /api/v1/escalations/{id}/use). Framework-free, no Biscuit code: the token is verified
-// like any other with the platform verifier (the console's key is in GET /api/v1/keys).
-
-import { type ConsoleClientOptions, consoleRequest } from "./console-client";
-
-export interface EscalationOperation {
-  tool: string;
-  resourceType: string;
-  resourceId: string;
-  action: string;
-  argDigest?: string;
-}
-
-/** One grant as the console hands it out, exactly once: the token is not kept anywhere else. */
-export interface PickedUpEscalation {
-  id: string;
-  token: string;
-  capabilityId: string;
-  principal: string;
-  session: string | null;
-  agent: string | null;
-  operation: EscalationOperation;
-  singleUse: boolean;
-  issuedAt: string;
-  expiresAt: string;
-}
-
-export type EscalationUseDecision =
-  | { allowed: true; escalationId: string; useCount: number; expiresAt: string }
-  | {
-      allowed: false;
-      code:
-        | "unknown"
-        | "token_mismatch"
-        | "operation_mismatch"
-        | "not_active"
-        | "used"
-        | "expired"
-        | "revoked";
-      reason: string;
-    };
-
-/** The console's URL and an API key of the platform's tenant. */
-export type EscalationClientOptions = ConsoleClientOptions;
-
-export class EscalationClientError extends Error {
-  override name = "EscalationClientError";
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-async function errorOf(res: Response, what: string): Promise<EscalationClientError> {
-  const body = (await res.json().catch(() => null)) as { error?: string } | null;
-  return new EscalationClientError(`${what}: ${res.status} ${body?.error ?? res.statusText}`, res.status);
-}
-
-/**
- * The grants waiting for `session`. Each is returned once across all callers (the console
- * claims it as it mints the token), so keep what this returns: asking again gives nothing.
- */
-export async function pickUpEscalations(
-  o: EscalationClientOptions,
-  session: string,
-): Promise<PickedUpEscalation[]> {
-  const res = await consoleRequest(o, `/api/v1/escalations?session=${encodeURIComponent(session)}`);
-  if (!res.ok) throw await errorOf(res, "pick up escalations");
-  return ((await res.json()) as { escalations: PickedUpEscalation[] }).escalations;
-}
-
-/**
- * Records one use of a grant with the console, before the operation runs. The answer decides:
- * act only when `allowed`. Refusals (expired, already used, revoked, wrong operation) come back
- * as a decision, not an error; an error means the console could not be asked (then do not act).
- */
-export async function useEscalation(
-  o: EscalationClientOptions,
-  grant: Pick<PickedUpEscalation, "id" | "token">,
-  operation: EscalationOperation,
-): Promise<EscalationUseDecision> {
-  const res = await consoleRequest(o, `/api/v1/escalations/${encodeURIComponent(grant.id)}/use`, {
-    method: "POST",
-    body: JSON.stringify({ token: grant.token, operation }),
-  });
-  const body = (await res.json().catch(() => null)) as { allowed?: unknown; error?: string } | null;
-  if (body && typeof body.allowed === "boolean") return body as EscalationUseDecision;
-  throw new EscalationClientError(
-    `use escalation: ${res.status} ${body?.error ?? res.statusText}`,
-    res.status,
-  );
-}
+// The escalation client lives in the SDK package (packages/sdk/src/client/escalations.ts).
+export {
+  EscalationClientError,
+  type EscalationClientOptions,
+  type EscalationOperation,
+  type EscalationUseDecision,
+  type PickedUpEscalation,
+  pickUpEscalations,
+  useEscalation,
+} from "@capability-console/sdk";

@@ -1,3 +1,6 @@
+import { privateKeyObject, rootKeyIdOf } from "@capability-console/sdk/internal/capability/keys";
+import { loadBiscuit } from "@capability-console/sdk/internal/capability/wasm-loader";
+import { eventCapability } from "@capability-console/sdk/tools";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
@@ -13,8 +16,6 @@ import {
   type IssuerKeyPair,
   mintCapability,
 } from "@/lib/capability";
-import { privateKeyObject, rootKeyIdOf } from "@/lib/capability/keys";
-import { loadBiscuit } from "@/lib/capability/wasm-loader";
 import { insertApiKey } from "@/lib/data/api-keys";
 import { getRequestGraph } from "@/lib/data/capabilities";
 import { ConflictError, NotFoundError } from "@/lib/data/console-users";
@@ -39,7 +40,6 @@ import { createRateLimiter } from "@/lib/ingest/rate-limit";
 import { pickUpEscalations, useEscalation } from "@/lib/sdk/escalations";
 import { createPlatformVerifier } from "@/lib/sdk/platform";
 import { generateConsoleKey } from "@/lib/server/issuer-key";
-import { eventCapability } from "@/lib/tools/runtime/audit-event";
 import { backends, dumpAllTables } from "../support/db";
 import { addTenants, signedIn } from "../support/fixtures";
 import { routeFetch } from "../support/route-fetch";

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
+import { loadBiscuit } from "@capability-console/sdk/internal/capability/wasm-loader";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { loadBiscuit } from "@/lib/capability/wasm-loader";
 import { isEd25519Point } from "@/lib/data/tenant-admin";
 
 const hex = (b: Uint8Array) => `ed25519/${Buffer.from(b).toString("hex")}`;

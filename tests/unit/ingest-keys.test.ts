@@ -1,12 +1,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { inputDigest as toolsInputDigest } from "@capability-console/sdk/tools";
 import { afterEach, describe, expect, it } from "vitest";
 import { checkpointVerifier, signCheckpoint } from "@/lib/audit/checkpoint";
 import { publicKeyFromPrivate } from "@/lib/capability";
 import { createRateLimiter, inputDigest, inputDigestKey, inputDigestMatches } from "@/lib/ingest";
 import { CONSOLE_KEY_FILE, generateConsoleKey, loadOrCreateConsoleKey } from "@/lib/server/issuer-key";
-import { inputDigest as toolsInputDigest } from "@/lib/tools/runtime/audit-event";
 
 const noEnv = {} as NodeJS.ProcessEnv;
 const dirs: string[] = [];

@@ -1,7 +1,7 @@
+import { looksLikeRawToken, textProblem } from "@capability-console/sdk/schema";
 import { describe, expect, it } from "vitest";
 import { jsonDepthExceeds, parseJsonBytes, validateBatch } from "@/lib/ingest";
 import { eventSchema } from "@/lib/ingest/event-schema";
-import { looksLikeRawToken, textProblem } from "@/lib/ingest/text-rules";
 import { makeEvent } from "../support/ingest-fixtures";
 
 describe("ingest validation", () => {

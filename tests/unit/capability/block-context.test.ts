@@ -1,12 +1,17 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import {
+  createVerifier,
+  loadBiscuit,
+  parsePublicKeyBytes,
+  toPublicKey,
+} from "@capability-console/sdk/capability";
+import { readBlockContext } from "@capability-console/sdk/internal/capability/block-context";
+import { readBlock } from "@capability-console/sdk/internal/capability/block-reader";
+import { readCanonicalEnvelope } from "@capability-console/sdk/internal/capability/envelope";
+import type { BiscuitModule } from "@capability-console/sdk/internal/capability/wasm-loader";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createVerifier, loadBiscuit, parsePublicKeyBytes, toPublicKey } from "@/lib/capability";
-import { readBlockContext } from "@/lib/capability/block-context";
-import { readBlock } from "@/lib/capability/block-reader";
-import { readCanonicalEnvelope } from "@/lib/capability/envelope";
-import type { BiscuitModule } from "@/lib/capability/wasm-loader";
 import { createFixture } from "./fixtures";
 import { encodeNodes, type Node } from "./protobuf";
 

@@ -1,4 +1,3 @@
-import { beforeAll, describe, expect, it } from "vitest";
 import {
   CapabilityError,
   createVerifier,
@@ -10,7 +9,8 @@ import {
   parsePublicKeyBytes,
   publicKeyFromPrivate,
   toPublicKey,
-} from "@/lib/capability";
+} from "@capability-console/sdk/capability";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createFixture, type Fixture, T0 } from "./fixtures";
 
 let f: Fixture;

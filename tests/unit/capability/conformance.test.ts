@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
 import {
   CapabilityError,
   createKeyset,
@@ -8,7 +7,8 @@ import {
   parseToken,
   revocationIdsOf,
   runAuthorizer,
-} from "@/lib/capability";
+} from "@capability-console/sdk/capability";
+import { beforeAll, describe, expect, it } from "vitest";
 
 /**
  * The Biscuit specification's conformance samples, run through this project's own path:

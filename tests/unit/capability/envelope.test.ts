@@ -1,7 +1,5 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Capability,
   CapabilityError,
@@ -11,14 +9,16 @@ import {
   parsePublicKeyBytes,
   parseToken,
   toPublicKey,
-} from "@/lib/capability";
-import { readCanonicalEnvelope } from "@/lib/capability/envelope";
-import type { BiscuitModule } from "@/lib/capability/wasm-loader";
+} from "@capability-console/sdk/capability";
+import { readCanonicalEnvelope } from "@capability-console/sdk/internal/capability/envelope";
+import type { BiscuitModule } from "@capability-console/sdk/internal/capability/wasm-loader";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createFixture, type Fixture } from "./fixtures";
 import { decodeNodes, encodeNodes, type Node } from "./protobuf";
 
 /**
- * The canonical-encoding check in TypeScript (lib/capability/envelope.ts) must accept exactly
+ * The canonical-encoding check in TypeScript (packages/sdk/src/capability/envelope.ts) must accept exactly
  * the tokens whose bytes biscuit's own serializer gives back (Biscuit.toBytes() after a
  * successful parse): that comparison is the reference, run here in wasm on every case.
  */

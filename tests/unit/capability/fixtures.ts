@@ -7,7 +7,7 @@ import {
   mintCapability,
   type Right,
   type TestClock,
-} from "@/lib/capability";
+} from "@capability-console/sdk/capability";
 
 export const T0 = Date.UTC(2026, 10, 26, 9, 0, 0);
 

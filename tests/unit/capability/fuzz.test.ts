@@ -1,5 +1,3 @@
-import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Capability,
   CapabilityError,
@@ -7,7 +5,9 @@ import {
   parseBearer,
   toPublicKey,
   type Verifier,
-} from "@/lib/capability";
+} from "@capability-console/sdk/capability";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createFixture } from "./fixtures";
 
 const CODES = new Set(["malformed", "bad_signature", "unknown_key", "revoked"]);

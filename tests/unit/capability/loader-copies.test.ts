@@ -1,17 +1,17 @@
 import { describe, expect, it, vi } from "vitest";
 
-// Next's server build copies lib/capability into several chunks (route handlers, server
+// Next's server build copies the SDK's capability core into several chunks (route handlers, server
 // actions, pages). Every copy must drive the one wasm instance of the process: two instances
 // sharing one glue module wrote strings into each other's memory (mints failed with parse errors
 // of NUL bytes after a route handler and a server action had both minted).
 
-type CapabilityLib = typeof import("@/lib/capability");
-type Loader = typeof import("@/lib/capability/wasm-loader");
+type CapabilityLib = typeof import("@capability-console/sdk/capability");
+type Loader = typeof import("@capability-console/sdk/internal/capability/wasm-loader");
 
 async function freshCopy(): Promise<{ lib: CapabilityLib; loader: Loader }> {
   vi.resetModules();
-  const lib = await import("@/lib/capability");
-  const loader = await import("@/lib/capability/wasm-loader");
+  const lib = await import("@capability-console/sdk/capability");
+  const loader = await import("@capability-console/sdk/internal/capability/wasm-loader");
   return { lib, loader };
 }
 

@@ -1,5 +1,3 @@
-import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Capability,
   createKeyset,
@@ -10,7 +8,9 @@ import {
   type Right,
   toPublicKey,
   type Verifier,
-} from "@/lib/capability";
+} from "@capability-console/sdk/capability";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createFixture, type Fixture } from "./fixtures";
 import { joinFields, splitFields } from "./protobuf";
 

@@ -1,6 +1,11 @@
+import {
+  type Capability,
+  createRevocationList,
+  createVerifier,
+  toPublicKey,
+} from "@capability-console/sdk/capability";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Capability, createRevocationList, createVerifier, toPublicKey } from "@/lib/capability";
 import { createFixture, type Fixture } from "./fixtures";
 
 let f: Fixture;

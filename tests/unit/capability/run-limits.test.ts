@@ -1,5 +1,5 @@
+import { createVerifier, toPublicKey } from "@capability-console/sdk/capability";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createVerifier, toPublicKey } from "@/lib/capability";
 import { createFixture, type Fixture } from "./fixtures";
 
 /**

@@ -1,7 +1,5 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import fc from "fast-check";
-import { describe, expect, it } from "vitest";
 import {
   allocatorBodies,
   BISCUIT_WASM_SHA256,
@@ -9,8 +7,10 @@ import {
   replaceFunctionBodies,
   STATE_BYTES,
   uleb,
-} from "@/lib/capability/wasm-allocator";
-import { findBiscuitPackageDir } from "@/lib/capability/wasm-loader";
+} from "@capability-console/sdk/internal/capability/wasm-allocator";
+import { findBiscuitPackageDir } from "@capability-console/sdk/internal/capability/wasm-loader";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
 
 // The allocator the loader puts in place of wee_alloc, run on its own: a small module holding
 // just the two functions (alloc is function 0, dealloc function 1) and one page of memory whose

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createVerifier, toPublicKey } from "@/lib/capability";
+import { createVerifier, toPublicKey } from "@capability-console/sdk/capability";
 import {
   biscuitRuntime,
   currentGeneration,
@@ -8,7 +7,8 @@ import {
   setWasmRecycleThreshold,
   spareReady,
   wasmMemoryBytes,
-} from "@/lib/capability/wasm-loader";
+} from "@capability-console/sdk/internal/capability/wasm-loader";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFixture, type Fixture } from "./fixtures";
 
 /**
@@ -165,7 +165,7 @@ describe("wasm generations", () => {
 describe("keys after a generation switch", () => {
   it("are made and read on the current generation, not the first (retired) one", async () => {
     const { generateIssuerKey, mintCapability, publicKeyFromPrivate } = await import(
-      "@/lib/capability/index"
+      "@capability-console/sdk/capability"
     );
     const first = biscuitRuntime();
     recycleWasmNow();

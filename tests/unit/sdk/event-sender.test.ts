@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { EventSender, type EventV1, type SendReport } from "@capability-console/sdk";
 import { afterEach, describe, expect, it } from "vitest";
-import { EventSender, type SendReport } from "@/lib/sdk/event-sender";
 
 type Handler = (
   body: { events: { id: string }[] },
@@ -44,8 +44,15 @@ const ok = (body: { events: { id: string }[] }) => ({
     results: body.events.map((e) => ({ id: e.id, status: "created" })),
   },
 });
-const events = (n: number, from = 0) =>
-  Array.from({ length: n }, (_, i) => ({ id: `e${from + i}`, type: "tool.call" }));
+/** A v1 event; the sender only looks at ids, the fake console at nothing else. */
+const ev = (id: string): EventV1 => ({
+  id,
+  ts: "2026-12-01T10:00:00Z",
+  tenant: "acme",
+  type: "agent.message",
+  outcome: "allowed",
+});
+const events = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ev(`e${from + i}`));
 const noSleep = async () => {};
 
 describe("EventSender", () => {
@@ -78,7 +85,7 @@ describe("EventSender", () => {
       ++calls === 1 ? { status: 429, headers: { "retry-after": "2" } } : ok(body),
     );
     const sender = new EventSender({ baseUrl: c.url, apiKey: "k", sleep: async (ms) => void waits.push(ms) });
-    await sender.send(events(1)[0] as { id: string });
+    await sender.send(ev("e0"));
     await sender.close();
     expect(waits).toEqual([2000]);
   });
@@ -108,10 +115,10 @@ describe("EventSender", () => {
       maxBuffer: 2,
       flushIntervalMs: 60_000,
     });
-    await sender.send({ id: "a" });
-    await sender.send({ id: "b" }); // fills the buffer and starts a send that the gate holds
+    await sender.send(ev("a"));
+    await sender.send(ev("b")); // fills the buffer and starts a send that the gate holds
     let thirdDone = false;
-    const third = sender.send({ id: "c" }).then(() => {
+    const third = sender.send(ev("c")).then(() => {
       thirdDone = true;
     });
     await new Promise((r) => setTimeout(r, 100));
@@ -164,5 +171,35 @@ describe("EventSender", () => {
     await sender.close();
     expect(sender.pending).toBe(2);
     expect(errors[0]?.message).toContain("unknown key");
+  });
+
+  it("bounds every request by timeoutMs: a console that never answers is retried, then kept", async () => {
+    let calls = 0;
+    const hung: http.ServerResponse[] = [];
+    const server = http.createServer((req, res) => {
+      calls++;
+      req.resume();
+      hung.push(res); // never answered
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const errors: Error[] = [];
+    const sender = new EventSender({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      apiKey: "k",
+      timeoutMs: 200,
+      maxRetries: 1,
+      sleep: noSleep,
+      onError: (e) => errors.push(e),
+    });
+    await sender.send(ev("e0"));
+    // Without a bound, close() would wait for the hung request forever (the test would time out).
+    await sender.close();
+    // close() drains twice (the flush, then what is still buffered), each 1 try + 1 retry.
+    expect(calls).toBe(4);
+    expect(errors.map((e) => e.name)).toEqual(Array(4).fill("TimeoutError"));
+    expect(sender.pending).toBe(1);
+    for (const res of hung) res.destroy();
+    server.closeAllConnections();
   });
 });

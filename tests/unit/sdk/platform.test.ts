@@ -1,8 +1,14 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  createPlatformVerifier,
+  generateIssuerKey,
+  mintCapability,
+  type RevocationFeedEntry,
+  systemClock,
+  toPublicKey,
+} from "@capability-console/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateIssuerKey, mintCapability, systemClock, toPublicKey } from "@/lib/capability";
-import { createPlatformVerifier, type RevocationFeedEntry } from "@/lib/sdk/platform";
 
 // A stand-in console speaking the documented wire format over real HTTP.
 async function fakeConsole(keys: unknown[]) {
@@ -22,7 +28,8 @@ async function fakeConsole(keys: unknown[]) {
     polls++;
     const since = Number(url.searchParams.get("since") ?? 0);
     const page = feed.filter((e) => e.cursor > since).slice(0, 2);
-    res.end(JSON.stringify({ revocations: page, next: page.at(-1)?.cursor ?? since }));
+    const head = Math.max(0, ...feed.map((e) => e.cursor));
+    res.end(JSON.stringify({ revocations: page, next: page.at(-1)?.cursor ?? since, head }));
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -68,6 +75,7 @@ describe("the platform verifier", () => {
         kind: "capability",
         target: child.id,
         revokedIds: [child.id],
+        reason: "revoked by an admin",
         at: new Date().toISOString(),
       });
       const revokedAt = performance.now();
@@ -98,9 +106,9 @@ describe("the platform verifier", () => {
       const s2 = await mint("sess_2");
       const carol = await mint("sess_9", "carol@acme.example");
       c.feed.push(
-        { cursor: 2, kind: "session", target: "sess_2", revokedIds: [], at: "" },
-        { cursor: 3, kind: "principal", target: "carol@acme.example", revokedIds: [], at: "" },
-        { cursor: 4, kind: "session", target: "sess_other", revokedIds: [], at: "" },
+        { cursor: 2, kind: "session", target: "sess_2", revokedIds: [], reason: "r", at: "" },
+        { cursor: 3, kind: "principal", target: "carol@acme.example", revokedIds: [], reason: "r", at: "" },
+        { cursor: 4, kind: "session", target: "sess_other", revokedIds: [], reason: "r", at: "" },
       );
       expect(await verifier.follower.pollOnce()).toBe(3);
       expect(verifier.follower.cursor).toBe(4);

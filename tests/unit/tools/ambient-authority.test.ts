@@ -4,9 +4,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { listModules, scanSource, scanTree } from "./ambient-scanner";
 
-const toolsDir = path.resolve(import.meta.dirname, "../../../lib/tools");
+const toolsDir = path.resolve(import.meta.dirname, "../../../packages/sdk/src/tools");
 // The wrapper itself needs node:crypto (HMAC, UUIDv7) and turns clock time into ISO strings;
-// it is the trusted base, everything else under lib/tools is a tool and gets scanned.
+// it is the trusted base, everything else under the SDK's tools/ is a tool and gets scanned.
 const isRuntime = (file: string) => file.startsWith(path.join(toolsDir, "runtime") + path.sep);
 
 describe("tools hold no ambient authority", () => {

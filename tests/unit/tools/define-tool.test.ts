@@ -1,6 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import type { Capability } from "@/lib/capability";
+import type { Capability } from "@capability-console/sdk/capability";
 import {
   createLookupCustomerTool,
   createMemorySink,
@@ -10,7 +8,9 @@ import {
   invokeTool,
   type Tool,
   type ToolRuntime,
-} from "@/lib/tools";
+} from "@capability-console/sdk/tools";
+import { beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createFixture, type Fixture } from "../capability/fixtures";
 
 const customers = new Map([

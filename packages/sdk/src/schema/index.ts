@@ -1,0 +1,4 @@
+/** The console's wire formats: the v1 event and every /api/v1 request and answer, as zod schemas. */
+export * from "./event.js";
+export { looksLikeRawToken, type TextKind, textProblem } from "./text-rules.js";
+export * from "./wire.js";
