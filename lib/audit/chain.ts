@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { canonicalJson } from "@capability-console/sdk";
 import type { NewEvent } from "@/db/schema";
 
 export const GENESIS_HASH = `sha256:${"0".repeat(64)}`;
@@ -7,19 +8,9 @@ export const GENESIS_HASH = `sha256:${"0".repeat(64)}`;
 export type ChainedContent = Omit<NewEvent, "seq" | "prevHash" | "hash" | "contentHash" | "receivedAt">;
 
 // JSON with sorted keys and no whitespace, so a row read back from the database hashes the
-// same as the row written (jsonb reorders keys; timestamps come back as Date).
-export function canonicalJson(value: unknown): string {
-  if (value === null || value === undefined) return "null";
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
+// same as the row written (jsonb reorders keys; timestamps come back as Date). One definition,
+// in the package, since platforms compute input digests with it too.
+export { canonicalJson };
 
 const sha256 = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 

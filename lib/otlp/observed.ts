@@ -2,9 +2,9 @@
 // "observed". Its strings came from someone's spans, so they pass the same text rules as the
 // attested ingest (no ANSI, no bidi controls, no raw tokens); a span that breaks one is rejected
 // on its own and named in partialSuccess, never stored half-cleaned.
+
+import { LIMITS, textProblem } from "@capability-console/sdk/schema";
 import type { ChainedContent } from "@/lib/audit/chain";
-import { LIMITS } from "@/lib/ingest/event-schema";
-import { textProblem } from "@/lib/ingest/text-rules";
 import { futureTsProblem } from "@/lib/ingest/validate";
 import type { ObservedEvent } from "./dialects";
 

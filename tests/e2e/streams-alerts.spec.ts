@@ -16,7 +16,7 @@ async function receiver() {
   let port = 0;
   const start = () =>
     new Promise<void>((resolve) => {
-      server = http.createServer((req, res) => {
+      const s = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (c) => chunks.push(c));
         req.on("end", () => {
@@ -25,8 +25,9 @@ async function receiver() {
           res.writeHead(204).end();
         });
       });
-      server.listen(port, "127.0.0.1", () => {
-        port = (server?.address() as AddressInfo).port;
+      server = s;
+      s.listen(port, "127.0.0.1", () => {
+        port = (s.address() as AddressInfo).port;
         resolve();
       });
     });

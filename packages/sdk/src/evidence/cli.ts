@@ -1,8 +1,8 @@
 // `capability-console verify bundle <file> [--key <vkey or file>]... [--later-checkpoint <file>
 // --consistency <file>] [--json]`: exit 0 when every event is genuine under a pinned key, 1 when
 // anything failed (or the key is only the bundle's own), 2 for a usage error.
-import { decodeUtf8 } from "./bytes";
-import { type BundleReport, UsageError, verifyBundle } from "./verify";
+import { decodeUtf8 } from "./bytes.js";
+import { type BundleReport, UsageError, verifyBundle } from "./verify.js";
 
 export interface CliIo {
   stdout: (s: string) => void;

@@ -1,8 +1,8 @@
 // Ed25519 through WebCrypto (globalThis.crypto.subtle): Node 20+ and current browsers
 // (Chromium 137+, Firefox 129+, Safari 17+) all verify Ed25519 there, so one code path serves
 // both. SHA-256 is sha256.ts's synchronous one (see there why); sha256Subtle is the cross-check.
-import { concatBytes } from "./bytes";
-import { sha256Sync } from "./sha256";
+import { concatBytes } from "./bytes.js";
+import { sha256Sync } from "./sha256.js";
 
 // Named through globalThis so the file compiles with Node's types alone (no "dom" lib).
 type Subtle = typeof globalThis.crypto.subtle;

@@ -1,7 +1,7 @@
-export * from "./bundle";
-export { fromBase64, toBase64, toHex } from "./bytes";
-export { type CliIo, formatReport, runVerifyBundle, VERIFY_BUNDLE_USAGE } from "./cli";
-export { verifyConsistency, verifyInclusion } from "./merkle";
+export * from "./bundle.js";
+export { fromBase64, toBase64, toHex } from "./bytes.js";
+export { type CliIo, formatReport, runVerifyBundle, VERIFY_BUNDLE_USAGE } from "./cli.js";
+export { verifyConsistency, verifyInclusion } from "./merkle.js";
 export {
   FormatError,
   openNote,
@@ -9,5 +9,5 @@ export {
   parseTlogProof,
   parseVkey,
   type VerifierKey,
-} from "./note";
-export * from "./verify";
+} from "./note.js";
+export * from "./verify.js";

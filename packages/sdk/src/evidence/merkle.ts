@@ -1,7 +1,7 @@
 // RFC 9162 §2.1.3.2 (inclusion) and §2.1.4.2 (consistency) proof verification, on plain numbers
 // (sizes below 2^53; no 32-bit bitwise operators, which would wrap past 2^31 leaves).
-import { equalBytes } from "./bytes";
-import { nodeHash, sha256 } from "./crypto";
+import { equalBytes } from "./bytes.js";
+import { nodeHash, sha256 } from "./crypto.js";
 
 export const HASH_BYTES = 32;
 const half = (x: number) => Math.floor(x / 2);

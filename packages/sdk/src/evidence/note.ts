@@ -4,9 +4,9 @@
 //   "<name>+<hex key ID>+base64(0x01 || public key)".
 // - tlog-checkpoint: the note text "<origin>\n<size>\n<base64 root>\n" (extension lines may follow).
 // - tlog-proof: "c2sp.org/tlog-proof@v1\n[extra …\n]index N\n<base64 hash per line>\n\n<signed checkpoint>".
-import { concatBytes, decodeUtf8, encodeUtf8, fromBase64, toHex } from "./bytes";
-import { ed25519Verify, sha256 } from "./crypto";
-import { HASH_BYTES } from "./merkle";
+import { concatBytes, decodeUtf8, encodeUtf8, fromBase64, toHex } from "./bytes.js";
+import { ed25519Verify, sha256 } from "./crypto.js";
+import { HASH_BYTES } from "./merkle.js";
 
 const ED25519 = 0x01;
 

@@ -9,10 +9,10 @@ import {
   type EvidenceBundle,
   EXPORT_EVENT_TYPE,
   parseBundleJson,
-} from "./bundle";
-import { concatBytes, decodeUtf8, encodeUtf8, toBase64, toHex } from "./bytes";
-import { leafHash, sha256 } from "./crypto";
-import { verifyConsistency, verifyInclusion } from "./merkle";
+} from "./bundle.js";
+import { concatBytes, decodeUtf8, encodeUtf8, toBase64, toHex } from "./bytes.js";
+import { leafHash, sha256 } from "./crypto.js";
+import { verifyConsistency, verifyInclusion } from "./merkle.js";
 import {
   type Checkpoint,
   FormatError,
@@ -22,7 +22,7 @@ import {
   parseTlogProof,
   parseVkey,
   type VerifierKey,
-} from "./note";
+} from "./note.js";
 
 export type CheckName = "canonical" | "proof" | "signature" | "inclusion" | "consistency" | "manifest";
 export type CheckState = "ok" | "failed" | "not-checked";
