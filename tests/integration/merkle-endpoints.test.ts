@@ -7,7 +7,7 @@ import type { Authority } from "@/lib/auth/authority";
 import { loadConfig } from "@/lib/config";
 import { listTenantLogs } from "@/lib/merkle/console";
 import { openNote, parseCheckpointText, parseTlogProof, parseVkey } from "@/lib/merkle/note";
-import { handleLogByKey, handleLogInConsole, type LogRequest } from "@/lib/merkle/routes";
+import { handleLogByKey, handleLogInConsole, type LogRequest } from "@/lib/api/log-routes";
 import { getTreeCheckpoint, leafOfContentHash } from "@/lib/merkle/store";
 import { verifyConsistency, verifyInclusion } from "@/lib/merkle/verify";
 import { backends } from "../support/db";

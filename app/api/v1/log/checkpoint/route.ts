@@ -1,4 +1,4 @@
-import { handleLogByKey } from "@/lib/merkle/routes";
+import { handleLogByKey } from "@/lib/api/log-routes";
 import { withDb } from "@/lib/server/with-db";
 
 export const runtime = "nodejs";

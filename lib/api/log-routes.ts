@@ -5,15 +5,15 @@ import { events } from "@/db/schema";
 import type { Authority } from "@/lib/auth/authority";
 import { can } from "@/lib/auth/permissions";
 import { authenticateApiKey } from "@/lib/data/api-key-auth";
-import { listLogVerifierKeys } from "./keys";
-import { formatTlogProof } from "./note";
+import { listLogVerifierKeys } from "@/lib/merkle/keys";
+import { formatTlogProof } from "@/lib/merkle/note";
 import {
   getConsistencyProof,
   getInclusionProofs,
   getLatestTreeCheckpoint,
   getTreeCheckpoint,
   type StoredTreeCheckpoint,
-} from "./store";
+} from "@/lib/merkle/store";
 
 // The Merkle log's read endpoints (issue 15), for agent platforms and auditors' tools by API key
 // (GET /api/v1/log/*: the key fixes the tenant) and for investigators in the console (GET
