@@ -10,6 +10,7 @@ import { type AlertRule, alertRules, alertSettings, alerts, chainHeads } from "@
 import { appendEvents } from "@/lib/audit/append";
 import type { ChainedContent } from "@/lib/audit/chain";
 import { uuidv7 } from "@/lib/ids";
+import { type Rounds, startRounds } from "@/lib/rounds";
 import { evaluateRule, type Firing } from "./evaluate";
 import { alertDefinitionSchema, type BusinessHours } from "./rule";
 
@@ -165,37 +166,14 @@ export async function evaluateDueRules(
   return reports;
 }
 
-export interface AlertEvaluator {
-  tick(): Promise<RuleRoundReport[]>;
-  stop(): Promise<void>;
-}
+export type AlertEvaluator = Rounds<RuleRoundReport[]>;
 
 export function startAlertEvaluator(db: Db, opts: { intervalMs?: number } = {}): AlertEvaluator {
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
-  const interval = opts.intervalMs ?? 1_000;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<RuleRoundReport[]> = Promise.resolve([]);
-  const tick = () => {
-    running = running.catch(() => []).then(() => evaluateDueRules(db, { owner }));
-    return running;
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      tick()
-        .catch((err) => console.error("[alerts] round failed; retrying on the next tick", err))
-        .finally(schedule);
-    }, interval);
-    timer.unref();
-  };
-  schedule();
-  return {
-    tick,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running.catch(() => {});
-    },
-  };
+  return startRounds({
+    intervalMs: opts.intervalMs ?? 1_000,
+    round: () => evaluateDueRules(db, { owner }),
+    empty: [],
+    log: (m, e) => console.error(`[alerts] ${m}`, e ?? ""),
+  });
 }

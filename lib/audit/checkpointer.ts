@@ -4,6 +4,7 @@ import { type Checkpoint, chainHeads, checkpoints, events, treeCheckpoints } fro
 import { loadConfig } from "@/lib/config";
 import { signTreeCheckpoint, treeOrigin } from "@/lib/merkle/sign";
 import { getLatestTreeCheckpoint, type StoredTreeCheckpoint, treeRoot } from "@/lib/merkle/store";
+import { type Rounds, startRounds } from "@/lib/rounds";
 import { type CheckpointSigner, signCheckpoint } from "./checkpoint";
 
 /**
@@ -125,12 +126,7 @@ export async function checkpointMovedHeads(
   });
 }
 
-export interface Checkpointer {
-  /** Runs one round now (after any round in flight); what it signed. */
-  tick(): Promise<SignedCheckpoint[]>;
-  /** Stops the timer and waits for a round in flight. */
-  stop(): Promise<void>;
-}
+export type Checkpointer = Rounds<SignedCheckpoint[]>;
 
 /**
  * Runs checkpointMovedHeads every intervalMs in this process until stopped. Rounds never
@@ -149,10 +145,6 @@ export function startCheckpointer(
 ): Checkpointer {
   const interval = opts.intervalMs ?? CHECKPOINT_INTERVAL_MS;
   const log = opts.log ?? ((m, e) => console.error(`[checkpointer] ${m}`, e ?? ""));
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<SignedCheckpoint[]> = Promise.resolve([]);
-
   const round = async (): Promise<SignedCheckpoint[]> => {
     const signed = await checkpointMovedHeads(db, { signer: opts.signer, logOrigin: opts.logOrigin, log });
     for (const c of signed)
@@ -162,28 +154,7 @@ export function startCheckpointer(
         );
     return signed;
   };
-  const tick = () => {
-    running = running.catch(() => []).then(round);
-    return running;
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      tick()
-        .catch((err) => log("round failed; retrying on the next tick", err))
-        .finally(schedule);
-    }, interval);
-    timer.unref();
-  };
-  schedule();
-  return {
-    tick,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running.catch(() => {});
-    },
-  };
+  return startRounds({ intervalMs: interval, round, empty: [], log });
 }
 
 /**
