@@ -1,4 +1,4 @@
-import { and, eq, gt, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, or, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
 import { type Checkpoint, chainHeads, checkpoints, events, treeCheckpoints } from "@/db/schema";
 import { loadConfig } from "@/lib/config";
@@ -65,6 +65,8 @@ export async function checkpointMovedHeads(
     /** The Merkle log's name (lib/config.ts logOrigin); the configured one when omitted. */
     logOrigin?: string;
     log?: (message: string, err?: unknown) => void;
+    /** Only these tenants (an export covering its own tenant signs nobody else's head). */
+    tenants?: readonly string[];
   },
 ): Promise<SignedCheckpoint[]> {
   const logOrigin = args.logOrigin ?? loadConfig().logOrigin;
@@ -86,6 +88,7 @@ export async function checkpointMovedHeads(
         and(
           gt(chainHeads.seq, 0),
           or(sql`${chainHeads.seq} > ${covered}`, sql`${chainHeads.seq} > ${treeCovered}`),
+          args.tenants ? inArray(chainHeads.tenant, [...args.tenants]) : undefined,
         ),
       )
       .orderBy(chainHeads.tenant);
@@ -178,7 +181,11 @@ export async function coverTenantHeadNow(
     if (latest && latest.size >= head.seq) return latest;
     if (Date.now() > deadline)
       throw new Error(`no tree checkpoint covers ${args.tenant} seq ${head.seq} yet; retry shortly`);
-    const signed = await checkpointMovedHeads(db, { signer: args.signer, logOrigin: args.logOrigin });
+    const signed = await checkpointMovedHeads(db, {
+      signer: args.signer,
+      logOrigin: args.logOrigin,
+      tenants: [args.tenant],
+    });
     if (signed.length === 0) await new Promise((r) => setTimeout(r, 50));
   }
 }

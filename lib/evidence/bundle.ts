@@ -1,5 +1,12 @@
 import "server-only";
 import { createHash } from "node:crypto";
+import {
+  BUNDLE_FORMAT,
+  type BundleManifest,
+  type BundleSource,
+  type EvidenceBundle,
+  EXPORT_EVENT_TYPE,
+} from "@capability-console/sdk/evidence";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { type Event, events } from "@/db/schema";
@@ -12,13 +19,6 @@ import { exportEvents, prepareEventsQuery } from "@/lib/data/events-query";
 import { type QueryBudget, QueryTooExpensiveError } from "@/lib/data/query-budget";
 import { formatTlogProof } from "@/lib/merkle/note";
 import { type SlotLimiter, streamSlots } from "@/lib/server/stream-slots";
-import {
-  BUNDLE_FORMAT,
-  type BundleManifest,
-  type BundleSource,
-  type EvidenceBundle,
-  EXPORT_EVENT_TYPE,
-} from "@/packages/sdk/src/evidence/bundle";
 import type { ProofSource } from "./proof-source";
 
 /** A bundle is one JSON file held in memory: past this many events, narrow the query. */

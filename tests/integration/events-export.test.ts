@@ -5,7 +5,7 @@ import { events } from "@/db/schema";
 import { csvCell, startExport } from "@/lib/data/events-export";
 import { listEvents } from "@/lib/data/events-query";
 import { backends } from "../support/db";
-import { authority, BULK_PRINCIPAL, insertQueryFixtures } from "../support/query-fixtures";
+import { authority, BULK_PRINCIPAL, continueChains, insertQueryFixtures } from "../support/query-fixtures";
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
   return new Response(stream).text();
@@ -56,11 +56,7 @@ describe.each(backends)("event export on $name", (backend) => {
   beforeAll(async () => {
     database = await backend.open();
     await insertQueryFixtures(database.db);
-    // The fixtures write rows directly; point each tenant's chain head at its last row so the
-    // export's own audit event continues the chain.
-    await database.db.execute(sql`
-      insert into chain_heads (tenant, seq, hash)
-      select distinct on (tenant) tenant, seq, hash from events order by tenant, seq desc`);
+    await continueChains(database.db);
   });
   afterAll(() => database.close());
   const investigator = authority({ role: "investigator", tenants: ["acme"] });

@@ -6,7 +6,7 @@ import { getCapabilityDetail } from "@/lib/data/capabilities";
 import { exportResponse } from "@/lib/data/events-export";
 import { createSlotLimiter } from "@/lib/server/stream-slots";
 import { backends } from "../support/db";
-import { authority, CAP, insertQueryFixtures } from "../support/query-fixtures";
+import { authority, CAP, continueChains, insertQueryFixtures } from "../support/query-fixtures";
 
 // Issue 11, item 7: what a viewer (manager) gets. The capability page's data carries no
 // revocation reason and no revoking admin's email; an export filtering on a field the role may
@@ -23,9 +23,7 @@ describe.each(backends)("role leaks on $name", (backend) => {
   beforeAll(async () => {
     database = await backend.open();
     await insertQueryFixtures(database.db);
-    await database.db.execute(sql`
-      insert into chain_heads (tenant, seq, hash)
-      select distinct on (tenant) tenant, seq, hash from events order by tenant, seq desc`);
+    await continueChains(database.db);
     await database.db.insert(revocations).values({
       tenant: "acme",
       kind: "capability",

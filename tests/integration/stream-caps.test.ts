@@ -9,7 +9,7 @@ import { createSlotLimiter, STREAM_LIMITS } from "@/lib/server/stream-slots";
 import { backends } from "../support/db";
 import { addTenants, signedIn } from "../support/fixtures";
 import { newKey } from "../support/ingest-fixtures";
-import { insertQueryFixtures } from "../support/query-fixtures";
+import { continueChains, insertQueryFixtures } from "../support/query-fixtures";
 
 // Issue 11, items 5 and 8: long-lived answers are capped per holder. The (N+1)th concurrent
 // export or live tail of one user, and the (N+1)th revocation event stream of one API key, get a
@@ -25,9 +25,7 @@ describe.each(backends)("stream caps on $name", (backend) => {
   beforeAll(async () => {
     database = await backend.open();
     await insertQueryFixtures(database.db);
-    await database.db.execute(sql`
-      insert into chain_heads (tenant, seq, hash)
-      select distinct on (tenant) tenant, seq, hash from events order by tenant, seq desc`);
+    await continueChains(database.db);
     await addTenants(database.db, ["acme", "globex"]);
     alice = await signedIn(database.db, {
       email: "alice@console.test",

@@ -3,6 +3,7 @@ import { inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { capabilities, events, type NewCapability, type NewEvent } from "@/db/schema";
 import type { Authority } from "@/lib/auth/authority";
+import { catchUpTree } from "@/lib/merkle/store";
 
 // A small world for the explorer's query tests, inserted directly (no ingest, no hash chain
 // checks: the query layer reads neither). Two tenants; capability trees of depth 3:
@@ -272,7 +273,7 @@ export async function insertQueryFixtures(db: Db): Promise<void> {
     return {
       ...e,
       capabilityId: cap ? CAP[cap] : null,
-      contentHash: hex(`content-${e.id}`),
+      contentHash: `sha256:${hex(`content-${e.id}`)}`,
       seq: n,
       prevHash: hex(`prev-${e.id}`),
       hash: hex(`hash-${e.id}`),
@@ -284,6 +285,18 @@ export async function insertQueryFixtures(db: Db): Promise<void> {
     .update(events)
     .set({ ts: sql`${events.ts} + interval '250 microseconds'` })
     .where(inArray(events.id, MICRO_SHIFTED));
+}
+
+/**
+ * The fixtures write rows directly, around appendEvents: point each tenant's chain head at its
+ * last row and give the rows their Merkle leaves (as the bulk demo seed does), so audit events the
+ * tests cause (an export, a revocation) continue the chain and the tree.
+ */
+export async function continueChains(db: Db): Promise<void> {
+  await db.execute(sql`
+    insert into chain_heads (tenant, seq, hash)
+    select distinct on (tenant) tenant, seq, hash from events order by tenant, seq desc`);
+  for (const tenant of [...new Set(ALL_EVENTS.map((e) => e.tenant))]) await catchUpTree(db, tenant);
 }
 
 export function authority(over: Partial<Authority> & Pick<Authority, "role" | "tenants">): Authority {

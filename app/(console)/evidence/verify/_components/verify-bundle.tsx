@@ -1,8 +1,8 @@
 "use client";
 
+import type { BundleReport, CheckState } from "@capability-console/sdk/evidence";
+import { verifyBundle } from "@capability-console/sdk/evidence";
 import { type DragEvent, useState } from "react";
-import type { BundleReport, CheckState } from "@/packages/sdk/src/evidence/verify";
-import { verifyBundle } from "@/packages/sdk/src/evidence/verify";
 
 // Everything happens in this component: the file is read with the File API and checked with the
 // SDK's verifier (WebCrypto); nothing is uploaded (no server action, no fetch).
