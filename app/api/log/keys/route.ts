@@ -1,5 +1,5 @@
-import { authorizeRoute } from "@/lib/auth/guard";
 import { handleLogInConsole } from "@/lib/api/log-routes";
+import { authorizeRoute } from "@/lib/auth/guard";
 import { withDb } from "@/lib/server/with-db";
 
 export const runtime = "nodejs";
