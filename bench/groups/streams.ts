@@ -194,7 +194,7 @@ async function measure(name: string, database: Database, progress: (s: string) =
       const got = rx.arrived.get(id);
       return got === undefined ? [] : [got - at];
     });
-    progress(`${name}: ${rx.arrived.size}/${committedAt.size} events arrived`);
+    progress(`${name}: ${lags.length}/${committedAt.size} events arrived`);
     return {
       quiet: median(quiet),
       busy: median(busy),

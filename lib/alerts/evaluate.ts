@@ -3,21 +3,7 @@
 // question to the database about events up to the candidate in chain order, and dedup is one
 // pure decision over the firings so far. So a backtest over the events a live run saw fires the
 // same alerts, and a live run never sees an event "from the future" of its trigger.
-import {
-  and,
-  asc,
-  count,
-  countDistinct,
-  eq,
-  gt,
-  gte,
-  isNull,
-  lt,
-  lte,
-  not,
-  type SQL,
-  sql,
-} from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, isNull, lt, lte, not, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { capabilities, events } from "@/db/schema";
 import { parseQuery } from "@/lib/query";
@@ -126,23 +112,55 @@ export interface EvaluateResult {
   complete: boolean;
 }
 
-async function depthAndWidth(tx: Executor, tenant: string, capabilityId: string) {
-  const [cap] = await tx
-    .select({ depth: capabilities.depth, parentId: capabilities.parentId, summary: capabilities.summary })
+/** Depth and "wider than its parent" of each capability, in two queries for the whole round. */
+async function capabilityFacts(tx: Executor, tenant: string, ids: string[]) {
+  const facts = new Map<string, { depth: number; wider: string | null }>();
+  if (ids.length === 0) return facts;
+  const caps = await tx
+    .select({
+      id: capabilities.id,
+      depth: capabilities.depth,
+      parentId: capabilities.parentId,
+      summary: capabilities.summary,
+    })
     .from(capabilities)
-    .where(and(eq(capabilities.tenant, tenant), eq(capabilities.id, capabilityId)));
-  if (!cap) return null;
-  let wider: string | null = null;
-  if (cap.parentId) {
-    const [parent] = await tx
-      .select({ summary: capabilities.summary })
-      .from(capabilities)
-      .where(and(eq(capabilities.tenant, tenant), eq(capabilities.id, cap.parentId)));
-    if (parent) wider = widerRight(cap.summary, parent.summary);
+    .where(and(eq(capabilities.tenant, tenant), inArray(capabilities.id, ids)));
+  const parentIds = [...new Set(caps.flatMap((c) => (c.parentId ? [c.parentId] : [])))];
+  const parents = new Map(
+    parentIds.length === 0
+      ? []
+      : (
+          await tx
+            .select({ id: capabilities.id, summary: capabilities.summary })
+            .from(capabilities)
+            .where(and(eq(capabilities.tenant, tenant), inArray(capabilities.id, parentIds)))
+        ).map((p) => [p.id, p.summary]),
+  );
+  for (const c of caps) {
+    const parent = c.parentId ? parents.get(c.parentId) : undefined;
+    facts.set(c.id, { depth: c.depth, wider: parent ? widerRight(c.summary, parent) : null });
   }
-  return { depth: cap.depth, wider };
+  return facts;
 }
 
+function ofExpression(key: GroupKey): SQL {
+  return key === "resource"
+    ? sql`case when ${events.resourceType} is null then null else ${events.resourceType} || coalesce('#' || ${events.resourceId}, '') end`
+    : sql`${GROUP_COLUMN[key]}`;
+}
+
+interface Seen {
+  seq: number;
+  ts: Date;
+  v: string | null;
+}
+
+/**
+ * Every candidate is judged against the events that match the rule's query in its group, up to
+ * it in chain order. Those are read once per group and round (not once per candidate), and the
+ * window, distinct and sequence questions are answered in memory, so a burst of matches costs a
+ * few queries, not one each.
+ */
 export async function evaluateRule(tx: Executor, args: EvaluateArgs): Promise<EvaluateResult> {
   const d = args.definition;
   const now = args.now ?? new Date();
@@ -161,80 +179,118 @@ export async function evaluateRule(tx: Executor, args: EvaluateArgs): Promise<Ev
     .where(and(eq(events.tenant, args.tenant), range, triggerWhere, NOT_ALERTS))
     .orderBy(asc(events.seq))
     .limit(limit);
-  const firings: Firing[] = [];
-  const fired = new Map<string, Date>();
+  const facts =
+    d.minDepth !== undefined || d.widerThanParent
+      ? await capabilityFacts(tx, args.tenant, [
+          ...new Set(candidates.flatMap((c) => (c.capabilityId ? [c.capabilityId] : []))),
+        ])
+      : new Map<string, { depth: number; wider: string | null }>();
   const windowMs = d.windowMinutes * 60_000;
+  const a = d.aggregation;
+
+  const groups = new Map<string, { group: Record<string, string | null>; members: Candidate[] }>();
   for (const e of candidates) {
-    if (d.hours !== "any" && insideBusinessHours(e.ts, args.hours) !== (d.hours === "inside")) continue;
-    let capabilityNote = "";
-    if (d.minDepth !== undefined || d.widerThanParent) {
-      const c = e.capabilityId ? await depthAndWidth(tx, args.tenant, e.capabilityId) : null;
-      if (!c) continue;
-      if (d.minDepth !== undefined && c.depth < d.minDepth) continue;
-      if (d.widerThanParent) {
-        if (!c.wider) continue;
-        capabilityNote = `capability ${e.capabilityId} grants ${c.wider}, which its parent does not`;
-      }
-    }
     const group: Record<string, string | null> = {};
     for (const k of d.groupBy) group[k] = groupValue(e, k);
+    const key = JSON.stringify(d.groupBy.map((k) => group[k] ?? null));
+    const g = groups.get(key) ?? { group, members: [] };
+    g.members.push(e);
+    groups.set(key, g);
+  }
+
+  const hits: { e: Candidate; group: Record<string, string | null>; detail: string; dedupKey: string }[] = [];
+  for (const { group, members } of groups.values()) {
     const sameGroup = d.groupBy.map((k) => equalsGroup(k, group[k] ?? null));
-    // Only events up to the trigger in chain order: what a live run could have seen at that point.
-    const upTo = and(eq(events.tenant, args.tenant), lte(events.seq, e.seq), base, NOT_ALERTS, ...sameGroup);
-    const inWindow = and(upTo, gt(events.ts, new Date(e.ts.getTime() - windowMs)), lte(events.ts, e.ts));
-    let detail = capabilityNote;
-    const a = d.aggregation;
-    if (a.kind === "count") {
-      const [row] = await tx.select({ n: count() }).from(events).where(inWindow);
-      const n = Number(row?.n ?? 0);
-      if (n < a.threshold) continue;
-      detail = `${n} matching events within ${d.windowMinutes} min`;
-    } else if (a.kind === "distinct") {
-      const col =
-        a.of === "resource"
-          ? sql`${events.resourceType} || '#' || coalesce(${events.resourceId}, '')`
-          : GROUP_COLUMN[a.of];
-      const [row] = await tx
-        .select({ n: countDistinct(col) })
-        .from(events)
-        .where(inWindow);
-      const n = Number(row?.n ?? 0);
-      if (n < a.threshold) continue;
-      detail = `${n} distinct ${a.of} values within ${d.windowMinutes} min`;
-    } else if (a.kind === "new_value") {
-      const value = groupValue(e, a.of);
-      if (value === null) continue;
-      const [seen] = await tx
-        .select({ n: count() })
+    const minTs = Math.min(...members.map((m) => m.ts.getTime()));
+    const maxTs = Math.max(...members.map((m) => m.ts.getTime()));
+    const maxSeq = (members[members.length - 1] as Candidate).seq;
+    const minSeq = (members[0] as Candidate).seq;
+    const inGroup = and(eq(events.tenant, args.tenant), base, NOT_ALERTS, ...sameGroup);
+    let history: Seen[] = [];
+    const lastSeen = new Map<string, number>();
+    if (a.kind === "count" || a.kind === "distinct" || a.kind === "sequence") {
+      const of = a.kind === "distinct" ? ofExpression(a.of) : sql`null`;
+      history = (await tx
+        .select({ seq: events.seq, ts: events.ts, v: sql<string | null>`${of}` })
         .from(events)
         .where(
           and(
-            upTo,
-            lt(events.seq, e.seq),
-            equalsGroup(a.of, value),
-            gt(events.ts, new Date(e.ts.getTime() - a.lookbackDays * 86_400_000)),
+            inGroup,
+            lte(events.seq, maxSeq),
+            gt(events.ts, new Date(minTs - windowMs)),
+            lte(events.ts, new Date(maxTs)),
           ),
-        );
-      if (Number(seen?.n ?? 0) > 0) continue;
-      detail = `${a.of} ${value}: first in ${a.lookbackDays} days`;
-    } else if (a.kind === "sequence") {
-      const [first] = await tx
-        .select({ id: events.id, ts: events.ts })
+        )
+        .orderBy(asc(events.seq))) as Seen[];
+    } else if (a.kind === "new_value") {
+      const rows = await tx
+        .select({ v: sql<string | null>`${ofExpression(a.of)}`, last: sql<string>`max(${events.ts})` })
         .from(events)
-        .where(and(inWindow, lt(events.seq, e.seq)))
-        .orderBy(asc(events.seq))
-        .limit(1);
-      if (!first) continue;
-      detail = `${e.type} ${Math.round((e.ts.getTime() - first.ts.getTime()) / 1000)} s after a match of "${d.query}"`;
-    } else if (!detail) {
-      detail = `${e.type}${e.tool ? ` ${e.tool}` : ""}`;
+        .where(
+          and(inGroup, lt(events.seq, minSeq), gt(events.ts, new Date(minTs - a.lookbackDays * 86_400_000))),
+        )
+        .groupBy(ofExpression(a.of));
+      for (const r of rows) if (r.v !== null) lastSeen.set(r.v, new Date(r.last).getTime());
     }
-    const dedupKey = JSON.stringify([args.ruleId, d.groupBy.map((k) => group[k] ?? null)]);
-    const last = fired.get(dedupKey) ?? (await args.lastFired(dedupKey));
-    if (last && e.ts.getTime() - last.getTime() < d.dedupMinutes * 60_000 && e.ts.getTime() >= last.getTime())
-      continue;
-    fired.set(dedupKey, e.ts);
-    firings.push({ dedupKey, group, trigger: e, detail });
+    for (const e of members) {
+      const t = e.ts.getTime();
+      let detail = "";
+      let fires = true;
+      if (a.kind === "new_value") {
+        // Every match counts as an occurrence, also one that cannot fire (hours, depth).
+        const value = groupValue(e, a.of);
+        const seen = value === null ? undefined : lastSeen.get(value);
+        fires = value !== null && (seen === undefined || seen <= t - a.lookbackDays * 86_400_000);
+        if (value !== null) lastSeen.set(value, Math.max(seen ?? t, t));
+        detail = `${a.of} ${value}: first in ${a.lookbackDays} days`;
+      }
+      if (!fires) continue;
+      if (d.hours !== "any" && insideBusinessHours(e.ts, args.hours) !== (d.hours === "inside")) continue;
+      if (d.minDepth !== undefined || d.widerThanParent) {
+        const c = e.capabilityId ? facts.get(e.capabilityId) : undefined;
+        if (!c) continue;
+        if (d.minDepth !== undefined && c.depth < d.minDepth) continue;
+        if (d.widerThanParent) {
+          if (!c.wider) continue;
+          detail = `capability ${e.capabilityId} grants ${c.wider}, which its parent does not`;
+        }
+      }
+      const inWindow = (h: Seen) => h.seq <= e.seq && h.ts.getTime() > t - windowMs && h.ts.getTime() <= t;
+      if (a.kind === "count") {
+        const n = history.filter(inWindow).length;
+        if (n < a.threshold) continue;
+        detail = `${n} matching events within ${d.windowMinutes} min`;
+      } else if (a.kind === "distinct") {
+        const n = new Set(history.filter(inWindow).flatMap((h) => (h.v === null ? [] : [h.v]))).size;
+        if (n < a.threshold) continue;
+        detail = `${n} distinct ${a.of} values within ${d.windowMinutes} min`;
+      } else if (a.kind === "sequence") {
+        const first = history.find((h) => inWindow(h) && h.seq < e.seq);
+        if (!first) continue;
+        detail = `${e.type} ${Math.round((t - first.ts.getTime()) / 1000)} s after a match of "${d.query}"`;
+      } else if (a.kind === "each" && !detail) {
+        detail = `${e.type}${e.tool ? ` ${e.tool}` : ""}`;
+      }
+      // A new value is its own alert; otherwise the group is.
+      const dedupKey = JSON.stringify([
+        args.ruleId,
+        d.groupBy.map((k) => group[k] ?? null),
+        ...(a.kind === "new_value" ? [groupValue(e, a.of)] : []),
+      ]);
+      hits.push({ e, group, detail, dedupKey });
+    }
+  }
+
+  hits.sort((x, y) => x.e.seq - y.e.seq);
+  const fired = new Map<string, Date | null>();
+  const firings: Firing[] = [];
+  for (const h of hits) {
+    if (!fired.has(h.dedupKey)) fired.set(h.dedupKey, await args.lastFired(h.dedupKey));
+    const last = fired.get(h.dedupKey) ?? null;
+    const t = h.e.ts.getTime();
+    if (last && t - last.getTime() < d.dedupMinutes * 60_000 && t >= last.getTime()) continue;
+    fired.set(h.dedupKey, h.e.ts);
+    firings.push({ dedupKey: h.dedupKey, group: h.group, trigger: h.e, detail: h.detail });
   }
   const last = candidates[candidates.length - 1];
   return { firings, lastSeq: last ? last.seq : null, complete: candidates.length < limit };
