@@ -72,7 +72,7 @@ describe.each(backends)("query cost on $name", (backend) => {
       const timed = async (q: string, budget: QueryBudget) => {
         const started = performance.now();
         const res = await listEvents(database.db, investigator, { q, budget });
-        return { res, ms: performance.now() - started, doneAt: performance.now() };
+        return { res, ms: performance.now() - started };
       };
       // Three times the events, so the heavy query runs well past the timeout (≈ 1.5 s).
       await insertHeavyEvents(database.db, { from: EVENTS + 1, to: 3 * EVENTS, capabilities: 3000 });
@@ -98,8 +98,10 @@ describe.each(backends)("query cost on $name", (backend) => {
         expect(h.res.error).toMatchObject({ code: "too_expensive", message: TOO_EXPENSIVE_MESSAGE });
       expect(light.res.error).toBeUndefined();
       expect(light.res.rows).toHaveLength(50);
-      // The light query did not wait behind the heavy ones: it answered while they still ran.
-      expect(light.doneAt).toBeLessThan(Math.max(...heavy.map((h) => h.doneAt)));
+      // The light query never waited as long as one heavy query runs uncut: it was not queued
+      // behind them. (Comparing it with when the heavies were cut read load, not queueing: on two
+      // busy cores the light one can finish a few ms after the last cut.)
+      expect(light.ms).toBeLessThan(uncut.ms);
     },
     120_000,
   );
