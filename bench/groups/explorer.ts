@@ -1,13 +1,10 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { type SQL, sql } from "drizzle-orm";
-import { type Database, openDatabase } from "../../db/client";
+import type { Database } from "../../db/client";
 import { migrateDatabase } from "../../db/migrate";
 import type { Authority } from "../../lib/auth/authority";
 import { listEvents } from "../../lib/data/events-query";
 import { seedLarge } from "../../lib/demo/large";
-import { createScratchDatabase, obtainPostgres } from "../../scripts/postgres";
+import { onScratchPglite, onScratchPostgres } from "../databases";
 import type { BenchGroup, BenchResult } from "../harness";
 
 const GROUP = "explorer";
@@ -194,26 +191,16 @@ async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const pgEvents = Number(process.env.BENCH_EXPLORER_EVENTS ?? 1_000_000);
   const pgliteEvents = Number(process.env.BENCH_EXPLORER_PGLITE_EVENTS ?? 100_000);
-  const pg = await obtainPostgres();
-  if (pg) {
-    const scratch = await createScratchDatabase(pg.url, "cc_bench_explorer");
-    const database = await openDatabase({ kind: "postgres", url: scratch.url, poolSize: 4 });
-    try {
-      results.push(...(await measure("postgres", database, pgEvents, progress)));
-    } finally {
-      await database.close();
-      await scratch.drop();
-      pg.stop();
-    }
-  } else progress("postgres: not available (no DATABASE_URL, no initdb): its targets are not measured");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-bench-explorer-"));
-  const database = await openDatabase({ kind: "pglite", dataDir: dir });
-  try {
-    results.push(...(await measure("pglite", database, pgliteEvents, progress)));
-  } finally {
-    await database.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const pg = await onScratchPostgres(
+    { prefix: "cc_bench_explorer", poolSize: 4, progress, missing: "its targets are not measured" },
+    (database) => measure("postgres", database, pgEvents, progress),
+  );
+  if (pg) results.push(...pg);
+  results.push(
+    ...(await onScratchPglite("cc-bench-explorer", (database) =>
+      measure("pglite", database, pgliteEvents, progress),
+    )),
+  );
   return results;
 }
 

@@ -1,8 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { type Database, openDatabase } from "../../db/client";
+import { createHash } from "node:crypto";
+import type { Database } from "../../db/client";
 import { migrateDatabase } from "../../db/migrate";
 import { events, type NewEvent } from "../../db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "../../lib/audit/chain";
@@ -13,7 +10,7 @@ import { eventSchema } from "../../lib/ingest/event-schema";
 import { handleIngest } from "../../lib/ingest/handler";
 import { toEventContent } from "../../lib/ingest/rows";
 import { generateConsoleKey } from "../../lib/server/issuer-key";
-import { createScratchDatabase, obtainPostgres } from "../../scripts/postgres";
+import { onScratchPglite, onScratchPostgres } from "../databases";
 import type { BenchGroup, BenchResult } from "../harness";
 import { serveHandler } from "../http-server";
 
@@ -166,29 +163,16 @@ async function run(): Promise<BenchResult[]> {
     });
   };
 
-  const pg = await obtainPostgres();
-  if (pg) {
-    const scratch = await createScratchDatabase(pg.url, "cc_bench");
-    const database = await openDatabase({ kind: "postgres", url: scratch.url, poolSize: 10 });
-    try {
-      record("postgres", await measure("postgres", database, progress), ">= 0.5");
-    } finally {
-      await database.close();
-      await scratch.drop();
-      pg.stop();
-    }
-  } else {
-    progress("postgres: not available (no DATABASE_URL, no initdb): its target is not measured");
-  }
-
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-${randomBytes(3).toString("hex")}-`));
-  const database = await openDatabase({ kind: "pglite", dataDir: dir });
-  try {
-    record("pglite", await measure("pglite", database, progress), null);
-  } finally {
-    await database.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const pg = await onScratchPostgres(
+    { prefix: "cc_bench", poolSize: 10, progress, missing: "its target is not measured" },
+    (database) => measure("postgres", database, progress),
+  );
+  if (pg) record("postgres", pg, ">= 0.5");
+  record(
+    "pglite",
+    await onScratchPglite("cc-bench", (database) => measure("pglite", database, progress)),
+    null,
+  );
   return results;
 }
 

@@ -1,9 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
-import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
+import { createHash } from "node:crypto";
 import { SpanKind } from "@opentelemetry/api";
 import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -13,14 +8,15 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { type Database, openDatabase } from "../../db/client";
+import type { Database } from "../../db/client";
 import { migrateDatabase } from "../../db/migrate";
 import { insertApiKey } from "../../lib/data/api-keys";
 import { uuidv7 } from "../../lib/ids";
 import { handleIngest } from "../../lib/ingest/handler";
 import { handleOtlpTraces } from "../../lib/otlp/handler";
-import { toWebRequest } from "../../lib/server/node-request";
+import { onScratchPglite } from "../databases";
 import type { BenchGroup, BenchResult } from "../harness";
+import { serveHandler } from "../http-server";
 
 // Issue 13: OTLP ingest (spans decoded, mapped to observed events, checked once per span,
 // hash-chained) against the same tool calls sent as v1 events to /api/v1/events, same run,
@@ -93,24 +89,13 @@ async function spans(from: number, count: number): Promise<ReadableSpan[]> {
   return out;
 }
 
-function serve(database: Database) {
-  const server = http.createServer(async (req, res) => {
-    const request = toWebRequest(req);
-    const response = req.url?.startsWith("/api/v1/otlp")
-      ? await handleOtlpTraces(database.db, request)
-      : await handleIngest(database.db, request);
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
-  });
-  return new Promise<{ url: string; close: () => void }>((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => server.close(),
-      }),
-    ),
+// Both receivers behind one port, as in the console.
+const serve = (database: Database) =>
+  serveHandler((request) =>
+    new URL(request.url).pathname.startsWith("/api/v1/otlp")
+      ? handleOtlpTraces(database.db, request)
+      : handleIngest(database.db, request),
   );
-}
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
 
@@ -179,28 +164,21 @@ async function measure(database: Database, progress: (s: string) => void) {
 
 async function run(): Promise<BenchResult[]> {
   const progress = (s: string) => process.stderr.write(`  ${s}\n`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-otlp-${randomBytes(3).toString("hex")}-`));
-  const database = await openDatabase({ kind: "pglite", dataDir: dir });
-  try {
-    const m = await measure(database, progress);
-    const result = (encoding: string, value: number): BenchResult => {
-      const ratio = value / m.v1;
-      return {
-        group: GROUP,
-        name: `pglite: OTLP ${encoding} spans/s vs the same calls via /api/v1/events (batches of ${BATCH})`,
-        value: Math.round(value),
-        unit: "ev/s",
-        baseline: Math.round(m.v1),
-        ratio: Number(ratio.toFixed(3)),
-        target: ">= 0.7",
-        pass: ratio >= 0.7,
-      };
+  const m = await onScratchPglite("cc-bench-otlp", (database) => measure(database, progress));
+  const result = (encoding: string, value: number): BenchResult => {
+    const ratio = value / m.v1;
+    return {
+      group: GROUP,
+      name: `pglite: OTLP ${encoding} spans/s vs the same calls via /api/v1/events (batches of ${BATCH})`,
+      value: Math.round(value),
+      unit: "ev/s",
+      baseline: Math.round(m.v1),
+      ratio: Number(ratio.toFixed(3)),
+      target: ">= 0.7",
+      pass: ratio >= 0.7,
     };
-    return [result("protobuf", m.proto), result("JSON", m.json)];
-  } finally {
-    await database.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  };
+  return [result("protobuf", m.proto), result("JSON", m.json)];
 }
 
 const group: BenchGroup = {

@@ -1,11 +1,7 @@
-import { randomBytes } from "node:crypto";
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { sql } from "drizzle-orm";
-import { type Database, openDatabase } from "../../db/client";
+import type { Database } from "../../db/client";
 import { migrateDatabase } from "../../db/migrate";
 import { alertRules, streams, tenants } from "../../db/schema";
 import { alertDefinitionSchema, EXAMPLE_RULES } from "../../lib/alerts/rule";
@@ -17,7 +13,7 @@ import { generateConsoleKey } from "../../lib/server/issuer-key";
 import { startDeliverer } from "../../lib/streams/deliverer";
 import { sealSecret } from "../../lib/streams/secret-box";
 import { newWebhookKeys } from "../../lib/streams/webhook-signature";
-import { createScratchDatabase, obtainPostgres } from "../../scripts/postgres";
+import { onScratchPglite, onScratchPostgres } from "../databases";
 import type { BenchGroup, BenchResult } from "../harness";
 import { serveHandler } from "../http-server";
 import { makeEvent } from "./ingest";
@@ -240,26 +236,16 @@ async function run(): Promise<BenchResult[]> {
       pass: m.arrived === m.sent,
     });
   };
-  const pg = await obtainPostgres();
-  if (pg) {
-    const scratch = await createScratchDatabase(pg.url, "cc_bench");
-    const database = await openDatabase({ kind: "postgres", url: scratch.url, poolSize: 10 });
-    try {
-      record("postgres", await measure("postgres", database, progress), ">= 0.8");
-    } finally {
-      await database.close();
-      await scratch.drop();
-      pg.stop();
-    }
-  } else progress("postgres: not available (no DATABASE_URL, no initdb): measured on PGlite only");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-${randomBytes(3).toString("hex")}-`));
-  const database = await openDatabase({ kind: "pglite", dataDir: dir });
-  try {
-    record("pglite", await measure("pglite", database, progress), null);
-  } finally {
-    await database.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const pg = await onScratchPostgres(
+    { prefix: "cc_bench", poolSize: 10, progress, missing: "measured on PGlite only" },
+    (database) => measure("postgres", database, progress),
+  );
+  if (pg) record("postgres", pg, ">= 0.8");
+  record(
+    "pglite",
+    await onScratchPglite("cc-bench", (database) => measure("pglite", database, progress)),
+    null,
+  );
   return results;
 }
 
