@@ -1,6 +1,13 @@
 // The console's background work (checkpoint signing, stream delivery, alert rules) runs in
 // rounds, one at a time per process, on a timer that never keeps the process alive. `tick` runs
 // a round now (after the one in progress); `stop` waits for the last one to finish.
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+
+/** A name for this process in leases (host, pid and a random part, unique across restarts). */
+export function leaseOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+}
 
 export interface Rounds<T> {
   tick(): Promise<T>;

@@ -2,15 +2,13 @@
 // process evaluate a rule at a time, and the alerts a round opens, their audit events (which the
 // streams then deliver) and the rule's new cursor commit in one transaction, fenced by the lease.
 // Ingest never waits for any of it: rules read committed events after the fact.
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
 import { type AlertRule, alertRules, alertSettings, alerts, chainHeads } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import type { ChainedContent } from "@/lib/audit/chain";
 import { uuidv7 } from "@/lib/ids";
-import { type Rounds, startRounds } from "@/lib/rounds";
+import { leaseOwner, type Rounds, startRounds } from "@/lib/rounds";
 import { evaluateRule, type Firing } from "./evaluate";
 import { alertDefinitionSchema, type BusinessHours } from "./rule";
 
@@ -96,31 +94,24 @@ export async function evaluateDueRules(
 ): Promise<RuleRoundReport[]> {
   const limits = { ...ALERT_ROUND, ...opts.limits };
   const now = (opts.now ?? (() => new Date()))();
-  const until = new Date(now.getTime() + limits.leaseMs).toISOString();
-  const claimed = (await db.execute(sql`
-    update ${alertRules} set lease_owner = ${opts.owner}, lease_until = ${until}::timestamptz
-    where (tenant, id) in (
+  const until = new Date(now.getTime() + limits.leaseMs);
+  // One statement claims and returns the rules: skip locked, so two instances take different ones.
+  const claimed = await db
+    .update(alertRules)
+    .set({ leaseOwner: opts.owner, leaseUntil: until })
+    .where(sql`(${alertRules.tenant}, ${alertRules.id}) in (
       select r.tenant, r.id from ${alertRules} r
       join ${chainHeads} h on h.tenant = r.tenant
       where r.enabled and h.seq > r.cursor
         and (r.lease_until is null or r.lease_until < ${now.toISOString()}::timestamptz or r.lease_owner = ${opts.owner})
       order by r.tenant, r.id
       limit ${limits.rulesPerRound}
-      for update of r skip locked)
-    returning tenant, id`)) as unknown as { rows: { tenant: string; id: string }[] };
+      for update of r skip locked)`)
+    .returning();
   const reports: RuleRoundReport[] = [];
-  for (const key of claimed.rows) {
-    const [rule] = await db
-      .select()
-      .from(alertRules)
-      .where(
-        and(
-          eq(alertRules.tenant, key.tenant),
-          eq(alertRules.id, key.id),
-          eq(alertRules.leaseOwner, opts.owner),
-        ),
-      );
-    if (!rule) continue;
+  // A tenant's business hours, read once per round for all its rules.
+  const hoursOf = new Map<string, BusinessHours>();
+  for (const rule of claimed) {
     const fence = and(
       eq(alertRules.tenant, rule.tenant),
       eq(alertRules.id, rule.id),
@@ -133,7 +124,8 @@ export async function evaluateDueRules(
         .from(chainHeads)
         .where(eq(chainHeads.tenant, rule.tenant));
       const headSeq = head?.seq ?? 0;
-      const hours = await businessHoursOf(db, rule.tenant);
+      const hours = hoursOf.get(rule.tenant) ?? (await businessHoursOf(db, rule.tenant));
+      hoursOf.set(rule.tenant, hours);
       const opened = await db.transaction(async (tx) => {
         const result = await evaluateRule(tx, {
           tenant: rule.tenant,
@@ -169,7 +161,7 @@ export async function evaluateDueRules(
 export type AlertEvaluator = Rounds<RuleRoundReport[]>;
 
 export function startAlertEvaluator(db: Db, opts: { intervalMs?: number } = {}): AlertEvaluator {
-  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  const owner = leaseOwner();
   return startRounds({
     intervalMs: opts.intervalMs ?? 1_000,
     round: () => evaluateDueRules(db, { owner }),

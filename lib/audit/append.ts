@@ -11,6 +11,21 @@ import {
 import { type ChainedContent, chainHash, contentHash, GENESIS_HASH } from "./chain";
 
 /**
+ * Locks the tenant's chain head row (creating it at genesis), which serialises the tenant's
+ * writers until the transaction ends: every appender takes it before reading what it appends to.
+ */
+export async function lockChainHead(tx: Executor, tenant: string): Promise<{ seq: number; hash: string }> {
+  await tx.insert(chainHeads).values({ tenant, seq: 0, hash: GENESIS_HASH }).onConflictDoNothing();
+  const [head] = await tx
+    .select({ seq: chainHeads.seq, hash: chainHeads.hash })
+    .from(chainHeads)
+    .where(eq(chainHeads.tenant, tenant))
+    .for("update");
+  if (!head) throw new Error(`chain head for ${tenant} missing after insert`);
+  return head;
+}
+
+/**
  * Appends events to their tenants' hash chains. Must run inside the caller's transaction, so
  * the audit record commits or fails together with what it records. Locks each tenant's chain
  * head row, which serialises writers per tenant and gives consecutive sequence numbers, and
@@ -40,14 +55,7 @@ export async function appendEvents(
   const nodes: NewTreeNode[] = [];
   // Sorted tenant order: two transactions touching the same tenants lock them in one order.
   for (const tenant of [...byTenant.keys()].sort()) {
-    await tx.insert(chainHeads).values({ tenant, seq: 0, hash: GENESIS_HASH }).onConflictDoNothing();
-    const [head] = await tx
-      .select({ seq: chainHeads.seq, hash: chainHeads.hash })
-      .from(chainHeads)
-      .where(eq(chainHeads.tenant, tenant))
-      .for("update");
-    if (!head) throw new Error(`chain head for ${tenant} missing after insert`);
-    let { seq, hash } = head;
+    let { seq, hash } = await lockChainHead(tx, tenant);
     const size = seq;
     const headHash = hash;
     const leaves: Uint8Array[] = [];

@@ -1,9 +1,9 @@
 import type { IngestItemStatus, IngestResponse } from "@capability-console/sdk/schema";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { chainHeads, events } from "@/db/schema";
-import { appendEvents } from "@/lib/audit/append";
-import { type ChainedContent, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
+import { events } from "@/db/schema";
+import { appendEvents, lockChainHead } from "@/lib/audit/append";
+import { type ChainedContent, contentHash } from "@/lib/audit/chain";
 import type { IngestEvent } from "./event-schema";
 import { upsertCapabilities, upsertSessions } from "./graph";
 import { capabilityFacts, toEventContent } from "./rows";
@@ -61,12 +61,7 @@ async function storeInTx(
   args: { tenant: string; events: readonly IngestEvent[] } & StoreOptions,
 ): Promise<StoreResult> {
   const { tenant } = args;
-  await tx.insert(chainHeads).values({ tenant, seq: 0, hash: GENESIS_HASH }).onConflictDoNothing();
-  await tx
-    .select({ seq: chainHeads.seq })
-    .from(chainHeads)
-    .where(eq(chainHeads.tenant, tenant))
-    .for("update");
+  await lockChainHead(tx, tenant);
 
   const contents = args.events.map(toEventContent);
   const hashes = contents.map(contentHash);

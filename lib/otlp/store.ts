@@ -1,8 +1,8 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { chainHeads, events } from "@/db/schema";
-import { appendEvents } from "@/lib/audit/append";
-import { type ChainedContent, GENESIS_HASH } from "@/lib/audit/chain";
+import { events } from "@/db/schema";
+import { appendEvents, lockChainHead } from "@/lib/audit/append";
+import type { ChainedContent } from "@/lib/audit/chain";
 import { pgCode } from "@/lib/ingest/store";
 
 export interface ObservedStoreResult {
@@ -44,12 +44,7 @@ async function storeInTx(
   args: { tenant: string; contents: ChainedContent[]; beforeCommit?: () => Promise<void> },
 ): Promise<ObservedStoreResult> {
   const { tenant } = args;
-  await tx.insert(chainHeads).values({ tenant, seq: 0, hash: GENESIS_HASH }).onConflictDoNothing();
-  await tx
-    .select({ seq: chainHeads.seq })
-    .from(chainHeads)
-    .where(eq(chainHeads.tenant, tenant))
-    .for("update");
+  await lockChainHead(tx, tenant);
 
   // Within one request a span repeated counts once (the first copy wins).
   const unique = new Map<string, ChainedContent>();

@@ -71,27 +71,19 @@ export function backoffMs(
 
 async function claimDue(db: Db, owner: string, now: Date, limits: DeliveryLimits): Promise<Stream[]> {
   const until = new Date(now.getTime() + limits.leaseMs);
-  const result = await db.execute(sql`
-    update ${streams} set lease_owner = ${owner}, lease_until = ${until.toISOString()}::timestamptz
-    where (tenant, id) in (
+  // One statement claims and returns the rows: skip locked, so two instances take different ones.
+  return db
+    .update(streams)
+    .set({ leaseOwner: owner, leaseUntil: until })
+    .where(sql`(${streams.tenant}, ${streams.id}) in (
       select tenant, id from ${streams}
       where status = 'active'
         and (next_attempt_at is null or next_attempt_at <= ${now.toISOString()}::timestamptz)
         and (lease_until is null or lease_until < ${now.toISOString()}::timestamptz or lease_owner = ${owner})
       order by next_attempt_at nulls first, tenant, id
       limit ${limits.streamsPerRound}
-      for update skip locked)
-    returning tenant, id`);
-  const keys = (result as unknown as { rows: { tenant: string; id: string }[] }).rows;
-  const claimed: Stream[] = [];
-  for (const k of keys) {
-    const [row] = await db
-      .select()
-      .from(streams)
-      .where(and(eq(streams.tenant, k.tenant), eq(streams.id, k.id), eq(streams.leaseOwner, owner)));
-    if (row) claimed.push(row);
-  }
-  return claimed;
+      for update skip locked)`)
+    .returning();
 }
 
 const eventColumns = {
@@ -389,8 +381,13 @@ async function sendAll(
       timeoutMs: o.limits.timeoutMs,
     });
     if (r.error) {
-      const status = r.status === 410 ? 410 : r.status;
-      return { delivered, error: r.error, status, retryAfterMs: r.retryAfterMs, pending: request.events };
+      return {
+        delivered,
+        error: r.error,
+        status: r.status,
+        retryAfterMs: r.retryAfterMs,
+        pending: request.events,
+      };
     }
     delivered += request.events.length;
   }

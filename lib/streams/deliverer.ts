@@ -1,9 +1,7 @@
 // Runs the stream deliverer in every console process, one round at a time, every second (or at
 // once after a round that had more to send). Streams are leased, so processes share the work.
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import type { Db } from "@/db/client";
-import { type Rounds, startRounds } from "@/lib/rounds";
+import { leaseOwner, type Rounds, startRounds } from "@/lib/rounds";
 import { type DeliverOptions, deliverDueStreams, type RoundReport } from "./deliver";
 
 export const DELIVER_INTERVAL_MS = 1_000;
@@ -14,7 +12,7 @@ export function startDeliverer(
   db: Db,
   opts: Omit<DeliverOptions, "owner"> & { intervalMs?: number; log?: (m: string, e?: unknown) => void },
 ): Deliverer {
-  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  const owner = leaseOwner();
   return startRounds({
     intervalMs: opts.intervalMs ?? DELIVER_INTERVAL_MS,
     round: () => deliverDueStreams(db, { ...opts, owner }),

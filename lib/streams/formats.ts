@@ -183,6 +183,7 @@ export function toOcsf(s: StreamEvent): Record<string, unknown> {
     e.type === "escalation.revoked" ||
     e.type === "escalation.expired";
   if (grant || revoke) {
+    const scopes = capabilityScopes(s.capability?.summary);
     const activity = grant ? { id: 1, name: "Assign Privileges" } : { id: 2, name: "Revoke Privileges" };
     return {
       ...common,
@@ -197,9 +198,7 @@ export function toOcsf(s: StreamEvent): Record<string, unknown> {
       severity_id: OCSF_SEVERITY.low,
       severity: "Low",
       user: { uid: e.principal ?? "unknown", type_id: 0 },
-      privileges: capabilityScopes(s.capability?.summary).length
-        ? capabilityScopes(s.capability?.summary)
-        : [e.tool ? `${e.action ?? "use"}:${e.tool}` : e.type],
+      privileges: scopes.length ? scopes : [e.tool ? `${e.action ?? "use"}:${e.tool}` : e.type],
       ...(e.resourceType
         ? { resources: [{ type: e.resourceType, ...(e.resourceId ? { uid: e.resourceId } : {}) }] }
         : {}),

@@ -56,7 +56,6 @@ export function postPinned(args: PostArgs): Promise<PostResult> {
         agent: secure ? agents.https : agents.http,
         lookup: pinned,
         headers: { ...args.headers, "content-length": String(Buffer.byteLength(args.body)) },
-        timeout: args.timeoutMs,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -82,7 +81,6 @@ export function postPinned(args: PostArgs): Promise<PostResult> {
     const timer = setTimeout(() => {
       req.destroy(new Error(`no answer within ${args.timeoutMs} ms`));
     }, args.timeoutMs);
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${args.timeoutMs} ms`)));
     req.on("error", (e) => done({ status: 0, retryAfterMs: null, error: e.message }));
     req.on("close", () => {
       clearTimeout(timer);
