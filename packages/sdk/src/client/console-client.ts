@@ -26,6 +26,7 @@ export function consoleRequest(
       authorization: `Bearer ${o.apiKey}`,
       accept: "application/json",
       ...(init.body ? { "content-type": "application/json" } : {}),
+      ...(init.headers as Record<string, string> | undefined),
     },
     signal: AbortSignal.timeout(o.timeoutMs ?? DEFAULT_TIMEOUT_MS),
   });

@@ -19,6 +19,13 @@ export {
   type SendReport,
 } from "./event-sender.js";
 export {
+  fetchGatewayConfig,
+  GatewayClientError,
+  type GatewayConfigFetch,
+  getGatewayEscalationRequest,
+  requestGatewayEscalation,
+} from "./gateway.js";
+export {
   applyRevocation,
   createPlatformVerifier,
   fetchKeys,
