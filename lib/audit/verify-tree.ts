@@ -6,7 +6,7 @@ import { equalHash } from "@/lib/merkle/hash";
 import { NoteError, openNote, parseCheckpointText, parseVkey, vkey } from "@/lib/merkle/note";
 import { nodeKey } from "@/lib/merkle/proof";
 import { rawPublicKey, treeOrigin } from "@/lib/merkle/sign";
-import { leafOfContentHash } from "@/lib/merkle/store";
+import { leafOfContentHash, STORED_FROM_LEVEL } from "@/lib/merkle/store";
 import { contentHash } from "./chain";
 import type { CheckpointKeys } from "./checkpoint";
 
@@ -27,10 +27,13 @@ function publicKeyMap(keys: CheckpointKeys): Map<string, string> {
     : new Map((keys as { kid: string; publicKey: string }[]).map((k) => [k.kid, k.publicKey]));
 }
 
-/** The ranges of stored nodes completed by leaves [a, b): per level, node i ends at leaf (i+1)·2^l − 1. */
+/**
+ * The ranges of stored nodes completed by leaves [a, b): per level, node i ends at leaf
+ * (i+1)·2^l − 1. Levels below STORED_FROM_LEVEL are derived from the rows themselves, not stored.
+ */
 function completedRanges(a: number, b: number): [number, number, number][] {
   const out: [number, number, number][] = [];
-  for (let level = 0; 2 ** level <= b; level++) {
+  for (let level = STORED_FROM_LEVEL; 2 ** level <= b; level++) {
     const w = 2 ** level;
     const lo = Math.ceil((a + 1) / w) - 1;
     const hi = Math.floor(b / w) - 1;
@@ -45,6 +48,8 @@ export class TreeVerifier {
   private nextCp = 0;
   /** Nodes whose stored hash differs from the recomputed one: their ancestors differ as a consequence. */
   private mismatched = new Set<string>();
+  /** Leaves whose row no longer matches its stored content hash (already named). */
+  private editedLeaves: number[] = [];
   readonly problems: TreeProblem[] = [];
 
   private constructor(
@@ -104,9 +109,25 @@ export class TreeVerifier {
       } catch {
         leaf = new Uint8Array(32);
       }
+      // The stored tree's leaf is the one of the row's stored content hash (the levels below
+      // STORED_FROM_LEVEL are derived from it): an edited row no longer matches it.
+      let storedLeaf: Uint8Array | null = null;
+      try {
+        storedLeaf = leafOfContentHash(row.contentHash);
+      } catch {}
+      if (!storedLeaf || !equalHash(storedLeaf, leaf)) {
+        this.editedLeaves.push(index);
+        this.report(
+          index + 1,
+          row.id,
+          `leaf ${index} (seq ${index + 1}, event ${row.id}) differs from the stored tree`,
+        );
+      }
       for (const node of this.frontier.append(leaf)) {
+        if (node.level < STORED_FROM_LEVEL) continue;
         seen.add(nodeKey(node));
-        this.compare(node, stored.get(nodeKey(node)), row.id, index);
+        const firstRow = rows[node.index * 2 ** node.level - a];
+        this.compare(node, stored.get(nodeKey(node)), firstRow?.id ?? null, index);
       }
       while (this.nextCp < this.cps.length && (this.cps[this.nextCp] as TreeCheckpoint).size === index + 1) {
         const cp = this.cps[this.nextCp++] as TreeCheckpoint;
@@ -122,23 +143,31 @@ export class TreeVerifier {
       if (!seen.has(key)) this.report(a + 1, null, `stored merkle node ${key} is not part of the tree`);
   }
 
-  private compare(node: TreeNode, stored: Uint8Array | undefined, eventId: string, index: number) {
+  /** `firstEventId`: the event of the node's first leaf, when it is in the page at hand. */
+  private compare(
+    node: TreeNode,
+    stored: Uint8Array | undefined,
+    firstEventId: string | null,
+    index: number,
+  ) {
     const first = node.index * 2 ** node.level + 1;
-    const covers = node.level === 0 ? `seq ${first}` : `seq ${first}..${index + 1}`;
+    const covers = `seq ${first}..${index + 1}`;
     if (!stored) {
-      this.report(first, eventId, `merkle node ${nodeKey(node)} (${covers}) is missing from the store`);
+      this.report(first, firstEventId, `merkle node ${nodeKey(node)} (${covers}) is missing from the store`);
       return;
     }
     if (equalHash(stored, node.hash)) return;
     this.mismatched.add(nodeKey(node));
     const children = [0, 1].map((j) => nodeKey({ level: node.level - 1, index: node.index * 2 + j }));
-    // Named once, where it starts: an edited leaf, not every node above it.
-    if (node.level > 0 && children.some((c) => this.mismatched.has(c))) return;
+    // Named once, where it starts: an edited row, or else the lowest stored node that differs.
+    if (children.some((c) => this.mismatched.has(c))) return;
+    const lo = node.index * 2 ** node.level;
+    if (this.editedLeaves.some((i) => i >= lo && i < lo + 2 ** node.level)) return;
     this.report(
       first,
-      node.level === 0 ? eventId : null,
-      node.level === 0
-        ? `leaf ${node.index} (seq ${first}, event ${eventId}) differs from the stored tree`
+      firstEventId,
+      node.level === STORED_FROM_LEVEL
+        ? `stored merkle node ${nodeKey(node)} (${covers}) differs from the tree of those rows: one of them was edited or the node rewritten`
         : `stored merkle node ${nodeKey(node)} (${covers}) differs from the recomputed tree`,
     );
   }
@@ -172,15 +201,17 @@ export class TreeVerifier {
         null,
         `tree checkpoint covers size ${cp.size} but rows end at ${rows} (tail removed)`,
       );
+    // A stored node reaching past the last row: rows it covered were removed.
     const res = (await this.db.execute(
-      sql`select count(*)::int as n from merkle_nodes where tenant = ${this.tenant} and level = 0 and idx >= ${rows}`,
-    )) as { rows: { n: number }[] };
-    const extra = Number(res.rows[0]?.n ?? 0);
-    if (extra > 0)
+      sql`select coalesce(max((idx + 1) * (1::bigint << level)), 0)::bigint as n from merkle_nodes
+           where tenant = ${this.tenant} and level >= ${STORED_FROM_LEVEL}`,
+    )) as { rows: { n: string | number }[] };
+    const covered = Number(res.rows[0]?.n ?? 0);
+    if (covered > rows)
       this.report(
         rows + 1,
         null,
-        `the stored tree has ${extra} leaves past the last row (seq ${rows}): rows removed`,
+        `the stored tree covers ${covered} leaves but rows end at seq ${rows}: rows removed`,
       );
   }
 }

@@ -1,11 +1,15 @@
 // The per-tenant Merkle tree in the database (issue 15; docs/evidence.md). merkle_nodes holds every
-// complete perfect subtree, written by appendEvents in the transaction that appends the events,
-// so the tree and the chain commit or fail together. Reads ask for exactly the nodes a proof
-// needs (lib/merkle/proof.ts plans them) in one query, with the ids as one JSON parameter.
+// complete perfect subtree of STORED_FROM_LEVEL or higher, written by appendEvents in the
+// transaction that appends the events, so the tree and the chain commit or fail together. The
+// levels below are not stored: a node there covers at most 2^(STORED_FROM_LEVEL-1) leaves, and a
+// leaf is SHA-256(0x00 ‖ the event's content hash), so they are recomputed from events.content_hash
+// (one indexed range read of at most 16 rows per block). That keeps the tree's write cost at about
+// one row per eight events instead of two rows per event. Reads ask for exactly the nodes a proof
+// needs (lib/merkle/proof.ts plans them): one query for the stored ones, one for the leaf blocks.
 import { and, asc, desc, eq, gt, gte, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
 import { chainHeads, events, type TreeCheckpoint, treeCheckpoints } from "@/db/schema";
-import { type Hash, leafHash } from "./hash";
+import { type Hash, leafHash, nodeHash } from "./hash";
 import {
   appendLeaves,
   consistencyProof,
@@ -45,14 +49,26 @@ function byLevel(ids: readonly NodeId[]) {
   );
 }
 
-/** The stored nodes among `ids` (missing ones absent), in one query per 2,000 ids. */
+/**
+ * Nodes below this level are derived from the events' content hashes, not stored. Old databases
+ * may still hold rows below it (migration 0005's backfill wrote every level): they are never read.
+ */
+export const STORED_FROM_LEVEL = 4;
+const BLOCK = 2 ** STORED_FROM_LEVEL;
+
+/** The nodes among `ids` (missing ones absent): stored ones in one query per 2,000 ids, low ones from their leaves. */
 export async function fetchNodes(
   db: Executor,
   tenant: string,
   ids: readonly NodeId[],
 ): Promise<Map<string, Hash>> {
-  const unique = [...new Map(ids.map((id) => [nodeKey(id), id])).values()];
-  const out = new Map<string, Hash>();
+  const all = [...new Map(ids.map((id) => [nodeKey(id), id])).values()];
+  const unique = all.filter((id) => id.level >= STORED_FROM_LEVEL);
+  const out = await derivedNodes(
+    db,
+    tenant,
+    all.filter((id) => id.level < STORED_FROM_LEVEL),
+  );
   for (let at = 0; at < unique.length; at += 2000) {
     const res = (await db.execute(sql`
       select level, idx, encode(hash, 'hex') as hash from merkle_nodes
@@ -61,6 +77,45 @@ export async function fetchNodes(
     };
     for (const r of res.rows)
       out.set(nodeKey({ level: Number(r.level), index: Number(r.idx) }), Buffer.from(r.hash, "hex"));
+  }
+  return out;
+}
+
+/**
+ * The nodes below STORED_FROM_LEVEL among `ids`, hashed up from their leaves: the events whose
+ * seq is leaf index + 1, read as whole blocks of BLOCK leaves (a node there lies in one block).
+ * A node with a leaf missing (no such event yet) is left out, as a missing stored node is.
+ */
+async function derivedNodes(
+  db: Executor,
+  tenant: string,
+  ids: readonly NodeId[],
+): Promise<Map<string, Hash>> {
+  const out = new Map<string, Hash>();
+  if (ids.length === 0) return out;
+  const blocks = [...new Set(ids.map((id) => Math.floor((id.index * 2 ** id.level) / BLOCK)))].sort(
+    (a, b) => a - b,
+  );
+  const leaves = new Map<number, Hash>();
+  for (let at = 0; at < blocks.length; at += 500) {
+    const ranges = sql.join(
+      blocks.slice(at, at + 500).map((b) => sql`(seq between ${b * BLOCK + 1} and ${(b + 1) * BLOCK})`),
+      sql` or `,
+    );
+    const res = (await db.execute(
+      sql`select seq, content_hash from events where tenant = ${tenant} and (${ranges})`,
+    )) as { rows: { seq: string | number; content_hash: string }[] };
+    for (const r of res.rows) leaves.set(Number(r.seq) - 1, leafOfContentHash(r.content_hash));
+  }
+  const hashOf = (level: number, index: number): Hash | undefined => {
+    if (level === 0) return leaves.get(index);
+    const l = hashOf(level - 1, 2 * index);
+    const r = l && hashOf(level - 1, 2 * index + 1);
+    return l && r ? nodeHash(l, r) : undefined;
+  };
+  for (const id of ids) {
+    const h = hashOf(id.level, id.index);
+    if (h) out.set(nodeKey(id), h);
   }
   return out;
 }
@@ -110,7 +165,9 @@ export async function planTreeLeaves(
       edge: new Map(nodesForRoot(size).map((id) => [nodeKey(id), get(id)])),
     });
   }
-  return nodes.map((n) => ({ tenant: args.tenant, level: n.level, index: n.index, hash: n.hash }));
+  return nodes
+    .filter((n) => n.level >= STORED_FROM_LEVEL)
+    .map((n) => ({ tenant: args.tenant, level: n.level, index: n.index, hash: n.hash }));
 }
 
 /** One JSON parameter for treeNodesInsert: [tenant, level, idx, hex hash] per node. */
@@ -132,21 +189,33 @@ export async function appendTreeLeaves(
 }
 
 /**
- * Adds to the tenant's tree the events that have no leaf yet, in seq order, under the chain-head
- * lock: for writers that bypass appendEvents (the bulk seed, lib/demo/large.ts). Returns how
- * many leaves it added. Refuses a gap in the seqs rather than build a tree that skips an event.
+ * Writes the stored nodes (levels STORED_FROM_LEVEL and up) that the tenant's events complete
+ * and the tree lacks, in seq order, under the chain-head lock: for writers that bypass
+ * appendEvents (the bulk seed, lib/demo/large.ts). Returns how many events it added to the
+ * stored tree (those past its last complete block; a partial block needs no row). Refuses a gap
+ * in the seqs rather than build a tree that skips an event.
  */
 export async function catchUpTree(db: Db, tenant: string): Promise<number> {
   return db.transaction(async (tx) => {
-    await tx
+    const [head] = await tx
       .select({ seq: chainHeads.seq })
       .from(chainHeads)
       .where(eq(chainHeads.tenant, tenant))
       .for("update");
+    // The stored tree covers whole blocks: up to the end of its last node at STORED_FROM_LEVEL.
     const res = (await tx.execute(
-      sql`select coalesce(max(idx) + 1, 0) as n from merkle_nodes where tenant = ${tenant} and level = 0`,
+      sql`select coalesce(max(idx) + 1, 0) as n from merkle_nodes where tenant = ${tenant} and level = ${STORED_FROM_LEVEL}`,
     )) as { rows: { n: string | number }[] };
-    let size = Number(res.rows[0]?.n ?? 0);
+    let size = Number(res.rows[0]?.n ?? 0) * BLOCK;
+    const last = await tx
+      .select({ seq: events.seq })
+      .from(events)
+      .where(eq(events.tenant, tenant))
+      .orderBy(desc(events.seq))
+      .limit(1);
+    const end = Math.max(head?.seq ?? 0, last[0]?.seq ?? 0);
+    // Nothing but a partial block past the stored tree: its nodes are derived, none to write.
+    if (Math.floor(end / BLOCK) * BLOCK <= size) return 0;
     let added = 0;
     for (;;) {
       const rows = await tx

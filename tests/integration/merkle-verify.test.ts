@@ -61,27 +61,23 @@ describe.each(backends)("verify-log's Merkle check on $name", (backend) => {
     );
   });
 
-  it("names a changed stored leaf by tenant, seq and event id", async () => {
+  it("names a changed stored node and the first leaf under it", async () => {
+    // Levels below STORED_FROM_LEVEL (4) are derived from the rows; 16 events make node 4/0.
     await database.db.execute(
-      sql`update merkle_nodes set hash = sha256(hash) where tenant = 'leaf' and level = 0 and idx = 4`,
-    );
-    const r = await verifyOne(database.db, "leaf");
-    const id = await idAt(database.db, "leaf", 5);
-    expect(r?.ok).toBe(false);
-    expect(r?.tree.firstBrokenLeaf).toEqual({ seq: 5, eventId: id });
-    expect(r?.problems[0]?.problem).toBe(
-      `Merkle tree: leaf 4 (seq 5, event ${id}) differs from the stored tree`,
-    );
-    expect(r?.firstBrokenSeq).toBe(5);
-  });
-
-  it("names a changed interior node and the first leaf under it", async () => {
-    await database.db.execute(
-      sql`update merkle_nodes set hash = sha256(hash) where tenant = 'node' and level = 2 and idx = 1`,
+      sql`update merkle_nodes set hash = sha256(hash) where tenant = 'node' and level = 4 and idx = 0`,
     );
     const r = await verifyOne(database.db, "node");
-    expect(r?.tree.firstBrokenLeaf).toEqual({ seq: 5, eventId: await idAt(database.db, "node", 5) });
-    expect(r?.problems[0]?.problem).toMatch(/stored merkle node 2\/1 \(seq 5\.\.8\) differs/);
+    expect(r?.ok).toBe(false);
+    expect(r?.tree.firstBrokenLeaf).toEqual({ seq: 1, eventId: await idAt(database.db, "node", 1) });
+    expect(r?.problems[0]?.problem).toMatch(/stored merkle node 4\/0 \(seq 1\.\.16\) differs/);
+  });
+
+  it("ignores stored rows below the stored levels (an older console wrote them); the rows decide", async () => {
+    await database.db.execute(
+      sql`insert into merkle_nodes (tenant, level, idx, hash) values ('leaf', 0, 4, sha256('x'::bytea))`,
+    );
+    const r = await verifyOne(database.db, "leaf");
+    expect(r?.problems).toEqual([]);
   });
 
   it("names an edited event (its leaf no longer matches the tree nor the signed checkpoints)", async () => {
@@ -113,7 +109,7 @@ describe.each(backends)("verify-log's Merkle check on $name", (backend) => {
     const r = await verifyOne(database.db, "tail");
     const problems = r?.problems.map((p) => p.problem).join("\n");
     expect(problems).toMatch(/tree checkpoint covers size 16 but rows end at 12/);
-    expect(problems).toMatch(/the stored tree has 4 leaves past the last row/);
+    expect(problems).toMatch(/the stored tree covers 16 leaves but rows end at seq 12/);
   });
 });
 
@@ -123,7 +119,7 @@ describe("npm run verify-log names the first broken Merkle leaf", () => {
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  it("exits 1 with tenant, seq and event id of a tampered leaf", { timeout: 120_000 }, async () => {
+  it("exits 1 with tenant, seq and event id of an edited event", { timeout: 120_000 }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-merkle-verify-"));
     dirs.push(dir);
     const database = await openDatabase({ kind: "pglite", dataDir: dir });
@@ -131,9 +127,7 @@ describe("npm run verify-log names the first broken Merkle leaf", () => {
     try {
       await migrateDatabase(database);
       await tenantWithLog(database.db, "acme");
-      await database.db.execute(
-        sql`update merkle_nodes set hash = sha256(hash) where tenant = 'acme' and level = 0 and idx = 10`,
-      );
+      await database.db.execute(sql`update events set reason = 'edited' where tenant = 'acme' and seq = 11`);
       id = await idAt(database.db, "acme", 11);
     } finally {
       await database.close();
