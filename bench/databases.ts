@@ -11,7 +11,8 @@ import { createScratchDatabase, obtainPostgres } from "../scripts/postgres";
  */
 export async function onScratchPostgres<T>(
   args: { prefix: string; poolSize: number; progress: (s: string) => void; missing: string },
-  measure: (database: Database) => Promise<T>,
+  /** `url`: the scratch database's address, for processes the measurement starts. */
+  measure: (database: Database, url: string) => Promise<T>,
 ): Promise<T | null> {
   const pg = await obtainPostgres();
   if (!pg) {
@@ -21,7 +22,7 @@ export async function onScratchPostgres<T>(
   const scratch = await createScratchDatabase(pg.url, args.prefix);
   const database = await openDatabase({ kind: "postgres", url: scratch.url, poolSize: args.poolSize });
   try {
-    return await measure(database);
+    return await measure(database, scratch.url);
   } finally {
     await database.close();
     await scratch.drop();

@@ -190,11 +190,21 @@ async function main() {
   };
   if (!dev && !args.has("--no-build")) buildIfNeeded(env);
   else if (!dev) checkNotBuilding();
+  // With PostgreSQL the background work (checkpoints, stream deliveries, alert rules) runs in a
+  // process of its own beside the web server (lib/background.ts); PGlite keeps it in the server.
+  const separate = cfg.databaseUrl !== undefined && process.env.CONSOLE_BACKGROUND !== "inline";
+  const nodeEnv = dev ? "development" : "production";
+  const background = separate ? superviseBackground({ ...env, NODE_ENV: nodeEnv }) : null;
   // scripts/serve.ts rather than `next start`: it hands the app the TCP peer's address.
   const serve = ["--import", "tsx", path.resolve("scripts", "serve.ts"), ...(dev ? ["--dev"] : [])];
   const server = spawn(process.execPath, serve, {
     stdio: ["ignore", "pipe", "inherit"],
-    env: { ...env, PORT: String(cfg.port), NODE_ENV: dev ? "development" : "production" },
+    env: {
+      ...env,
+      PORT: String(cfg.port),
+      NODE_ENV: nodeEnv,
+      ...(separate ? { CONSOLE_BACKGROUND: "off" } : {}),
+    },
   });
   server.stdout.on("data", (chunk: Buffer) => {
     process.stdout.write(chunk);
@@ -205,11 +215,49 @@ async function main() {
   const unregister = dev
     ? () => {}
     : registerInstance(root, { pid: process.pid, port: cfg.port, startedAt: new Date().toISOString() });
-  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => server.kill(sig));
+  for (const sig of ["SIGINT", "SIGTERM"] as const)
+    process.on(sig, () => {
+      background?.stop(sig);
+      server.kill(sig);
+    });
   server.on("exit", (code, signal) => {
     unregister();
+    background?.stop("SIGTERM");
     process.exit(code ?? (signal ? 0 : 1));
   });
+}
+
+/** Runs scripts/background.ts, and again (after a pause that grows to 30 s) whenever it dies. */
+function superviseBackground(env: NodeJS.ProcessEnv) {
+  let child: ReturnType<typeof spawn> | null = null;
+  let stopped = false;
+  let failures = 0;
+  const run = () => {
+    const startedAt = Date.now();
+    child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--conditions=react-server", path.resolve("scripts", "background.ts")],
+      { stdio: ["ignore", "inherit", "inherit"], env },
+    );
+    child.on("exit", (code, signal) => {
+      if (stopped) return;
+      failures = Date.now() - startedAt > 60_000 ? 1 : failures + 1;
+      const wait = Math.min(30_000, 500 * 2 ** failures);
+      console.error(
+        `[console] background work stopped (${signal ?? `exit ${code}`}); restarting in ${Math.round(wait / 1000)} s`,
+      );
+      setTimeout(() => {
+        if (!stopped) run();
+      }, wait).unref();
+    });
+  };
+  run();
+  return {
+    stop(sig: NodeJS.Signals) {
+      stopped = true;
+      child?.kill(sig);
+    },
+  };
 }
 
 main().catch((err: unknown) => {

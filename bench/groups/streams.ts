@@ -1,5 +1,8 @@
+import { spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
+import readline from "node:readline";
 import { sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { migrateDatabase } from "../../db/migrate";
@@ -27,25 +30,40 @@ const SECRET = "bench-master-secret-0123456789";
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
 const p95 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length * 0.95)] ?? 0;
 
-/** A receiver that accepts everything and notes when each event id first arrived. */
+/**
+ * A receiver that accepts everything and notes when each body arrived. It stands for a SIEM on
+ * another machine, so it only timestamps and keeps each body while ingest is measured; which
+ * event ids arrived is read out of the bodies later (`arrived()`), outside the measured rounds.
+ */
 async function receiver() {
-  const arrived = new Map<string, number>();
+  const seen = new Map<string, number>();
+  let pending: { at: number; hook: string | undefined; body: Buffer }[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
-      const now = performance.now();
-      const body = Buffer.concat(chunks).toString("utf8");
       const hook = req.headers["webhook-id"];
-      const ids =
-        typeof hook === "string"
-          ? [hook]
-          : [...body.matchAll(/"(?:id|event_id)":"([0-9a-f-]{36})"/g)].map((m) => m[1] as string);
-      for (const id of ids) if (!arrived.has(id)) arrived.set(id, now);
+      pending.push({
+        at: performance.now(),
+        hook: typeof hook === "string" ? hook : undefined,
+        body: Buffer.concat(chunks),
+      });
       res.writeHead(204).end();
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const arrived = () => {
+    for (const p of pending) {
+      const ids = p.hook
+        ? [p.hook]
+        : [...p.body.toString("utf8").matchAll(/"(?:id|event_id)":"([0-9a-f-]{36})"/g)].map(
+            (m) => m[1] as string,
+          );
+      for (const id of ids) if (!seen.has(id)) seen.set(id, p.at);
+    }
+    pending = [];
+    return seen;
+  };
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     arrived,
@@ -105,7 +123,58 @@ async function configure(database: Database, tenant: string, url: string) {
     });
 }
 
-async function measure(name: string, database: Database, progress: (s: string) => void) {
+/**
+ * bench/background-process.ts on the scratch database, started once: `run()` starts its rounds,
+ * `pause()` stops them and resolves with the CPU time they used; `close()` ends the process.
+ */
+async function backgroundProcess(databaseUrl: string) {
+  const child = spawn(
+    process.execPath,
+    [
+      // BENCH_CHILD_PROF=DIR: a CPU profile of the background process, to see where its time goes.
+      ...(process.env.BENCH_CHILD_PROF
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CHILD_PROF}`]
+        : []),
+      "--import",
+      "tsx",
+      "--conditions=react-server",
+      path.join(import.meta.dirname, "..", "background-process.ts"),
+    ],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+      env: { ...process.env, DATABASE_URL: databaseUrl, NEXTAUTH_SECRET: SECRET, BENCH_ROUND_MS: "250" },
+    },
+  );
+  const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const waiting: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
+  lines.on("line", (line) => waiting.shift()?.resolve(line));
+  child.on("exit", (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`background process exited (${code})`));
+  });
+  const ask = (command: string) =>
+    new Promise<string>((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      child.stdin?.write(`${command}\n`);
+    });
+  return {
+    run: async () => {
+      await ask("start");
+    },
+    pause: async () => Number((await ask("stop")).split(" ")[1]),
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.on("exit", () => resolve());
+        child.stdin?.end("exit\n");
+      }),
+  };
+}
+
+export async function measure(
+  name: string,
+  database: Database,
+  progress: (s: string) => void,
+  databaseUrl?: string,
+) {
   await migrateDatabase(database);
   await database.db.insert(tenants).values([
     { id: "quiet", name: "quiet" },
@@ -121,19 +190,26 @@ async function measure(name: string, database: Database, progress: (s: string) =
   // The console's background work, all of it, in this process as in `npm start`.
   const checkpointer = startCheckpointer(database.db, { signer: generateConsoleKey() });
   // Streams and rules run only while the busy side is measured (and until they caught up after it),
-  // so the baseline rounds carry none of their work.
-  let workers: { stop(): Promise<void> }[] = [];
-  const startWorkers = () => {
-    workers = [
-      // Every 250 ms, four times as often as the console's own rounds, so that the background
-      // work overlaps the measured ingest window (a round of 4,000 events takes about a second).
-      startDeliverer(database.db, { masterSecret: SECRET, intervalMs: 250 }),
-      startAlertEvaluator(database.db, { intervalMs: 250 }),
-    ];
+  // so the baseline rounds carry none of their work. Every 250 ms, four times as often as the
+  // console's own rounds, so that the background work overlaps the measured ingest window. On
+  // PostgreSQL they run as `npm start` runs them there: in a process of their own
+  // (scripts/background.ts; here bench/background-process.ts with the bench's intervals). PGlite
+  // can be opened by one process only, so there they share this process, as in the console.
+  const backgroundCpuUs: number[] = [];
+  const separate = database.kind === "postgres" && databaseUrl ? await backgroundProcess(databaseUrl) : null;
+  let inline: { stop(): Promise<void> }[] = [];
+  const startWorkers = async () => {
+    if (separate) await separate.run();
+    else
+      inline = [
+        startDeliverer(database.db, { masterSecret: SECRET, intervalMs: 250 }),
+        startAlertEvaluator(database.db, { intervalMs: 250 }),
+      ];
   };
   const stopWorkers = async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    workers = [];
+    if (separate) backgroundCpuUs.push(await separate.pause());
+    await Promise.all(inline.map((w) => w.stop()));
+    inline = [];
   };
   const caughtUp = async () => {
     const deadline = performance.now() + 120_000;
@@ -143,7 +219,10 @@ async function measure(name: string, database: Database, progress: (s: string) =
       )) as unknown as { rows: { n: number }[] };
       return r.rows[0]?.n ?? 0;
     };
-    const missing = () => [...committedAt.keys()].some((id) => !rx.arrived.has(id));
+    const missing = () => {
+      const arrived = rx.arrived();
+      return [...committedAt.keys()].some((id) => !arrived.has(id));
+    };
     while (performance.now() < deadline && (missing() || (await rulesBehind()) > 0))
       await new Promise((r) => setTimeout(r, 100));
   };
@@ -169,27 +248,39 @@ async function measure(name: string, database: Database, progress: (s: string) =
     return (BATCH * BATCHES_PER_ROUND) / ((performance.now() - t0) / 1000);
   };
   const busyRound = async () => {
-    startWorkers();
+    await startWorkers();
     const rate = await round("busy");
     await caughtUp();
     await stopWorkers();
     return rate;
   };
+  let quietCpuUs = 0;
+  let quietEvents = 0;
+  const quietRound = async () => {
+    const cpu = process.cpuUsage();
+    const rate = await round("quiet");
+    const used = process.cpuUsage(cpu);
+    quietCpuUs += used.user + used.system;
+    quietEvents += BATCH * BATCHES_PER_ROUND;
+    return rate;
+  };
   try {
     await round("quiet");
     await busyRound();
+    backgroundCpuUs.length = 0;
     const quiet: number[] = [];
     const busy: number[] = [];
     for (let r = 1; r <= ROUNDS; r++) {
-      quiet.push(await round("quiet"));
+      quiet.push(await quietRound());
       busy.push(await busyRound());
       progress(
         `${name}: round ${r}/${ROUNDS}: none ${Math.round(quiet.at(-1) ?? 0)} ev/s, 5 streams + 10 rules ${Math.round(busy.at(-1) ?? 0)} ev/s`,
       );
     }
     // Each event's lag from commit to first arrival at the receiver.
+    const arrived = rx.arrived();
     const lags = [...committedAt].flatMap(([id, at]) => {
-      const got = rx.arrived.get(id);
+      const got = arrived.get(id);
       return got === undefined ? [] : [got - at];
     });
     progress(`${name}: ${lags.length}/${committedAt.size} events arrived`);
@@ -199,9 +290,16 @@ async function measure(name: string, database: Database, progress: (s: string) =
       lagP95: p95(lags),
       arrived: lags.length,
       sent: committedAt.size,
+      // CPU per event: ingest in this (the web server's) process, and the background process's
+      // whole life per measured busy round (PostgreSQL only), against the events it handled.
+      ingestCpuUsPerEvent: quietEvents ? quietCpuUs / quietEvents : null,
+      backgroundCpuUsPerEvent: backgroundCpuUs.length
+        ? backgroundCpuUs.reduce((a, b) => a + b, 0) / (backgroundCpuUs.length * BATCH * BATCHES_PER_ROUND)
+        : null,
     };
   } finally {
-    await stopWorkers();
+    await Promise.all(inline.map((w) => w.stop()));
+    await separate?.close();
     await checkpointer.stop();
     server.close();
     rx.close();
@@ -225,6 +323,17 @@ async function run(): Promise<BenchResult[]> {
       target,
       pass: (target === null || ratio >= 0.8) && m.arrived === m.sent,
     });
+    if (m.backgroundCpuUsPerEvent !== null && m.ingestCpuUsPerEvent !== null)
+      results.push({
+        group: GROUP,
+        name: `${backend}: background process CPU per event (5 streams, 10 rules) vs the web process's ingest CPU per event`,
+        value: Math.round(m.backgroundCpuUsPerEvent),
+        unit: "us/event",
+        baseline: Math.round(m.ingestCpuUsPerEvent),
+        ratio: Number((m.backgroundCpuUsPerEvent / m.ingestCpuUsPerEvent).toFixed(2)),
+        target: null,
+        pass: true,
+      });
     results.push({
       group: GROUP,
       name: `${backend}: delivery lag p95, commit to receiver (JSON Lines/HEC, all ${m.sent} events; ${m.arrived} arrived)`,
@@ -238,7 +347,7 @@ async function run(): Promise<BenchResult[]> {
   };
   const pg = await onScratchPostgres(
     { prefix: "cc_bench", poolSize: 10, progress, missing: "measured on PGlite only" },
-    (database) => measure("postgres", database, progress),
+    (database, url) => measure("postgres", database, progress, url),
   );
   if (pg) record("postgres", pg, ">= 0.8");
   record(

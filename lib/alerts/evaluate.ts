@@ -149,10 +149,76 @@ function ofExpression(key: GroupKey): SQL {
     : sql`${GROUP_COLUMN[key]}`;
 }
 
-interface Seen {
+export interface Seen {
   seq: number;
   ts: Date;
   v: string | null;
+}
+
+/**
+ * The window questions (how many, how many distinct, the first) over a group's history in chain
+ * order, when its times never go back along the chain, as they do when events are appended as
+ * they happen: then a member's window is one run of the history, found by binary search, and the
+ * distinct count slides along with the members. Null when some time goes back: the caller then
+ * filters the whole history per member, which is exact for any order.
+ */
+export function timeOrdered(history: readonly Seen[], windowMs: number) {
+  for (let i = 1; i < history.length; i++)
+    if ((history[i] as Seen).ts.getTime() < (history[i - 1] as Seen).ts.getTime()) return null;
+  const ts = history.map((h) => h.ts.getTime());
+  /** The first index whose entry is past `ok` (entries satisfying `ok` form a prefix). */
+  const firstNot = (ok: (i: number) => boolean) => {
+    let lo = 0;
+    let hi = history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ok(mid)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  /** [lo, end): the entries with seq ≤ e.seq and time in (t − window, t]. */
+  const range = (e: Candidate, t: number): [number, number] => {
+    const lo = firstNot((i) => (ts[i] as number) <= t - windowMs);
+    const end = Math.min(
+      firstNot((i) => (history[i] as Seen).seq <= e.seq),
+      firstNot((i) => (ts[i] as number) <= t),
+    );
+    return [lo, Math.max(lo, end)];
+  };
+  // The distinct values of [from, to), moved along as members advance (both ends only grow).
+  const counts = new Map<string, number>();
+  let from = 0;
+  let to = 0;
+  const add = (i: number, by: number) => {
+    const v = (history[i] as Seen).v;
+    if (v === null) return;
+    const n = (counts.get(v) ?? 0) + by;
+    if (n === 0) counts.delete(v);
+    else counts.set(v, n);
+  };
+  return {
+    count: (e: Candidate, t: number) => {
+      const [lo, end] = range(e, t);
+      return end - lo;
+    },
+    distinct: (e: Candidate, t: number) => {
+      const [lo, end] = range(e, t);
+      if (lo < from || end < to) {
+        counts.clear();
+        from = lo;
+        to = lo;
+      }
+      while (to < end) add(to++, 1);
+      while (from < lo) add(from++, -1);
+      return counts.size;
+    },
+    first: (e: Candidate, t: number) => {
+      const [lo, end] = range(e, t);
+      const h = history[lo];
+      return lo < end && h && h.seq < e.seq ? h : undefined;
+    },
+  };
 }
 
 /**
@@ -232,6 +298,7 @@ export async function evaluateRule(tx: Executor, args: EvaluateArgs): Promise<Ev
         .groupBy(ofExpression(a.of));
       for (const r of rows) if (r.v !== null) lastSeen.set(r.v, new Date(r.last).getTime());
     }
+    const window = timeOrdered(history, windowMs);
     for (const e of members) {
       const t = e.ts.getTime();
       let detail = "";
@@ -257,15 +324,17 @@ export async function evaluateRule(tx: Executor, args: EvaluateArgs): Promise<Ev
       }
       const inWindow = (h: Seen) => h.seq <= e.seq && h.ts.getTime() > t - windowMs && h.ts.getTime() <= t;
       if (a.kind === "count") {
-        const n = history.filter(inWindow).length;
+        const n = window ? window.count(e, t) : history.filter(inWindow).length;
         if (n < a.threshold) continue;
         detail = `${n} matching events within ${d.windowMinutes} min`;
       } else if (a.kind === "distinct") {
-        const n = new Set(history.filter(inWindow).flatMap((h) => (h.v === null ? [] : [h.v]))).size;
+        const n = window
+          ? window.distinct(e, t)
+          : new Set(history.filter(inWindow).flatMap((h) => (h.v === null ? [] : [h.v]))).size;
         if (n < a.threshold) continue;
         detail = `${n} distinct ${a.of} values within ${d.windowMinutes} min`;
       } else if (a.kind === "sequence") {
-        const first = history.find((h) => inWindow(h) && h.seq < e.seq);
+        const first = window ? window.first(e, t) : history.find((h) => inWindow(h) && h.seq < e.seq);
         if (!first) continue;
         detail = `${e.type} ${Math.round((t - first.ts.getTime()) / 1000)} s after a match of "${d.query}"`;
       } else if (a.kind === "each" && !detail) {

@@ -17,7 +17,10 @@ import { buildRequests, type SinkConfig } from "./sinks";
 import { type PostArgs, type PostResult, postPinned } from "./transport";
 
 export const DELIVERY = {
-  batchSize: 100,
+  /** Events read per batch (JSON Lines and HEC send a batch as one request; webhooks one each). */
+  batchSize: 500,
+  /** A stream keeps its lease for further full batches in one round until this much time went by. */
+  roundBudgetMs: 2_000,
   leaseMs: 30_000,
   timeoutMs: 10_000,
   backoffBaseMs: 1_000,
@@ -176,7 +179,11 @@ async function fenced(db: Db, stream: Stream, owner: string, set: Partial<typeof
 async function deliverOne(
   db: Db,
   stream: Stream,
-  o: Required<Omit<DeliverOptions, "limits">> & { limits: DeliveryLimits },
+  o: Required<Omit<DeliverOptions, "limits">> & {
+    limits: DeliveryLimits;
+    /** This round's reads, by tenant, filter and range (the round's streams share them). */
+    reads: Map<string, StreamEvent[]>;
+  },
 ) {
   const now = o.now();
   const report: RoundReport = {
@@ -312,47 +319,61 @@ async function deliverOne(
     .from(chainHeads)
     .where(eq(chainHeads.tenant, stream.tenant));
   const headSeq = head?.seq ?? 0;
-  let batch: StreamEvent[];
-  try {
-    batch = await readStreamEvents(db, {
-      stream,
-      afterSeq: stream.cursor,
-      headSeq,
-      limit: o.limits.batchSize,
-      now,
-    });
-  } catch (err) {
-    await fail((err as Error).message);
-    return report;
-  }
-  // A short batch means every match up to the head is in it: the cursor can pass the head.
-  const reachedHead = batch.length < o.limits.batchSize;
-  const sent = await sendAll(sink, batch, destination, o);
-  report.delivered += sent.delivered;
-  const lastSent = sent.delivered > 0 ? (batch[sent.delivered - 1] as StreamEvent).event.seq : stream.cursor;
-  const cursor = sent.error ? lastSent : reachedHead ? Math.max(headSeq, stream.cursor) : lastSent;
-  report.skipped = Math.max(0, cursor - stream.cursor - sent.delivered);
-  if (cursor !== stream.cursor || sent.delivered > 0) {
-    await fenced(db, stream, o.owner, {
-      cursor,
-      delivered: stream.delivered + sent.delivered,
-      ...(sent.delivered > 0 ? { lastSuccessAt: now } : {}),
-      ...(sent.error ? {} : { attempts: 0, failingSince: null, nextAttemptAt: null, lastError: null }),
-    });
-    stream.cursor = cursor;
-    if (sent.delivered > 0) {
-      // Progress resets the horizon: only a stream stuck on the same events dead-letters them.
-      stream.attempts = 0;
-      stream.failingSince = null;
+  // Full batches follow each other within the round's budget, so a busy tenant's stream keeps up
+  // with ingest instead of moving one batch per round.
+  const started = Date.now();
+  for (;;) {
+    let batch: StreamEvent[];
+    try {
+      // Streams of a tenant usually stand at the same cursor: one read serves those with one filter.
+      const key = JSON.stringify([stream.tenant, stream.filter, stream.cursor, headSeq, o.limits.batchSize]);
+      const cached = o.reads.get(key);
+      batch =
+        cached ??
+        (await readStreamEvents(db, {
+          stream,
+          afterSeq: stream.cursor,
+          headSeq,
+          limit: o.limits.batchSize,
+          now,
+        }));
+      if (!cached) o.reads.set(key, batch);
+    } catch (err) {
+      await fail((err as Error).message);
+      return report;
     }
-  }
-  if (sent.error) {
-    await fail(sent.error, {
-      disable: sent.status === 410,
-      retryAfterMs: sent.retryAfterMs,
-      deadLetter: sent.pending,
-    });
-    return report;
+    // A short batch means every match up to the head is in it: the cursor can pass the head.
+    const reachedHead = batch.length < o.limits.batchSize;
+    const sent = await sendAll(sink, batch, destination, o);
+    report.delivered += sent.delivered;
+    const lastSent =
+      sent.delivered > 0 ? (batch[sent.delivered - 1] as StreamEvent).event.seq : stream.cursor;
+    const cursor = sent.error ? lastSent : reachedHead ? Math.max(headSeq, stream.cursor) : lastSent;
+    report.skipped += Math.max(0, cursor - stream.cursor - sent.delivered);
+    if (cursor !== stream.cursor || sent.delivered > 0) {
+      await fenced(db, stream, o.owner, {
+        cursor,
+        delivered: stream.delivered + sent.delivered,
+        ...(sent.delivered > 0 ? { lastSuccessAt: now } : {}),
+        ...(sent.error ? {} : { attempts: 0, failingSince: null, nextAttemptAt: null, lastError: null }),
+      });
+      stream.cursor = cursor;
+      stream.delivered += sent.delivered;
+      if (sent.delivered > 0) {
+        // Progress resets the horizon: only a stream stuck on the same events dead-letters them.
+        stream.attempts = 0;
+        stream.failingSince = null;
+      }
+    }
+    if (sent.error) {
+      await fail(sent.error, {
+        disable: sent.status === 410,
+        retryAfterMs: sent.retryAfterMs,
+        deadLetter: sent.pending,
+      });
+      return report;
+    }
+    if (reachedHead || Date.now() - started >= o.limits.roundBudgetMs) break;
   }
   await fenced(db, stream, o.owner, { leaseOwner: null, leaseUntil: null });
   return report;
@@ -406,6 +427,7 @@ export async function deliverDueStreams(db: Db, options: DeliverOptions): Promis
     post: options.post ?? postPinned,
     random: options.random ?? Math.random,
     limits: { ...DELIVERY, ...options.limits },
+    reads: new Map<string, StreamEvent[]>(),
   };
   const claimed = await claimDue(db, o.owner, o.now(), o.limits);
   const reports: RoundReport[] = [];

@@ -12,10 +12,15 @@ export class SecretBoxError extends Error {
   override name = "SecretBoxError";
 }
 
+// One master secret per process in practice: its derived key is computed once, not per delivery.
+let derived: { masterSecret: string; key: Buffer } | null = null;
+
 function keyFrom(masterSecret: string): Buffer {
   if (!masterSecret || masterSecret.length < 16)
     throw new SecretBoxError("stream secrets need NEXTAUTH_SECRET (at least 16 characters)");
-  return Buffer.from(hkdfSync("sha256", masterSecret, Buffer.alloc(0), INFO, 32));
+  if (derived?.masterSecret !== masterSecret)
+    derived = { masterSecret, key: Buffer.from(hkdfSync("sha256", masterSecret, Buffer.alloc(0), INFO, 32)) };
+  return derived.key;
 }
 
 const aad = (owner: { tenant: string; id: string }) => Buffer.from(`${owner.tenant}\n${owner.id}`);

@@ -9,6 +9,7 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
+  type KeyObject,
   randomBytes,
   sign,
   timingSafeEqual,
@@ -46,7 +47,20 @@ export function newWebhookKeys(scheme: WebhookScheme): WebhookKeys {
   };
 }
 
-function edPrivate(secret: string) {
+// Parsing a key costs more than the signature it makes (createPrivateKey ~40 µs against ~30 µs
+// for sign): the deliverer signs every webhook, so the last few keys are kept as KeyObjects.
+const privateKeys = new Map<string, KeyObject>();
+
+function edPrivate(secret: string): KeyObject {
+  const known = privateKeys.get(secret);
+  if (known) return known;
+  const key = parseEdPrivate(secret);
+  if (privateKeys.size >= 64) privateKeys.clear();
+  privateKeys.set(secret, key);
+  return key;
+}
+
+function parseEdPrivate(secret: string): KeyObject {
   const seed = unprefix(secret, "whsk_");
   if (seed.length !== 32) throw new Error("whsk_ key must hold a 32-byte Ed25519 seed");
   // PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410): fixed 16-byte prefix, then the seed.

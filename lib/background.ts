@@ -1,0 +1,74 @@
+// The console's background work: checkpoints of moved chain heads, event stream deliveries and
+// alert rule evaluation, each in rounds, each leased or idempotent, so any number of processes
+// may run them (docs/streams.md, docs/alerts.md, docs/ingest.md). Where it runs:
+// - PGlite (one process may open the folder): inside the web server (instrumentation-node.ts).
+// - PostgreSQL: `npm start` runs it in its own process (scripts/background.ts) beside the web
+//   server, so formatting and posting thousands of events to SIEMs never waits on, nor delays,
+//   the web server's event loop; CONSOLE_BACKGROUND=inline keeps it in the web server instead.
+import os from "node:os";
+import type { Db } from "@/db/client";
+import { type AlertEvaluator, startAlertEvaluator } from "@/lib/alerts/runner";
+import type { CheckpointSigner } from "@/lib/audit/checkpoint";
+import { type Checkpointer, startCheckpointer } from "@/lib/audit/checkpointer";
+import { type Deliverer, startDeliverer } from "@/lib/streams/deliverer";
+
+export interface BackgroundWork {
+  checkpointer: Checkpointer | null;
+  deliverer: Deliverer | null;
+  alerts: AlertEvaluator;
+  stop(): Promise<void>;
+}
+
+export interface BackgroundOptions {
+  /** The console key; null when it is unusable (then no checkpoints, which verify-log reports). */
+  signer: CheckpointSigner | null;
+  /** NEXTAUTH_SECRET: stream secrets are sealed under it; without it no streams are delivered. */
+  masterSecret: string | undefined;
+  /** Round intervals (the bench runs them more often than the defaults of one second). */
+  intervalMs?: { checkpoint?: number; deliver?: number; alerts?: number };
+  log?: (message: string) => void;
+}
+
+export function startBackgroundWork(db: Db, o: BackgroundOptions): BackgroundWork {
+  const log = o.log ?? ((m: string) => console.error(`[console] ${m}`));
+  const checkpointer = o.signer
+    ? startCheckpointer(db, { signer: o.signer, intervalMs: o.intervalMs?.checkpoint })
+    : null;
+  const deliverer = o.masterSecret
+    ? startDeliverer(db, { masterSecret: o.masterSecret, intervalMs: o.intervalMs?.deliver })
+    : null;
+  if (!o.masterSecret)
+    log("event streams disabled: NEXTAUTH_SECRET is not set (stream secrets are sealed under it)");
+  const alerts = startAlertEvaluator(db, { intervalMs: o.intervalMs?.alerts });
+  return {
+    checkpointer,
+    deliverer,
+    alerts,
+    async stop() {
+      await Promise.all([checkpointer?.stop(), deliverer?.stop(), alerts.stop()]);
+    },
+  };
+}
+
+/**
+ * For a process that runs only the background work: a lower CPU priority (nice 10 unless
+ * CONSOLE_BACKGROUND_NICE says otherwise, 0–19), so on a busy machine the web server and ingest
+ * come first and the background catches up when they idle (stream lag and alert latency grow
+ * instead of ingest slowing down; both show on the Streams page and in /api/health). Returns
+ * the priority set, or null when the system refused.
+ */
+export function lowerBackgroundPriority(env: NodeJS.ProcessEnv = process.env): number | null {
+  const wanted = Number(env.CONSOLE_BACKGROUND_NICE ?? 10);
+  const nice = Number.isInteger(wanted) ? Math.min(19, Math.max(0, wanted)) : 10;
+  try {
+    os.setPriority(0, nice);
+    return nice;
+  } catch {
+    return null;
+  }
+}
+
+/** Where this process runs the background work: "inline" (here), "off" (another process does). */
+export function backgroundMode(env: NodeJS.ProcessEnv = process.env): "inline" | "off" {
+  return env.CONSOLE_BACKGROUND === "off" ? "off" : "inline";
+}
