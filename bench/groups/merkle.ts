@@ -21,7 +21,7 @@ const GROUP = "merkle";
 const LEAVES = Number(process.env.BENCH_MERKLE_LEAVES ?? 1_000_000);
 const BATCH = 100;
 const BATCHES_PER_ROUND = 5;
-const ROUNDS = 21;
+const ROUNDS = 31;
 
 function memoryTree(n: number): { get: NodeSource; leaves: Buffer } {
   const levels: Buffer[] = [];
@@ -173,6 +173,10 @@ async function ingest(): Promise<BenchResult[]> {
     }
     const msOn = median(on);
     const msOff = median(off);
+    // Each round's pair ran back to back under the same load: the median of the pairs' ratios
+    // holds where the load drifts across the run (on a busy machine the ratio of medians read
+    // 0.79 to 0.98 from run to run).
+    const pairRatio = median(on.map((ms, i) => (off[i] as number) / ms));
     const size = (ROUNDS + 1) * BATCHES_PER_ROUND * BATCH;
     // One proof from the database at the size reached, for scale (PGlite, one query).
     const t0 = performance.now();
@@ -185,13 +189,13 @@ async function ingest(): Promise<BenchResult[]> {
     return [
       {
         group: GROUP,
-        name: `ingest rate with the tree vs without (PGlite, appendEvents batches of ${BATCH}, median of ${ROUNDS} interleaved rounds)`,
+        name: `ingest rate with the tree vs without (PGlite, appendEvents batches of ${BATCH}, median of ${ROUNDS} back-to-back pairs of rounds)`,
         value: rate(msOn),
         unit: "events/s",
         baseline: rate(msOff),
-        ratio: Number((msOff / msOn).toFixed(2)),
+        ratio: Number(pairRatio.toFixed(2)),
         target: ">= 0.8",
-        pass: msOff / msOn >= 0.8,
+        pass: pairRatio >= 0.8,
       },
       {
         group: GROUP,
@@ -212,6 +216,11 @@ async function ingest(): Promise<BenchResult[]> {
 const group: BenchGroup = {
   name: GROUP,
   description: "Merkle log: proof size and proof time at 1M leaves, ingest rate with the tree vs without",
-  run: async () => [...(await proofs()), ...(await ingest())],
+  // Ingest first: measured after the 1M-leaf tree (hundreds of MB of buffers, then garbage) it read
+  // 0.79 where it reads 0.94 to 0.96 on its own, the collector's work landing on the rounds.
+  run: async () => {
+    const rates = await ingest();
+    return [...(await proofs()), ...rates];
+  },
 };
 export default group;
