@@ -125,6 +125,54 @@ export function gatewayRouteEntries(keyRequest: KeyRequest): RouteEntry[] {
   ];
 }
 
+const ADMIN = ["admin"] as const;
+const action = (file: string, name: string, args: ActionEntry["args"]): ActionEntry => ({
+  kind: "action",
+  file: `app/(console)/${file}`,
+  name,
+  allow: ADMIN,
+  scope: "tenant",
+  args,
+});
+
+function form(values: Record<string, string>): FormData {
+  const fd = new FormData();
+  for (const [k, v] of Object.entries(values)) fd.append(k, v);
+  return fd;
+}
+
 export function gatewayActionEntries(): ActionEntry[] {
-  return [];
+  return [
+    action("gateway/actions.ts", "issueGatewayClientAction", () => [
+      null,
+      form({
+        tenant: "acme",
+        name: "matrix client",
+        principal: "alice@acme.example",
+        agent: "acme-agent",
+        groups: "",
+      }),
+    ]),
+    action("gateway/actions.ts", "revokeGatewayClientAction", (f) => [{ id: f.gateway.revokeClientId }]),
+    action("gateway/actions.ts", "addGatewayRuleAction", () => [
+      { tenant: "acme", subjectKind: "any", subjectValue: "", tool: "fs.list_*", arguments: [], note: "" },
+    ]),
+    action("gateway/actions.ts", "updateGatewayRuleAction", (f) => [
+      {
+        id: f.gateway.ruleId,
+        subjectKind: "group",
+        subjectValue: "acme-group",
+        tool: "fs.*",
+        arguments: [{ path: "path", match: "/srv/**" }],
+        note: "matrix",
+      },
+    ]),
+    action("gateway/actions.ts", "deleteGatewayRuleAction", (f) => [{ id: f.gateway.deleteRuleId }]),
+    action("escalations/gateway-actions.ts", "grantGatewayRequestAction", (f) => [
+      { id: f.gateway.grantRequestId },
+    ]),
+    action("escalations/gateway-actions.ts", "dismissGatewayRequestAction", (f) => [
+      { id: f.gateway.dismissRequestId, reason: "matrix" },
+    ]),
+  ];
 }
