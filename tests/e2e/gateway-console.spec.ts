@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { expect, test } from "./fixtures";
@@ -11,6 +11,11 @@ import { GatewayPage } from "./pages/gateway-page";
 test.describe.configure({ mode: "serial" });
 
 const stamp = () => Date.now().toString(36);
+const uuidv7 = (ms: number) => {
+  const t = ms.toString(16).padStart(12, "0");
+  const r = randomUUID().replaceAll("-", "");
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(13, 16)}-8${r.slice(17, 20)}-${r.slice(20, 32)}`;
+};
 
 function acmeKey(dataDir: string): string {
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, "demo-credentials.json"), "utf8")) as {
@@ -81,6 +86,43 @@ test("an admin issues a client, sees its credential once, adds a rule, and grant
     action: "write",
     argDigest: `hmac-sha256:${"e".repeat(64)}`,
   };
+  // The denied call's event, as the gateway sends it before asking.
+  const deniedEvent = uuidv7(Date.now() - 1000);
+  const capId = createHash("sha256").update(`cap-${session}`).digest("hex").slice(0, 32);
+  const ingest = await request.post("/api/v1/events", {
+    headers: auth,
+    data: {
+      events: [
+        {
+          id: deniedEvent,
+          ts: new Date(Date.now() - 1000).toISOString(),
+          tenant: "acme",
+          type: "tool.call",
+          principal: "alice@acme.example",
+          agent,
+          session,
+          request: `req_${session}`,
+          tool: "fs.write_file",
+          action: "write",
+          resource: { type: "File", id: "/srv/share/Quarterly report.txt" },
+          outcome: "denied",
+          reason: `no rule allows fs.write_file on File for agent ${agent}`,
+          inputDigest: operation.argDigest,
+          capability: {
+            id: capId,
+            hash: `sha256:${"c".repeat(64)}`,
+            parentId: null,
+            rootId: capId,
+            depth: 0,
+            kind: "minted",
+            expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+            summary: { principal: "alice@acme.example", rights: [{ resource: "File", actions: ["read"] }] },
+          },
+        },
+      ],
+    },
+  });
+  expect(ingest.status()).toBe(200);
   const asked = await request.post("/api/v1/gateway/escalation-requests", {
     headers: auth,
     data: {
@@ -90,7 +132,7 @@ test("an admin issues a client, sees its credential once, adds a rule, and grant
       session,
       operation,
       missing: `no rule allows fs.write_file on File for agent ${agent}`,
-      deniedEvent: `e2e-denied-${stamp()}`,
+      deniedEvent,
     },
   });
   expect(asked.status()).toBe(201);
@@ -114,6 +156,21 @@ test("an admin issues a client, sees its credential once, adds a rule, and grant
   };
   expect(escalations).toHaveLength(1);
   expect(escalations[0]).toMatchObject({ operation, singleUse: true });
+
+  // The denied call's event shows its request and where to find it.
+  await page.goto(`/events?q=${encodeURIComponent(`session:${session} type:tool.call`)}`);
+  await page
+    .getByTestId("events-table")
+    .getByRole("row")
+    .filter({ hasText: "fs.write_file" })
+    .first()
+    .click();
+  const onEvent = page.getByTestId("event-gateway-request");
+  await expect(onEvent).toContainText("granted");
+  await expect(onEvent.getByRole("link", { name: "Open in Escalations" })).toHaveAttribute(
+    "href",
+    `/escalations#request-${id}`,
+  );
 
   // Revoking the client asks first, then marks it revoked for the gateway's next poll.
   await gateway.goto();

@@ -15,7 +15,7 @@ export class GatewayPage {
     await form.getByLabel("Name").fill(c.name);
     await form.getByLabel("Principal").fill(c.principal);
     await form.getByLabel("Agent").fill(c.agent);
-    await form.getByLabel(/^Groups/).fill(c.groups);
+    await form.getByLabel("Groups (optional)").fill(c.groups);
     await form.getByRole("button", { name: "Issue credential" }).click();
     const shown = this.page.getByTestId("gateway-credential");
     await expect(shown).toHaveText(/^gwc_[A-Za-z0-9_-]{43}$/);

@@ -42,6 +42,9 @@ function RequestRows({
           <th>Missing</th>
           <th>Age</th>
           <th>Status</th>
+          <th>
+            <span className="sr-only">Actions</span>
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -70,12 +73,12 @@ function RequestRows({
               <span className={`badge ${STATUS_BADGE[r.status]}`}>{r.status}</span>
               {r.status === "requested" && r.escalationStatus === "pending" ? (
                 <>
-                  {" "}
+                  <br />
                   <span className="muted">needs a second admin</span>
                 </>
               ) : null}
-              {actions(r)}
             </td>
+            <td>{actions(r)}</td>
           </tr>
         ))}
       </tbody>
@@ -119,12 +122,7 @@ export function AgentRequests({
             nowMs={nowMs}
             actions={(r) =>
               r.escalationId ? (
-                <>
-                  {" "}
-                  <Link href={`/escalations#escalation-${r.escalationId}`} className="muted">
-                    escalation
-                  </Link>
-                </>
+                <Link href={`/escalations#escalation-${r.escalationId}`}>Escalation</Link>
               ) : null
             }
           />

@@ -9,44 +9,46 @@ export function GatewayRequestActions({ id }: { id: string }) {
   const [pending, start] = useTransition();
   const [result, setResult] = useState<ActionResult<unknown> | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  if (result?.ok) return <span className="ok"> {done}</span>;
+  if (result?.ok) return <span className="ok">{done}</span>;
   return (
-    <div className="row-actions" style={{ marginTop: 6 }}>
-      <button
-        type="button"
-        className="primary"
-        disabled={pending}
-        onClick={() =>
-          start(async () => {
-            const r = await grantGatewayRequestAction({ id });
-            setDone(
-              r.ok && r.data.escalationStatus === "pending"
-                ? "Granted; waiting for a second admin."
-                : "Granted for 60 s.",
-            );
-            setResult(r);
-          })
-        }
-      >
-        Grant
-      </button>
-      <button
-        type="button"
-        disabled={pending}
-        onClick={() =>
-          start(async () => {
-            setDone("Dismissed.");
-            setResult(await dismissGatewayRequestAction({ id }));
-          })
-        }
-      >
-        Dismiss
-      </button>
+    <>
+      <div className="row-actions" style={{ flexWrap: "nowrap" }}>
+        <button
+          type="button"
+          className="primary"
+          disabled={pending}
+          onClick={() =>
+            start(async () => {
+              const r = await grantGatewayRequestAction({ id });
+              setDone(
+                r.ok && r.data.escalationStatus === "pending"
+                  ? "Granted; waiting for a second admin."
+                  : "Granted for 60 s.",
+              );
+              setResult(r);
+            })
+          }
+        >
+          Grant
+        </button>
+        <button
+          type="button"
+          disabled={pending}
+          onClick={() =>
+            start(async () => {
+              setDone("Dismissed.");
+              setResult(await dismissGatewayRequestAction({ id }));
+            })
+          }
+        >
+          Dismiss
+        </button>
+      </div>
       {result && !result.ok ? (
-        <span role="status" className="error">
+        <p role="status" className="error" style={{ margin: "4px 0 0", maxWidth: 260 }}>
           {result.error}
-        </span>
+        </p>
       ) : null}
-    </div>
+    </>
   );
 }

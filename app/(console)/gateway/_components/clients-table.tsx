@@ -89,7 +89,7 @@ export function ClientsTable({ clients, manage }: { clients: GatewayClientView[]
                 ) : null}
               </td>
               {manage ? (
-                <td className="row-actions">
+                <td>
                   {c.revokedAt ? null : (
                     <button
                       type="button"

@@ -43,7 +43,7 @@ export function IssueClientForm({ tenants }: { tenants: string[] }) {
           {field("name", "Name", "support bot, laptop 12")}
           {field("principal", "Principal", "alice@acme.example")}
           {field("agent", "Agent", "support-bot")}
-          {field("groups", "Groups (optional, comma-separated)", "support, readers")}
+          {field("groups", "Groups (optional)", "support, readers")}
           <div>
             <button type="submit" className="primary" disabled={pending}>
               {pending ? "Issuing…" : "Issue credential"}
