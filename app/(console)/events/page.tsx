@@ -31,17 +31,18 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
     listEvents(db, authority, { q: effectiveQuery(q, range), sort, cursor, limit: 50 }),
     listSavedQueries(db, authority),
   ]);
-  // A denied call the MCP gateway asked to escalate shows its request (issue 14).
-  const denied = can(authority, "escalations.read")
-    ? res.rows.filter((r) => r.type === "tool.call" && r.outcome === "denied")
-    : [];
-  const gatewayRequests = Object.fromEntries(
-    await findGatewayRequestsByDeniedEvent(
-      db,
-      authority,
-      denied.map((r) => ({ tenant: r.tenant, eventId: r.id })),
-    ),
-  );
+  // A denied call the MCP gateway asked to escalate shows its request (issue 14); viewers see none.
+  const denied = res.rows.filter((r) => r.type === "tool.call" && r.outcome === "denied");
+  const gatewayRequests =
+    can(authority, "escalations.read") && denied.length > 0
+      ? Object.fromEntries(
+          await findGatewayRequestsByDeniedEvent(
+            db,
+            authority,
+            denied.map((r) => ({ tenant: r.tenant, eventId: r.id })),
+          ),
+        )
+      : {};
   // Errors point into the search box text; the range is appended after it, so they line up.
   const error = res.error && res.error.position <= q.length ? res.error : undefined;
   const state = { q, range, sort, cols };
