@@ -32,7 +32,7 @@ import {
   listGatewayEscalationRequests,
 } from "@/lib/data/gateway-requests";
 import { generateConsoleKey } from "@/lib/server/issuer-key";
-import { backends } from "../support/db";
+import { backends, dumpAllTables } from "../support/db";
 import { addTenants, signedIn } from "../support/fixtures";
 import { serveGatewayApi } from "../support/gateway-console";
 
@@ -167,8 +167,9 @@ describe.each(backends)("gateway console API on $name", (backend) => {
         note: "readers read /tmp/x",
       },
     ]);
-    // Never the credential itself.
+    // Never the credential itself, in the answer or anywhere in the database.
     expect(JSON.stringify(first.config)).not.toContain(client.credential);
+    expect(await dumpAllTables(database.db)).not.toContain(client.credential.slice(4));
 
     expect(await fetchGatewayConfig(acme(), first.etag)).toEqual({ notModified: true });
     const raw = await fetch(`${server.url}/api/v1/gateway/config`, {
