@@ -95,7 +95,8 @@ export function AgentRequests({
   nowMs: number;
   isAdmin: boolean;
 }) {
-  const open = rows.filter((r) => r.status === "requested" && r.escalationId === null);
+  // Still open for the gateway; one granted under the two-person rule waits for a second admin.
+  const open = rows.filter((r) => r.status === "requested");
   const rest = rows.filter((r) => !open.includes(r));
   return (
     <section aria-labelledby="agent-requests-heading">
@@ -111,7 +112,7 @@ export function AgentRequests({
         <RequestRows
           rows={open}
           nowMs={nowMs}
-          actions={(r) => (isAdmin ? <GatewayRequestActions id={r.id} /> : null)}
+          actions={(r) => (isAdmin && r.escalationId === null ? <GatewayRequestActions id={r.id} /> : null)}
         />
       )}
       {rest.length > 0 ? (
