@@ -145,7 +145,9 @@ test("an admin issues a client, sees its credential once, adds a rule, and grant
   await expect(mine).toContainText("File#/srv/share/Quarterly report.txt");
   await expect(mine).toContainText("requested");
   await mine.getByRole("button", { name: "Grant" }).click();
-  await expect(mine.getByText("Granted for 60 s.")).toBeVisible();
+  // The row stays in view with its outcome and a link to the escalation it issued.
+  await expect(mine.locator(".badge")).toHaveText("granted");
+  await expect(mine.getByRole("link", { name: "Escalation" })).toBeVisible();
 
   const status = await request.get(`/api/v1/gateway/escalation-requests/${id}`, { headers: auth });
   expect(await status.json()).toMatchObject({ id, status: "granted" });

@@ -20,6 +20,8 @@ const STATUS_BADGE: Record<GatewayRequestListRow["status"], string> = {
   expired: "disabled",
 };
 
+const RECENT_MS = 15 * 60_000;
+
 const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 function RequestRows({
@@ -95,9 +97,20 @@ export function AgentRequests({
   nowMs: number;
   isAdmin: boolean;
 }) {
-  // Still open for the gateway; one granted under the two-person rule waits for a second admin.
-  const open = rows.filter((r) => r.status === "requested");
-  const rest = rows.filter((r) => !open.includes(r));
+  // Open ones (a grant under the two-person rule waits for a second admin), and those decided in
+  // the last 15 minutes so a Grant or Dismiss stays in view with its outcome; older ones folded.
+  const recent = (r: GatewayRequestListRow) =>
+    r.status === "requested" || (r.decidedAt !== null && nowMs - r.decidedAt.getTime() < RECENT_MS);
+  const shown = rows.filter(recent);
+  const rest = rows.filter((r) => !recent(r));
+  const actionsOf = (r: GatewayRequestListRow) =>
+    r.status === "requested" && r.escalationId === null ? (
+      isAdmin ? (
+        <GatewayRequestActions id={r.id} />
+      ) : null
+    ) : r.escalationId ? (
+      <Link href={`/escalations#escalation-${r.escalationId}`}>Escalation</Link>
+    ) : null;
   return (
     <section aria-labelledby="agent-requests-heading">
       <h2 id="agent-requests-heading">Requested by agents</h2>
@@ -106,27 +119,15 @@ export function AgentRequests({
         single-use escalation for 60 seconds that the gateway picks up for that session; the agent's retry of
         the same call is then allowed once. A request nobody grants lapses after 30 minutes.
       </p>
-      {open.length === 0 ? (
+      {shown.length === 0 ? (
         <p className="muted">No agent is waiting.</p>
       ) : (
-        <RequestRows
-          rows={open}
-          nowMs={nowMs}
-          actions={(r) => (isAdmin && r.escalationId === null ? <GatewayRequestActions id={r.id} /> : null)}
-        />
+        <RequestRows rows={shown} nowMs={nowMs} actions={actionsOf} />
       )}
       {rest.length > 0 ? (
         <details style={{ marginTop: 8 }}>
-          <summary>Decided and lapsed requests ({rest.length})</summary>
-          <RequestRows
-            rows={rest}
-            nowMs={nowMs}
-            actions={(r) =>
-              r.escalationId ? (
-                <Link href={`/escalations#escalation-${r.escalationId}`}>Escalation</Link>
-              ) : null
-            }
-          />
+          <summary>Earlier requests ({rest.length})</summary>
+          <RequestRows rows={rest} nowMs={nowMs} actions={actionsOf} />
         </details>
       ) : null}
     </section>
