@@ -628,7 +628,6 @@ export const REGISTRY: RegistryEntry[] = [
     scope: "tenant",
     args: (f) => [{ tenant: "acme", id: f.alert.ruleId }],
   }),
-  ...gatewayActionEntries(),
   // Route handlers. Browser routes read the session cookie through next/headers.
   {
     kind: "route",
@@ -831,7 +830,6 @@ export const REGISTRY: RegistryEntry[] = [
     request: (f) =>
       browserRequest(`/api/log/proof/consistency?tenant=acme&from=${f.logSizes.from}&to=${f.logSizes.to}`),
   },
-  ...gatewayRouteEntries(keyRequest),
   // OTLP traces: the key fixes the tenant (a body names none), so globex's key stores under globex.
   // Last, so the escalation fixtures above (60 s grants) are used as early as before.
   ...(["app/api/v1/otlp/route.ts", "app/api/v1/otlp/v1/traces/route.ts"] as const).map(
@@ -867,6 +865,10 @@ export const REGISTRY: RegistryEntry[] = [
         }),
     }),
   ),
+  // The MCP gateway's actions and routes (issue 14): last, so the 60-second escalation fixtures
+  // above are used as early as before.
+  ...gatewayActionEntries(),
+  ...gatewayRouteEntries(keyRequest),
 ];
 
 /** The ingest entry's event id, fixed so a retry is the same event. */
