@@ -13,6 +13,7 @@ const ITEMS: { href: string; label: string; permission: Permission }[] = [
   { href: "/sessions", label: "Sessions", permission: "sessions.read" },
   { href: "/escalations", label: "Escalations", permission: "escalations.read" },
   { href: "/revocations", label: "Revocations", permission: "revocations.read" },
+  { href: "/gateway", label: "Gateway", permission: "gateway.read" },
   { href: "/alerts", label: "Alerts", permission: "alerts.triage" },
   { href: "/streams", label: "Streams", permission: "streams.manage" },
   { href: "/log", label: "Audit log", permission: "log.read" },

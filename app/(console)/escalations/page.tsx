@@ -3,7 +3,9 @@ import { Countdown } from "@/components/ui/countdown";
 import { requirePermission } from "@/lib/auth/guard";
 import { can } from "@/lib/auth/permissions";
 import { type EscalationListRow, listEscalations, PENDING_MAX_AGE_MS } from "@/lib/data/escalations";
+import { listGatewayEscalationRequests } from "@/lib/data/gateway-requests";
 import { getDb } from "@/lib/server/db";
+import { AgentRequests } from "./_components/agent-requests";
 import { PendingActions, RevokeEscalation } from "./_components/escalation-actions";
 import { IssueEscalationForm } from "./_components/issue-form";
 import { TokenOutbox } from "./_components/token-outbox";
@@ -65,7 +67,7 @@ function Rows({
       </thead>
       <tbody>
         {rows.map((e) => (
-          <tr key={e.id}>
+          <tr key={e.id} id={`escalation-${e.id}`}>
             <td>{e.tenant}</td>
             <td>
               {e.principal}
@@ -91,7 +93,11 @@ function Rows({
 
 export default async function Page() {
   const authority = await requirePermission("escalations.read");
-  const rows = await listEscalations(await getDb(), authority);
+  const db = await getDb();
+  const [rows, agentRequests] = await Promise.all([
+    listEscalations(db, authority),
+    listGatewayEscalationRequests(db, authority),
+  ]);
   const now = Date.now();
   const isAdmin = can(authority, "escalations.issue");
   const active = rows.filter((e) => e.status === "active" && e.expiresAt && e.expiresAt.getTime() > now);
@@ -106,6 +112,7 @@ export default async function Page() {
         Short-lived grants of exactly one operation, minted with the console's key. Tokens are shown once and
         never stored.
       </p>
+      <AgentRequests rows={agentRequests} nowMs={now} isAdmin={isAdmin} />
       {isAdmin && (
         <>
           <h2>Issue an escalation</h2>

@@ -2,7 +2,9 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { EvidenceExportLink } from "@/app/(console)/evidence/_components/export-link";
 import { requirePermission } from "@/lib/auth/guard";
+import { can } from "@/lib/auth/permissions";
 import { listEvents, parseSort } from "@/lib/data/events-query";
+import { findGatewayRequestsByDeniedEvent } from "@/lib/data/gateway-requests";
 import { listSavedQueries } from "@/lib/data/saved-queries";
 import { getDb } from "@/lib/server/db";
 import { EventsTable } from "./_components/events-table";
@@ -29,6 +31,18 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
     listEvents(db, authority, { q: effectiveQuery(q, range), sort, cursor, limit: 50 }),
     listSavedQueries(db, authority),
   ]);
+  // A denied call the MCP gateway asked to escalate shows its request (issue 14); viewers see none.
+  const denied = res.rows.filter((r) => r.type === "tool.call" && r.outcome === "denied");
+  const gatewayRequests =
+    can(authority, "escalations.read") && denied.length > 0
+      ? Object.fromEntries(
+          await findGatewayRequestsByDeniedEvent(
+            db,
+            authority,
+            denied.map((r) => ({ tenant: r.tenant, eventId: r.id })),
+          ),
+        )
+      : {};
   // Errors point into the search box text; the range is appended after it, so they line up.
   const error = res.error && res.error.position <= q.length ? res.error : undefined;
   const state = { q, range, sort, cols };
@@ -65,6 +79,7 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
         detail={res.detail}
         cols={cols}
         state={state}
+        gatewayRequests={gatewayRequests}
       />
       <nav className="row-actions" aria-label="Pages" style={{ marginTop: 12 }}>
         {cursor ? <Link href={explorerHref(state)}>⇤ {sort === "ts_desc" ? "Newest" : "Oldest"}</Link> : null}

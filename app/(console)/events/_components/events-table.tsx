@@ -111,7 +111,18 @@ export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowV
   return cols;
 }
 
-function DetailSheet({ row, onClose }: { row: EventRowView; onClose: () => void }) {
+/** The MCP gateway's escalation request for a denied call (issue 14), keyed `${tenant}/${eventId}`. */
+export type GatewayRequestsByEvent = Record<string, { id: string; status: string }>;
+
+function DetailSheet({
+  row,
+  onClose,
+  gatewayRequest,
+}: {
+  row: EventRowView;
+  onClose: () => void;
+  gatewayRequest?: { id: string; status: string };
+}) {
   const close = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     close.current?.focus();
@@ -162,6 +173,17 @@ function DetailSheet({ row, onClose }: { row: EventRowView; onClose: () => void 
           <Link href={`/events?q=${encodeURIComponent(`session:${row.session}`)}`}>Session's events</Link>
         ) : null}
       </p>
+      {gatewayRequest ? (
+        <p className="notice" data-testid="event-gateway-request">
+          Escalation request from the gateway:{" "}
+          <span
+            className={`badge ${gatewayRequest.status === "granted" ? "ok" : gatewayRequest.status === "dismissed" ? "bad" : ""}`}
+          >
+            {gatewayRequest.status}
+          </span>{" "}
+          <Link href={`/escalations#request-${gatewayRequest.id}`}>Open in Escalations</Link>
+        </p>
+      ) : null}
       <dl className="facts">
         {fields.map(([k, v]) => (
           <div key={k} style={{ display: "contents" }}>
@@ -181,6 +203,7 @@ export function EventsTable(props: {
   detail: "summary" | "full";
   cols: string;
   state: ExplorerState;
+  gatewayRequests?: GatewayRequestsByEvent;
 }) {
   const router = useRouter();
   const columns = useMemo(() => getEventColumns(props.detail), [props.detail]);
@@ -266,7 +289,13 @@ export function EventsTable(props: {
           ))}
         </tbody>
       </table>
-      {selected ? <DetailSheet row={selected} onClose={() => setSelected(null)} /> : null}
+      {selected ? (
+        <DetailSheet
+          row={selected}
+          onClose={() => setSelected(null)}
+          gatewayRequest={props.gatewayRequests?.[`${String(selected.tenant)}/${selected.id}`]}
+        />
+      ) : null}
     </>
   );
 }
