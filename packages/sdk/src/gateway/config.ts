@@ -38,19 +38,19 @@ const stdioUpstreamSchema = z.strictObject({
   tools,
 });
 const httpUpstreamSchema = z.strictObject({
-  url: z.url({ error: "must be an http(s) URL of a Streamable HTTP MCP endpoint" }),
+  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL of a Streamable HTTP MCP endpoint" }),
   /** Sent to the upstream only (e.g. its own Authorization); never the agent's bearer. */
   headers: stringMap,
   tools,
 });
 
 export const gatewayConfigFileSchema = z.strictObject({
-  consoleUrl: z.url({ error: "must be the console's URL, e.g. http://localhost:3000" }),
+  consoleUrl: z.url({ protocol: /^https?$/, error: "must be the console's URL, e.g. http://localhost:3000" }),
   apiKey: z.string().min(1, { error: "must be an ingest API key of the tenant" }),
   port: z.number().int().min(0).max(65535).default(3100),
   host: z.string().min(1).default("127.0.0.1"),
   /** The URL agents use, for the protected-resource metadata (default http://host:port). */
-  publicUrl: z.url().optional(),
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
   issuerKeyFile: z.string().min(1).default("./data/gateway-issuer-key.json"),
   /** HMAC key of argument digests: the console's digest lookups need the same key. */
   digestKey: z.string().min(16, { error: "must be at least 16 characters (an HMAC key)" }),
@@ -137,7 +137,9 @@ export function parseGatewayConfig(
 function firstIssue(error: z.ZodError, prefix: string[]): GatewayConfigError {
   const issue = error.issues[0];
   const field = issuePath([...prefix, ...(issue?.path ?? [])]);
-  return new GatewayConfigError(`${field}: ${issue?.message ?? "invalid"}`, field);
+  // A bad record key reports "Invalid key in record"; the key's own rule says more.
+  const inner = issue?.code === "invalid_key" ? issue.issues[0]?.message : undefined;
+  return new GatewayConfigError(`${field}: ${inner ?? issue?.message ?? "invalid"}`, field);
 }
 
 /** Reads and validates the config file; relative paths in it are relative to the file. */
