@@ -594,3 +594,97 @@ export const treeCheckpoints = pgTable(
 );
 
 export type TreeCheckpoint = typeof treeCheckpoints.$inferSelect;
+
+// --- MCP capability gateway (issue 14) ----------------------------------------------------
+
+export const GATEWAY_SUBJECT_KINDS = ["any", "agent", "group", "principal"] as const;
+export const GATEWAY_REQUEST_STATUSES = ["requested", "granted", "dismissed", "expired"] as const;
+
+// A credential an agent presents to the gateway (`gwc_…`), for one principal and agent of a
+// tenant. Only its sha256 is kept (globally unique: the gateway looks a bearer up by it).
+export const gatewayClients = pgTable(
+  "gateway_clients",
+  {
+    tenant: text("tenant").notNull(),
+    id: uuid("id").notNull(),
+    name: text("name").notNull(),
+    principal: text("principal").notNull(),
+    agent: text("agent").notNull(),
+    groups: jsonb("groups").$type<string[]>().notNull().default([]),
+    credentialHash: text("credential_hash").notNull().unique(),
+    // The first characters, shown in lists so a credential can be recognised.
+    prefix: text("prefix").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    revokedAt: ts("revoked_at"),
+    revokedBy: text("revoked_by"),
+  },
+  (t) => [primaryKey({ name: "gateway_clients_pkey", columns: [t.tenant, t.id] })],
+);
+
+// An allow rule: subject (any client, an agent, a group, a principal), a tool pattern and
+// conditions on the call's arguments ({ path, match }[]). Deny by default.
+export const gatewayRules = pgTable(
+  "gateway_rules",
+  {
+    tenant: text("tenant").notNull(),
+    id: uuid("id").notNull(),
+    subjectKind: text("subject_kind", { enum: GATEWAY_SUBJECT_KINDS }).notNull(),
+    subjectValue: text("subject_value"),
+    tool: text("tool").notNull(),
+    arguments: jsonb("arguments").$type<{ path: string; match: string }[]>().notNull().default([]),
+    note: text("note").notNull().default(""),
+    createdBy: text("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedBy: text("updated_by"),
+    updatedAt: ts("updated_at"),
+  },
+  (t) => [
+    primaryKey({ name: "gateway_rules_pkey", columns: [t.tenant, t.id] }),
+    check(
+      "gateway_rules_subject_check",
+      sql`(${t.subjectKind} = 'any' AND ${t.subjectValue} IS NULL) OR (${t.subjectKind} IN ('agent', 'group', 'principal') AND ${t.subjectValue} IS NOT NULL)`,
+    ),
+  ],
+);
+
+// A refused tools/call the gateway asks an admin to grant: exactly one operation (with its
+// argument digest) for one session. Granting issues an ordinary escalation (delivery platform).
+export const gatewayEscalationRequests = pgTable(
+  "gateway_escalation_requests",
+  {
+    tenant: text("tenant").notNull(),
+    id: uuid("id").notNull(),
+    clientId: uuid("client_id").notNull(),
+    principal: text("principal").notNull(),
+    agent: text("agent").notNull(),
+    session: text("session").notNull(),
+    // { tool, resourceType, resourceId, action, argDigest }: the SDK's GatewayOperation.
+    operation: jsonb("operation").$type<Record<string, string>>().notNull(),
+    // sha256 of the operation's canonical form: one open request per session and operation.
+    operationKey: text("operation_key").notNull(),
+    missing: text("missing").notNull(),
+    deniedEvent: text("denied_event").notNull(),
+    status: text("status", { enum: GATEWAY_REQUEST_STATUSES }).notNull().default("requested"),
+    escalationId: uuid("escalation_id"),
+    requestedAt: ts("requested_at").notNull().defaultNow(),
+    decidedBy: text("decided_by"),
+    decidedAt: ts("decided_at"),
+  },
+  (t) => [
+    primaryKey({ name: "gateway_escalation_requests_pkey", columns: [t.tenant, t.id] }),
+    check(
+      "gateway_escalation_requests_status_check",
+      sql`${t.status} IN ('requested', 'granted', 'dismissed', 'expired')`,
+    ),
+    uniqueIndex("gateway_escalation_requests_open_uidx")
+      .on(t.tenant, t.session, t.operationKey)
+      .where(sql`${t.status} = 'requested'`),
+    index("gateway_escalation_requests_denied_event_idx").on(t.tenant, t.deniedEvent),
+    index("gateway_escalation_requests_status_idx").on(t.tenant, t.status, t.requestedAt),
+  ],
+);
+
+export type GatewayClientRow = typeof gatewayClients.$inferSelect;
+export type GatewayRuleRow = typeof gatewayRules.$inferSelect;
+export type GatewayEscalationRequestRow = typeof gatewayEscalationRequests.$inferSelect;

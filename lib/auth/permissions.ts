@@ -47,6 +47,10 @@ export const PERMISSIONS = {
   "alerts.triage": INVESTIGATORS,
   /** Alert rules (write, backtest, enable, delete) and the tenant's business hours. */
   "alerts.rules": ADMINS,
+  /** The MCP gateway page: its clients (never a credential) and tool rules, read only. */
+  "gateway.read": INVESTIGATORS,
+  /** Gateway clients (issue a credential, revoke) and tool rules (add, change, delete). */
+  "gateway.manage": ADMINS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

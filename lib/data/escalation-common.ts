@@ -6,6 +6,7 @@ import type { ChainedContent } from "@/lib/audit/chain";
 import {
   type Capability,
   type Clock,
+  capabilityResourceId,
   type IssuerKeyPair,
   mintEscalation,
   systemClock,
@@ -52,7 +53,9 @@ export async function mintForEscalation(row: Escalation, consoleKey: IssuerKeyPa
     agent: row.agent ?? UNSPECIFIED,
     session: row.session ?? UNSPECIFIED,
     request: escalationRequestId(row.id),
-    operation: { resource: op.resourceType, action: op.action, id: op.resourceId },
+    // A gateway's resource may be a file path: the token names it by capabilityResourceId (the
+    // row keeps the whole id, and a use is checked against the whole operation).
+    operation: { resource: op.resourceType, action: op.action, id: capabilityResourceId(op.resourceId) },
     ttlMs,
     maxTtlMs: ttlMs,
     clock: { now: () => issuedAtMs },

@@ -1,5 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
+import { isPrintable } from "@capability-console/sdk/schema";
 import { and, asc, desc, eq, inArray, lte, or } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Executor } from "@/db/client";
@@ -41,39 +42,55 @@ const name = (label: string) =>
     .min(1, { error: `${label} is required.` })
     .regex(NAME, { error: `${label} may use letters, digits and _ . : @ / + - only.` });
 
-export const issueEscalationSchema = z
-  .object({
-    tenant: z.string({ error: "Pick a tenant." }).trim().min(1, { error: "Pick a tenant." }),
-    principal: name("Principal"),
-    session: name("Session").optional(),
-    agent: name("Agent").optional(),
-    tool: name("Tool"),
-    resourceType: name("Resource type"),
-    resourceId: name("Resource id"),
-    action: name("Action"),
-    argDigest: z
-      .string()
-      .trim()
-      .regex(/^hmac-sha256:[0-9a-f]{64}$/, { error: "Argument digest must be hmac-sha256:<64 hex>." })
-      .optional(),
-    ttlSeconds: z.coerce
-      .number({ error: "TTL must be a number of seconds." })
-      .int({ error: "TTL must be a whole number of seconds." })
-      .min(1, { error: "TTL must be at least 1 second." })
-      .default(DEFAULT_ESCALATION_TTL_SECONDS),
-    reason: z
-      .string({ error: "A reason is required." })
-      .trim()
-      .min(1, { error: "A reason is required." })
-      .max(1000, { error: "Keep the reason under 1000 characters." }),
-    singleUse: z.boolean().default(true),
-    delivery: z.enum(escalationDeliveryEnum.enumValues).default("console"),
-  })
-  .refine((v) => v.session !== undefined || v.agent !== undefined, {
-    error: "Give the session (or the agent) the escalation is for.",
-    path: ["session"],
-  });
+/** A gateway's resource (a file path): any printable text up to 1000 characters, kept exactly. */
+export const gatewayResourceIdSchema = z
+  .string({ error: "Resource id is required." })
+  .min(1, { error: "Resource id is required." })
+  .max(1000, { error: "Keep the resource id under 1000 characters." })
+  .refine(isPrintable, { error: "Resource id may not contain control characters." });
+
+const issueEscalationFields = z.object({
+  tenant: z.string({ error: "Pick a tenant." }).trim().min(1, { error: "Pick a tenant." }),
+  principal: name("Principal"),
+  session: name("Session").optional(),
+  agent: name("Agent").optional(),
+  tool: name("Tool"),
+  resourceType: name("Resource type"),
+  resourceId: name("Resource id"),
+  action: name("Action"),
+  argDigest: z
+    .string()
+    .trim()
+    .regex(/^hmac-sha256:[0-9a-f]{64}$/, { error: "Argument digest must be hmac-sha256:<64 hex>." })
+    .optional(),
+  ttlSeconds: z.coerce
+    .number({ error: "TTL must be a number of seconds." })
+    .int({ error: "TTL must be a whole number of seconds." })
+    .min(1, { error: "TTL must be at least 1 second." })
+    .default(DEFAULT_ESCALATION_TTL_SECONDS),
+  reason: z
+    .string({ error: "A reason is required." })
+    .trim()
+    .min(1, { error: "A reason is required." })
+    .max(1000, { error: "Keep the reason under 1000 characters." }),
+  singleUse: z.boolean().default(true),
+  delivery: z.enum(escalationDeliveryEnum.enumValues).default("console"),
+});
+
+const forSomeone = <T extends { session?: string; agent?: string }>(v: T) =>
+  v.session !== undefined || v.agent !== undefined;
+const FOR_SOMEONE = { error: "Give the session (or the agent) the escalation is for.", path: ["session"] };
+
+export const issueEscalationSchema = issueEscalationFields.refine(forSomeone, FOR_SOMEONE);
 export type IssueEscalationInput = z.output<typeof issueEscalationSchema>;
+
+/**
+ * The same, for an operation a gateway asked for (lib/data/gateway-requests.ts): its resource id
+ * may be a file path. The token names such an id by capabilityResourceId.
+ */
+export const issueGatewayEscalationSchema = issueEscalationFields
+  .extend({ resourceId: gatewayResourceIdSchema })
+  .refine(forSomeone, FOR_SOMEONE);
 
 export const escalationIdSchema = z.object({ id: z.uuid({ error: "Unknown escalation." }) });
 

@@ -25,6 +25,13 @@ import { issueEscalation, issueEscalationSchema } from "@/lib/data/escalations";
 import { uuidv7 } from "@/lib/ids";
 import { sealSecret } from "@/lib/streams/secret-box";
 import { addTenants, PASSWORD, signedIn } from "./fixtures";
+import {
+  createGatewayMatrixFixtures,
+  type GatewayMatrixFixtures,
+  gatewayActionEntries,
+  gatewayMarkers,
+  gatewayRouteEntries,
+} from "./gateway-matrix";
 import { makeEvent } from "./ingest-fixtures";
 import { currentCookieHeader } from "./next-request";
 
@@ -78,6 +85,8 @@ export interface MatrixFixtures {
   alert: { ruleId: string; alertId: string };
   /** Two tree checkpoint sizes of acme's Merkle log (issue 15), older first. */
   logSizes: { from: number; to: number };
+  /** The MCP gateway (issue 14): an acme client, its open escalation request, and targets. */
+  gateway: GatewayMatrixFixtures;
   /** Facts of tenant acme that nothing may show the globex admin (or globex's key). */
   acmeMarkers: string[];
 }
@@ -297,6 +306,8 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
     ]),
   );
 
+  const gateway = await createGatewayMatrixFixtures(db, users.admin);
+
   const to = (await checkpointMovedHeads(db, { signer: consoleKey })).find((c) => c.tenant === "acme");
   return {
     users,
@@ -311,7 +322,9 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
     alert: await insertMatrixAlert(db),
     savedQuery,
     futureEventId,
+    gateway,
     acmeMarkers: [
+      ...gatewayMarkers(gateway),
       "acme",
       ...Object.values(NAMES),
       ...Object.values(escalation),
@@ -615,6 +628,7 @@ export const REGISTRY: RegistryEntry[] = [
     scope: "tenant",
     args: (f) => [{ tenant: "acme", id: f.alert.ruleId }],
   }),
+  ...gatewayActionEntries(),
   // Route handlers. Browser routes read the session cookie through next/headers.
   {
     kind: "route",
@@ -817,6 +831,7 @@ export const REGISTRY: RegistryEntry[] = [
     request: (f) =>
       browserRequest(`/api/log/proof/consistency?tenant=acme&from=${f.logSizes.from}&to=${f.logSizes.to}`),
   },
+  ...gatewayRouteEntries(keyRequest),
   // OTLP traces: the key fixes the tenant (a body names none), so globex's key stores under globex.
   // Last, so the escalation fixtures above (60 s grants) are used as early as before.
   ...(["app/api/v1/otlp/route.ts", "app/api/v1/otlp/v1/traces/route.ts"] as const).map(

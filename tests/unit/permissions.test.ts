@@ -43,6 +43,9 @@ const README: Record<Permission, Role[]> = {
   "alerts.rules": yes("admin"),
   // evidence bundles carry events' full content: investigators and admins
   "evidence.export": yes("investigator", "admin"),
+  // the MCP gateway page (issue 14): investigators read it, admins manage clients and rules
+  "gateway.read": yes("investigator", "admin"),
+  "gateway.manage": yes("admin"),
 };
 
 const as = (role: Role) => ({ role, tenants: ["acme"] }) as unknown as Authority;

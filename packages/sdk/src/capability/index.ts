@@ -26,6 +26,7 @@ export {
   mintCapability,
   mintEscalation,
 } from "./mint.js";
+export { capabilityResourceId } from "./resource-id.js";
 export {
   createRevocationList,
   type MutableRevocationList,

@@ -8,6 +8,14 @@ import { eventSchema, LIMITS } from "./event.js";
 /** A name in an escalation's operation (tool, resource type and id, action). */
 const NAME = /^[A-Za-z0-9_.:@/+-]{1,200}$/;
 const ARG_DIGEST = /^hmac-sha256:[0-9a-f]{64}$/;
+/** No control characters (C0, DEL, C1): what a resource id may hold besides a name's alphabet. */
+export function isPrintable(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
+  }
+  return true;
+}
 
 // ---- errors ------------------------------------------------------------------------------
 
@@ -91,7 +99,9 @@ export type RevocationFeedPage = z.output<typeof revocationFeedPageSchema>;
 export const escalationOperationSchema = z.strictObject({
   tool: z.string().regex(NAME),
   resourceType: z.string().regex(NAME),
-  resourceId: z.string().regex(NAME),
+  // Wider than a name: a gateway's resources are file paths (issue 14). Printable, at most 1000;
+  // the token names it through capabilityResourceId.
+  resourceId: z.string().min(1).max(1000).refine(isPrintable, { error: "No control characters." }),
   action: z.string().regex(NAME),
   argDigest: z.string().regex(ARG_DIGEST).optional(),
 });
