@@ -57,7 +57,11 @@ export async function serveConsole(db: Db, tenant: string): Promise<ServedConsol
     ["POST", /^\/api\/v1\/escalations\/[^/]+\/use$/, (r) => handleEscalationUse(db, r)],
     ["GET", /^\/api\/v1\/gateway\/config$/, (r) => handleGatewayConfig(db, r)],
     ["POST", /^\/api\/v1\/gateway\/escalation-requests$/, (r) => handleGatewayEscalationRequest(db, r)],
-    ["GET", /^\/api\/v1\/gateway\/escalation-requests\/[^/]+$/, (r) => handleGatewayEscalationRequestStatus(db, r)],
+    [
+      "GET",
+      /^\/api\/v1\/gateway\/escalation-requests\/[^/]+$/,
+      (r) => handleGatewayEscalationRequestStatus(db, r),
+    ],
   ];
   const server = http.createServer(async (req, res) => {
     const abort = new AbortController();
@@ -69,7 +73,8 @@ export async function serveConsole(db: Db, tenant: string): Promise<ServedConsol
         ? await route[2](toRequest(req, abort.signal))
         : Response.json({ error: "not found" }, { status: 404 });
       res.writeHead(response.status, Object.fromEntries(response.headers));
-      if (response.body) for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+      if (response.body)
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
       res.end();
     } catch (err) {
       if (!res.headersSent) res.writeHead(500);

@@ -14,7 +14,7 @@ import type { Database } from "@/db/client";
 import { capabilities, events, sessions } from "@/db/schema";
 import type { Authority } from "@/lib/auth/authority";
 import { generateIssuerKey } from "@/lib/capability";
-import { addGatewayRule, issueGatewayClient } from "@/lib/data/gateway";
+import { addGatewayRule, gatewayRuleInputSchema, issueGatewayClient } from "@/lib/data/gateway";
 import { getGatewayEscalationRequest, grantGatewayEscalationRequest } from "@/lib/data/gateway-requests";
 import { revokeSession } from "@/lib/data/revocations";
 import { backends } from "../support/db";
@@ -81,14 +81,18 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     });
     clientId = issued.id;
     credential = issued.credential;
-    await addGatewayRule(database.db, admin, {
-      tenant: "acme",
-      subjectKind: "agent",
-      subjectValue: "support-bot",
-      tool: "fs.read_*",
-      arguments: [{ path: "path", match: `${dir}/**` }],
-      note: "reads inside the workspace",
-    });
+    await addGatewayRule(
+      database.db,
+      admin,
+      gatewayRuleInputSchema.parse({
+        tenant: "acme",
+        subjectKind: "agent",
+        subjectValue: "support-bot",
+        tool: "fs.read_*",
+        arguments: [{ path: "path", match: `${dir}/**` }],
+        note: "reads inside the workspace",
+      }),
+    );
     const config = parseGatewayConfig({
       consoleUrl: served.url,
       apiKey: served.apiKey,
@@ -106,7 +110,11 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
         },
       },
     });
-    gateway = await startGateway({ config, issuer: await generateIssuerKey("gw-int-2026-12"), log: () => {} });
+    gateway = await startGateway({
+      config,
+      issuer: await generateIssuerKey("gw-int-2026-12"),
+      log: () => {},
+    });
     agent = await connect();
   }, 120_000);
 
@@ -126,7 +134,10 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
   });
 
   it("allows a read inside the workspace and refuses one outside it", async () => {
-    const ok = await agent.callTool({ name: "fs.read_text_file", arguments: { path: path.join(dir, "hello.txt") } });
+    const ok = await agent.callTool({
+      name: "fs.read_text_file",
+      arguments: { path: path.join(dir, "hello.txt") },
+    });
     expect(ok.isError).toBeFalsy();
     expect(text(ok)).toBe("hello from server-filesystem");
     const out = await agent.callTool({ name: "fs.read_text_file", arguments: { path: "/etc/hostname" } });
@@ -147,7 +158,12 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     const pending = await getGatewayEscalationRequest(database.db, { tenant: "acme" }, requestId);
     expect(pending?.status).toBe("requested");
 
-    await grantGatewayEscalationRequest(database.db, admin, { id: requestId });
+    await grantGatewayEscalationRequest(
+      database.db,
+      admin,
+      { id: requestId },
+      { consoleKey: served.consoleKey },
+    );
     const stepped = await agent.callTool({ name: "fs.write_file", arguments: args });
     expect(stepped.isError).toBeFalsy();
     expect(await readFile(target, "utf8")).toBe("written after step-up");
@@ -155,7 +171,10 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     const replay = await agent.callTool({ name: "fs.write_file", arguments: args });
     expect(replay.isError).toBe(true);
     expect(text(replay)).toMatch(/^refused: no rule allows fs\.write_file/);
-    const changed = await agent.callTool({ name: "fs.write_file", arguments: { ...args, content: "changed" } });
+    const changed = await agent.callTool({
+      name: "fs.write_file",
+      arguments: { ...args, content: "changed" },
+    });
     expect(changed.isError).toBe(true);
     expect(await readFile(target, "utf8")).toBe("written after step-up");
 
@@ -164,7 +183,9 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     const rows = await eventsOf(session);
     const writes = rows.filter((e) => e.type === "tool.call" && e.tool === "fs.write_file");
     expect(writes.map((e) => e.outcome)).toEqual(["denied", "allowed", "denied", "denied"]);
-    expect(writes[0]?.meta).toMatchObject({ gateway: { escalationRequest: requestId, check: "policy:no-rule" } });
+    expect(writes[0]?.meta).toMatchObject({
+      gateway: { escalationRequest: requestId, check: "policy:no-rule" },
+    });
     expect(writes[1]?.meta).toMatchObject({ gateway: { decision: "escalated" } });
     expect(writes[1]?.inputDigest).toBe(writes[0]?.inputDigest);
     expect(writes[3]?.inputDigest).not.toBe(writes[0]?.inputDigest);
@@ -175,7 +196,9 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     const session = sessionOf();
     const rows = await eventsOf(session);
     const minted = rows.find((e) => e.type === "capability.minted");
-    const read = rows.find((e) => e.type === "tool.call" && e.tool === "fs.read_text_file" && e.outcome === "allowed");
+    const read = rows.find(
+      (e) => e.type === "tool.call" && e.tool === "fs.read_text_file" && e.outcome === "allowed",
+    );
     expect(minted && read).toBeTruthy();
     expect(read?.resourceType).toBe("File");
     expect(read?.resourceId).toBe(path.join(dir, "hello.txt"));
@@ -212,7 +235,10 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     await revokeSession(database.db, admin, { tenant: "acme", session, reason: "integration test" });
     let refusedAfter = Number.POSITIVE_INFINITY;
     for (;;) {
-      const r = await agent.callTool({ name: "fs.read_text_file", arguments: { path: path.join(dir, "hello.txt") } });
+      const r = await agent.callTool({
+        name: "fs.read_text_file",
+        arguments: { path: path.join(dir, "hello.txt") },
+      });
       if (r.isError) {
         refusedAfter = performance.now() - started;
         expect(text(r)).toBe(`refused: session ${session} is revoked; this session can no longer call tools`);

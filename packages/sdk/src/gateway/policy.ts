@@ -1,7 +1,7 @@
 // The console's tool rules (allow rules only, deny by default) evaluated for one client and one
 // call, and turned into capability rights. Pure functions: the unit tests pin them down.
-import { createHash } from "node:crypto";
 import type { Right } from "../capability/index.js";
+import { capabilityResourceId } from "../capability/resource-id.js";
 import type { GatewayClient, GatewayOperation, GatewayRule } from "../schema/gateway.js";
 import { textProblem } from "../schema/text-rules.js";
 import { inputDigest } from "../tools/index.js";
@@ -156,15 +156,8 @@ export function argumentDigest(args: unknown, key: string): string {
 
 const CAP_NAME = /^[A-Za-z0-9_.:@/+-]{1,200}$/;
 
-/**
- * A resource id as a capability can carry it: capability names are a plain alphabet of at most
- * 200 characters, so any other id (a path with spaces, a long one) is bound by its sha256.
- */
-export function capabilityResourceId(resourceId: string): string {
-  return CAP_NAME.test(resourceId)
-    ? resourceId
-    : `sha256:${createHash("sha256").update(resourceId).digest("hex")}`;
-}
+// One definition with the console's escalations, so a grant and a call name a resource alike.
+export { capabilityResourceId };
 
 /** The right that lists tools: every root capability of the gateway carries it. */
 export const LIST_RIGHT: Right = { resource: "Gateway", actions: ["list"] };
