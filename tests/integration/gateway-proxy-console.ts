@@ -20,7 +20,7 @@ import { insertApiKey } from "@/lib/data/api-keys";
 import { handleIngest } from "@/lib/ingest";
 import { createSlotLimiter } from "@/lib/server/stream-slots";
 
-type Handler = (request: Request) => Promise<Response>;
+export type Handler = (request: Request) => Promise<Response>;
 
 export interface ServedConsole {
   url: string;
@@ -44,7 +44,11 @@ function toRequest(req: http.IncomingMessage, signal: AbortSignal): Request {
 }
 
 /** Serves the console routes the gateway uses for `tenant`; returns an ingest key of it. */
-export async function serveConsole(db: Db, tenant: string): Promise<ServedConsole> {
+export async function serveConsole(
+  db: Db,
+  tenant: string,
+  extra: Array<[string, RegExp, Handler]> = [],
+): Promise<ServedConsole> {
   const consoleKey = await generateIssuerKey(`console-gw-${Date.now()}`);
   await db.insert(issuers).values({ kid: consoleKey.kid, tenant: null, publicKey: consoleKey.publicKey });
   const { key: apiKey } = await insertApiKey(db, { tenant, source: "gateway", createdBy: "test" });
@@ -62,6 +66,7 @@ export async function serveConsole(db: Db, tenant: string): Promise<ServedConsol
       /^\/api\/v1\/gateway\/escalation-requests\/[^/]+$/,
       (r) => handleGatewayEscalationRequestStatus(db, r),
     ],
+    ...extra,
   ];
   const server = http.createServer(async (req, res) => {
     const abort = new AbortController();

@@ -178,7 +178,7 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     expect(changed.isError).toBe(true);
     expect(await readFile(target, "utf8")).toBe("written after step-up");
 
-    await gateway.sender.flush();
+    await gateway.flushEvents();
     const session = sessionOf();
     const rows = await eventsOf(session);
     const writes = rows.filter((e) => e.type === "tool.call" && e.tool === "fs.write_file");
@@ -192,7 +192,7 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
   });
 
   it("records every decision in the console with the capability lineage", async () => {
-    await gateway.sender.flush();
+    await gateway.flushEvents();
     const session = sessionOf();
     const rows = await eventsOf(session);
     const minted = rows.find((e) => e.type === "capability.minted");
@@ -216,14 +216,14 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     await expect(agent.callTool({ name: "fs.delete_everything", arguments: {} })).rejects.toThrow(
       /unknown tool "fs\.delete_everything"/,
     );
-    await gateway.sender.flush();
+    await gateway.flushEvents();
     const rows = await eventsOf(sessionOf());
     expect(rows.find((e) => e.tool === "fs.delete_everything")?.outcome).toBe("error");
   });
 
   it("revoking the session in the console refuses the next call within 2 s", async () => {
     const session = sessionOf();
-    await gateway.sender.flush();
+    await gateway.flushEvents();
     await until("the session row", async () => {
       const [s] = await database.db
         .select()

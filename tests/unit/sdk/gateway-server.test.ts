@@ -247,7 +247,7 @@ describe("gateway with a fake console and server-filesystem", () => {
   });
 
   it("events carry the lineage and pass the ingest schema", async () => {
-    await gateway.sender.flush();
+    await gateway.flushEvents();
     const types = fake.events.map((e) => `${e.type}/${e.outcome}`);
     expect(types).toContain("capability.minted/allowed");
     expect(types).toContain("capability.attenuated/allowed");
@@ -321,7 +321,7 @@ describe("gateway with a fake console and server-filesystem", () => {
       arguments: { path: path.join(dir, "hello.txt") },
     });
     expect(text(again)).toBe("hello from the upstream");
-    await gateway.sender.flush();
+    await gateway.flushEvents();
     const crash = fake.events.find((e) => e.tool === "crashy.crash" && e.type === "tool.call");
     expect(crash).toMatchObject({
       outcome: "error",

@@ -46,6 +46,8 @@ export interface GatewayDeps {
   revocations: RevocationList;
   sender: EventSender;
   tools: () => Map<string, ExposedTool>;
+  /** Runs `fn` once the current answer is written (the server drains this after each response). */
+  defer: (fn: () => void) => void;
   log: (line: string) => void;
 }
 
@@ -69,6 +71,7 @@ export class GatewaySession {
   private root: Capability | undefined;
   private rootVersion: string | undefined;
   private grants: PickedUpEscalation[] = [];
+  private readonly narrowCache = new Map<string, { capability: Capability; expiresAt: number }>();
 
   constructor(
     private readonly deps: GatewayDeps,
@@ -92,6 +95,41 @@ export class GatewaySession {
 
   private emit(event: Parameters<EventSender["send"]>[0]): void {
     this.deps.sender.send(event).catch((err: unknown) => this.deps.log(`event not queued: ${String(err)}`));
+  }
+
+  /**
+   * Builds and queues an event after the current answer is on its way: reading the capability's
+   * blocks for the summary is most of an event's cost, and the agent need not wait for it.
+   * RunningGateway.flushEvents() waits for these.
+   */
+  private later(build: () => Parameters<EventSender["send"]>[0]): void {
+    this.deps.defer(() => {
+      try {
+        this.emit(build());
+      } catch (err) {
+        this.deps.log(`gateway: event not built: ${String(err)}`);
+      }
+    });
+  }
+
+  /**
+   * The root narrowed to exactly one resource, action and a TTL of seconds. Appending a block
+   * signs it (a fresh key pair per block), most of a call's own cost, so the same operation
+   * (same resource, same action) reuses its narrowed capability while more than half of its TTL
+   * is left; every call still authorizes against it, and its event names it with that call's
+   * argument digest. Returns whether it was narrowed just now (then it gets its own event).
+   */
+  private narrowed(root: Capability, op: GatewayOperation): { capability: Capability; fresh: boolean } {
+    const id = capabilityResourceId(op.resourceId);
+    const key = `${root.id}\u0000${op.resourceType}\u0000${id}\u0000${op.action}`;
+    const ttlMs = this.deps.config.callTtlSeconds * 1000;
+    const now = this.deps.clock.now();
+    const held = this.narrowCache.get(key);
+    if (held && held.expiresAt - now > ttlMs / 2) return { capability: held.capability, fresh: false };
+    const capability = root.narrowTo({ resource: op.resourceType, id, action: op.action, ttlMs });
+    if (this.narrowCache.size >= 256) this.narrowCache.clear();
+    this.narrowCache.set(key, { capability, expiresAt: now + ttlMs });
+    return { capability, fresh: true };
   }
 
   /** Root capability of this MCP session: minted on first use, again when the rules change. */
@@ -221,42 +259,40 @@ export class GatewaySession {
       digestKey: deps.config.digestKey,
     });
     const upstream = exposed.upstream.name;
-    const narrowed = root.narrowTo({
-      resource: op.resourceType,
-      id: capabilityResourceId(op.resourceId),
-      action: op.action,
-      ttlMs: deps.config.callTtlSeconds * 1000,
-    });
+    const { capability: narrowed, fresh } = this.narrowed(root, op);
     const record = (e: {
       outcome: "allowed" | "denied" | "error";
       capability: Capability;
       reason?: string;
       gateway: GatewayDecisionMeta;
-    }) =>
-      this.emit(
+    }) => {
+      const latencyMs = deps.clock.now() - started;
+      this.later(() =>
         gatewayEvent({
           ctx,
           clock: deps.clock,
           startedMs: started,
           type: "tool.call",
           operation: op,
-          latencyMs: deps.clock.now() - started,
+          latencyMs,
           ...e,
           gateway: meta({ upstream, ...e.gateway }),
         }),
       );
-    this.emit(
-      gatewayEvent({
-        ctx,
-        clock: deps.clock,
-        startedMs: started,
-        type: "capability.attenuated",
-        outcome: "allowed",
-        capability: narrowed,
-        operation: op,
-        gateway: meta({ upstream, decision: "narrowed" }),
-      }),
-    );
+    };
+    if (fresh)
+      this.later(() =>
+        gatewayEvent({
+          ctx,
+          clock: deps.clock,
+          startedMs: started,
+          type: "capability.attenuated",
+          outcome: "allowed",
+          capability: narrowed,
+          operation: op,
+          gateway: meta({ upstream, decision: "narrowed" }),
+        }),
+      );
 
     const revoked = root.revokedReason();
     if (revoked) {

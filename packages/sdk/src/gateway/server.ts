@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import {
   CallToolRequestSchema,
   ErrorCode,
@@ -40,12 +40,14 @@ export interface RunningGateway {
   /** Open MCP sessions by MCP session id (the agent-facing id). */
   sessions: ReadonlyMap<string, GatewaySession>;
   sender: EventSender;
+  /** Queues the events of calls answered so far and sends everything buffered. */
+  flushEvents(): Promise<void>;
   close(): Promise<void>;
 }
 
 interface Open {
   session: GatewaySession;
-  transport: StreamableHTTPServerTransport;
+  transport: WebStandardStreamableHTTPServerTransport;
   server: Server;
 }
 
@@ -70,6 +72,35 @@ function readBody(req: IncomingMessage, limit: number): Promise<{ ok: true; text
     );
     req.on("error", reject);
   });
+}
+
+/**
+ * A web Response onto a Node response. An event stream is streamed (the GET stream stays open);
+ * anything else is written in one piece with its length: several small chunked writes cost a
+ * round of TCP acknowledgements each, milliseconds per call.
+ */
+async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  if (!response.body || !(headers["content-type"] ?? "").includes("text/event-stream")) {
+    const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+    if (body) headers["content-length"] = String(body.length);
+    res.writeHead(response.status, headers);
+    res.end(body);
+    return;
+  }
+  res.writeHead(response.status, headers);
+  const reader = response.body.getReader();
+  res.on("close", () => void reader.cancel().catch(() => {}));
+  res.flushHeaders();
+  for (;;) {
+    const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+    if (done || res.destroyed) break;
+    res.write(value);
+  }
+  res.end();
 }
 
 function send(
@@ -125,6 +156,20 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
     return map;
   };
 
+  // Work that waits until an answer is written (building events): drained after each response,
+  // or by a timer when a call did not come over HTTP.
+  const deferred: Array<() => void> = [];
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  const drain = () => {
+    if (drainTimer) clearTimeout(drainTimer);
+    drainTimer = undefined;
+    for (const fn of deferred.splice(0)) fn();
+  };
+  const defer = (fn: () => void) => {
+    deferred.push(fn);
+    drainTimer ??= setTimeout(drain, 50);
+  };
+
   const deps: GatewayDeps = {
     config,
     clock,
@@ -135,6 +180,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
     revocations: verifier.follower.list,
     sender,
     tools,
+    defer,
     log,
   };
   const open = new Map<string, Open>();
@@ -169,7 +215,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
           "Tools of several MCP servers behind a capability gateway. A refused call names the missing right and an escalation request; retry the same call after an admin grants it.",
       },
     );
-    const transport = new StreamableHTTPServerTransport({
+    const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: true,
       onsessioninitialized: (id) => {
@@ -192,6 +238,9 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
 
   const bodyLimit = config.maxArgumentBytes * 2 + 64 * 1024;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.once("finish", () => {
+      if (deferred.length > 0) setImmediate(drain);
+    });
     const url = new URL(req.url ?? "/", "http://gateway");
     if (req.method === "GET" && url.pathname.startsWith("/.well-known/oauth-protected-resource")) {
       return send(res, 200, {
@@ -246,14 +295,26 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
         JSONRPC_ERROR(ErrorCode.InvalidRequest, "Bad Request: no Mcp-Session-Id; send initialize first"),
       );
     }
-    // The agent's credential stays here: handlers see the client, never the bearer.
-    (req as IncomingMessage & { auth?: unknown }).auth = {
-      token: "",
-      clientId: who.client.id,
-      scopes: [],
-      extra: { client: who.client },
-    };
-    await entry.transport.handleRequest(req, res, body);
+    // The body is already parsed (and bounded): the transport gets it as parsedBody, so the web
+    // request needs only the method and headers. (The SDK's Node wrapper converts through Hono,
+    // which cost more than a millisecond per call here.)
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    const response = await entry.transport.handleRequest(
+      new Request(`http://gateway${req.url ?? "/mcp"}`, {
+        method: req.method,
+        headers,
+        signal: abort.signal,
+      }),
+      {
+        parsedBody: body,
+        // The agent's credential stays here: handlers see the client, never the bearer.
+        authInfo: { token: "", clientId: who.client.id, scopes: [], extra: { client: who.client } },
+      },
+    );
+    await writeResponse(res, response);
   }
 
   const httpServer = http.createServer((req, res) => {
@@ -279,6 +340,11 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
     upstreams,
     sessions,
     sender,
+    async flushEvents() {
+      // Events are built after the answer is written: build what is waiting first.
+      drain();
+      await sender.flush();
+    },
     async close() {
       follower.stop();
       stopStream();
@@ -289,6 +355,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
         httpServer.closeAllConnections();
       });
       await Promise.all([...upstreams.values()].map((u) => u.close()));
+      drain();
       await sender.close();
     },
   };
