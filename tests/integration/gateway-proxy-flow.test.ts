@@ -1,28 +1,18 @@
 // The MCP capability gateway end to end (issue 14): the official MCP SDK client as the agent,
 // @modelcontextprotocol/server-filesystem over stdio on a temporary folder as the upstream, and
 // the console's real route handlers and data layer on both backends.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseGatewayConfig, type RunningGateway, startGateway } from "@capability-console/sdk/gateway";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { and, asc, eq } from "drizzle-orm";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
-import { capabilities, events, sessions } from "@/db/schema";
-import type { Authority } from "@/lib/auth/authority";
-import { generateIssuerKey } from "@/lib/capability";
-import { addGatewayRule, gatewayRuleInputSchema, issueGatewayClient } from "@/lib/data/gateway";
+import { capabilities, sessions } from "@/db/schema";
 import { getGatewayEscalationRequest, grantGatewayEscalationRequest } from "@/lib/data/gateway-requests";
 import { revokeSession } from "@/lib/data/revocations";
 import { backends } from "../support/db";
-import { addTenants, signedIn } from "../support/fixtures";
-import { type ServedConsole, serveConsole } from "./gateway-proxy-console";
+import { type GatewayWorld, openGatewayWorld } from "./gateway-proxy-console";
 
-const require = createRequire(import.meta.url);
-const FS_SERVER = require.resolve("@modelcontextprotocol/server-filesystem/dist/index.js");
 const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]?.text ?? "";
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
@@ -37,91 +27,19 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_
 
 describe.each(backends)("MCP gateway in front of server-filesystem on $name", (backend) => {
   let database: Database;
-  let served: ServedConsole;
-  let gateway: RunningGateway;
-  let admin: Authority;
+  let world: GatewayWorld;
   let agent: Client;
   let dir: string;
-  let clientId: string;
-  let credential: string;
-
-  const connect = async () => {
-    const c = new Client({ name: "vitest-agent", version: "1.0.0" });
-    await c.connect(
-      new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), {
-        requestInit: { headers: { authorization: `Bearer ${credential}` } },
-      }),
-    );
-    return c;
-  };
-  const sessionOf = () => {
-    const all = [...gateway.sessions.values()];
-    return all[all.length - 1]?.id as string;
-  };
-  const eventsOf = async (session: string) =>
-    database.db
-      .select()
-      .from(events)
-      .where(and(eq(events.tenant, "acme"), eq(events.session, session)))
-      .orderBy(asc(events.ts), asc(events.id));
 
   beforeAll(async () => {
     database = await backend.open();
-    await addTenants(database.db, ["acme", "globex"]);
-    admin = await signedIn(database.db, { email: "admin@acme.test", role: "admin", tenants: ["acme"] });
-    served = await serveConsole(database.db, "acme");
-    dir = await mkdtemp(path.join(tmpdir(), "gw-proxy-"));
-    await writeFile(path.join(dir, "hello.txt"), "hello from server-filesystem");
-    const issued = await issueGatewayClient(database.db, admin, {
-      tenant: "acme",
-      name: "support bot",
-      principal: "alice@acme.example",
-      agent: "support-bot",
-      groups: ["support"],
-    });
-    clientId = issued.id;
-    credential = issued.credential;
-    await addGatewayRule(
-      database.db,
-      admin,
-      gatewayRuleInputSchema.parse({
-        tenant: "acme",
-        subjectKind: "agent",
-        subjectValue: "support-bot",
-        tool: "fs.read_*",
-        arguments: [{ path: "path", match: `${dir}/**` }],
-        note: "reads inside the workspace",
-      }),
-    );
-    const config = parseGatewayConfig({
-      consoleUrl: served.url,
-      apiKey: served.apiKey,
-      port: 0,
-      digestKey: "integration-digest-key",
-      upstreams: {
-        fs: {
-          command: process.execPath,
-          args: [FS_SERVER, dir],
-          tools: {
-            read_file: { resourceType: "File", resourceArgument: "path", action: "read" },
-            read_text_file: { resourceType: "File", resourceArgument: "path", action: "read" },
-            write_file: { resourceType: "File", resourceArgument: "path", action: "write" },
-          },
-        },
-      },
-    });
-    gateway = await startGateway({
-      config,
-      issuer: await generateIssuerKey("gw-int-2026-12"),
-      log: () => {},
-    });
-    agent = await connect();
+    world = await openGatewayWorld(database.db);
+    dir = world.dir;
+    agent = await world.connect();
   }, 120_000);
 
   afterAll(async () => {
-    await agent?.close().catch(() => {});
-    await gateway?.close();
-    await served?.close();
+    await world?.close();
     await database?.close();
   });
 
@@ -160,9 +78,9 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
 
     await grantGatewayEscalationRequest(
       database.db,
-      admin,
+      world.admin,
       { id: requestId },
-      { consoleKey: served.consoleKey },
+      { consoleKey: world.served.consoleKey },
     );
     const stepped = await agent.callTool({ name: "fs.write_file", arguments: args });
     expect(stepped.isError).toBeFalsy();
@@ -178,9 +96,9 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     expect(changed.isError).toBe(true);
     expect(await readFile(target, "utf8")).toBe("written after step-up");
 
-    await gateway.flushEvents();
-    const session = sessionOf();
-    const rows = await eventsOf(session);
+    await world.gateway.flushEvents();
+    const session = world.sessionOf();
+    const rows = await world.eventsOf(session);
     const writes = rows.filter((e) => e.type === "tool.call" && e.tool === "fs.write_file");
     expect(writes.map((e) => e.outcome)).toEqual(["denied", "allowed", "denied", "denied"]);
     expect(writes[0]?.meta).toMatchObject({
@@ -192,9 +110,9 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
   });
 
   it("records every decision in the console with the capability lineage", async () => {
-    await gateway.flushEvents();
-    const session = sessionOf();
-    const rows = await eventsOf(session);
+    await world.gateway.flushEvents();
+    const session = world.sessionOf();
+    const rows = await world.eventsOf(session);
     const minted = rows.find((e) => e.type === "capability.minted");
     const read = rows.find(
       (e) => e.type === "tool.call" && e.tool === "fs.read_text_file" && e.outcome === "allowed",
@@ -203,7 +121,9 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     expect(read?.resourceType).toBe("File");
     expect(read?.resourceId).toBe(path.join(dir, "hello.txt"));
     expect(read?.principal).toBe("alice@acme.example");
-    expect(read?.meta).toMatchObject({ gateway: { client: clientId, upstream: "fs", decision: "allowed" } });
+    expect(read?.meta).toMatchObject({
+      gateway: { client: world.clientId, upstream: "fs", decision: "allowed" },
+    });
     const [cap] = await database.db
       .select()
       .from(capabilities)
@@ -216,14 +136,14 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     await expect(agent.callTool({ name: "fs.delete_everything", arguments: {} })).rejects.toThrow(
       /unknown tool "fs\.delete_everything"/,
     );
-    await gateway.flushEvents();
-    const rows = await eventsOf(sessionOf());
+    await world.gateway.flushEvents();
+    const rows = await world.eventsOf(world.sessionOf());
     expect(rows.find((e) => e.tool === "fs.delete_everything")?.outcome).toBe("error");
   });
 
   it("revoking the session in the console refuses the next call within 2 s", async () => {
-    const session = sessionOf();
-    await gateway.flushEvents();
+    const session = world.sessionOf();
+    await world.gateway.flushEvents();
     await until("the session row", async () => {
       const [s] = await database.db
         .select()
@@ -232,7 +152,7 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
       return s;
     });
     const started = performance.now();
-    await revokeSession(database.db, admin, { tenant: "acme", session, reason: "integration test" });
+    await revokeSession(database.db, world.admin, { tenant: "acme", session, reason: "integration test" });
     let refusedAfter = Number.POSITIVE_INFINITY;
     for (;;) {
       const r = await agent.callTool({
