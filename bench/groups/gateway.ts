@@ -16,6 +16,8 @@ const require = createRequire(import.meta.url);
 const FS_SERVER = require.resolve("@modelcontextprotocol/server-filesystem/dist/index.js");
 const CLI = path.resolve(import.meta.dirname, "../../packages/sdk/dist/cli.js");
 const CONSOLE = path.resolve(import.meta.dirname, "../gateway-console.ts");
+const ECHO_HTTP = path.resolve(import.meta.dirname, "../mcp-echo-http.mjs");
+const ECHO_STDIO = path.resolve(import.meta.dirname, "../../tests/fixtures/mcp-crash-server.mjs");
 
 function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -66,6 +68,7 @@ async function run(): Promise<BenchResult[]> {
   const console_ = start(["--import", "tsx", "--conditions=react-server", CONSOLE], /^(\{.*\})\n/m);
   let gateway: ReturnType<typeof start> | undefined;
   let inProcess: Awaited<ReturnType<typeof startGateway>> | undefined;
+  let echo: ReturnType<typeof start> | undefined;
   const direct = new Client({ name: "bench-direct", version: "1.0.0" });
   try {
     const seeded = JSON.parse((await console_.match)[1] as string) as {
@@ -143,6 +146,32 @@ async function run(): Promise<BenchResult[]> {
     const overhead = gw50 - base50;
     await agent.close();
 
+    // The transport floor on this machine: a trivial tool over Streamable HTTP against the same
+    // over stdio, same run. The gateway's own work is its overhead less this.
+    echo = start([ECHO_HTTP], /PORT (\d+)/);
+    const echoPort = (await echo.match)[1] as string;
+    const echoHttp = new Client({ name: "bench-echo-http", version: "1.0.0" });
+    await echoHttp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${echoPort}/mcp`)));
+    const echoStdio = new Client({ name: "bench-echo-stdio", version: "1.0.0" });
+    await echoStdio.connect(
+      new StdioClientTransport({ command: process.execPath, args: [ECHO_STDIO], stderr: "ignore" }),
+    );
+    const overHttp = () => echoHttp.callTool({ name: "echo", arguments: { text: "x" } });
+    const overStdio = () => echoStdio.callTool({ name: "echo", arguments: { text: "x" } });
+    for (let i = 0; i < 100; i++) {
+      await time(overHttp);
+      await time(overStdio);
+    }
+    const fh: number[] = [];
+    const fs_: number[] = [];
+    for (let i = 0; i < CALLS; i++) {
+      fh.push(await time(overHttp));
+      fs_.push(await time(overStdio));
+    }
+    const floor = percentile(fh, 50) - percentile(fs_, 50);
+    await echoHttp.close();
+    await echoStdio.close();
+
     const sessionsKnown = async () =>
       (await (await fetch(`${seeded.url}/bench/sessions`)).json()) as string[];
     const delays: number[] = [];
@@ -171,7 +200,7 @@ async function run(): Promise<BenchResult[]> {
     }
     const max = Math.max(...delays);
     process.stderr.write(
-      `  tools/call p50: gateway ${gw50.toFixed(2)} ms, straight ${base50.toFixed(2)} ms (overhead ${overhead.toFixed(2)} ms); revocation to refusal p50 ${percentile(delays, 50).toFixed(0)} ms, max ${max.toFixed(0)} ms\n`,
+      `  tools/call p50: gateway ${gw50.toFixed(2)} ms, straight ${base50.toFixed(2)} ms (overhead ${overhead.toFixed(2)} ms; Streamable HTTP vs stdio alone ${floor.toFixed(2)} ms); revocation to refusal p50 ${percentile(delays, 50).toFixed(0)} ms, max ${max.toFixed(0)} ms\n`,
     );
     return [
       {
@@ -183,6 +212,16 @@ async function run(): Promise<BenchResult[]> {
         ratio: round2(gw50 / base50),
         target: "<= 2 ms",
         pass: overhead <= 2,
+      },
+      {
+        group: GROUP,
+        name: "the same overhead less the HTTP transport's (trivial MCP server, HTTP vs stdio), p50",
+        value: round2(overhead - floor),
+        unit: "ms",
+        baseline: round2(floor),
+        ratio: null,
+        target: null,
+        pass: true,
       },
       {
         group: GROUP,
@@ -199,6 +238,7 @@ async function run(): Promise<BenchResult[]> {
     await direct.close().catch(() => {});
     if (gateway) await stop(gateway.child);
     await inProcess?.close();
+    if (echo) await stop(echo.child);
     await stop(console_.child);
     fs.rmSync(dir, { recursive: true, force: true });
   }

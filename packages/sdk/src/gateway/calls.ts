@@ -4,7 +4,7 @@
 
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
-import type { Capability, Clock, IssuerKeyPair, RevocationList } from "../capability/index.js";
+import type { Capability, Clock, Decision, IssuerKeyPair, RevocationList } from "../capability/index.js";
 import { mintCapability } from "../capability/index.js";
 import type { ConsoleClientOptions } from "../client/console-client.js";
 import { pickUpEscalations, useEscalation } from "../client/escalations.js";
@@ -64,6 +64,13 @@ function firstText(result: CallToolResult): string {
   return t && "text" in t ? String(t.text).slice(0, 500) : "the tool reported an error";
 }
 
+/** A narrowed capability and whether it has authorized its one operation already. */
+interface NarrowedEntry {
+  capability: Capability;
+  expiresAt: number;
+  authorized: boolean;
+}
+
 export class GatewaySession {
   /** The agent session as the console sees it (`sess_gw_<uuidv7>`). */
   readonly id: string;
@@ -71,7 +78,7 @@ export class GatewaySession {
   private root: Capability | undefined;
   private rootVersion: string | undefined;
   private grants: PickedUpEscalation[] = [];
-  private readonly narrowCache = new Map<string, { capability: Capability; expiresAt: number }>();
+  private readonly narrowCache = new Map<string, NarrowedEntry>();
 
   constructor(
     private readonly deps: GatewayDeps,
@@ -119,17 +126,37 @@ export class GatewaySession {
    * is left; every call still authorizes against it, and its event names it with that call's
    * argument digest. Returns whether it was narrowed just now (then it gets its own event).
    */
-  private narrowed(root: Capability, op: GatewayOperation): { capability: Capability; fresh: boolean } {
+  private narrowed(root: Capability, op: GatewayOperation): { entry: NarrowedEntry; fresh: boolean } {
     const id = capabilityResourceId(op.resourceId);
     const key = `${root.id}\u0000${op.resourceType}\u0000${id}\u0000${op.action}`;
     const ttlMs = this.deps.config.callTtlSeconds * 1000;
     const now = this.deps.clock.now();
     const held = this.narrowCache.get(key);
-    if (held && held.expiresAt - now > ttlMs / 2) return { capability: held.capability, fresh: false };
+    if (held && held.expiresAt - now > ttlMs / 2) return { entry: held, fresh: false };
     const capability = root.narrowTo({ resource: op.resourceType, id, action: op.action, ttlMs });
     if (this.narrowCache.size >= 256) this.narrowCache.clear();
-    this.narrowCache.set(key, { capability, expiresAt: now + ttlMs });
-    return { capability, fresh: true };
+    const entry = { capability, expiresAt: now + ttlMs, authorized: false };
+    this.narrowCache.set(key, entry);
+    return { entry, fresh: true };
+  }
+
+  /**
+   * The narrowed capability's answer for its one operation. Once it said yes, only a revocation
+   * or its expiry can change that (its blocks are immutable): those are checked on every call, as
+   * the SDK's verifier does for the tokens it caches, and the Datalog is not run again.
+   */
+  private authorizeNarrowed(entry: NarrowedEntry, op: GatewayOperation): Decision {
+    if (entry.authorized && this.deps.clock.now() < entry.expiresAt) {
+      const revoked = entry.capability.revokedReason();
+      return revoked ? { allowed: false, code: "revoked", reason: revoked } : { allowed: true };
+    }
+    const decision = entry.capability.authorize({
+      resource: op.resourceType,
+      action: op.action,
+      id: capabilityResourceId(op.resourceId),
+    });
+    entry.authorized = decision.allowed;
+    return decision;
   }
 
   /** Root capability of this MCP session: minted on first use, again when the rules change. */
@@ -259,7 +286,8 @@ export class GatewaySession {
       digestKey: deps.config.digestKey,
     });
     const upstream = exposed.upstream.name;
-    const { capability: narrowed, fresh } = this.narrowed(root, op);
+    const { entry: narrowedEntry, fresh } = this.narrowed(root, op);
+    const narrowed = narrowedEntry.capability;
     const record = (e: {
       outcome: "allowed" | "denied" | "error";
       capability: Capability;
@@ -314,11 +342,7 @@ export class GatewaySession {
       arguments: argsValue,
     });
     if (policy.allowed) {
-      const decision = narrowed.authorize({
-        resource: op.resourceType,
-        action: op.action,
-        id: capabilityResourceId(op.resourceId),
-      });
+      const decision = this.authorizeNarrowed(narrowedEntry, op);
       if (!decision.allowed) {
         record({
           outcome: "denied",

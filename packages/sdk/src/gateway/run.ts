@@ -45,7 +45,16 @@ export async function runGateway(argv: string[], io: GatewayCliIo): Promise<numb
       `  kid:        ${pub.kid}\n  public key: ${pub.publicKey}\n` +
       (created ? "  Add it in the console under Admin → Issuer keys so its capabilities verify.\n" : ""),
   );
-  const gateway = await startGateway({ config, issuer: key, log: (l) => io.stderr(`${l}\n`) });
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway({ config, issuer: key, log: (l) => io.stderr(`${l}\n`) });
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message;
+    io.stderr(
+      `gateway: cannot start: ${(err as Error).message}${cause ? ` (${cause})` : ""}; is the console at ${config.consoleUrl} up, and is apiKey an ingest key of the tenant?\n`,
+    );
+    return 1;
+  }
   io.stdout(`MCP endpoint: ${gateway.url}/mcp\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
