@@ -1,10 +1,16 @@
-import { createTestClock, generateIssuerKey, mintCapability } from "@capability-console/sdk/capability";
+import {
+  createRevocationList,
+  createTestClock,
+  generateIssuerKey,
+  mintCapability,
+} from "@capability-console/sdk/capability";
 import {
   argumentAt,
   argumentDigest,
   capabilityResourceId,
   evaluatePolicy,
   globMatch,
+  Narrowings,
   operationFor,
   rightsFor,
   rulesForTool,
@@ -202,5 +208,50 @@ describe("gateway narrowing", () => {
     clock.advance(31_000);
     expect(call.authorize({ resource: "File", action: "read", id }).allowed).toBe(false);
     expect(root.authorize({ resource: "File", action: "read", id }).allowed).toBe(true);
+  });
+});
+
+describe("gateway narrowings", () => {
+  it("reuse a narrowed capability for the same operation within half its TTL; a revocation still refuses", async () => {
+    const clock = createTestClock(Date.parse("2026-12-02T04:00:00Z"));
+    const revocations = createRevocationList();
+    const root = await mintCapability({
+      issuer: await generateIssuerKey("gw-narrow"),
+      tenant: "acme",
+      principal: client.principal,
+      agent: client.agent,
+      session: "sess_gw_2",
+      request: "req_gw_2",
+      rights: [{ resource: "File", actions: ["read"] }],
+      ttlMs: 3600_000,
+      clock,
+      revocations,
+    });
+    const narrowings = new Narrowings(clock, 30_000);
+    const op = operationFor({
+      tool: "fs.read_file",
+      declaration: decl,
+      arguments: { path: "/w/a.txt" },
+      digestKey: "k".repeat(16),
+    });
+    const first = narrowings.narrow(root, op);
+    expect(first.fresh).toBe(true);
+    expect(narrowings.authorize(first.entry, op).allowed).toBe(true);
+    const again = narrowings.narrow(root, {
+      ...op,
+      argDigest: argumentDigest({ path: "/w/a.txt", x: 1 }, "k".repeat(16)),
+    });
+    expect(again.fresh).toBe(false);
+    expect(again.entry.capability.id).toBe(first.entry.capability.id);
+    const other = narrowings.narrow(root, { ...op, resourceId: "/w/b.txt" });
+    expect(other.fresh).toBe(true);
+    expect(narrowings.authorize(other.entry, { ...op, resourceId: "/w/b.txt" }).allowed).toBe(true);
+    clock.advance(16_000);
+    expect(narrowings.narrow(root, op).fresh).toBe(true);
+    revocations.revokeCapability(root.id);
+    const d = narrowings.authorize(other.entry, { ...op, resourceId: "/w/b.txt" });
+    expect(d).toMatchObject({ allowed: false, code: "revoked" });
+    const write = narrowings.narrow(root, { ...op, action: "write" });
+    expect(narrowings.authorize(write.entry, { ...op, action: "write" }).allowed).toBe(false);
   });
 });

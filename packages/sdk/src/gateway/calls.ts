@@ -4,28 +4,21 @@
 
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
-import type { Capability, Clock, Decision, IssuerKeyPair, RevocationList } from "../capability/index.js";
+import type { Capability, Clock, IssuerKeyPair, RevocationList } from "../capability/index.js";
 import { mintCapability } from "../capability/index.js";
 import type { ConsoleClientOptions } from "../client/console-client.js";
-import { pickUpEscalations, useEscalation } from "../client/escalations.js";
 import type { EventSender } from "../client/event-sender.js";
 import { requestGatewayEscalation } from "../client/gateway.js";
 import type { PlatformVerifier } from "../client/platform.js";
 import { uuidv7 } from "../ids.js";
 import type { GatewayClient, GatewayOperation } from "../schema/gateway.js";
-import type { PickedUpEscalation } from "../schema/wire.js";
 import { newTraceId } from "../tools/index.js";
 import type { GatewayConfig, ToolDeclaration } from "./config.js";
 import type { ConsoleConfigFollower } from "./console-config.js";
 import { type EventContext, type GatewayDecisionMeta, type GatewayMeta, gatewayEvent } from "./events.js";
-import {
-  capabilityResourceId,
-  evaluatePolicy,
-  LIST_RIGHT,
-  operationFor,
-  rightsFor,
-  rulesForTool,
-} from "./policy.js";
+import { SessionGrants } from "./grants.js";
+import { Narrowings } from "./narrowing.js";
+import { evaluatePolicy, LIST_RIGHT, operationFor, rightsFor, rulesForTool } from "./policy.js";
 import type { Upstream } from "./upstream.js";
 
 export interface ExposedTool {
@@ -64,21 +57,14 @@ function firstText(result: CallToolResult): string {
   return t && "text" in t ? String(t.text).slice(0, 500) : "the tool reported an error";
 }
 
-/** A narrowed capability and whether it has authorized its one operation already. */
-interface NarrowedEntry {
-  capability: Capability;
-  expiresAt: number;
-  authorized: boolean;
-}
-
 export class GatewaySession {
   /** The agent session as the console sees it (`sess_gw_<uuidv7>`). */
   readonly id: string;
   readonly request: string;
   private root: Capability | undefined;
   private rootVersion: string | undefined;
-  private grants: PickedUpEscalation[] = [];
-  private readonly narrowCache = new Map<string, NarrowedEntry>();
+  private readonly narrowings: Narrowings;
+  private readonly grants: SessionGrants;
 
   constructor(
     private readonly deps: GatewayDeps,
@@ -87,6 +73,13 @@ export class GatewaySession {
     const now = deps.clock.now();
     this.id = `sess_gw_${uuidv7(now)}`;
     this.request = `req_gw_${uuidv7(now)}`;
+    this.narrowings = new Narrowings(deps.clock, deps.config.callTtlSeconds * 1000);
+    this.grants = new SessionGrants({
+      console: deps.console,
+      clock: deps.clock,
+      verifier: deps.verifier,
+      session: this.id,
+    });
   }
 
   private ctx(client: GatewayClient, traceId = newTraceId()): EventContext {
@@ -117,46 +110,6 @@ export class GatewaySession {
         this.deps.log(`gateway: event not built: ${String(err)}`);
       }
     });
-  }
-
-  /**
-   * The root narrowed to exactly one resource, action and a TTL of seconds. Appending a block
-   * signs it (a fresh key pair per block), most of a call's own cost, so the same operation
-   * (same resource, same action) reuses its narrowed capability while more than half of its TTL
-   * is left; every call still authorizes against it, and its event names it with that call's
-   * argument digest. Returns whether it was narrowed just now (then it gets its own event).
-   */
-  private narrowed(root: Capability, op: GatewayOperation): { entry: NarrowedEntry; fresh: boolean } {
-    const id = capabilityResourceId(op.resourceId);
-    const key = `${root.id}\u0000${op.resourceType}\u0000${id}\u0000${op.action}`;
-    const ttlMs = this.deps.config.callTtlSeconds * 1000;
-    const now = this.deps.clock.now();
-    const held = this.narrowCache.get(key);
-    if (held && held.expiresAt - now > ttlMs / 2) return { entry: held, fresh: false };
-    const capability = root.narrowTo({ resource: op.resourceType, id, action: op.action, ttlMs });
-    if (this.narrowCache.size >= 256) this.narrowCache.clear();
-    const entry = { capability, expiresAt: now + ttlMs, authorized: false };
-    this.narrowCache.set(key, entry);
-    return { entry, fresh: true };
-  }
-
-  /**
-   * The narrowed capability's answer for its one operation. Once it said yes, only a revocation
-   * or its expiry can change that (its blocks are immutable): those are checked on every call, as
-   * the SDK's verifier does for the tokens it caches, and the Datalog is not run again.
-   */
-  private authorizeNarrowed(entry: NarrowedEntry, op: GatewayOperation): Decision {
-    if (entry.authorized && this.deps.clock.now() < entry.expiresAt) {
-      const revoked = entry.capability.revokedReason();
-      return revoked ? { allowed: false, code: "revoked", reason: revoked } : { allowed: true };
-    }
-    const decision = entry.capability.authorize({
-      resource: op.resourceType,
-      action: op.action,
-      id: capabilityResourceId(op.resourceId),
-    });
-    entry.authorized = decision.allowed;
-    return decision;
   }
 
   /** Root capability of this MCP session: minted on first use, again when the rules change. */
@@ -286,7 +239,7 @@ export class GatewaySession {
       digestKey: deps.config.digestKey,
     });
     const upstream = exposed.upstream.name;
-    const { entry: narrowedEntry, fresh } = this.narrowed(root, op);
+    const { entry: narrowedEntry, fresh } = this.narrowings.narrow(root, op);
     const narrowed = narrowedEntry.capability;
     const record = (e: {
       outcome: "allowed" | "denied" | "error";
@@ -342,7 +295,7 @@ export class GatewaySession {
       arguments: argsValue,
     });
     if (policy.allowed) {
-      const decision = this.authorizeNarrowed(narrowedEntry, op);
+      const decision = this.narrowings.authorize(narrowedEntry, op);
       if (!decision.allowed) {
         record({
           outcome: "denied",
@@ -362,34 +315,24 @@ export class GatewaySession {
       });
     }
 
-    const grant = await this.findGrant(op).catch((err: unknown) => {
-      deps.log(`escalation pick-up failed: ${String(err)}`);
+    const grant = await this.grants.find(op).catch((err: unknown) => {
+      deps.log(`gateway: escalation pick-up failed: ${String(err)}`);
       return undefined;
     });
     if (grant) {
-      const verified = deps.verifier.verify(grant.token);
-      const used = verified.ok
-        ? await useEscalation(deps.console, grant, op).catch((err: unknown) => ({
-            allowed: false as const,
-            code: "unknown" as const,
-            reason: `the console could not record the use: ${(err as Error).message}`,
-          }))
-        : ({ allowed: false, code: "token_mismatch", reason: verified.error.message } as const);
-      this.grants = this.grants.filter((g) => g !== grant);
-      if (used.allowed) {
-        if (!verified.ok) throw new Error("unreachable: a grant is used only after its token verified");
+      const used = await this.grants.use(grant, op);
+      if (used.allowed)
         return this.forward({
           exposed,
           args: argsValue,
           op,
-          capability: verified.capability,
+          capability: used.capability,
           record,
           gateway: { decision: "escalated", escalation: grant.id, check: policy.check },
         });
-      }
       record({
         outcome: "denied",
-        capability: verified.ok ? verified.capability : narrowed,
+        capability: used.capability ?? narrowed,
         reason: `escalation ${grant.id} refused: ${used.reason}`,
         gateway: { decision: "denied", check: `escalation:${used.code}`, escalation: grant.id },
       });
@@ -438,23 +381,6 @@ export class GatewaySession {
       "capconsole/operation": op,
       ...(requestId ? { "capconsole/escalationRequest": requestId } : {}),
     });
-  }
-
-  /** A grant for exactly `op` (same argument digest), from what was picked up or a new pick-up. */
-  private async findGrant(op: GatewayOperation): Promise<PickedUpEscalation | undefined> {
-    const now = this.deps.clock.now();
-    const matches = (g: PickedUpEscalation) =>
-      g.operation.tool === op.tool &&
-      g.operation.resourceType === op.resourceType &&
-      g.operation.resourceId === op.resourceId &&
-      g.operation.action === op.action &&
-      g.operation.argDigest === op.argDigest;
-    this.grants = this.grants.filter((g) => Date.parse(g.expiresAt) > now);
-    const held = this.grants.find(matches);
-    if (held) return held;
-    const picked = await pickUpEscalations(this.deps.console, this.id);
-    this.grants.push(...picked);
-    return picked.find(matches);
   }
 
   private async forward(f: {
