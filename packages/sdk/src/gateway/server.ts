@@ -49,6 +49,8 @@ interface Open {
   session: GatewaySession;
   transport: WebStandardStreamableHTTPServerTransport;
   server: Server;
+  /** When the agent last sent a request on this session (ms). */
+  lastSeen: number;
 }
 
 const JSONRPC_ERROR = (code: number, message: string) => ({
@@ -189,6 +191,17 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
     for (const { server } of open.values()) server.sendToolListChanged().catch(() => {});
   };
   follower.start();
+  // An MCP session the agent left without DELETE ends after sessionTtlSeconds without a request.
+  const sweep = setInterval(() => {
+    const idleBefore = clock.now() - config.sessionTtlSeconds * 1000;
+    for (const [id, entry] of open)
+      if (entry.lastSeen < idleBefore) {
+        open.delete(id);
+        sessions.delete(id);
+        entry.transport.close().catch(() => {});
+      }
+  }, 60_000);
+  sweep.unref?.();
 
   let baseUrl = config.publicUrl?.replace(/\/$/, "") ?? "";
   const metadataUrl = () => `${baseUrl}/.well-known/oauth-protected-resource`;
@@ -227,7 +240,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
         sessions.delete(id);
       },
     });
-    const entry: Open = { session, transport, server };
+    const entry: Open = { session, transport, server, lastSeen: clock.now() };
     server.setRequestHandler(ListToolsRequestSchema, (_req, extra) => session.listTools(clientOf(extra)));
     server.setRequestHandler(CallToolRequestSchema, (req, extra) =>
       session.callTool(clientOf(extra), req.params.name, req.params.arguments),
@@ -295,6 +308,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
         JSONRPC_ERROR(ErrorCode.InvalidRequest, "Bad Request: no Mcp-Session-Id; send initialize first"),
       );
     }
+    entry.lastSeen = clock.now();
     // The body is already parsed (and bounded): the transport gets it as parsedBody, so the web
     // request needs only the method and headers. (The SDK's Node wrapper converts through Hono,
     // which cost more than a millisecond per call here.)
@@ -347,6 +361,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
     },
     async close() {
       follower.stop();
+      clearInterval(sweep);
       stopStream();
       verifier.close();
       for (const { transport } of open.values()) await transport.close().catch(() => {});
