@@ -8,7 +8,9 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { capabilities, sessions } from "@/db/schema";
+import { getRequestGraph } from "@/lib/data/capabilities";
 import { getGatewayEscalationRequest, grantGatewayEscalationRequest } from "@/lib/data/gateway-requests";
+import { getPrincipalDay } from "@/lib/data/principal-day";
 import { revokeSession } from "@/lib/data/revocations";
 import { backends } from "../support/db";
 import { type GatewayWorld, openGatewayWorld } from "./gateway-proxy-console";
@@ -130,6 +132,26 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
       .where(and(eq(capabilities.tenant, "acme"), eq(capabilities.id, read?.capabilityId as string)));
     expect(cap?.parentId).toBe(minted?.capabilityId);
     expect(rows.some((e) => e.tool === "tools/list")).toBe(true);
+
+    // The request graph draws root → narrowed capabilities, and the step-up's escalation.
+    const graph = await getRequestGraph(database.db, world.admin, read?.request as string, {
+      tenant: "acme",
+    });
+    const kinds = new Set(graph?.nodes.map((n) => n.kind));
+    expect(kinds).toEqual(new Set(["minted", "attenuated", "escalation"]));
+    const readNode = graph?.nodes.find((n) => n.id === read?.capabilityId);
+    expect(readNode?.parentId).toBe(minted?.capabilityId);
+    expect(readNode?.calls.allowed).toBeGreaterThan(0);
+    // Alice's day counts the gateway's calls, its denials and the escalation used.
+    const day = await getPrincipalDay(database.db, world.admin, {
+      principal: "alice@acme.example",
+      day: (read?.ts as Date).toISOString().slice(0, 10),
+    });
+    expect(day.topTools.map((t) => t.name)).toEqual(
+      expect.arrayContaining(["fs.read_text_file", "fs.write_file"]),
+    );
+    expect(day.totals.denied).toBeGreaterThanOrEqual(3);
+    expect(day.totals.escalationsUsed).toBeGreaterThanOrEqual(1);
   });
 
   it("an unknown tool is a clear MCP error and still recorded", async () => {
