@@ -19,6 +19,9 @@ import {
 } from "@capability-console/sdk/schema";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const require = createRequire(import.meta.url);
@@ -124,7 +127,65 @@ async function fakeConsole(): Promise<Fake> {
   });
 }
 
+/** A Streamable HTTP MCP server with one `echo` tool that records the Authorization it is sent. */
+async function httpUpstream() {
+  const authorizations: string[] = [];
+  const transports = new Map<string, WebStandardStreamableHTTPServerTransport>();
+  const server = http.createServer(async (req, res) => {
+    authorizations.push(String(req.headers.authorization));
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : undefined;
+    let transport = transports.get(String(req.headers["mcp-session-id"]));
+    if (!transport) {
+      const t = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        enableJsonResponse: true,
+        onsessioninitialized: (id) => void transports.set(id, t),
+      });
+      const mcp = new Server({ name: "web", version: "1.0.0" }, { capabilities: { tools: {} } });
+      mcp.setRequestHandler(ListToolsRequestSchema, () => ({
+        tools: [{ name: "echo", inputSchema: { type: "object", properties: { text: { type: "string" } } } }],
+      }));
+      mcp.setRequestHandler(CallToolRequestSchema, (r) => ({
+        content: [{ type: "text", text: String(r.params.arguments?.text ?? "") }],
+      }));
+      await mcp.connect(t);
+      transport = t;
+    }
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+    const response = await transport.handleRequest(
+      new Request("http://web/mcp", { method: req.method, headers }),
+      {
+        parsedBody: body,
+      },
+    );
+    const out: Record<string, string> = {};
+    response.headers.forEach((v, k) => {
+      out[k] = v;
+    });
+    res.writeHead(response.status, out);
+    // The GET event stream is not needed here: end it at once.
+    res.end(
+      out["content-type"]?.includes("text/event-stream")
+        ? undefined
+        : Buffer.from(await response.arrayBuffer()),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    authorizations,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
 describe("gateway with a fake console and server-filesystem", () => {
+  let upstreamHttp: Awaited<ReturnType<typeof httpUpstream>>;
   let fake: Fake;
   let gateway: RunningGateway;
   let dir: string;
@@ -142,6 +203,7 @@ describe("gateway with a fake console and server-filesystem", () => {
   const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]?.text ?? "";
 
   beforeAll(async () => {
+    upstreamHttp = await httpUpstream();
     fake = await fakeConsole();
     dir = await mkdtemp(path.join(tmpdir(), "gw-fs-"));
     await writeFile(path.join(dir, "hello.txt"), "hello from the upstream");
@@ -164,6 +226,7 @@ describe("gateway with a fake console and server-filesystem", () => {
           },
         },
         crashy: { command: process.execPath, args: [CRASH_SERVER] },
+        web: { url: `${upstreamHttp.url}/mcp`, headers: { authorization: "Bearer upstream-secret" } },
       },
     });
     gateway = await startGateway({ config, issuer: await generateIssuerKey("gw-unit"), log: () => {} });
@@ -174,6 +237,24 @@ describe("gateway with a fake console and server-filesystem", () => {
     await agent?.close();
     await gateway?.close();
     fake?.close();
+    upstreamHttp?.close();
+  });
+
+  it("calls a Streamable HTTP upstream with its own credential, never the agent's", async () => {
+    fake.doc = {
+      ...fake.doc,
+      version: "v-web",
+      rules: [
+        ...fake.doc.rules,
+        { id: randomUUID(), subject: { kind: "any" }, tool: "web.*", arguments: [], note: "" },
+      ],
+    };
+    await new Promise((r) => setTimeout(r, 400));
+    const r = await agent.callTool({ name: "web.echo", arguments: { text: "over http" } });
+    expect(text(r)).toBe("over http");
+    expect(upstreamHttp.authorizations.length).toBeGreaterThan(0);
+    expect(new Set(upstreamHttp.authorizations)).toEqual(new Set(["Bearer upstream-secret"]));
+    expect(upstreamHttp.authorizations.join(" ")).not.toContain("gwc_");
   });
 
   it("answers 401 with WWW-Authenticate and serves protected-resource metadata", async () => {
@@ -197,7 +278,9 @@ describe("gateway with a fake console and server-filesystem", () => {
     const { tools } = await agent.listTools();
     const names = tools.map((t) => t.name).sort();
     expect(names).toContain("fs.read_text_file");
-    expect(names.every((n) => n.startsWith("fs.read_") || n.startsWith("crashy."))).toBe(true);
+    expect(
+      names.every((n) => n.startsWith("fs.read_") || n.startsWith("crashy.") || n.startsWith("web.")),
+    ).toBe(true);
     expect(names).toContain("crashy.echo");
     const r = await agent.callTool({
       name: "fs.read_text_file",
