@@ -327,6 +327,42 @@ describe("gateway with a fake console and server-filesystem", () => {
     });
     expect(res.status).toBe(400);
     expect((await res.json()).error.code).toBe(-32700);
+    // JSON, but not JSON-RPC; and a tools/call without params: errors, not a 500.
+    const sessionId = (agent.transport as StreamableHTTPClientTransport).sessionId as string;
+    const post = (body: unknown) =>
+      fetch(`${gateway.url}/mcp`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${credential}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-session-id": sessionId,
+          "mcp-protocol-version": "2025-06-18",
+        },
+        body: JSON.stringify(body),
+      });
+    const notRpc = await post({ hello: "world" });
+    expect(notRpc.status).toBe(400);
+    expect((await notRpc.json()).error.code).toBeLessThan(-32000);
+    const noParams = await post({ jsonrpc: "2.0", id: 99, method: "tools/call" });
+    expect(noParams.status).toBeLessThan(500);
+    expect(await noParams.json()).toMatchObject({
+      id: 99,
+      error: {
+        code: -32602,
+        message: "tools/call needs params.name: the tool to call (tools/list shows them)",
+      },
+    });
+    const badArgs = await post({
+      jsonrpc: "2.0",
+      id: 100,
+      method: "tools/call",
+      params: { name: "fs.read_text_file", arguments: [1] },
+    });
+    expect(await badArgs.json()).toMatchObject({
+      id: 100,
+      error: { code: -32602, message: "tools/call params.arguments must be an object" },
+    });
   });
 
   it("events carry the lineage and pass the ingest schema", async () => {

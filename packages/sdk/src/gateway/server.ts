@@ -105,6 +105,20 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   res.end();
 }
 
+/** A tools/call whose params the SDK would reject with a bare schema dump: say what is wrong. */
+function malformedToolCall(body: unknown): { id: string | number; message: string } | undefined {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return undefined;
+  const m = body as { method?: unknown; id?: unknown; params?: unknown };
+  if (m.method !== "tools/call" || (typeof m.id !== "string" && typeof m.id !== "number")) return undefined;
+  const params = m.params as { name?: unknown; arguments?: unknown } | undefined;
+  const args = params?.arguments;
+  if (!params || typeof params !== "object" || typeof params.name !== "string")
+    return { id: m.id, message: "tools/call needs params.name: the tool to call (tools/list shows them)" };
+  if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args)))
+    return { id: m.id, message: "tools/call params.arguments must be an object" };
+  return undefined;
+}
+
 function send(
   res: ServerResponse,
   status: number,
@@ -309,6 +323,13 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
       );
     }
     entry.lastSeen = clock.now();
+    const badCall = malformedToolCall(body);
+    if (badCall)
+      return send(res, 200, {
+        jsonrpc: "2.0",
+        id: badCall.id,
+        error: { code: ErrorCode.InvalidParams, message: badCall.message },
+      });
     // The body is already parsed (and bounded): the transport gets it as parsedBody, so the web
     // request needs only the method and headers. (The SDK's Node wrapper converts through Hono,
     // which cost more than a millisecond per call here.)
