@@ -16,6 +16,7 @@ export const USAGE = `Usage: capability-console <command> [options]
 
 Commands:
   verify bundle <file> [options]   Check an evidence bundle offline (run with --help for options)
+  gateway [config.json]            Run the MCP capability gateway (needs @modelcontextprotocol/sdk)
   version                          Print the SDK's version
   help                             Show this help
 
@@ -71,6 +72,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return 2;
     }
     return verifyBundle(args, io);
+  }
+  if (command === "gateway") {
+    // Loaded on demand: the MCP SDK is an optional peer dependency of this package.
+    const { runGateway } = await import("./gateway/run.js");
+    return runGateway(rest, { stdout: io.stdout, stderr: io.stderr, env: process.env });
   }
   io.stderr(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
   return 2;

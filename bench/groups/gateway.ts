@@ -1,0 +1,258 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { loadGatewayConfig, loadOrCreateIssuerKey, startGateway } from "@capability-console/sdk/gateway";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { BenchGroup, BenchResult } from "../harness";
+
+const GROUP = "gateway";
+const CALLS = 400;
+const REVOCATIONS = 8;
+const require = createRequire(import.meta.url);
+const FS_SERVER = require.resolve("@modelcontextprotocol/server-filesystem/dist/index.js");
+const CLI = path.resolve(import.meta.dirname, "../../packages/sdk/dist/cli.js");
+const CONSOLE = path.resolve(import.meta.dirname, "../gateway-console.ts");
+const ECHO_HTTP = path.resolve(import.meta.dirname, "../mcp-echo-http.mjs");
+const ECHO_STDIO = path.resolve(import.meta.dirname, "../../tests/fixtures/mcp-crash-server.mjs");
+
+function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+
+const round2 = (n: number) => Number(n.toFixed(2));
+
+/** A child process and the first stdout line matching `pattern`. */
+function start(args: string[], pattern: RegExp): { child: ChildProcess; match: Promise<RegExpExecArray> } {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    err = (err + d.toString()).slice(-4000);
+  });
+  const match = new Promise<RegExpExecArray>((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = pattern.exec(out);
+      if (m) resolve(m);
+    });
+    child.on("exit", (code) => reject(new Error(`${args.at(-2) ?? args[0]} exited (${code}): ${err}`)));
+  });
+  return { child, match };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/**
+ * One `tools/call` (server-filesystem's read_text_file on a small file) through the gateway
+ * (agent → Streamable HTTP → identity, policy, per-call narrowing → stdio upstream; events after
+ * the answer) against the same call straight to the same stdio upstream, interleaved call by call
+ * in one run; and how long a session revoked in the console takes to refuse the agent's next
+ * call. Each part runs as deployed, in its own process: the console (real route handlers over a
+ * scratch PGlite, bench/gateway-console.ts), the gateway (`capability-console gateway
+ * config.json`), the upstream; this process is the agent.
+ */
+async function run(): Promise<BenchResult[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-bench-gateway-"));
+  const file = path.join(dir, "hello.txt");
+  fs.writeFileSync(file, "hello from the bench");
+  const console_ = start(["--import", "tsx", "--conditions=react-server", CONSOLE], /^(\{.*\})\n/m);
+  let gateway: ReturnType<typeof start> | undefined;
+  let inProcess: Awaited<ReturnType<typeof startGateway>> | undefined;
+  let echo: ReturnType<typeof start> | undefined;
+  const direct = new Client({ name: "bench-direct", version: "1.0.0" });
+  try {
+    const seeded = JSON.parse((await console_.match)[1] as string) as {
+      url: string;
+      apiKey: string;
+      credential: string;
+    };
+    const upstream = { command: process.execPath, args: [FS_SERVER, dir] };
+    const configPath = path.join(dir, "gateway.json");
+    fs.writeFileSync(
+      configPath,
+      JSON.stringify({
+        consoleUrl: seeded.url,
+        apiKey: seeded.apiKey,
+        port: 0,
+        issuerKeyFile: "./gateway-key.json",
+        digestKey: "bench-digest-key-0123",
+        upstreams: {
+          fs: {
+            ...upstream,
+            tools: { read_text_file: { resourceType: "File", resourceArgument: "path", action: "read" } },
+          },
+        },
+      }),
+    );
+    // GATEWAY_BENCH_PROCESS=1: the gateway as its own process (`capability-console gateway`);
+    // by default in this one, beside the agent (one hop fewer for the scheduler of a busy VM).
+    let gatewayUrl: string;
+    if (process.env.GATEWAY_BENCH_PROCESS === "1") {
+      gateway = start([CLI, "gateway", configPath], /MCP endpoint: (\S+)\/mcp/);
+      gatewayUrl = (await gateway.match)[1] as string;
+    } else {
+      const config = await loadGatewayConfig(configPath, {});
+      const { key } = await loadOrCreateIssuerKey(config.issuerKeyFile);
+      inProcess = await startGateway({ config, issuer: key, log: () => {} });
+      gatewayUrl = inProcess.url;
+    }
+    const connectAgent = async () => {
+      const agent = new Client({ name: "bench-agent", version: "1.0.0" });
+      await agent.connect(
+        new StreamableHTTPClientTransport(new URL(`${gatewayUrl}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${seeded.credential}` } },
+        }),
+      );
+      return agent;
+    };
+    await direct.connect(new StdioClientTransport({ ...upstream, stderr: "ignore" }));
+    const agent = await connectAgent();
+    const viaGateway = () => agent.callTool({ name: "fs.read_text_file", arguments: { path: file } });
+    const straight = () => direct.callTool({ name: "read_text_file", arguments: { path: file } });
+    const time = async (fn: () => Promise<unknown>) => {
+      const t0 = performance.now();
+      const r = (await fn()) as { isError?: boolean };
+      if (r.isError) throw new Error("bench call failed");
+      return performance.now() - t0;
+    };
+    for (let i = 0; i < 100; i++) {
+      await time(viaGateway);
+      await time(straight);
+    }
+    const gw: number[] = [];
+    const base: number[] = [];
+    for (let i = 0; i < CALLS; i++) {
+      // Alternate which goes first, so neither always follows the other.
+      if (i % 2) {
+        gw.push(await time(viaGateway));
+        base.push(await time(straight));
+      } else {
+        base.push(await time(straight));
+        gw.push(await time(viaGateway));
+      }
+    }
+    const gw50 = percentile(gw, 50);
+    const base50 = percentile(base, 50);
+    const overhead = gw50 - base50;
+    await agent.close();
+
+    // The transport floor on this machine: a trivial tool over Streamable HTTP against the same
+    // over stdio, same run. The gateway's own work is its overhead less this.
+    echo = start([ECHO_HTTP], /PORT (\d+)/);
+    const echoPort = (await echo.match)[1] as string;
+    const echoHttp = new Client({ name: "bench-echo-http", version: "1.0.0" });
+    await echoHttp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${echoPort}/mcp`)));
+    const echoStdio = new Client({ name: "bench-echo-stdio", version: "1.0.0" });
+    await echoStdio.connect(
+      new StdioClientTransport({ command: process.execPath, args: [ECHO_STDIO], stderr: "ignore" }),
+    );
+    const overHttp = () => echoHttp.callTool({ name: "echo", arguments: { text: "x" } });
+    const overStdio = () => echoStdio.callTool({ name: "echo", arguments: { text: "x" } });
+    for (let i = 0; i < 100; i++) {
+      await time(overHttp);
+      await time(overStdio);
+    }
+    const fh: number[] = [];
+    const fs_: number[] = [];
+    for (let i = 0; i < CALLS; i++) {
+      fh.push(await time(overHttp));
+      fs_.push(await time(overStdio));
+    }
+    const floor = percentile(fh, 50) - percentile(fs_, 50);
+    await echoHttp.close();
+    await echoStdio.close();
+
+    const sessionsKnown = async () =>
+      (await (await fetch(`${seeded.url}/bench/sessions`)).json()) as string[];
+    const delays: number[] = [];
+    const seen = new Set(await sessionsKnown());
+    for (let i = 0; i < REVOCATIONS; i++) {
+      const a = await connectAgent();
+      if ((await viaGatewayOf(a, file)).isError) throw new Error("refused before the revocation");
+      // The gateway's session id, as the console learns it from the gateway's events.
+      let session: string | undefined;
+      for (let t = 0; !session; t++) {
+        session = (await sessionsKnown()).find((s) => !seen.has(s));
+        if (t > 400) throw new Error("the session never reached the console");
+        if (!session) await new Promise((r) => setTimeout(r, 25));
+      }
+      seen.add(session);
+      // Revocations land at random points of the feed's cycle, as they do in life.
+      await new Promise((r) => setTimeout(r, Math.random() * 500));
+      const t0 = performance.now();
+      await fetch(`${seeded.url}/bench/revoke`, { method: "POST", body: JSON.stringify({ session }) });
+      while (!(await viaGatewayOf(a, file)).isError) {
+        if (performance.now() - t0 > 30_000) throw new Error("the revocation never reached the gateway");
+        await new Promise((res) => setTimeout(res, 5));
+      }
+      delays.push(performance.now() - t0);
+      await a.close();
+    }
+    const max = Math.max(...delays);
+    process.stderr.write(
+      `  tools/call p50: gateway ${gw50.toFixed(2)} ms, straight ${base50.toFixed(2)} ms (overhead ${overhead.toFixed(2)} ms; Streamable HTTP vs stdio alone ${floor.toFixed(2)} ms); revocation to refusal p50 ${percentile(delays, 50).toFixed(0)} ms, max ${max.toFixed(0)} ms\n`,
+    );
+    return [
+      {
+        group: GROUP,
+        name: `tools/call overhead through the gateway, p50 of ${CALLS} (stdio server-filesystem)`,
+        value: round2(overhead),
+        unit: "ms",
+        baseline: round2(base50),
+        ratio: round2(gw50 / base50),
+        target: "<= 2 ms",
+        pass: overhead <= 2,
+      },
+      {
+        group: GROUP,
+        name: "the same overhead less the HTTP transport's (trivial MCP server, HTTP vs stdio), p50",
+        value: round2(overhead - floor),
+        unit: "ms",
+        baseline: round2(floor),
+        ratio: null,
+        target: null,
+        pass: true,
+      },
+      {
+        group: GROUP,
+        name: `session revocation to the agent's refused call, max of ${REVOCATIONS}`,
+        value: Math.round(max),
+        unit: "ms",
+        baseline: Math.round(percentile(delays, 50)),
+        ratio: round2(max / 2000),
+        target: "<= 2000 ms",
+        pass: max <= 2000,
+      },
+    ];
+  } finally {
+    await direct.close().catch(() => {});
+    if (gateway) await stop(gateway.child);
+    await inProcess?.close();
+    if (echo) await stop(echo.child);
+    await stop(console_.child);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function viaGatewayOf(agent: Client, file: string): Promise<{ isError?: boolean }> {
+  return (await agent.callTool({ name: "fs.read_text_file", arguments: { path: file } })) as {
+    isError?: boolean;
+  };
+}
+
+const group: BenchGroup = {
+  name: GROUP,
+  description: "MCP gateway: tools/call overhead against the same stdio upstream; revocation to refusal",
+  run,
+};
+export default group;

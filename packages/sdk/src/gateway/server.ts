@@ -1,0 +1,398 @@
+// The gateway process: agents speak MCP Streamable HTTP to POST/GET/DELETE /mcp with
+// `Authorization: Bearer gwc_…` on every request; the gateway answers from its upstreams.
+// Follows the MCP authorization spec for a protected resource: 401 with WWW-Authenticate naming
+// the resource metadata (/.well-known/oauth-protected-resource), and no token passthrough.
+import { randomUUID } from "node:crypto";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  isInitializeRequest,
+  ListToolsRequestSchema,
+  McpError,
+} from "@modelcontextprotocol/sdk/types.js";
+import { type Clock, type IssuerKeyPair, systemClock, toPublicKey } from "../capability/index.js";
+import { EventSender } from "../client/event-sender.js";
+import { createPlatformVerifier } from "../client/platform.js";
+import type { GatewayClient } from "../schema/gateway.js";
+import { type ExposedTool, type GatewayDeps, GatewaySession } from "./calls.js";
+import type { GatewayConfig } from "./config.js";
+import { ConsoleConfigFollower } from "./console-config.js";
+import { followRevocationStream } from "./revocation-stream.js";
+import { Upstream } from "./upstream.js";
+
+export const GATEWAY_VERSION = "0.1.0";
+
+export interface StartGatewayOptions {
+  config: GatewayConfig;
+  issuer: IssuerKeyPair;
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  upstreams: ReadonlyMap<string, Upstream>;
+  /** Open MCP sessions by MCP session id (the agent-facing id). */
+  sessions: ReadonlyMap<string, GatewaySession>;
+  sender: EventSender;
+  /** Queues the events of calls answered so far and sends everything buffered. */
+  flushEvents(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Open {
+  session: GatewaySession;
+  transport: WebStandardStreamableHTTPServerTransport;
+  server: Server;
+  /** When the agent last sent a request on this session (ms). */
+  lastSeen: number;
+}
+
+const JSONRPC_ERROR = (code: number, message: string) => ({
+  jsonrpc: "2.0",
+  id: null,
+  error: { code, message },
+});
+
+function readBody(req: IncomingMessage, limit: number): Promise<{ ok: true; text: string } | { ok: false }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      else chunks.push(c);
+    });
+    req.on("end", () =>
+      resolve(over ? { ok: false } : { ok: true, text: Buffer.concat(chunks).toString("utf8") }),
+    );
+    req.on("error", reject);
+  });
+}
+
+/**
+ * A web Response onto a Node response. An event stream is streamed (the GET stream stays open);
+ * anything else is written in one piece with its length: several small chunked writes cost a
+ * round of TCP acknowledgements each, milliseconds per call.
+ */
+async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  if (!response.body || !(headers["content-type"] ?? "").includes("text/event-stream")) {
+    const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+    if (body) headers["content-length"] = String(body.length);
+    res.writeHead(response.status, headers);
+    res.end(body);
+    return;
+  }
+  res.writeHead(response.status, headers);
+  const reader = response.body.getReader();
+  res.on("close", () => void reader.cancel().catch(() => {}));
+  res.flushHeaders();
+  for (;;) {
+    const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+    if (done || res.destroyed) break;
+    res.write(value);
+  }
+  res.end();
+}
+
+/** A tools/call whose params the SDK would reject with a bare schema dump: say what is wrong. */
+function malformedToolCall(body: unknown): { id: string | number; message: string } | undefined {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return undefined;
+  const m = body as { method?: unknown; id?: unknown; params?: unknown };
+  if (m.method !== "tools/call" || (typeof m.id !== "string" && typeof m.id !== "number")) return undefined;
+  const params = m.params as { name?: unknown; arguments?: unknown } | undefined;
+  const args = params?.arguments;
+  if (!params || typeof params !== "object" || typeof params.name !== "string")
+    return { id: m.id, message: "tools/call needs params.name: the tool to call (tools/list shows them)" };
+  if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args)))
+    return { id: m.id, message: "tools/call params.arguments must be an object" };
+  return undefined;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export async function startGateway(o: StartGatewayOptions): Promise<RunningGateway> {
+  const { config } = o;
+  const clock = o.clock ?? systemClock;
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const consoleOptions = { baseUrl: config.consoleUrl, apiKey: config.apiKey };
+
+  const follower = new ConsoleConfigFollower({ ...consoleOptions, intervalMs: config.configPollMs });
+  await follower.pollOnce();
+  const verifier = await createPlatformVerifier({
+    ...consoleOptions,
+    clock,
+    pollIntervalMs: config.revocationPollMs,
+  });
+  const stopStream = followRevocationStream({ ...consoleOptions, list: verifier.follower.list, log });
+  const sender = new EventSender({
+    ...consoleOptions,
+    flushIntervalMs: 200,
+    onError: (e) => log(`gateway: sending events failed: ${e.message}`),
+  });
+
+  const upstreams = new Map<string, Upstream>();
+  for (const [name, up] of Object.entries(config.upstreams))
+    upstreams.set(name, new Upstream(name, up, GATEWAY_VERSION));
+  await Promise.all(
+    [...upstreams.values()].map((u) =>
+      u.connect().catch((err: unknown) => log(`gateway: ${(err as Error).message}`)),
+    ),
+  );
+  // The exposed tool index, rebuilt when an upstream's tool list object changes (a restart).
+  let indexed: { key: unknown[]; map: Map<string, ExposedTool> } | undefined;
+  const tools = (): Map<string, ExposedTool> => {
+    const key = [...upstreams.values()].map((u) => u.tools);
+    if (indexed?.key.every((k, i) => k === key[i])) return indexed.map;
+    const map = new Map<string, ExposedTool>();
+    for (const u of upstreams.values())
+      for (const tool of u.tools) {
+        const name = `${u.name}.${tool.name}`;
+        map.set(name, { name, upstream: u, tool, declaration: u.config.tools[tool.name] });
+      }
+    indexed = { key, map };
+    return map;
+  };
+
+  // Work that waits until an answer is written (building events): drained after each response,
+  // or by a timer when a call did not come over HTTP.
+  const deferred: Array<() => void> = [];
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  const drain = () => {
+    if (drainTimer) clearTimeout(drainTimer);
+    drainTimer = undefined;
+    for (const fn of deferred.splice(0)) fn();
+  };
+  const defer = (fn: () => void) => {
+    deferred.push(fn);
+    drainTimer ??= setTimeout(drain, 50);
+  };
+
+  const deps: GatewayDeps = {
+    config,
+    clock,
+    issuer: o.issuer,
+    console: consoleOptions,
+    follower,
+    verifier,
+    revocations: verifier.follower.list,
+    sender,
+    tools,
+    defer,
+    log,
+  };
+  const open = new Map<string, Open>();
+  const sessions = new Map<string, GatewaySession>();
+  follower.onChange = () => {
+    for (const { server } of open.values()) server.sendToolListChanged().catch(() => {});
+  };
+  follower.start();
+  // An MCP session the agent left without DELETE ends after sessionTtlSeconds without a request.
+  const sweep = setInterval(() => {
+    const idleBefore = clock.now() - config.sessionTtlSeconds * 1000;
+    for (const [id, entry] of open)
+      if (entry.lastSeen < idleBefore) {
+        open.delete(id);
+        sessions.delete(id);
+        entry.transport.close().catch(() => {});
+      }
+  }, 60_000);
+  sweep.unref?.();
+
+  let baseUrl = config.publicUrl?.replace(/\/$/, "") ?? "";
+  const metadataUrl = () => `${baseUrl}/.well-known/oauth-protected-resource`;
+  const unauthorized = (res: ServerResponse, error: string, message: string) => {
+    const params = [`resource_metadata="${metadataUrl()}"`];
+    if (error !== "missing")
+      params.unshift(`error="invalid_token"`, `error_description="${message.replace(/"/g, "'")}"`);
+    send(res, 401, JSONRPC_ERROR(-32001, message), { "www-authenticate": `Bearer ${params.join(", ")}` });
+  };
+
+  const clientOf = (extra: { authInfo?: { extra?: Record<string, unknown> } }): GatewayClient => {
+    const client = extra.authInfo?.extra?.client as GatewayClient | undefined;
+    if (!client) throw new McpError(ErrorCode.InvalidRequest, "not authenticated");
+    return client;
+  };
+
+  async function newSession(client: GatewayClient): Promise<Open> {
+    const session = new GatewaySession(deps, client.id);
+    const server = new Server(
+      { name: "capability-console-gateway", version: GATEWAY_VERSION },
+      {
+        capabilities: { tools: { listChanged: true } },
+        instructions:
+          "Tools of several MCP servers behind a capability gateway. A refused call names the missing right and an escalation request; retry the same call after an admin grants it.",
+      },
+    );
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: true,
+      onsessioninitialized: (id) => {
+        open.set(id, entry);
+        sessions.set(id, session);
+      },
+      onsessionclosed: (id) => {
+        open.delete(id);
+        sessions.delete(id);
+      },
+    });
+    const entry: Open = { session, transport, server, lastSeen: clock.now() };
+    server.setRequestHandler(ListToolsRequestSchema, (_req, extra) => session.listTools(clientOf(extra)));
+    server.setRequestHandler(CallToolRequestSchema, (req, extra) =>
+      session.callTool(clientOf(extra), req.params.name, req.params.arguments),
+    );
+    await server.connect(transport);
+    return entry;
+  }
+
+  const bodyLimit = config.maxArgumentBytes * 2 + 64 * 1024;
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.once("finish", () => {
+      if (deferred.length > 0) setImmediate(drain);
+    });
+    const url = new URL(req.url ?? "/", "http://gateway");
+    if (req.method === "GET" && url.pathname.startsWith("/.well-known/oauth-protected-resource")) {
+      return send(res, 200, {
+        resource: `${baseUrl}/mcp`,
+        resource_name: "Capability Console MCP gateway",
+        bearer_methods_supported: ["header"],
+        // Credentials are issued by an admin in the console (Gateway → Clients), not by OAuth.
+        authorization_servers: [],
+        resource_documentation: `${config.consoleUrl.replace(/\/$/, "")}/gateway`,
+      });
+    }
+    if (req.method === "GET" && url.pathname === "/healthz") {
+      return send(res, 200, {
+        status: "ok",
+        upstreams: Object.fromEntries([...upstreams].map(([n, u]) => [n, u.connected ? "up" : "down"])),
+      });
+    }
+    if (url.pathname !== "/mcp") return send(res, 404, { error: "not found: the MCP endpoint is /mcp" });
+    const who = follower.identify(req.headers.authorization);
+    if (!who.ok) {
+      req.resume();
+      return unauthorized(res, who.error, who.message);
+    }
+    let body: unknown;
+    if (req.method === "POST") {
+      const read = await readBody(req, bodyLimit);
+      if (!read.ok)
+        return send(
+          res,
+          413,
+          JSONRPC_ERROR(ErrorCode.InvalidRequest, `request body over ${bodyLimit} bytes`),
+        );
+      try {
+        body = JSON.parse(read.text);
+      } catch (err) {
+        return send(res, 400, JSONRPC_ERROR(ErrorCode.ParseError, `Parse error: ${(err as Error).message}`));
+      }
+    }
+    const sid = req.headers["mcp-session-id"];
+    let entry: Open | undefined;
+    if (typeof sid === "string") {
+      entry = open.get(sid);
+      // Another client's session id reads as unknown: a session belongs to the credential that opened it.
+      if (!entry || entry.session.clientId !== who.client.id)
+        return send(res, 404, JSONRPC_ERROR(-32001, "Session not found: initialize a new MCP session"));
+    } else if (req.method === "POST" && isInitializeRequest(body)) {
+      entry = await newSession(who.client);
+    } else {
+      return send(
+        res,
+        400,
+        JSONRPC_ERROR(ErrorCode.InvalidRequest, "Bad Request: no Mcp-Session-Id; send initialize first"),
+      );
+    }
+    entry.lastSeen = clock.now();
+    const badCall = malformedToolCall(body);
+    if (badCall)
+      return send(res, 200, {
+        jsonrpc: "2.0",
+        id: badCall.id,
+        error: { code: ErrorCode.InvalidParams, message: badCall.message },
+      });
+    // The body is already parsed (and bounded): the transport gets it as parsedBody, so the web
+    // request needs only the method and headers. (The SDK's Node wrapper converts through Hono,
+    // which cost more than a millisecond per call here.)
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    const response = await entry.transport.handleRequest(
+      new Request(`http://gateway${req.url ?? "/mcp"}`, {
+        method: req.method,
+        headers,
+        signal: abort.signal,
+      }),
+      {
+        parsedBody: body,
+        // The agent's credential stays here: handlers see the client, never the bearer.
+        authInfo: { token: "", clientId: who.client.id, scopes: [], extra: { client: who.client } },
+      },
+    );
+    await writeResponse(res, response);
+  }
+
+  const httpServer = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log(`gateway: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+      if (!res.headersSent)
+        send(res, 500, JSONRPC_ERROR(ErrorCode.InternalError, "internal error in the gateway"));
+      else res.end();
+    });
+  });
+  httpServer.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  if (!baseUrl) baseUrl = url;
+  log(
+    `gateway: listening on ${url}/mcp for tenant ${follower.config.tenant}; issuer key ${o.issuer.kid} ${toPublicKey(o.issuer).publicKey}`,
+  );
+
+  return {
+    url,
+    port,
+    upstreams,
+    sessions,
+    sender,
+    async flushEvents() {
+      // Events are built after the answer is written: build what is waiting first.
+      drain();
+      await sender.flush();
+    },
+    async close() {
+      follower.stop();
+      clearInterval(sweep);
+      stopStream();
+      verifier.close();
+      for (const { transport } of open.values()) await transport.close().catch(() => {});
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+      await Promise.all([...upstreams.values()].map((u) => u.close()));
+      drain();
+      await sender.close();
+    },
+  };
+}

@@ -1,0 +1,257 @@
+import {
+  createRevocationList,
+  createTestClock,
+  generateIssuerKey,
+  mintCapability,
+} from "@capability-console/sdk/capability";
+import {
+  argumentAt,
+  argumentDigest,
+  capabilityResourceId,
+  evaluatePolicy,
+  globMatch,
+  Narrowings,
+  operationFor,
+  rightsFor,
+  rulesForTool,
+  toolPatternMatches,
+} from "@capability-console/sdk/gateway";
+import type { GatewayClient, GatewayRule } from "@capability-console/sdk/schema";
+import { inputDigest } from "@capability-console/sdk/tools";
+import { describe, expect, it } from "vitest";
+
+const client: GatewayClient = {
+  id: "0193a3c8-6f4e-7b7e-9d5e-2a9c1f0b4e21",
+  name: "support bot",
+  principal: "alice@acme.example",
+  agent: "support-bot",
+  groups: ["support"],
+  credentialSha256: "a".repeat(64),
+  revoked: false,
+};
+const rule = (r: Partial<GatewayRule>): GatewayRule => ({
+  id: "0193a3c8-6f4e-7b7e-9d5e-2a9c1f0b4e22",
+  subject: { kind: "any" },
+  tool: "fs.read_file",
+  arguments: [],
+  note: "",
+  ...r,
+});
+const decl = { resourceType: "File", resourceArgument: "path", action: "read" };
+
+describe("gateway glob", () => {
+  it("* stops at /, ** crosses it, the rest is literal", () => {
+    expect(globMatch("/srv/*.txt", "/srv/a.txt")).toBe(true);
+    expect(globMatch("/srv/*.txt", "/srv/x/a.txt")).toBe(false);
+    expect(globMatch("/srv/**", "/srv/x/y/a.txt")).toBe(true);
+    expect(globMatch("/srv/**.md", "/srv/x/y.md")).toBe(true);
+    expect(globMatch("/srv/a.txt", "/srv/a.txt")).toBe(true);
+    expect(globMatch("/srv/a.txt", "/srv/aXtxt")).toBe(false); // "." is literal
+    expect(globMatch("(x)+[y]", "(x)+[y]")).toBe(true);
+    expect(globMatch("/srv/*", "/srv/")).toBe(true);
+    expect(globMatch("/srv/**", "/srvX")).toBe(false);
+  });
+
+  it("a wildcard never lets a . or .. segment through", () => {
+    expect(globMatch("/srv/pub/**", "/srv/pub/../secret")).toBe(false);
+    expect(globMatch("/srv/pub/*", "/srv/pub/..")).toBe(false);
+    expect(globMatch("/srv/pub/**", "/srv/pub/./a")).toBe(false);
+    expect(globMatch("/srv/pub/**", "/srv/pub/a..b")).toBe(true);
+    expect(globMatch("/srv/pub/../x", "/srv/pub/../x")).toBe(true); // literal: as written
+  });
+});
+
+describe("gateway policy", () => {
+  it("tool patterns are exact or a prefix ending in *", () => {
+    expect(toolPatternMatches("fs.read_file", "fs.read_file")).toBe(true);
+    expect(toolPatternMatches("fs.read_file", "fs.read_file2")).toBe(false);
+    expect(toolPatternMatches("fs.read_*", "fs.read_text_file")).toBe(true);
+    expect(toolPatternMatches("fs.*", "git.status")).toBe(false);
+  });
+
+  it("subjects: any, agent, principal, group", () => {
+    const rules = [
+      rule({ subject: { kind: "agent", value: "other" } }),
+      rule({ subject: { kind: "principal", value: "bob@acme.example" } }),
+      rule({ subject: { kind: "group", value: "ops" } }),
+    ];
+    expect(rulesForTool(rules, client, "fs.read_file")).toHaveLength(0);
+    for (const subject of [
+      { kind: "any" as const },
+      { kind: "agent" as const, value: "support-bot" },
+      { kind: "principal" as const, value: "alice@acme.example" },
+      { kind: "group" as const, value: "support" },
+    ])
+      expect(rulesForTool([rule({ subject })], client, "fs.read_file")).toHaveLength(1);
+  });
+
+  it("deny by default, naming the tool, resource and agent", () => {
+    const operation = operationFor({
+      tool: "fs.write_file",
+      declaration: { ...decl, action: "write" },
+      arguments: { path: "/tmp/x/a.txt" },
+      digestKey: "k".repeat(16),
+    });
+    const d = evaluatePolicy({ rules: [rule({})], client, operation, arguments: { path: "/tmp/x/a.txt" } });
+    expect(d).toEqual({
+      allowed: false,
+      check: "no-rule",
+      missing:
+        "no rule allows fs.write_file (write on File /tmp/x/a.txt) for agent support-bot (principal alice@acme.example)",
+    });
+  });
+
+  it("argument rules must all match in one rule; the failure names the argument", () => {
+    const rules = [rule({ arguments: [{ path: "path", match: "/srv/pub/**" }] })];
+    const ok = { path: "/srv/pub/a/b.txt" };
+    const bad = { path: "/srv/secret.txt" };
+    const op = (args: unknown) =>
+      operationFor({ tool: "fs.read_file", declaration: decl, arguments: args, digestKey: "k".repeat(16) });
+    expect(evaluatePolicy({ rules, client, operation: op(ok), arguments: ok }).allowed).toBe(true);
+    const d = evaluatePolicy({ rules, client, operation: op(bad), arguments: bad });
+    expect(d.allowed).toBe(false);
+    if (!d.allowed) {
+      expect(d.check).toBe("argument-rule");
+      expect(d.missing).toContain('argument path must match /srv/pub/** (got "/srv/secret.txt")');
+    }
+    // A number where a string is expected fails the rule instead of being coerced.
+    expect(
+      evaluatePolicy({ rules, client, operation: op({ path: 3 }), arguments: { path: 3 } }).allowed,
+    ).toBe(false);
+    // Another rule without argument conditions allows it.
+    expect(
+      evaluatePolicy({ rules: [...rules, rule({})], client, operation: op(bad), arguments: bad }).allowed,
+    ).toBe(true);
+  });
+
+  it("dotted argument paths read own properties only", () => {
+    expect(argumentAt({ options: { mode: "r" } }, "options.mode")).toBe("r");
+    expect(argumentAt({ options: {} }, "options.toString")).toBeUndefined();
+    expect(argumentAt({ a: ["x"] }, "a.0")).toBeUndefined();
+  });
+});
+
+describe("gateway operation and digest", () => {
+  it("the digest is the tool wrapper's inputDigest of the arguments; key order does not matter", () => {
+    const key = "digest-key-0123456789";
+    expect(argumentDigest({ b: 1, a: "x" }, key)).toBe(inputDigest({ a: "x", b: 1 }, key));
+    expect(argumentDigest({ a: "x" }, key)).not.toBe(argumentDigest({ a: "y" }, key));
+    expect(argumentDigest(undefined, key)).toBe(inputDigest({}, key));
+  });
+
+  it("names the declared resource, or the tool when none is declared or the argument is not a string", () => {
+    const key = "digest-key-0123456789";
+    expect(
+      operationFor({ tool: "fs.read_file", declaration: decl, arguments: { path: "/a b" }, digestKey: key }),
+    ).toMatchObject({
+      resourceType: "File",
+      resourceId: "/a b",
+      action: "read",
+    });
+    expect(
+      operationFor({ tool: "x.ping", declaration: undefined, arguments: {}, digestKey: key }),
+    ).toMatchObject({
+      resourceType: "Tool",
+      resourceId: "x.ping",
+      action: "call",
+    });
+    expect(
+      operationFor({ tool: "fs.read_file", declaration: decl, arguments: { path: 1 }, digestKey: key })
+        .resourceId,
+    ).toBe("fs.read_file");
+  });
+
+  it("capability ids: names as they are, anything else by sha256", () => {
+    expect(capabilityResourceId("/tmp/x/a.txt")).toBe("/tmp/x/a.txt");
+    expect(capabilityResourceId("/tmp/my notes.txt")).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(capabilityResourceId("a".repeat(201))).toMatch(/^sha256:/);
+  });
+});
+
+describe("gateway narrowing", () => {
+  it("root rights follow the rules; a per-call narrowing allows exactly one resource and action", async () => {
+    const clock = createTestClock(Date.parse("2026-12-02T04:00:00Z"));
+    const tools = new Map([
+      ["fs.read_file", decl],
+      ["fs.write_file", { ...decl, action: "write" }],
+      ["fs.list_allowed_directories", undefined],
+    ]);
+    const rights = rightsFor({
+      rules: [rule({ tool: "fs.read_*" }), rule({ tool: "fs.list_*" })],
+      client,
+      tools,
+    });
+    expect(rights).toEqual([
+      { resource: "Gateway", actions: ["list"] },
+      { resource: "File", actions: ["read"] },
+      { resource: "Tool", actions: ["call"], ids: ["fs.list_allowed_directories"] },
+    ]);
+    const issuer = await generateIssuerKey("gw-test");
+    const root = await mintCapability({
+      issuer,
+      tenant: "acme",
+      principal: client.principal,
+      agent: client.agent,
+      session: "sess_gw_1",
+      request: "req_gw_1",
+      rights,
+      ttlMs: 3600_000,
+      clock,
+    });
+    const id = capabilityResourceId("/tmp/my notes.txt");
+    const call = root.narrowTo({ resource: "File", id, action: "read", ttlMs: 30_000 });
+    expect(call.authorize({ resource: "File", action: "read", id }).allowed).toBe(true);
+    expect(call.authorize({ resource: "File", action: "read", id: "/etc/passwd" }).allowed).toBe(false);
+    expect(call.authorize({ resource: "File", action: "write", id }).allowed).toBe(false);
+    expect(root.authorize({ resource: "File", action: "write", id }).allowed).toBe(false);
+    expect(call.parentId).toBe(root.id);
+    clock.advance(31_000);
+    expect(call.authorize({ resource: "File", action: "read", id }).allowed).toBe(false);
+    expect(root.authorize({ resource: "File", action: "read", id }).allowed).toBe(true);
+  });
+});
+
+describe("gateway narrowings", () => {
+  it("reuse a narrowed capability for the same operation within half its TTL; a revocation still refuses", async () => {
+    const clock = createTestClock(Date.parse("2026-12-02T04:00:00Z"));
+    const revocations = createRevocationList();
+    const root = await mintCapability({
+      issuer: await generateIssuerKey("gw-narrow"),
+      tenant: "acme",
+      principal: client.principal,
+      agent: client.agent,
+      session: "sess_gw_2",
+      request: "req_gw_2",
+      rights: [{ resource: "File", actions: ["read"] }],
+      ttlMs: 3600_000,
+      clock,
+      revocations,
+    });
+    const narrowings = new Narrowings(clock, 30_000);
+    const op = operationFor({
+      tool: "fs.read_file",
+      declaration: decl,
+      arguments: { path: "/w/a.txt" },
+      digestKey: "k".repeat(16),
+    });
+    const first = narrowings.narrow(root, op);
+    expect(first.fresh).toBe(true);
+    expect(narrowings.authorize(first.entry, op).allowed).toBe(true);
+    const again = narrowings.narrow(root, {
+      ...op,
+      argDigest: argumentDigest({ path: "/w/a.txt", x: 1 }, "k".repeat(16)),
+    });
+    expect(again.fresh).toBe(false);
+    expect(again.entry.capability.id).toBe(first.entry.capability.id);
+    const other = narrowings.narrow(root, { ...op, resourceId: "/w/b.txt" });
+    expect(other.fresh).toBe(true);
+    expect(narrowings.authorize(other.entry, { ...op, resourceId: "/w/b.txt" }).allowed).toBe(true);
+    clock.advance(16_000);
+    expect(narrowings.narrow(root, op).fresh).toBe(true);
+    revocations.revokeCapability(root.id);
+    const d = narrowings.authorize(other.entry, { ...op, resourceId: "/w/b.txt" });
+    expect(d).toMatchObject({ allowed: false, code: "revoked" });
+    const write = narrowings.narrow(root, { ...op, action: "write" });
+    expect(narrowings.authorize(write.entry, { ...op, action: "write" }).allowed).toBe(false);
+  });
+});
