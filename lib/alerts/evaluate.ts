@@ -102,7 +102,40 @@ export interface EvaluateArgs {
   lastFired: (dedupKey: string) => Promise<Date | null>;
   limit?: number;
   now?: Date;
+  /** Live evaluation only: what earlier rounds of this process read of each group's history. */
+  cache?: HistoryCache;
 }
+
+/**
+ * Per rule and group, the history a round read, kept for the next round of the same process so
+ * it reads only the events after it (a rule's window would otherwise be read again every round:
+ * thousands of rows a second on a busy tenant). An entry is exact for the group's matching events
+ * with seq in [1, upTo] and time after `from` (windowed kinds) or at all times (new_value). Keyed by
+ * tenant, rule, definition and group, so an edited rule starts afresh; bounded in size.
+ */
+export class HistoryCache {
+  private entries = new Map<string, HistoryEntry>();
+  constructor(private readonly maxEntries = 5_000) {}
+  get(key: string): HistoryEntry | undefined {
+    return this.entries.get(key);
+  }
+  set(key: string, entry: HistoryEntry) {
+    if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.entries.clear();
+    this.entries.set(key, entry);
+  }
+}
+
+interface HistoryEntry {
+  upTo: number;
+  /** Windowed kinds: the rows (chain order) with time after `from`. */
+  from: number;
+  rows: Seen[];
+  /** new_value: the last time each value was seen, over every row up to `upTo`. */
+  lastSeen: Map<string, number>;
+}
+
+/** Queries with after:/before: depend on `now`, so what matched once may not match later: never cached. */
+const TIME_TERM = /\b(after|before)\s*:/i;
 
 export interface EvaluateResult {
   firings: Firing[];
@@ -273,30 +306,73 @@ export async function evaluateRule(tx: Executor, args: EvaluateArgs): Promise<Ev
     const minSeq = (members[0] as Candidate).seq;
     const inGroup = and(eq(events.tenant, args.tenant), base, NOT_ALERTS, ...sameGroup);
     let history: Seen[] = [];
-    const lastSeen = new Map<string, number>();
+    let lastSeen = new Map<string, number>();
+    const cacheKey =
+      args.cache && !TIME_TERM.test(d.query) && !(a.kind === "sequence" && TIME_TERM.test(a.followedBy))
+        ? JSON.stringify([args.tenant, args.ruleId, d, group])
+        : null;
+    const cached = cacheKey ? args.cache?.get(cacheKey) : undefined;
     if (a.kind === "count" || a.kind === "distinct" || a.kind === "sequence") {
       const of = a.kind === "distinct" ? ofExpression(a.of) : sql`null`;
-      history = (await tx
-        .select({ seq: events.seq, ts: events.ts, v: sql<string | null>`${of}` })
-        .from(events)
-        .where(
-          and(
-            inGroup,
-            lte(events.seq, maxSeq),
-            gt(events.ts, new Date(minTs - windowMs)),
-            lte(events.ts, new Date(maxTs)),
-          ),
-        )
-        .orderBy(asc(events.seq))) as Seen[];
+      const from = minTs - windowMs;
+      const read = (cond: SQL | undefined) =>
+        tx
+          .select({ seq: events.seq, ts: events.ts, v: sql<string | null>`${of}` })
+          .from(events)
+          .where(and(inGroup, cond))
+          .orderBy(asc(events.seq)) as Promise<Seen[]>;
+      if (cached && cached.from <= from && cached.upTo <= maxSeq) {
+        // Only what came after the last round; anything older in the window is in the entry.
+        const fresh = await read(and(gt(events.seq, cached.upTo), lte(events.seq, maxSeq)));
+        const rows = [...cached.rows, ...fresh].filter((h) => h.ts.getTime() > from);
+        history = rows.filter((h) => h.ts.getTime() <= maxTs);
+        if (cacheKey) args.cache?.set(cacheKey, { upTo: maxSeq, from, rows, lastSeen });
+      } else {
+        history = await read(
+          and(lte(events.seq, maxSeq), gt(events.ts, new Date(from)), lte(events.ts, new Date(maxTs))),
+        );
+        // Complete for time after `from` only up to maxTs: a later round needs the rows after maxTs too.
+        if (cacheKey) {
+          const later = await read(and(lte(events.seq, maxSeq), gt(events.ts, new Date(maxTs))));
+          args.cache?.set(cacheKey, {
+            upTo: maxSeq,
+            from,
+            rows: [...history, ...later].sort((x, y) => x.seq - y.seq),
+            lastSeen,
+          });
+        }
+      }
     } else if (a.kind === "new_value") {
-      const rows = await tx
-        .select({ v: sql<string | null>`${ofExpression(a.of)}`, last: sql<string>`max(${events.ts})` })
-        .from(events)
-        .where(
-          and(inGroup, lt(events.seq, minSeq), gt(events.ts, new Date(minTs - a.lookbackDays * 86_400_000))),
-        )
-        .groupBy(ofExpression(a.of));
-      for (const r of rows) if (r.v !== null) lastSeen.set(r.v, new Date(r.last).getTime());
+      const lookback = new Date(minTs - a.lookbackDays * 86_400_000);
+      const lastByValue = async (cond: SQL | undefined) => {
+        const rows = await tx
+          .select({ v: sql<string | null>`${ofExpression(a.of)}`, last: sql<string>`max(${events.ts})` })
+          .from(events)
+          .where(and(inGroup, cond))
+          .groupBy(ofExpression(a.of));
+        return rows.flatMap((r) => (r.v === null ? [] : [[r.v, new Date(r.last).getTime()] as const]));
+      };
+      if (cached && cached.upTo < minSeq && cached.from <= lookback.getTime()) {
+        // Values seen before minSeq: the entry's, brought up to date with the rows after it.
+        lastSeen = new Map(cached.lastSeen);
+        for (const [v, t] of await lastByValue(and(gt(events.seq, cached.upTo), lt(events.seq, minSeq))))
+          lastSeen.set(v, Math.max(lastSeen.get(v) ?? t, t));
+      } else {
+        // A value last seen before the lookback fires as a new one, as an absent one does.
+        for (const [v, t] of await lastByValue(and(lt(events.seq, minSeq), gt(events.ts, lookback))))
+          lastSeen.set(v, t);
+      }
+      if (cacheKey)
+        args.cache?.set(cacheKey, {
+          upTo: minSeq - 1,
+          // The entry knows every value seen after this (later lookbacks only start later).
+          from:
+            cached && cached.upTo < minSeq && cached.from <= lookback.getTime()
+              ? cached.from
+              : lookback.getTime(),
+          rows: [],
+          lastSeen: new Map(lastSeen),
+        });
     }
     const window = timeOrdered(history, windowMs);
     for (const e of members) {

@@ -9,7 +9,7 @@ import { appendEvents } from "@/lib/audit/append";
 import type { ChainedContent } from "@/lib/audit/chain";
 import { uuidv7 } from "@/lib/ids";
 import { leaseOwner, type Rounds, startRounds } from "@/lib/rounds";
-import { evaluateRule, type Firing } from "./evaluate";
+import { evaluateRule, type Firing, HistoryCache } from "./evaluate";
 import { alertDefinitionSchema, type BusinessHours } from "./rule";
 
 export const ALERT_ROUND = { leaseMs: 30_000, rulesPerRound: 20, candidatesPerRule: 1000 };
@@ -90,7 +90,7 @@ export interface RuleRoundReport {
 
 export async function evaluateDueRules(
   db: Db,
-  opts: { owner: string; now?: () => Date; limits?: Partial<typeof ALERT_ROUND> },
+  opts: { owner: string; now?: () => Date; limits?: Partial<typeof ALERT_ROUND>; cache?: HistoryCache },
 ): Promise<RuleRoundReport[]> {
   const limits = { ...ALERT_ROUND, ...opts.limits };
   const now = (opts.now ?? (() => new Date()))();
@@ -136,6 +136,7 @@ export async function evaluateDueRules(
           lastFired: lastFiredIn(tx, rule),
           limit: limits.candidatesPerRule,
           now,
+          cache: opts.cache,
         });
         await openAlerts(tx, rule, result.firings, now);
         const cursor = result.complete ? headSeq : (result.lastSeq ?? rule.cursor);
@@ -162,9 +163,11 @@ export type AlertEvaluator = Rounds<RuleRoundReport[]>;
 
 export function startAlertEvaluator(db: Db, opts: { intervalMs?: number } = {}): AlertEvaluator {
   const owner = leaseOwner();
+  // What this process read of each rule's groups, so each round reads only the new events.
+  const cache = new HistoryCache();
   return startRounds({
     intervalMs: opts.intervalMs ?? 1_000,
-    round: () => evaluateDueRules(db, { owner }),
+    round: () => evaluateDueRules(db, { owner, cache }),
     empty: [],
     log: (m, e) => console.error(`[alerts] ${m}`, e ?? ""),
   });
