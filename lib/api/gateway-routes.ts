@@ -13,7 +13,7 @@ import { FieldError, ForbiddenError, NotFoundError } from "@/lib/errors";
 import { readLimited } from "@/lib/ingest/body";
 import { type RateLimiter, rateLimited } from "@/lib/ingest/rate-limit";
 
-// The MCP gateway's API (issue 14; docs/gateway-console.md): GET /api/v1/gateway/config (its
+// The MCP gateway's API (issue 14; docs/gateway.md, "Console side"): GET /api/v1/gateway/config (its
 // tenant's clients and tool rules, with an ETag), POST /api/v1/gateway/escalation-requests and
 // GET /api/v1/gateway/escalation-requests/{id}. The API key fixes the tenant.
 

@@ -18,7 +18,7 @@ import { type Authority, assertTenantsInScope, tenantsInView } from "@/lib/auth/
 import { assertCan } from "@/lib/auth/permissions";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 
-// The console side of the MCP capability gateway (issue 14, docs/gateway-console.md): the
+// The console side of the MCP capability gateway (issue 14, docs/gateway.md, "Console side"): the
 // credentials agents present to the gateway, the tenant's allow rules for tools, and the one
 // document the gateway polls (GET /api/v1/gateway/config). Escalation requests are in
 // gateway-requests.ts.
