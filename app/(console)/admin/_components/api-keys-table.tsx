@@ -1,5 +1,6 @@
 "use client";
 
+import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
 import { revokeApiKeyAction } from "../keys-actions";
 
@@ -66,9 +67,7 @@ export function ApiKeysTable({ keys }: { keys: ApiKeyView[] }) {
           ))}
         </tbody>
       </table>
-      <p role="status" aria-live="polite" className={message?.ok ? "ok" : "error"}>
-        {message?.text}
-      </p>
+      <ActionStatus message={message} />
     </>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
 import { retireIssuerKeyAction } from "../tenant-actions";
 
@@ -117,9 +118,7 @@ export function IssuerKeysTable({ keys }: { keys: IssuerKeyView[] }) {
           })}
         </tbody>
       </table>
-      <p role="status" aria-live="polite" className={message?.ok ? "ok" : "error"}>
-        {message?.text}
-      </p>
+      <ActionStatus message={message} />
     </>
   );
 }

@@ -1,5 +1,6 @@
 "use client";
 
+import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
 import type { ConsoleUserRow } from "@/lib/data/console-users";
 import { setConsoleUserDisabledAction, setConsoleUserRoleAction } from "../actions";
@@ -76,9 +77,7 @@ export function UsersTable({ users, selfId }: { users: ConsoleUserRow[]; selfId:
           ))}
         </tbody>
       </table>
-      <p role="status" aria-live="polite" className={message?.ok ? "ok" : "error"}>
-        {message?.text}
-      </p>
+      <ActionStatus message={message} />
     </>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
 import { triageAlertAction } from "../actions";
 
@@ -94,9 +95,7 @@ export function AlertsTable({ alerts }: { alerts: AlertRow[] }) {
           ))}
         </tbody>
       </table>
-      <p role="status" aria-live="polite" className={message?.ok ? "ok" : "error"}>
-        {message?.text}
-      </p>
+      <ActionStatus message={message} />
     </>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useState, useTransition } from "react";
+import { ActionStatus } from "@/components/ui/action-status";
 import { setBusinessHoursAction } from "../actions";
 
 const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -75,9 +76,7 @@ export function BusinessHoursForm({ hours }: { hours: HoursRow }) {
           </button>
         </div>
       </div>
-      <p role="status" aria-live="polite" className={message?.ok ? "ok" : "error"}>
-        {message?.text}
-      </p>
+      <ActionStatus message={message} />
     </form>
   );
 }

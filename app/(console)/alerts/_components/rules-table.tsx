@@ -1,5 +1,6 @@
 "use client";
 
+import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
 import { deleteAlertRuleAction, setAlertRuleEnabledAction } from "../actions";
 
@@ -111,9 +112,7 @@ export function RulesTable({ rules, admin }: { rules: RuleRow[]; admin: boolean 
           ))}
         </tbody>
       </table>
-      <p role="status" aria-live="polite" className={message?.ok ? "ok" : "error"}>
-        {message?.text}
-      </p>
+      <ActionStatus message={message} />
     </>
   );
 }

@@ -1,5 +1,6 @@
 "use client";
 
+import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
 import { revokeGatewayClientAction } from "../actions";
 
@@ -107,9 +108,7 @@ export function ClientsTable({ clients, manage }: { clients: GatewayClientView[]
           ))}
         </tbody>
       </table>
-      <p role="status" aria-live="polite" className={message?.ok ? "ok" : "error"}>
-        {message?.text}
-      </p>
+      <ActionStatus message={message} />
     </>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
 import { deleteGatewayRuleAction } from "../actions";
 import { RuleForm, type RuleView } from "./rule-form";
@@ -120,9 +121,7 @@ export function RulesSection({
           </tbody>
         </table>
       )}
-      <p role="status" aria-live="polite" className={message?.ok ? "ok" : "error"}>
-        {message?.text}
-      </p>
+      <ActionStatus message={message} />
       {manage ? (
         adding ? (
           <RuleForm tenants={tenants} onDone={() => setAdding(false)} />

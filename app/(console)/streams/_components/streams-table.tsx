@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
+import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
 import type { StreamView } from "@/lib/data/streams";
 import {
@@ -186,9 +187,7 @@ export function StreamsTable({ streams }: { streams: StreamRow[] }) {
           ))}
         </tbody>
       </table>
-      <p role="status" aria-live="polite" className={message?.ok ? "ok" : "error"}>
-        {message?.text}
-      </p>
+      <ActionStatus message={message} />
     </>
   );
 }
