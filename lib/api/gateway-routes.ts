@@ -10,7 +10,7 @@ import { authenticateApiKey } from "@/lib/data/api-key-auth";
 import { getGatewayConfig } from "@/lib/data/gateway";
 import { createGatewayEscalationRequest, getGatewayEscalationRequest } from "@/lib/data/gateway-requests";
 import { FieldError, ForbiddenError, NotFoundError } from "@/lib/errors";
-import { readLimited } from "@/lib/ingest/body";
+import { parseJsonBytes, readLimited } from "@/lib/ingest/body";
 import { type RateLimiter, rateLimited } from "@/lib/ingest/rate-limit";
 
 // The MCP gateway's API (issue 14; docs/gateway.md, "Console side"): GET /api/v1/gateway/config (its
@@ -83,13 +83,10 @@ export async function handleGatewayEscalationRequest(
   if (c.refused) return c.refused;
   const body = await readLimited(request, MAX_BODY);
   if (!body.ok) return json({ error: body.message }, 413);
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body.bytes));
-  } catch {
-    return json({ error: "send a JSON escalation request", field: "body" }, 400);
-  }
-  const parsed = gatewayEscalationRequestSchema.safeParse(value);
+  // A request is three levels deep; anything much deeper is not one.
+  const value = parseJsonBytes(body.bytes, 8);
+  if (!value.ok) return json({ error: "send a JSON escalation request", field: "body" }, 400);
+  const parsed = gatewayEscalationRequestSchema.safeParse(value.value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.join(".") || "body";
