@@ -1,6 +1,6 @@
 import { type BackgroundWork, backgroundMode, startBackgroundWork } from "./lib/background";
 import { getDb } from "./lib/server/db";
-import { type ConsoleKey, getConsoleKey } from "./lib/server/issuer-key";
+import { getConsoleKey } from "./lib/server/issuer-key";
 
 // Opens the database when the server starts, so a locked PGlite folder or an unsafe PostgreSQL
 // stops the server at once with its reason instead of failing the first request.
@@ -17,17 +17,9 @@ try {
 // only: see lib/background.ts). Held on globalThis so a dev-mode reload does not start it twice.
 const holder = globalThis as typeof globalThis & { __background?: BackgroundWork };
 if (backgroundMode() === "inline" && !holder.__background) {
-  let signer: ConsoleKey | null = null;
-  try {
-    signer = getConsoleKey();
-  } catch (err) {
-    // The console still serves reads; the missing checkpoints are what verify-log will report.
-    console.error(
-      `[console] checkpoints disabled, the console key is unusable: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
+  // Without a usable console key the console still serves reads; verify-log reports the missing checkpoints.
   holder.__background = startBackgroundWork(await getDb(), {
-    signer,
+    signer: getConsoleKey,
     masterSecret: process.env.NEXTAUTH_SECRET || undefined,
   });
 }

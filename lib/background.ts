@@ -20,8 +20,11 @@ export interface BackgroundWork {
 }
 
 export interface BackgroundOptions {
-  /** The console key; null when it is unusable (then no checkpoints, which verify-log reports). */
-  signer: CheckpointSigner | null;
+  /**
+   * Loads the console key; when it throws (or with null) no checkpoints are signed, which
+   * verify-log reports, and the rest still runs.
+   */
+  signer: (() => CheckpointSigner) | null;
   /** NEXTAUTH_SECRET: stream secrets are sealed under it; without it no streams are delivered. */
   masterSecret: string | undefined;
   /** Round intervals (the bench runs them more often than the defaults of one second). */
@@ -31,8 +34,16 @@ export interface BackgroundOptions {
 
 export function startBackgroundWork(db: Db, o: BackgroundOptions): BackgroundWork {
   const log = o.log ?? ((m: string) => console.error(`[console] ${m}`));
-  const checkpointer = o.signer
-    ? startCheckpointer(db, { signer: o.signer, intervalMs: o.intervalMs?.checkpoint })
+  let signer: CheckpointSigner | null = null;
+  try {
+    signer = o.signer?.() ?? null;
+  } catch (err) {
+    log(
+      `checkpoints disabled, the console key is unusable: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  const checkpointer = signer
+    ? startCheckpointer(db, { signer, intervalMs: o.intervalMs?.checkpoint })
     : null;
   const deliverer = o.masterSecret
     ? startDeliverer(db, { masterSecret: o.masterSecret, intervalMs: o.intervalMs?.deliver })

@@ -8,7 +8,7 @@ import { openDatabase, targetFromConfig } from "@/db/client";
 import { checkDurability } from "@/db/durability";
 import { lowerBackgroundPriority, startBackgroundWork } from "@/lib/background";
 import { loadConfig } from "@/lib/config";
-import { type ConsoleKey, loadOrCreateConsoleKey } from "@/lib/server/issuer-key";
+import { loadOrCreateConsoleKey } from "@/lib/server/issuer-key";
 
 const cfg = loadConfig();
 if (cfg.databaseUrl === undefined) {
@@ -19,15 +19,9 @@ if (cfg.databaseUrl === undefined) {
 }
 const database = await openDatabase(targetFromConfig(cfg));
 await checkDurability(database, { production: cfg.production });
-let signer: ConsoleKey | null = null;
-try {
-  signer = loadOrCreateConsoleKey({ dataDir: cfg.dataDir, env: process.env });
-} catch (err) {
-  console.error(`[background] checkpoints disabled, the console key is unusable: ${(err as Error).message}`);
-}
 lowerBackgroundPriority();
 const work = startBackgroundWork(database.db, {
-  signer,
+  signer: () => loadOrCreateConsoleKey({ dataDir: cfg.dataDir, env: process.env }),
   masterSecret: process.env.NEXTAUTH_SECRET || undefined,
   log: (m) => console.error(`[background] ${m}`),
 });
