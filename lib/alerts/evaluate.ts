@@ -327,20 +327,16 @@ export async function evaluateRule(tx: Executor, args: EvaluateArgs): Promise<Ev
         const rows = [...cached.rows, ...fresh].filter((h) => h.ts.getTime() > from);
         history = rows.filter((h) => h.ts.getTime() <= maxTs);
         if (cacheKey) args.cache?.set(cacheKey, { upTo: maxSeq, from, rows, lastSeen });
+      } else if (cacheKey) {
+        // Every row after `from` up to maxSeq, whatever its time: a later round's window may need
+        // those past maxTs too. This round looks at those up to maxTs.
+        const rows = await read(and(lte(events.seq, maxSeq), gt(events.ts, new Date(from))));
+        history = rows.filter((h) => h.ts.getTime() <= maxTs);
+        args.cache?.set(cacheKey, { upTo: maxSeq, from, rows, lastSeen });
       } else {
         history = await read(
           and(lte(events.seq, maxSeq), gt(events.ts, new Date(from)), lte(events.ts, new Date(maxTs))),
         );
-        // Complete for time after `from` only up to maxTs: a later round needs the rows after maxTs too.
-        if (cacheKey) {
-          const later = await read(and(lte(events.seq, maxSeq), gt(events.ts, new Date(maxTs))));
-          args.cache?.set(cacheKey, {
-            upTo: maxSeq,
-            from,
-            rows: [...history, ...later].sort((x, y) => x.seq - y.seq),
-            lastSeen,
-          });
-        }
       }
     } else if (a.kind === "new_value") {
       const lookback = new Date(minTs - a.lookbackDays * 86_400_000);
