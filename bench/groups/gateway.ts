@@ -10,7 +10,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { BenchGroup, BenchResult } from "../harness";
 
 const GROUP = "gateway";
-const CALLS = 400;
+const CALLS = 600;
+const BLOCKS = 10;
 const REVOCATIONS = 8;
 const require = createRequire(import.meta.url);
 const FS_SERVER = require.resolve("@modelcontextprotocol/server-filesystem/dist/index.js");
@@ -129,21 +130,35 @@ async function run(): Promise<BenchResult[]> {
       await time(viaGateway);
       await time(straight);
     }
+    // Blocks of back-to-back pairs; the overhead is the median over blocks of each block's
+    // p50 difference, so a burst of other work on this 2-core machine (the console ingesting a
+    // batch of the gateway's events, say) moves one block, not the figure.
     const gw: number[] = [];
     const base: number[] = [];
-    for (let i = 0; i < CALLS; i++) {
-      // Alternate which goes first, so neither always follows the other.
-      if (i % 2) {
-        gw.push(await time(viaGateway));
-        base.push(await time(straight));
-      } else {
-        base.push(await time(straight));
-        gw.push(await time(viaGateway));
+    const blockOverheads: number[] = [];
+    const blockRatios: number[] = [];
+    for (let b = 0; b < BLOCKS; b++) {
+      const g: number[] = [];
+      const s: number[] = [];
+      for (let i = 0; i < CALLS / BLOCKS; i++) {
+        // Alternate which goes first, so neither always follows the other.
+        if (i % 2) {
+          g.push(await time(viaGateway));
+          s.push(await time(straight));
+        } else {
+          s.push(await time(straight));
+          g.push(await time(viaGateway));
+        }
       }
+      gw.push(...g);
+      base.push(...s);
+      blockOverheads.push(percentile(g, 50) - percentile(s, 50));
+      blockRatios.push(percentile(g, 50) / percentile(s, 50));
     }
     const gw50 = percentile(gw, 50);
     const base50 = percentile(base, 50);
-    const overhead = gw50 - base50;
+    const overhead = percentile(blockOverheads, 50);
+    const ratio = percentile(blockRatios, 50);
     await agent.close();
 
     // The transport floor on this machine: a trivial tool over Streamable HTTP against the same
@@ -200,16 +215,16 @@ async function run(): Promise<BenchResult[]> {
     }
     const max = Math.max(...delays);
     process.stderr.write(
-      `  tools/call p50: gateway ${gw50.toFixed(2)} ms, straight ${base50.toFixed(2)} ms (overhead ${overhead.toFixed(2)} ms; Streamable HTTP vs stdio alone ${floor.toFixed(2)} ms); revocation to refusal p50 ${percentile(delays, 50).toFixed(0)} ms, max ${max.toFixed(0)} ms\n`,
+      `  tools/call p50: gateway ${gw50.toFixed(2)} ms, straight ${base50.toFixed(2)} ms (overhead, median of ${BLOCKS} blocks: ${overhead.toFixed(2)} ms, blocks ${blockOverheads.map((o) => o.toFixed(1)).join(" ")}; Streamable HTTP vs stdio alone ${floor.toFixed(2)} ms); revocation to refusal p50 ${percentile(delays, 50).toFixed(0)} ms, max ${max.toFixed(0)} ms\n`,
     );
     return [
       {
         group: GROUP,
-        name: `tools/call overhead through the gateway, p50 of ${CALLS} (stdio server-filesystem)`,
+        name: `tools/call overhead through the gateway, p50 (median of ${BLOCKS} blocks of ${CALLS / BLOCKS} pairs; stdio server-filesystem)`,
         value: round2(overhead),
         unit: "ms",
         baseline: round2(base50),
-        ratio: round2(gw50 / base50),
+        ratio: round2(ratio),
         target: "<= 2 ms",
         pass: overhead <= 2,
       },

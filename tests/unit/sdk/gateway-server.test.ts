@@ -365,6 +365,58 @@ describe("gateway with a fake console and server-filesystem", () => {
     });
   });
 
+  it("answers a single tools/call itself exactly as the SDK transport answers it in a batch", async () => {
+    const sessionId = (agent.transport as StreamableHTTPClientTransport).sessionId as string;
+    const post = (body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${gateway.url}/mcp`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${credential}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-session-id": sessionId,
+          "mcp-protocol-version": "2025-06-18",
+          ...headers,
+        },
+        body: JSON.stringify(body),
+      });
+    const call = (id: number | string, name: string, args: Record<string, unknown>) => ({
+      jsonrpc: "2.0",
+      id,
+      method: "tools/call",
+      params: { name, arguments: args },
+    });
+    const file = path.join(dir, "hello.txt");
+    // The same calls, alone (the gateway's own path) and as a one-item batch (the SDK's).
+    for (const [name, args] of [
+      ["fs.read_text_file", { path: file }],
+      ["fs.nope", {}],
+      ["fs.write_file", { path: path.join(dir, "w.txt"), content: "x" }],
+    ] as const) {
+      const alone = await post(call("a-1", name, args));
+      expect(alone.status).toBe(200);
+      expect(alone.headers.get("content-type")).toBe("application/json");
+      expect(alone.headers.get("mcp-session-id")).toBe(sessionId);
+      const batch = await post([call("a-1", name, args)]);
+      expect(batch.status).toBe(200);
+      const one = await alone.json();
+      // (The SDK answers a one-item batch with the bare response.)
+      const answered = await batch.json();
+      const inBatch = Array.isArray(answered) ? answered[0] : answered;
+      // Escalation request ids and the like differ per call; the shape and the words do not.
+      const scrub = (v: unknown) => JSON.parse(JSON.stringify(v).replace(/[0-9a-f-]{36}/g, "<id>"));
+      expect(scrub(one)).toEqual(scrub(inBatch));
+    }
+    // What the transport refuses is still refused: Accept without the event stream, a JSON body
+    // sent as text, an unsupported protocol version, a non-integer id, another session's id.
+    const read = call(7, "fs.read_text_file", { path: file });
+    expect((await post(read, { accept: "application/json" })).status).toBe(406);
+    expect((await post(read, { "content-type": "text/plain; x=application/json" })).status).toBe(415);
+    expect((await post(read, { "mcp-protocol-version": "1999-01-01" })).status).toBe(400);
+    expect((await post({ ...read, id: 1.5 })).status).toBe(400);
+    expect((await post(read, { "mcp-session-id": randomUUID() })).status).toBe(404);
+  });
+
   it("events carry the lineage and pass the ingest schema", async () => {
     await gateway.flushEvents();
     const types = fake.events.map((e) => `${e.type}/${e.outcome}`);

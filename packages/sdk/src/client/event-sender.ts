@@ -56,6 +56,10 @@ export class IngestRejectedError extends Error {
 
 type ItemError = { index: number; field?: string; message: string };
 
+/** Built once: `.partial()` makes a new schema on every call. */
+const storedSchema = ingestResponseSchema.partial();
+const refusedSchema = apiErrorSchema.partial();
+
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 export class EventSender {
@@ -156,7 +160,7 @@ export class EventSender {
         });
         if (res.ok) {
           // Read under the same timeout; a body that never ends counts as a failed attempt.
-          const body = ingestResponseSchema.partial().safeParse(await res.json());
+          const body = storedSchema.safeParse(await res.json());
           stored = body.success ? body.data : {};
         }
       } catch (err) {
@@ -174,7 +178,7 @@ export class EventSender {
       }
       if (res && res.status === 400) {
         // Drop only the items the console named as invalid, then send the rest again.
-        const parsed = apiErrorSchema.partial().safeParse(await res.json().catch(() => ({})));
+        const parsed = refusedSchema.safeParse(await res.json().catch(() => ({})));
         const body: { details?: ItemError[]; error?: string } = parsed.success ? parsed.data : {};
         const bad = new Set((body.details ?? []).map((d) => d.index));
         if (bad.size === 0 || bad.size >= events.length) {

@@ -6,7 +6,19 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
 import type { UpstreamConfig } from "./config.js";
+
+/**
+ * What the gateway needs of a tools/call result to forward it and record it: an object, with its
+ * content a list and isError a boolean when present. The rest passes through untouched; the
+ * agent's MCP client checks the result against the tool's schemas (parsing it fully here too
+ * was about a tenth of a millisecond a call, for nothing the gateway decides on).
+ */
+const forwardedResultSchema = z.looseObject({
+  content: z.array(z.unknown()).optional(),
+  isError: z.boolean().optional(),
+});
 
 export class UpstreamError extends Error {
   override name = "UpstreamError";
@@ -103,9 +115,13 @@ export class Upstream {
   async callTool(tool: string, args: Record<string, unknown>, timeoutMs: number): Promise<CallToolResult> {
     const client = await this.connect();
     try {
-      return (await client.callTool({ name: tool, arguments: args }, undefined, {
-        timeout: timeoutMs,
-      })) as CallToolResult;
+      return (await client.request(
+        { method: "tools/call", params: { name: tool, arguments: args } },
+        forwardedResultSchema,
+        {
+          timeout: timeoutMs,
+        },
+      )) as CallToolResult;
     } catch (err) {
       const reason =
         this.client === client ? (err as Error).message : (this.lastExit ?? (err as Error).message);
