@@ -9,7 +9,13 @@ import { type BackgroundWork, lowerBackgroundPriority, startBackgroundWork } fro
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error("DATABASE_URL is required");
 const ms = Number(process.env.BENCH_ROUND_MS ?? 250);
-const database = await openDatabase({ kind: "postgres", url, poolSize: 4 });
+const database = await openDatabase({
+  kind: "postgres",
+  url,
+  poolSize: 4,
+  asyncCommit: true,
+  applicationName: "capability-console background",
+});
 lowerBackgroundPriority();
 let work: BackgroundWork | null = null;
 let cpu = process.cpuUsage();

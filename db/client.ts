@@ -14,7 +14,21 @@ export type Executor = Db | Tx;
 
 export type DatabaseTarget =
   | { kind: "pglite"; dataDir?: string } // no dataDir: in memory (tests)
-  | { kind: "postgres"; url: string; poolSize?: number };
+  | {
+      kind: "postgres";
+      url: string;
+      poolSize?: number;
+      /**
+       * Its connections commit without waiting for the WAL flush (synchronous_commit=off). Only
+       * for the background process's bookkeeping (stream cursors and leases, rule cursors), where
+       * losing the last commits to a database crash means delivering events again under the same
+       * ids; its evidence (checkpoints, alerts and their events) turns it back on per
+       * transaction with durableCommit (db/durability.ts).
+       */
+      asyncCommit?: boolean;
+      /** Shown in pg_stat_activity (which process holds which connection). */
+      applicationName?: string;
+    };
 
 export interface Database {
   db: Db;
@@ -63,7 +77,11 @@ function newPool(config: pg.PoolConfig): pg.Pool {
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.kind === "postgres") {
-    const pool = newPool({ connectionString: target.url, max: target.poolSize ?? 10 });
+    const options = {
+      ...(target.asyncCommit ? { options: "-c synchronous_commit=off" } : {}),
+      ...(target.applicationName ? { application_name: target.applicationName } : {}),
+    };
+    const pool = newPool({ connectionString: target.url, max: target.poolSize ?? 10, ...options });
     const db = drizzleNodePg({ client: pool, schema }) as unknown as Db;
     const timed = new Map<number, { pool: pg.Pool; db: Db }>();
     timedPools.set(db, (timeoutMs) => {
@@ -73,6 +91,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
           connectionString: target.url,
           max: target.poolSize ?? 10,
           statement_timeout: timeoutMs,
+          ...options,
         });
         entry = { pool: p, db: drizzleNodePg({ client: p, schema }) as unknown as Db };
         timed.set(timeoutMs, entry);

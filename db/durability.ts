@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Database } from "./client";
+import type { Database, Executor } from "./client";
 
 export class UnsafePostgresError extends Error {
   override name = "UnsafePostgresError";
@@ -32,4 +32,14 @@ export async function checkDurability(
     );
   }
   return { fsync, synchronousCommit };
+}
+
+/**
+ * Makes the current transaction commit only once its WAL is flushed, whatever the connection's
+ * default: what the background process writes as evidence (signed checkpoints, opened alerts and
+ * their audit events) must survive a crash even though its bookkeeping commits asynchronously
+ * (DatabaseTarget.asyncCommit). A no-op where synchronous_commit is on already.
+ */
+export async function durableCommit(tx: Executor): Promise<void> {
+  await tx.execute(sql`set local synchronous_commit = on`);
 }

@@ -10,6 +10,7 @@ import type { Db } from "@/db/client";
 import { type AlertEvaluator, startAlertEvaluator } from "@/lib/alerts/runner";
 import type { CheckpointSigner } from "@/lib/audit/checkpoint";
 import { type Checkpointer, startCheckpointer } from "@/lib/audit/checkpointer";
+import { backgroundShare, Pace } from "@/lib/rounds";
 import { type Deliverer, startDeliverer } from "@/lib/streams/deliverer";
 
 export interface BackgroundWork {
@@ -29,6 +30,12 @@ export interface BackgroundOptions {
   masterSecret: string | undefined;
   /** Round intervals (the bench runs them more often than the defaults of one second). */
   intervalMs?: { checkpoint?: number; deliver?: number; alerts?: number };
+  /**
+   * The share of wall time stream delivery and rule evaluation may take together (lib/rounds.ts
+   * Pace); CONSOLE_BACKGROUND_SHARE, default 0.5. Checkpoints are not held to it: they are cheap
+   * and have their own bound.
+   */
+  share?: number;
   log?: (message: string) => void;
 }
 
@@ -45,12 +52,13 @@ export function startBackgroundWork(db: Db, o: BackgroundOptions): BackgroundWor
   const checkpointer = signer
     ? startCheckpointer(db, { signer, intervalMs: o.intervalMs?.checkpoint })
     : null;
+  const pace = new Pace(o.share ?? backgroundShare());
   const deliverer = o.masterSecret
-    ? startDeliverer(db, { masterSecret: o.masterSecret, intervalMs: o.intervalMs?.deliver })
+    ? startDeliverer(db, { masterSecret: o.masterSecret, intervalMs: o.intervalMs?.deliver, pace })
     : null;
   if (!o.masterSecret)
     log("event streams disabled: NEXTAUTH_SECRET is not set (stream secrets are sealed under it)");
-  const alerts = startAlertEvaluator(db, { intervalMs: o.intervalMs?.alerts });
+  const alerts = startAlertEvaluator(db, { intervalMs: o.intervalMs?.alerts, pace });
   return {
     checkpointer,
     deliverer,

@@ -17,8 +17,20 @@ if (cfg.databaseUrl === undefined) {
   );
   process.exit(2);
 }
-const database = await openDatabase(targetFromConfig(cfg));
-await checkDurability(database, { production: cfg.production });
+// The server's durability settings are checked on a plain connection; the work's own pool then
+// commits its bookkeeping asynchronously (db/client.ts asyncCommit) and its evidence durably.
+const target = targetFromConfig(cfg);
+const checked = await openDatabase(target);
+try {
+  await checkDurability(checked, { production: cfg.production });
+} finally {
+  await checked.close();
+}
+const database = await openDatabase(
+  target.kind === "postgres"
+    ? { ...target, asyncCommit: true, applicationName: "capability-console background" }
+    : target,
+);
 lowerBackgroundPriority();
 const work = startBackgroundWork(database.db, {
   signer: () => loadOrCreateConsoleKey({ dataDir: cfg.dataDir, env: process.env }),

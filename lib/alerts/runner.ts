@@ -4,11 +4,12 @@
 // Ingest never waits for any of it: rules read committed events after the fact.
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
+import { durableCommit } from "@/db/durability";
 import { type AlertRule, alertRules, alertSettings, alerts, chainHeads } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import type { ChainedContent } from "@/lib/audit/chain";
 import { uuidv7 } from "@/lib/ids";
-import { leaseOwner, type Rounds, startRounds } from "@/lib/rounds";
+import { leaseOwner, type Pace, type Rounds, startRounds } from "@/lib/rounds";
 import { evaluateRule, type Firing, HistoryCache } from "./evaluate";
 import { alertDefinitionSchema, type BusinessHours } from "./rule";
 
@@ -42,6 +43,9 @@ export function alertTitle(rule: Pick<AlertRule, "name">, f: Firing): string {
 
 async function openAlerts(tx: Executor, rule: AlertRule, firings: Firing[], now: Date) {
   if (firings.length === 0) return;
+  // Alerts and their audit events are evidence (and may reach a SIEM at once): this transaction
+  // commits durably even on the background's async-commit connections.
+  await durableCommit(tx);
   const rows = firings.map((f) => ({
     tenant: rule.tenant,
     id: uuidv7(now.getTime()),
@@ -161,7 +165,7 @@ export async function evaluateDueRules(
 
 export type AlertEvaluator = Rounds<RuleRoundReport[]>;
 
-export function startAlertEvaluator(db: Db, opts: { intervalMs?: number } = {}): AlertEvaluator {
+export function startAlertEvaluator(db: Db, opts: { intervalMs?: number; pace?: Pace } = {}): AlertEvaluator {
   const owner = leaseOwner();
   // What this process read of each rule's groups, so each round reads only the new events.
   const cache = new HistoryCache();
@@ -170,5 +174,6 @@ export function startAlertEvaluator(db: Db, opts: { intervalMs?: number } = {}):
     round: () => evaluateDueRules(db, { owner, cache }),
     empty: [],
     log: (m, e) => console.error(`[alerts] ${m}`, e ?? ""),
+    pace: opts.pace,
   });
 }

@@ -1,5 +1,6 @@
 import { and, eq, gt, inArray, or, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
+import { durableCommit } from "@/db/durability";
 import { type Checkpoint, chainHeads, checkpoints, events, treeCheckpoints } from "@/db/schema";
 import { loadConfig } from "@/lib/config";
 import { signTreeCheckpoint, treeOrigin } from "@/lib/merkle/sign";
@@ -71,6 +72,8 @@ export async function checkpointMovedHeads(
 ): Promise<SignedCheckpoint[]> {
   const logOrigin = args.logOrigin ?? loadConfig().logOrigin;
   return db.transaction(async (tx) => {
+    // Signed checkpoints are evidence: durable even on the background's async-commit connections.
+    await durableCommit(tx);
     const lock = (await tx.execute(sql`select pg_try_advisory_xact_lock(${ROUND_LOCK}) as ok`)) as {
       rows: { ok: boolean }[];
     };

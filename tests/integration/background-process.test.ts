@@ -4,7 +4,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "@/db/client";
+import { type Database, openDatabase } from "@/db/client";
+import { checkDurability, durableCommit } from "@/db/durability";
 import { chainHeads, streams } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import type { ChainedContent } from "@/lib/audit/chain";
@@ -104,6 +105,11 @@ describe.runIf(hasPostgres)("scripts/background.ts on PostgreSQL", () => {
           await new Promise((r) => setTimeout(r, 200));
         expect(lines().map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(rows.map((r) => r.id));
         expect(os.getPriority(child.pid)).toBe(10);
+        // Its connections are named for operators (pg_stat_activity).
+        const named = (await database.db.execute(
+          sql`select count(*)::int as n from pg_stat_activity where application_name = 'capability-console background'`,
+        )) as unknown as { rows: { n: number }[] };
+        expect(named.rows[0]?.n).toBeGreaterThan(0);
         // The cursor moves (to the chain head: console events precede the calls) once the receiver answered.
         const [head] = await database.db.select().from(chainHeads).where(eq(chainHeads.tenant, "acme"));
         const headSeq = head?.seq ?? -1;
@@ -133,5 +139,49 @@ describe.runIf(hasPostgres)("scripts/background.ts on PostgreSQL", () => {
     } finally {
       await rx.close();
     }
+  });
+});
+
+describe.runIf(hasPostgres)("the background process's connections on PostgreSQL", () => {
+  let database: Database & { url: string };
+  let background: Database;
+  beforeAll(async () => {
+    database = await openTempPostgres();
+    background = await openDatabase({
+      kind: "postgres",
+      url: database.url,
+      poolSize: 2,
+      asyncCommit: true,
+      applicationName: "capability-console background",
+    });
+  });
+  afterAll(async () => {
+    await background?.close();
+    await database?.close();
+  });
+
+  const setting = async (db: Database["db"]) =>
+    (
+      (await db.execute(sql`show synchronous_commit`)) as unknown as {
+        rows: { synchronous_commit: string }[];
+      }
+    ).rows[0]?.synchronous_commit;
+
+  it("commit bookkeeping without waiting for the WAL flush, and evidence durably", async () => {
+    expect(await setting(database.db)).toBe("on");
+    expect(await setting(background.db)).toBe("off");
+    const inside = await background.db.transaction(async (tx) => {
+      await durableCommit(tx);
+      return setting(tx as unknown as Database["db"]);
+    });
+    expect(inside).toBe("on");
+    // Only for that transaction.
+    expect(await setting(background.db)).toBe("off");
+    // The durability check reads the connection's setting: scripts/background.ts runs it on a
+    // plain connection before opening this pool, since production refuses "off".
+    await expect(checkDurability(background, { production: true })).rejects.toThrow(/synchronous_commit=off/);
+    await expect(checkDurability(database, { production: true })).resolves.toMatchObject({
+      synchronousCommit: "on",
+    });
   });
 });
