@@ -32,7 +32,7 @@ export interface BackgroundOptions {
   intervalMs?: { checkpoint?: number; deliver?: number; alerts?: number };
   /**
    * The share of wall time stream delivery and rule evaluation may take together (lib/rounds.ts
-   * Pace); CONSOLE_BACKGROUND_SHARE, default 0.5. Checkpoints are not held to it: they are cheap
+   * Pace); CONSOLE_BACKGROUND_SHARE, default 0.3. Checkpoints are not held to it: they are cheap
    * and have their own bound.
    */
   share?: number;

@@ -57,11 +57,11 @@ export class Pace {
 
 /**
  * The share of wall time the background rounds may take (CONSOLE_BACKGROUND_SHARE, 0.05–1,
- * default 0.5).
+ * default 0.3).
  */
 export function backgroundShare(env: Record<string, string | undefined> = process.env): number {
-  const wanted = Number(env.CONSOLE_BACKGROUND_SHARE ?? 0.5);
-  return Number.isFinite(wanted) ? Math.min(1, Math.max(0.05, wanted)) : 0.5;
+  const wanted = Number(env.CONSOLE_BACKGROUND_SHARE ?? 0.3);
+  return Number.isFinite(wanted) ? Math.min(1, Math.max(0.05, wanted)) : 0.3;
 }
 
 export interface Rounds<T> {

@@ -38,11 +38,11 @@ describe("Pace", () => {
   it("refuses a share outside (0, 1]; the env setting is clamped to 0.05–1", () => {
     expect(() => new Pace(0)).toThrow(/share/);
     expect(() => new Pace(1.5)).toThrow(/share/);
-    expect(backgroundShare({})).toBe(0.5);
+    expect(backgroundShare({})).toBe(0.3);
     expect(backgroundShare({ CONSOLE_BACKGROUND_SHARE: "0.25" })).toBe(0.25);
     expect(backgroundShare({ CONSOLE_BACKGROUND_SHARE: "0" })).toBe(0.05);
     expect(backgroundShare({ CONSOLE_BACKGROUND_SHARE: "7" })).toBe(1);
-    expect(backgroundShare({ CONSOLE_BACKGROUND_SHARE: "lots" })).toBe(0.5);
+    expect(backgroundShare({ CONSOLE_BACKGROUND_SHARE: "lots" })).toBe(0.3);
   });
 
   it("holds back the rounds of two workers that share it", async () => {
