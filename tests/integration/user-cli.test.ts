@@ -34,7 +34,11 @@ const targets = [
 ];
 
 describe.each(targets)("npm run user on $name", ({ make }) => {
-  it("creates, lists and disables console users, refusing bad input by field", async () => {
+  // A dozen CLI processes in a row, each opening (and on PGlite loading) the database: on a busy
+  // 2-core machine that took 85 s once, so this test has more than the suite's default minute.
+  it("creates, lists and disables console users, refusing bad input by field", {
+    timeout: 180_000,
+  }, async () => {
     const target = await make();
     const cli = (...args: string[]) =>
       spawnSync(
