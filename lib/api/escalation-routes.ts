@@ -8,7 +8,7 @@ import type { Db } from "@/db/client";
 import type { Clock, IssuerKeyPair } from "@/lib/capability";
 import { authenticateApiKey } from "@/lib/data/api-key-auth";
 import { pickUpEscalations, recordEscalationUse } from "@/lib/data/escalation-uses";
-import { readLimited } from "@/lib/ingest/body";
+import { parseJsonBytes, readLimited } from "@/lib/ingest/body";
 import { type RateLimiter, rateLimited } from "@/lib/ingest/rate-limit";
 
 // GET /api/v1/escalations?session=S (pick-up) and POST /api/v1/escalations/{id}/use (the one
@@ -91,14 +91,11 @@ export async function handleEscalationUse(
   if (!id || !UUID.test(id)) return json({ error: "unknown escalation id", field: "id" }, 404);
   const body = await readLimited(request, 96 * 1024);
   if (!body.ok) return json({ error: body.message }, 413);
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body.bytes));
-  } catch {
-    // The parser's message may quote the body, which holds a token: say nothing more.
-    return json({ error: 'send JSON {"token": "...", "operation": {...}}' }, 400);
-  }
-  const parsed = escalationUseRequestSchema.safeParse(value);
+  // UTF-8, JSON, nested at most 8 levels (a use is three). The parser's message may quote the
+  // body, which holds a token: say nothing more.
+  const value = parseJsonBytes(body.bytes, 8);
+  if (!value.ok) return json({ error: 'send JSON {"token": "...", "operation": {...}}', field: "body" }, 400);
+  const parsed = escalationUseRequestSchema.safeParse(value.value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return json({ error: "invalid request", field: issue?.path.join(".") || "body" }, 400);

@@ -348,6 +348,25 @@ describe.each(backends)("escalations on $name", (backend) => {
       token: r.token,
     });
     expect(bad.status).toBe(400);
+    // Broken JSON holding the token, and JSON nested past any use: 400 naming the body, the token
+    // never echoed.
+    const raw = (text: string) =>
+      handleEscalationUse(
+        database.db,
+        new Request(`${base}/api/v1/escalations/${r.id}/use`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${acmeKey}`, "content-type": "application/json" },
+          body: text,
+        }),
+        { clock, consoleKey },
+      );
+    for (const text of [`{"token": "${r.token}", "operation": `, `${"[".repeat(50)}${"]".repeat(50)}`]) {
+      const res = await raw(text);
+      expect(res.status).toBe(400);
+      const answer = await res.text();
+      expect(JSON.parse(answer)).toMatchObject({ field: "body" });
+      expect(answer).not.toContain(String(r.token).slice(0, 24));
+    }
     // Nothing above consumed it.
     expect((await use(r.id, r.token as string)).body.allowed).toBe(true);
     // Wrong token, wrong operation, garbage token: on this escalation's record.
