@@ -348,10 +348,13 @@ export async function evaluateRule(tx: Executor, args: EvaluateArgs): Promise<Ev
           .groupBy(ofExpression(a.of));
         return rows.flatMap((r) => (r.v === null ? [] : [[r.v, new Date(r.last).getTime()] as const]));
       };
-      if (cached && cached.upTo < minSeq && cached.from <= lookback.getTime()) {
+      // The entry serves when it ends before this round's first candidate and reaches back past
+      // the lookback.
+      const usable = cached && cached.upTo < minSeq && cached.from <= lookback.getTime() ? cached : undefined;
+      if (usable) {
         // Values seen before minSeq: the entry's, brought up to date with the rows after it.
-        lastSeen = new Map(cached.lastSeen);
-        for (const [v, t] of await lastByValue(and(gt(events.seq, cached.upTo), lt(events.seq, minSeq))))
+        lastSeen = new Map(usable.lastSeen);
+        for (const [v, t] of await lastByValue(and(gt(events.seq, usable.upTo), lt(events.seq, minSeq))))
           lastSeen.set(v, Math.max(lastSeen.get(v) ?? t, t));
       } else {
         // A value last seen before the lookback fires as a new one, as an absent one does.
@@ -362,10 +365,7 @@ export async function evaluateRule(tx: Executor, args: EvaluateArgs): Promise<Ev
         args.cache?.set(cacheKey, {
           upTo: minSeq - 1,
           // The entry knows every value seen after this (later lookbacks only start later).
-          from:
-            cached && cached.upTo < minSeq && cached.from <= lookback.getTime()
-              ? cached.from
-              : lookback.getTime(),
+          from: usable?.from ?? lookback.getTime(),
           rows: [],
           lastSeen: new Map(lastSeen),
         });
