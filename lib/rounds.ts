@@ -12,15 +12,15 @@ export function leaseOwner(): string {
 /**
  * One process's background rounds together take at most `share` of wall time: one round at a time
  * among the workers sharing this Pace, and after a round of W ms none starts for
- * W × (1 − share) / share ms. While ingest
- * runs flat out, stream delivery and rule evaluation then fall behind (their lag shows on the
- * Streams and Alerts pages and in /api/health) instead of taking the CPU, the database and the
- * disk from ingest; they catch up when it idles. `tick()` (run now) does not wait for it.
+ * W × (1 − share) / share ms. While ingest runs flat out, stream delivery and rule evaluation then
+ * fall behind (their lag shows on the Streams and Alerts pages and in /api/health) instead of
+ * taking the CPU, the database and the disk from ingest; they catch up when it idles. `tick()`
+ * (run now) does not wait for it.
  */
 export class Pace {
   private next = 0;
   /** A round of one of its workers is running. */
-  busy = false;
+  private busy = false;
   /** Workers whose round is due, and since when: the longest waiting goes first. */
   private readonly due = new Map<object, number>();
 
@@ -52,6 +52,18 @@ export class Pace {
   ran(started: number, ended: number): void {
     const rest = ((ended - started) * (1 - this.share)) / this.share;
     this.next = Math.max(this.next, ended + rest);
+  }
+
+  /** Runs a round taken with `take`: others wait while it runs, then for its rest. */
+  async run<T>(round: () => Promise<T>): Promise<T> {
+    this.busy = true;
+    const started = performance.now();
+    try {
+      return await round();
+    } finally {
+      this.busy = false;
+      this.ran(started, performance.now());
+    }
   }
 }
 
@@ -87,16 +99,6 @@ export function startRounds<T>(opts: {
     running = running.catch(() => opts.empty).then(opts.round);
     return running;
   };
-  const paced = () => {
-    const pace = opts.pace;
-    if (!pace) return tick();
-    pace.busy = true;
-    const started = performance.now();
-    return tick().finally(() => {
-      pace.busy = false;
-      pace.ran(started, performance.now());
-    });
-  };
   const me = {};
   let dueSince: number | undefined;
   const schedule = (due: number) => {
@@ -107,7 +109,7 @@ export function startRounds<T>(opts: {
       dueSince ??= performance.now();
       if (opts.pace && !opts.pace.take(me, dueSince)) return schedule(Math.max(5, opts.pace.wait()));
       dueSince = undefined;
-      paced().then(
+      (opts.pace ? opts.pace.run(tick) : tick()).then(
         (result) => schedule(opts.again?.(result) ? 0 : opts.intervalMs),
         (err) => {
           opts.log("round failed; retrying on the next tick", err);
