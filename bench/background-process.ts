@@ -4,18 +4,17 @@
 // stops them and answers "stopped <CPU µs this process used since start>"; "exit" ends it.
 import readline from "node:readline";
 import { openDatabase } from "../db/client";
-import { type BackgroundWork, lowerBackgroundPriority, startBackgroundWork } from "../lib/background";
+import {
+  type BackgroundWork,
+  backgroundTarget,
+  lowerBackgroundPriority,
+  startBackgroundWork,
+} from "../lib/background";
 
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error("DATABASE_URL is required");
 const ms = Number(process.env.BENCH_ROUND_MS ?? 250);
-const database = await openDatabase({
-  kind: "postgres",
-  url,
-  poolSize: 4,
-  asyncCommit: true,
-  applicationName: "capability-console background",
-});
+const database = await openDatabase(backgroundTarget({ kind: "postgres", url, poolSize: 4 }));
 lowerBackgroundPriority();
 let work: BackgroundWork | null = null;
 let cpu = process.cpuUsage();

@@ -6,7 +6,7 @@
 //   server, so formatting and posting thousands of events to SIEMs never waits on, nor delays,
 //   the web server's event loop; CONSOLE_BACKGROUND=inline keeps it in the web server instead.
 import os from "node:os";
-import type { Db } from "@/db/client";
+import type { DatabaseTarget, Db } from "@/db/client";
 import { type AlertEvaluator, startAlertEvaluator } from "@/lib/alerts/runner";
 import type { CheckpointSigner } from "@/lib/audit/checkpoint";
 import { type Checkpointer, startCheckpointer } from "@/lib/audit/checkpointer";
@@ -85,6 +85,17 @@ export function lowerBackgroundPriority(env: NodeJS.ProcessEnv = process.env): n
   } catch {
     return null;
   }
+}
+
+/**
+ * The database a process running only the background work opens: on PostgreSQL its connections
+ * are named in pg_stat_activity and commit their bookkeeping without waiting for the WAL flush
+ * (its evidence commits durably: db/durability.ts durableCommit).
+ */
+export function backgroundTarget(target: DatabaseTarget): DatabaseTarget {
+  return target.kind === "postgres"
+    ? { ...target, asyncCommit: true, applicationName: "capability-console background" }
+    : target;
 }
 
 /** Where this process runs the background work: "inline" (here), "off" (another process does). */

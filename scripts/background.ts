@@ -6,7 +6,7 @@
 // web server's environment (DATABASE_URL, NEXTAUTH_SECRET, CONSOLE_ISSUER_KEY or DATA_DIR).
 import { openDatabase, targetFromConfig } from "@/db/client";
 import { checkDurability } from "@/db/durability";
-import { lowerBackgroundPriority, startBackgroundWork } from "@/lib/background";
+import { backgroundTarget, lowerBackgroundPriority, startBackgroundWork } from "@/lib/background";
 import { loadConfig } from "@/lib/config";
 import { loadOrCreateConsoleKey } from "@/lib/server/issuer-key";
 
@@ -26,11 +26,7 @@ try {
 } finally {
   await checked.close();
 }
-const database = await openDatabase(
-  target.kind === "postgres"
-    ? { ...target, asyncCommit: true, applicationName: "capability-console background" }
-    : target,
-);
+const database = await openDatabase(backgroundTarget(target));
 lowerBackgroundPriority();
 const work = startBackgroundWork(database.db, {
   signer: () => loadOrCreateConsoleKey({ dataDir: cfg.dataDir, env: process.env }),

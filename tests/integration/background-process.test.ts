@@ -9,6 +9,7 @@ import { checkDurability, durableCommit } from "@/db/durability";
 import { chainHeads, streams } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import type { ChainedContent } from "@/lib/audit/chain";
+import { backgroundTarget } from "@/lib/background";
 import { createStream, createStreamSchema } from "@/lib/data/streams";
 import { uuidv7 } from "@/lib/ids";
 import { generateConsoleKey } from "@/lib/server/issuer-key";
@@ -147,13 +148,7 @@ describe.runIf(hasPostgres)("the background process's connections on PostgreSQL"
   let background: Database;
   beforeAll(async () => {
     database = await openTempPostgres();
-    background = await openDatabase({
-      kind: "postgres",
-      url: database.url,
-      poolSize: 2,
-      asyncCommit: true,
-      applicationName: "capability-console background",
-    });
+    background = await openDatabase(backgroundTarget({ kind: "postgres", url: database.url, poolSize: 2 }));
   });
   afterAll(async () => {
     await background?.close();
