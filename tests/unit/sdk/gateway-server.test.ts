@@ -309,6 +309,22 @@ describe("gateway with a fake console and server-filesystem", () => {
     await expect(readFile(target)).rejects.toThrow();
   });
 
+  const agentSession = () => (agent.transport as StreamableHTTPClientTransport).sessionId as string;
+  /** A raw JSON-RPC POST on the agent's MCP session, as its client sends it (headers overridable). */
+  const postOnSession = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${gateway.url}/mcp`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${credential}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-session-id": agentSession(),
+        "mcp-protocol-version": "2025-06-18",
+        ...headers,
+      },
+      body: JSON.stringify(body),
+    });
+
   it("unknown tools and oversized arguments get clear MCP errors; malformed JSON a parse error", async () => {
     await expect(agent.callTool({ name: "fs.nope", arguments: {} })).rejects.toThrow(
       /unknown tool "fs.nope"/,
@@ -328,23 +344,10 @@ describe("gateway with a fake console and server-filesystem", () => {
     expect(res.status).toBe(400);
     expect((await res.json()).error.code).toBe(-32700);
     // JSON, but not JSON-RPC; and a tools/call without params: errors, not a 500.
-    const sessionId = (agent.transport as StreamableHTTPClientTransport).sessionId as string;
-    const post = (body: unknown) =>
-      fetch(`${gateway.url}/mcp`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${credential}`,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "mcp-session-id": sessionId,
-          "mcp-protocol-version": "2025-06-18",
-        },
-        body: JSON.stringify(body),
-      });
-    const notRpc = await post({ hello: "world" });
+    const notRpc = await postOnSession({ hello: "world" });
     expect(notRpc.status).toBe(400);
     expect((await notRpc.json()).error.code).toBeLessThan(-32000);
-    const noParams = await post({ jsonrpc: "2.0", id: 99, method: "tools/call" });
+    const noParams = await postOnSession({ jsonrpc: "2.0", id: 99, method: "tools/call" });
     expect(noParams.status).toBeLessThan(500);
     expect(await noParams.json()).toMatchObject({
       id: 99,
@@ -353,7 +356,7 @@ describe("gateway with a fake console and server-filesystem", () => {
         message: "tools/call needs params.name: the tool to call (tools/list shows them)",
       },
     });
-    const badArgs = await post({
+    const badArgs = await postOnSession({
       jsonrpc: "2.0",
       id: 100,
       method: "tools/call",
@@ -366,20 +369,7 @@ describe("gateway with a fake console and server-filesystem", () => {
   });
 
   it("answers a single tools/call itself exactly as the SDK transport answers it in a batch", async () => {
-    const sessionId = (agent.transport as StreamableHTTPClientTransport).sessionId as string;
-    const post = (body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${gateway.url}/mcp`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${credential}`,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "mcp-session-id": sessionId,
-          "mcp-protocol-version": "2025-06-18",
-          ...headers,
-        },
-        body: JSON.stringify(body),
-      });
+    const sessionId = agentSession();
     const call = (id: number | string, name: string, args: Record<string, unknown>) => ({
       jsonrpc: "2.0",
       id,
@@ -393,11 +383,11 @@ describe("gateway with a fake console and server-filesystem", () => {
       ["fs.nope", {}],
       ["fs.write_file", { path: path.join(dir, "w.txt"), content: "x" }],
     ] as const) {
-      const alone = await post(call("a-1", name, args));
+      const alone = await postOnSession(call("a-1", name, args));
       expect(alone.status).toBe(200);
       expect(alone.headers.get("content-type")).toBe("application/json");
       expect(alone.headers.get("mcp-session-id")).toBe(sessionId);
-      const batch = await post([call("a-1", name, args)]);
+      const batch = await postOnSession([call("a-1", name, args)]);
       expect(batch.status).toBe(200);
       const one = await alone.json();
       // (The SDK answers a one-item batch with the bare response.)
@@ -410,11 +400,13 @@ describe("gateway with a fake console and server-filesystem", () => {
     // What the transport refuses is still refused: Accept without the event stream, a JSON body
     // sent as text, an unsupported protocol version, a non-integer id, another session's id.
     const read = call(7, "fs.read_text_file", { path: file });
-    expect((await post(read, { accept: "application/json" })).status).toBe(406);
-    expect((await post(read, { "content-type": "text/plain; x=application/json" })).status).toBe(415);
-    expect((await post(read, { "mcp-protocol-version": "1999-01-01" })).status).toBe(400);
-    expect((await post({ ...read, id: 1.5 })).status).toBe(400);
-    expect((await post(read, { "mcp-session-id": randomUUID() })).status).toBe(404);
+    expect((await postOnSession(read, { accept: "application/json" })).status).toBe(406);
+    expect((await postOnSession(read, { "content-type": "text/plain; x=application/json" })).status).toBe(
+      415,
+    );
+    expect((await postOnSession(read, { "mcp-protocol-version": "1999-01-01" })).status).toBe(400);
+    expect((await postOnSession({ ...read, id: 1.5 })).status).toBe(400);
+    expect((await postOnSession(read, { "mcp-session-id": randomUUID() })).status).toBe(404);
   });
 
   it("events carry the lineage and pass the ingest schema", async () => {
