@@ -106,37 +106,44 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   res.end();
 }
 
-/** A tools/call whose params the SDK would reject with a bare schema dump: say what is wrong. */
-function malformedToolCall(body: unknown): { id: string | number; message: string } | undefined {
-  if (!body || typeof body !== "object" || Array.isArray(body)) return undefined;
-  const m = body as { method?: unknown; id?: unknown; params?: unknown };
-  if (m.method !== "tools/call" || (typeof m.id !== "string" && typeof m.id !== "number")) return undefined;
-  const params = m.params as { name?: unknown; arguments?: unknown } | undefined;
-  const args = params?.arguments;
-  if (!params || typeof params !== "object" || typeof params.name !== "string")
-    return { id: m.id, message: "tools/call needs params.name: the tool to call (tools/list shows them)" };
-  if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args)))
-    return { id: m.id, message: "tools/call params.arguments must be an object" };
-  return undefined;
-}
+type ToolCallMessage =
+  | { kind: "malformed"; id: string | number; message: string }
+  | {
+      kind: "call";
+      id: string | number;
+      name: string;
+      arguments: Record<string, unknown> | undefined;
+      /** Plain JSON-RPC 2.0 (a string or integer id, no task): the gateway may answer it itself. */
+      plain: boolean;
+    };
 
-/** A single tools/call the gateway answers itself: its id and params, or undefined. */
-function plainToolCall(
-  body: unknown,
-): { id: string | number; name: string; arguments: Record<string, unknown> | undefined } | undefined {
+/**
+ * A single tools/call message: its id and params, or, where the SDK would reject its params with
+ * a bare schema dump, what is wrong with them. Undefined for anything else.
+ */
+function toolCallOf(body: unknown): ToolCallMessage | undefined {
   if (!body || typeof body !== "object" || Array.isArray(body)) return undefined;
   const m = body as { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: unknown };
-  if (m.jsonrpc !== "2.0" || m.method !== "tools/call") return undefined;
-  if (typeof m.id !== "string" && !Number.isSafeInteger(m.id)) return undefined;
+  if (m.method !== "tools/call" || (typeof m.id !== "string" && typeof m.id !== "number")) return undefined;
   const params = m.params as { name?: unknown; arguments?: unknown; task?: unknown } | undefined;
-  if (!params || typeof params.name !== "string" || params.task !== undefined) return undefined;
+  if (!params || typeof params !== "object" || typeof params.name !== "string")
+    return {
+      kind: "malformed",
+      id: m.id,
+      message: "tools/call needs params.name: the tool to call (tools/list shows them)",
+    };
   const args = params.arguments;
   if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args)))
-    return undefined;
+    return { kind: "malformed", id: m.id, message: "tools/call params.arguments must be an object" };
   return {
-    id: m.id as string | number,
+    kind: "call",
+    id: m.id,
     name: params.name,
     arguments: args as Record<string, unknown> | undefined,
+    plain:
+      m.jsonrpc === "2.0" &&
+      (typeof m.id === "string" || Number.isSafeInteger(m.id)) &&
+      params.task === undefined,
   };
 }
 
@@ -358,20 +365,19 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
       );
     }
     entry.lastSeen = clock.now();
-    const badCall = malformedToolCall(body);
-    if (badCall)
+    const call = toolCallOf(body);
+    if (call?.kind === "malformed")
       return send(res, 200, {
         jsonrpc: "2.0",
-        id: badCall.id,
-        error: { code: ErrorCode.InvalidParams, message: badCall.message },
+        id: call.id,
+        error: { code: ErrorCode.InvalidParams, message: call.message },
       });
     // The hot path: a tools/call on an open session is answered here, with the same checks and the
     // same JSON-RPC answer the SDK's transport and Server would give, without building a web
     // Request and Response or parsing the message through their schemas (about a millisecond a
     // call). Everything else (initialize, notifications, GET streams, DELETE, batches, odd
     // headers) goes through the transport.
-    const call = req.method === "POST" && typeof sid === "string" ? plainToolCall(body) : undefined;
-    if (call && plainHeaders(req)) {
+    if (call?.plain && req.method === "POST" && typeof sid === "string" && plainHeaders(req)) {
       let answer: object;
       try {
         const result = await entry.session.callTool(who.client, call.name, call.arguments);
@@ -392,7 +398,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
       res.writeHead(200, {
         "content-type": "application/json",
         "content-length": String(Buffer.byteLength(text)),
-        "mcp-session-id": sid as string,
+        "mcp-session-id": sid,
       });
       res.end(text);
       return;
