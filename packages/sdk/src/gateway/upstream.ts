@@ -11,9 +11,9 @@ import type { UpstreamConfig } from "./config.js";
 
 /**
  * What the gateway needs of a tools/call result to forward it and record it: an object, with its
- * content a list and isError a boolean when present. The rest passes through untouched; the
- * agent's MCP client checks the result against the tool's schemas (parsing it fully here too
- * was about a tenth of a millisecond a call, for nothing the gateway decides on).
+ * content a list and isError a boolean when present. The rest passes through untouched: the
+ * agent's MCP client checks the result against the tool's schemas (the tool list the gateway
+ * serves carries each tool's outputSchema), so the gateway does not check it a second time.
  */
 const forwardedResultSchema = z.looseObject({
   content: z.array(z.unknown()).optional(),
