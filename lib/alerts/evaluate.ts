@@ -321,16 +321,17 @@ export async function evaluateRule(tx: Executor, args: EvaluateArgs): Promise<Ev
           .from(events)
           .where(and(inGroup, cond))
           .orderBy(asc(events.seq)) as Promise<Seen[]>;
-      if (cached && cached.from <= from && cached.upTo <= maxSeq) {
-        // Only what came after the last round; anything older in the window is in the entry.
-        const fresh = await read(and(gt(events.seq, cached.upTo), lte(events.seq, maxSeq)));
-        const rows = [...cached.rows, ...fresh].filter((h) => h.ts.getTime() > from);
-        history = rows.filter((h) => h.ts.getTime() <= maxTs);
-        if (cacheKey) args.cache?.set(cacheKey, { upTo: maxSeq, from, rows, lastSeen });
-      } else if (cacheKey) {
-        // Every row after `from` up to maxSeq, whatever its time: a later round's window may need
-        // those past maxTs too. This round looks at those up to maxTs.
-        const rows = await read(and(lte(events.seq, maxSeq), gt(events.ts, new Date(from))));
+      if (cacheKey) {
+        // The entry keeps every row after `from` up to maxSeq, whatever its time: a later round's
+        // window may need those past maxTs too. This round looks at those up to maxTs. An entry
+        // that covers the window needs only what came after the last round.
+        const rows =
+          cached && cached.from <= from && cached.upTo <= maxSeq
+            ? [
+                ...cached.rows,
+                ...(await read(and(gt(events.seq, cached.upTo), lte(events.seq, maxSeq)))),
+              ].filter((h) => h.ts.getTime() > from)
+            : await read(and(lte(events.seq, maxSeq), gt(events.ts, new Date(from))));
         history = rows.filter((h) => h.ts.getTime() <= maxTs);
         args.cache?.set(cacheKey, { upTo: maxSeq, from, rows, lastSeen });
       } else {
