@@ -8,9 +8,11 @@ const dataRoot = path.resolve(process.env.E2E_DATA_ROOT ?? "test-results/e2e-dat
 const postgresUrl = process.env.E2E_DATABASE_URL;
 const executablePath = process.env.CHROMIUM_PATH || undefined;
 
+// E2E_PORT_BASE moves both servers (base, base + 1) so two checkouts can run their suites at once.
+const portBase = Number(process.env.E2E_PORT_BASE ?? 3100);
 const backends = [
-  { name: "pglite", port: 3100, databaseUrl: "" },
-  ...(postgresUrl ? [{ name: "postgres", port: 3101, databaseUrl: postgresUrl }] : []),
+  { name: "pglite", port: portBase, databaseUrl: "" },
+  ...(postgresUrl ? [{ name: "postgres", port: portBase + 1, databaseUrl: postgresUrl }] : []),
 ];
 
 export default defineConfig({
