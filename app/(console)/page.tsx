@@ -1,37 +1,63 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { Suspense } from "react";
 import { OutcomeBars } from "@/components/charts/outcome-bars";
 import { RankedBars } from "@/components/charts/ranked-bars";
 import { CoveragePanel } from "@/components/coverage/coverage-panel";
 import { TierMark } from "@/components/tier-mark";
 import { Countdown } from "@/components/ui/countdown";
+import { PanelSkeleton } from "@/components/ui/route-states";
+import type { Authority } from "@/lib/auth/authority";
 import { requirePermission } from "@/lib/auth/guard";
 import { coverageView, getCoverage } from "@/lib/data/coverage";
 import { getOverview } from "@/lib/data/overview";
 import { todayUtc } from "@/lib/data/principal-day";
+import { describeOperation } from "@/lib/format/operation";
+import { formatTime } from "@/lib/format/time";
 import { getDb } from "@/lib/server/db";
 
 export const metadata: Metadata = { title: "Overview" };
 
-const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
-
+// The heading shows at once; the figures (about eight 7-day aggregates) and the coverage panel
+// stream in under their own Suspense boundaries, each with a placeholder of its size.
 export default async function OverviewPage() {
   const authority = await requirePermission("console.read");
-  const db = await getDb();
-  const now = new Date();
-  const since7d = new Date(Math.floor(now.getTime() / 86_400_000) * 86_400_000 - 6 * 86_400_000);
-  const [o, coverage] = await Promise.all([
-    getOverview(db, authority, now),
-    getCoverage(db, authority, {
-      from: since7d,
-      to: new Date(since7d.getTime() + 7 * 86_400_000),
-      bucket: "day",
-    }),
-  ]);
-  const today = todayUtc();
   return (
     <>
       <h1>Overview</h1>
+      <Suspense fallback={<PanelSkeleton label="Loading the last 7 days" rows={6} />}>
+        <OverviewFigures authority={authority} />
+      </Suspense>
+    </>
+  );
+}
+
+async function CoverageSection({ authority }: { authority: Authority }) {
+  const db = await getDb();
+  const now = new Date();
+  const since7d = new Date(Math.floor(now.getTime() / 86_400_000) * 86_400_000 - 6 * 86_400_000);
+  const coverage = await getCoverage(db, authority, {
+    from: since7d,
+    to: new Date(since7d.getTime() + 7 * 86_400_000),
+    bucket: "day",
+  });
+  return (
+    <CoveragePanel
+      title="Capability coverage, last 7 days"
+      view={coverageView(
+        { ...coverage, series: coverage.series.map((d) => ({ ...d, label: d.label.slice(5) })) },
+        "your agents",
+      )}
+    />
+  );
+}
+
+async function OverviewFigures({ authority }: { authority: Authority }) {
+  const db = await getDb();
+  const o = await getOverview(db, authority, new Date());
+  const today = todayUtc();
+  return (
+    <>
       <p className="muted">Tenants in view: {o.tenants.join(", ")}</p>
       <div className="cards" style={{ marginTop: 16 }}>
         <div className="card">
@@ -50,7 +76,7 @@ export default async function OverviewPage() {
         </div>
         <div className="card">
           <div className="muted">Active escalations</div>
-          <div className="stat">{o.activeEscalations.length}</div>
+          <div className="stat">{o.activeEscalations.length.toLocaleString("en")}</div>
         </div>
       </div>
       <h2>Tool calls, last 7 days</h2>
@@ -58,13 +84,9 @@ export default async function OverviewPage() {
         <OutcomeBars data={o.perDay.map((d) => ({ ...d, label: d.label.slice(5) }))} />
       </div>
       <div style={{ marginTop: 12 }}>
-        <CoveragePanel
-          title="Capability coverage, last 7 days"
-          view={coverageView(
-            { ...coverage, series: coverage.series.map((d) => ({ ...d, label: d.label.slice(5) })) },
-            "your agents",
-          )}
-        />
+        <Suspense fallback={<PanelSkeleton label="Loading capability coverage" rows={4} />}>
+          <CoverageSection authority={authority} />
+        </Suspense>
       </div>
       <div
         className="cards"
@@ -98,14 +120,16 @@ export default async function OverviewPage() {
         style={{ gridTemplateColumns: "repeat(auto-fit, minmax(320px, 1fr))", marginTop: 12 }}
       >
         <div className="card">
-          <h2 style={{ marginTop: 0 }}>Active escalations</h2>
+          <h2 style={{ marginTop: 0 }}>
+            <Link href="/escalations">Active escalations</Link>
+          </h2>
           {o.activeEscalations.length === 0 ? (
             <p className="muted">None right now.</p>
           ) : (
             <ul>
               {o.activeEscalations.map((e) => (
                 <li key={e.id}>
-                  {e.principal}: <span className="mono">{JSON.stringify(e.operation)}</span>{" "}
+                  {e.principal} may {describeOperation(e.operation)},{" "}
                   <Countdown until={e.expiresAt.toISOString()} />
                 </li>
               ))}
@@ -120,7 +144,7 @@ export default async function OverviewPage() {
             <ul>
               {o.revocations.map((r) => (
                 <li key={r.id}>
-                  <span className="mono">{time(r.ts)}</span> {r.type} {r.principal ?? r.session}
+                  <span className="mono">{formatTime(r.ts)}</span> {r.type} {r.principal ?? r.session}
                   {r.reason ? <span className="muted"> — {r.reason}</span> : null}
                 </li>
               ))}
@@ -137,7 +161,7 @@ export default async function OverviewPage() {
         <table className="data">
           <thead>
             <tr>
-              <th>Time (UTC)</th>
+              <th>Time</th>
               <th>Tenant</th>
               <th>Type</th>
               <th>Principal</th>
@@ -147,7 +171,7 @@ export default async function OverviewPage() {
           <tbody>
             {o.recent.map((e) => (
               <tr key={e.id}>
-                <td className="mono">{time(e.ts)}</td>
+                <td className="mono">{formatTime(e.ts)}</td>
                 <td>{e.tenant}</td>
                 <td className="mono">
                   {e.type}

@@ -161,6 +161,13 @@ test("an admin creates a user (bad input first), and disabling them throws them 
   const newcomer = await signIn({ email, password });
   await expect(newcomer.page.getByTestId("current-user")).toContainText("investigator");
 
+  // Role changes ask first: cancelling leaves the role alone; confirming applies on their next page.
+  await adminPage.setRole(email, "admin", { confirm: false });
+  await adminPage.setRole(email, "viewer");
+  await expect(admin.page.getByRole("status").filter({ hasText: `${email} is now viewer.` })).toBeVisible();
+  await newcomer.page.reload();
+  await expect(newcomer.page.getByTestId("current-user")).toContainText("viewer");
+
   await adminPage.setDisabled(email, true);
   await newcomer.page.reload();
   await expect(newcomer.page).toHaveURL(/\/login/);

@@ -53,3 +53,16 @@ describe("durations and plurals", () => {
     expect(plural(1204, "event")).toBe("1,204 events");
   });
 });
+
+describe("describeOperation", () => {
+  it("says the one operation in words, never raw JSON", async () => {
+    const { describeOperation } = await import("@/lib/format/operation");
+    expect(
+      describeOperation({ tool: "crm.update_order", resourceType: "Order", resourceId: "o_381", action: "write" }),
+    ).toBe("write Order o_381 with crm.update_order");
+    expect(describeOperation({ tool: "fs.read", argDigest: "hmac-sha256:x" })).toBe(
+      "call fs.read (these arguments only)",
+    );
+    expect(describeOperation({ tool: 42, nested: { a: 1 } })).toBe("an operation");
+  });
+});

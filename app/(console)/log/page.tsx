@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { requirePermission } from "@/lib/auth/guard";
+import { formatTime } from "@/lib/format/time";
 import { listTenantLogs } from "@/lib/merkle/console";
 import { getDb } from "@/lib/server/db";
 
@@ -30,8 +31,7 @@ export default async function Page() {
               <>
                 <p>
                   {log.events} events; latest signed checkpoint: tree size <strong>{log.latest.size}</strong>,
-                  signed {log.latest.signedAt.toISOString().replace("T", " ").slice(0, 19)} UTC with{" "}
-                  {log.latest.kid}.
+                  signed {formatTime(log.latest.signedAt)} with {log.latest.kid}.
                 </p>
                 <pre className="mono" data-testid={`checkpoint-${log.tenant}`}>
                   {log.latest.note}

@@ -2,6 +2,7 @@
 
 import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
+import { formatTime } from "@/lib/format/time";
 import { revokeApiKeyAction } from "../keys-actions";
 
 export interface ApiKeyView {
@@ -14,7 +15,7 @@ export interface ApiKeyView {
   revokedAt: string | null;
 }
 
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "never");
+const when = (iso: string | null) => formatTime(iso, "s", "never");
 
 export function ApiKeysTable({ keys }: { keys: ApiKeyView[] }) {
   const { pending, message, run } = useActionMessage();

@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
+import { formatTime } from "@/lib/format/time";
 import { retireIssuerKeyAction } from "../tenant-actions";
 
 export interface IssuerKeyView {
@@ -24,7 +25,7 @@ const GRACE: { seconds: number; label: string }[] = [
 ];
 
 // The same text on the server and in the browser (no locale or time zone of either).
-const when = (iso: string) => `${iso.slice(0, 16).replace("T", " ")} UTC`;
+const when = (iso: string) => formatTime(iso, "min");
 
 function RetireControl({
   k,

@@ -1,14 +1,33 @@
 "use client";
 
+import { useState } from "react";
 import { ActionStatus } from "@/components/ui/action-status";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { useActionMessage } from "@/components/ui/use-action-message";
 import type { ConsoleUserRow } from "@/lib/data/console-users";
+import { formatTime } from "@/lib/format/time";
 import { setConsoleUserDisabledAction, setConsoleUserRoleAction } from "../actions";
 
 const ROLES = ["viewer", "investigator", "admin"] as const;
+type Role = (typeof ROLES)[number];
+
+// What each role may do, said in the confirmation so an admin sees what the change grants.
+const ROLE_MEANS: Record<Role, string> = {
+  viewer: "sees the overview and people's days, without reasons or capabilities",
+  investigator: "searches and exports every event and capability, and keeps cases",
+  admin: "also issues escalations, revokes sessions and capabilities, and manages users and keys",
+};
+
+type Pending =
+  | { kind: "role"; user: ConsoleUserRow; role: Role }
+  | { kind: "disable"; user: ConsoleUserRow }
+  | null;
 
 export function UsersTable({ users, selfId }: { users: ConsoleUserRow[]; selfId: string }) {
   const { pending, message, run } = useActionMessage();
+  const [asking, setAsking] = useState<Pending>(null);
+  // The select shows the asked-for role only after it is confirmed and saved.
+  const [shownRole, setShownRole] = useState<Record<string, Role>>({});
 
   return (
     <>
@@ -35,13 +54,9 @@ export function UsersTable({ users, selfId }: { users: ConsoleUserRow[]; selfId:
               <td>
                 <select
                   aria-label={`Role of ${u.email}`}
-                  defaultValue={u.role}
+                  value={shownRole[u.id] ?? u.role}
                   disabled={pending || u.id === selfId}
-                  onChange={(e) =>
-                    run(`${u.email} is now ${e.target.value}.`, () =>
-                      setConsoleUserRoleAction({ userId: u.id, role: e.target.value }),
-                    )
-                  }
+                  onChange={(e) => setAsking({ kind: "role", user: u, role: e.target.value as Role })}
                 >
                   {ROLES.map((r) => (
                     <option key={r}>{r}</option>
@@ -54,9 +69,7 @@ export function UsersTable({ users, selfId }: { users: ConsoleUserRow[]; selfId:
                   {u.disabled ? "disabled" : "active"}
                 </span>
               </td>
-              <td className="mono">
-                {u.lastLoginAt ? u.lastLoginAt.toISOString().slice(0, 16).replace("T", " ") : "never"}
-              </td>
+              <td className="mono">{formatTime(u.lastLoginAt, "min", "never")}</td>
               <td>
                 {u.id === selfId ? null : (
                   <button
@@ -64,9 +77,11 @@ export function UsersTable({ users, selfId }: { users: ConsoleUserRow[]; selfId:
                     className={u.disabled ? undefined : "danger"}
                     disabled={pending}
                     onClick={() =>
-                      run(`${u.email} ${u.disabled ? "enabled" : "disabled"}.`, () =>
-                        setConsoleUserDisabledAction({ userId: u.id, disabled: !u.disabled }),
-                      )
+                      u.disabled
+                        ? run(`${u.email} enabled.`, () =>
+                            setConsoleUserDisabledAction({ userId: u.id, disabled: false }),
+                          )
+                        : setAsking({ kind: "disable", user: u })
                     }
                   >
                     {u.disabled ? "Enable" : "Disable"}
@@ -78,6 +93,49 @@ export function UsersTable({ users, selfId }: { users: ConsoleUserRow[]; selfId:
         </tbody>
       </table>
       <ActionStatus message={message} />
+      <ConfirmDialog
+        open={asking !== null}
+        title={
+          asking?.kind === "role"
+            ? `Make ${asking.user.email} ${article(asking.role)} ${asking.role}?`
+            : asking?.kind === "disable"
+              ? `Disable ${asking.user.email}?`
+              : ""
+        }
+        confirmLabel={asking?.kind === "disable" ? "Disable" : "Change role"}
+        danger={asking?.kind === "disable" || (asking?.kind === "role" && asking.role === "admin")}
+        onCancel={() => setAsking(null)}
+        onConfirm={() => {
+          const a = asking;
+          setAsking(null);
+          if (a?.kind === "role") {
+            setShownRole((m) => ({ ...m, [a.user.id]: a.role }));
+            run(`${a.user.email} is now ${a.role}.`, async () => {
+              const r = await setConsoleUserRoleAction({ userId: a.user.id, role: a.role });
+              if (!r.ok) setShownRole(({ [a.user.id]: _, ...rest }) => rest);
+              return r;
+            });
+          } else if (a?.kind === "disable") {
+            run(`${a.user.email} disabled.`, () =>
+              setConsoleUserDisabledAction({ userId: a.user.id, disabled: true }),
+            );
+          }
+        }}
+      >
+        {asking?.kind === "role" ? (
+          <p>
+            From {asking.user.role} to {asking.role}: {article(asking.role)} {asking.role}{" "}
+            {ROLE_MEANS[asking.role]}. The change applies to their next page and is recorded in the audit log.
+          </p>
+        ) : asking?.kind === "disable" ? (
+          <p>
+            Their console sessions end at once and they cannot sign in until an admin enables them again. The
+            change is recorded in the audit log.
+          </p>
+        ) : null}
+      </ConfirmDialog>
     </>
   );
 }
+
+const article = (role: Role) => (role === "admin" || role === "investigator" ? "an" : "a");

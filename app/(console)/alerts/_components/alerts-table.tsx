@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
+import { formatTime } from "@/lib/format/time";
 import { triageAlertAction } from "../actions";
 
 export interface AlertRow {
@@ -19,7 +20,7 @@ export interface AlertRow {
   note: string | null;
 }
 
-const when = (iso: string) => new Date(iso).toLocaleString();
+const when = (iso: string) => formatTime(iso);
 const STEPS: { to: AlertRow["status"]; label: string; from: AlertRow["status"][] }[] = [
   { to: "acknowledged", label: "Acknowledge", from: ["open"] },
   { to: "suppressed", label: "Suppress", from: ["open", "acknowledged"] },

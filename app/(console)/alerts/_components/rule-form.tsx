@@ -2,6 +2,7 @@
 
 import { useState, useTransition } from "react";
 import type { EXAMPLE_RULES } from "@/lib/alerts/rule";
+import { formatTime } from "@/lib/format/time";
 import { backtestAlertRuleAction, createAlertRuleAction } from "../actions";
 
 type Example = (typeof EXAMPLE_RULES)[number];
@@ -315,7 +316,7 @@ export function RuleForm({ tenants, examples }: { tenants: string[]; examples: E
           <ul>
             {backtest.alerts.slice(0, 10).map((a) => (
               <li key={a.triggerId}>
-                {new Date(a.triggerTs).toLocaleString()}: {a.title}
+                {formatTime(a.triggerTs)}: {a.title}
               </li>
             ))}
           </ul>

@@ -2,6 +2,7 @@
 
 import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
+import { formatTime } from "@/lib/format/time";
 import { revokeGatewayClientAction } from "../actions";
 
 export interface GatewayClientView {
@@ -18,7 +19,7 @@ export interface GatewayClientView {
   revokedBy: string | null;
 }
 
-const when = (iso: string) => iso.replace("T", " ").slice(0, 16);
+const when = (iso: string) => formatTime(iso, "min");
 
 export function ClientsTable({ clients, manage }: { clients: GatewayClientView[]; manage: boolean }) {
   const { pending, message, run } = useActionMessage();

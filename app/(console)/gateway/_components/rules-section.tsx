@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
+import { formatTime } from "@/lib/format/time";
 import { deleteGatewayRuleAction } from "../actions";
 import { RuleForm, type RuleView } from "./rule-form";
 
@@ -88,7 +89,7 @@ export function RulesSection({
                   </td>
                   <td>{r.note || <span className="muted">—</span>}</td>
                   <td>
-                    {r.changedAt.replace("T", " ").slice(0, 16)}
+                    {formatTime(r.changedAt, "min")}
                     <br />
                     <span className="muted">by {r.changedBy}</span>
                   </td>

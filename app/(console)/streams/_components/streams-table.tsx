@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 import { ActionStatus } from "@/components/ui/action-status";
 import { useActionMessage } from "@/components/ui/use-action-message";
 import type { StreamView } from "@/lib/data/streams";
+import { formatTime } from "@/lib/format/time";
 import {
   deleteStreamAction,
   replayStreamAction,
@@ -18,14 +19,14 @@ export type StreamRow = Omit<StreamView, "nextAttemptAt" | "lastSuccessAt" | "cr
   createdAt: string;
 };
 
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "never");
+const when = (iso: string | null) => formatTime(iso, "s", "never");
 
 function lagText(s: StreamRow): string {
   if (s.lagEvents === 0) return "caught up";
   const secs = Math.round(s.lagMs / 1000);
   const age =
     secs < 120 ? `${secs} s` : secs < 7200 ? `${Math.round(secs / 60)} min` : `${Math.round(secs / 3600)} h`;
-  return `${s.lagEvents.toLocaleString()} behind · oldest ${age}`;
+  return `${s.lagEvents.toLocaleString("en")} behind · oldest ${age}`;
 }
 
 const REFRESH_MS = 5_000;
@@ -97,7 +98,7 @@ export function StreamsTable({ streams }: { streams: StreamRow[] }) {
               </td>
               <td data-testid="stream-lag">{lagText(s)}</td>
               <td>
-                {s.delivered.toLocaleString()}
+                {s.delivered.toLocaleString("en")}
                 <div className="muted">last {when(s.lastSuccessAt)}</div>
               </td>
               <td>

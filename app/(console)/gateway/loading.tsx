@@ -1,0 +1,5 @@
+import { RouteLoading } from "@/components/ui/route-states";
+
+export default function Loading() {
+  return <RouteLoading what="gateway" />;
+}
