@@ -78,8 +78,12 @@ async function captureAction(page: Page, click: () => Promise<void>) {
 async function learnDisableRequest(page: Page, email: string) {
   const adminPage = new AdminPage(page);
   await adminPage.goto();
+  await adminPage.row(email).getByRole("button", { name: "Disable" }).click();
   const disable = await captureAction(page, () =>
-    adminPage.row(email).getByRole("button", { name: "Disable" }).click(),
+    page
+      .getByRole("dialog", { name: `Disable ${email}?` })
+      .getByRole("button", { name: "Disable" })
+      .click(),
   );
   await expect(adminPage.row(email)).toContainText("disabled");
   await adminPage.setDisabled(email, false);

@@ -11,6 +11,11 @@ export async function setTheme(context: BrowserContext, baseURL: string, theme: 
  * issue is found (rule, impact, the first offending nodes), so a failure says what to fix.
  */
 export async function expectNoSeriousA11y(page: Page, label = page.url()) {
+  expect(await seriousA11yIssues(page), `axe on ${label}`).toEqual([]);
+}
+
+/** The serious and critical axe findings on the page as it is now, one readable string each. */
+export async function seriousA11yIssues(page: Page): Promise<string[]> {
   const result = await new AxeBuilder({ page })
     .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
     .analyze();
@@ -23,5 +28,5 @@ export async function expectNoSeriousA11y(page: Page, label = page.url()) {
         .map((n) => `    ${n.target.join(" ")}: ${n.failureSummary?.split("\n").slice(1).join("; ")}`)
         .join("\n"),
   );
-  expect(report, `axe on ${label}`).toEqual([]);
+  return report;
 }

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { requirePermission } from "@/lib/auth/guard";
-import { formatTime } from "@/lib/format/time";
+import { formatTime, plural } from "@/lib/format/time";
 import { listTenantLogs } from "@/lib/merkle/console";
 import { getDb } from "@/lib/server/db";
 
@@ -30,8 +30,9 @@ export default async function Page() {
             {log.latest ? (
               <>
                 <p>
-                  {log.events} events; latest signed checkpoint: tree size <strong>{log.latest.size}</strong>,
-                  signed {formatTime(log.latest.signedAt)} with {log.latest.kid}.
+                  {plural(log.events, "event")}; latest signed checkpoint: tree size{" "}
+                  <strong>{log.latest.size}</strong>, signed {formatTime(log.latest.signedAt)} with{" "}
+                  {log.latest.kid}.
                 </p>
                 <pre className="mono" data-testid={`checkpoint-${log.tenant}`}>
                   {log.latest.note}

@@ -2,6 +2,7 @@
 
 import { useState, useTransition } from "react";
 import type { AuditLogCheck } from "@/lib/data/api-keys-admin";
+import { plural } from "@/lib/format/time";
 import { verifyAuditLogAction } from "../keys-actions";
 
 export function VerifyLogPanel() {
@@ -41,7 +42,7 @@ export function VerifyLogPanel() {
             <li key={r.tenant} className={r.ok ? "ok" : "error"}>
               <strong>{r.tenant}</strong>:{" "}
               {r.ok
-                ? `intact, ${r.rows} events${r.latestCheckpoint ? `, verified through signed checkpoint seq ${r.latestCheckpoint.seq}` : ""}${r.uncovered > 0 ? ` (${r.uncovered} newer not yet signed)` : ""}`
+                ? `intact, ${plural(r.rows, "event")}${r.latestCheckpoint ? `, verified through signed checkpoint seq ${r.latestCheckpoint.seq}` : ""}${r.uncovered > 0 ? ` (${r.uncovered} newer not yet signed)` : ""}`
                 : `broken at seq ${r.firstBrokenSeq}`}
               {r.ok ? null : (
                 <ul>
