@@ -359,6 +359,17 @@ export interface CaseItemView {
   label: ItemLabel | null;
 }
 
+/** Whether a case with that id is in the caller's tenants (one primary-key probe). */
+export async function caseExists(db: Db, authority: Authority, id: string): Promise<boolean> {
+  assertCan(authority, PERMISSION);
+  if (!caseId.safeParse(id).success) return false;
+  const [row] = await db
+    .select({ id: cases.id })
+    .from(cases)
+    .where(and(inArray(cases.tenant, [...authority.tenants]), eq(cases.id, id)));
+  return Boolean(row);
+}
+
 /** One case with its items (labelled) and history, or null when not in the caller's tenants. */
 export async function getCase(db: Db, authority: Authority, id: string) {
   assertCan(authority, PERMISSION);

@@ -7,6 +7,7 @@ import type { ChainedContent } from "@/lib/audit/chain";
 import type { Authority } from "@/lib/auth/authority";
 import {
   addCaseNote,
+  caseExists,
   caseNoteSchema,
   casesForRef,
   createCase,
@@ -192,6 +193,9 @@ describe.each(backends)("cases on $name", (backend) => {
       ForbiddenError,
     );
     expect(await getCase(db, globex, c.id)).toBeNull();
+    expect(await caseExists(db, globex, c.id)).toBe(false);
+    expect(await caseExists(db, investigator, c.id)).toBe(true);
+    await expect(caseExists(db, viewer, c.id)).rejects.toBeInstanceOf(ForbiddenError);
     expect((await listCases(db, globex)).rows).toEqual([]);
     await expect(casesForRef(db, globex, { kind: "event", ref: ACME_EVENT, q: "" })).rejects.toBeInstanceOf(
       NotFoundError,
