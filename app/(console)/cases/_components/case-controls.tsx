@@ -120,7 +120,7 @@ export function VerdictPicker({ id, verdict }: { id: string; verdict: CaseVerdic
       }}
     >
       <fieldset className="options">
-        <legend>Verdict</legend>
+        <legend>Choose the verdict</legend>
         <div className="row-actions">
           {[...CASE_VERDICTS, ""].map((v) => (
             <label key={v || "none"} className="checkbox">

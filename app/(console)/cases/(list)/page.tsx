@@ -7,8 +7,8 @@ import { requirePermission } from "@/lib/auth/guard";
 import { listCases } from "@/lib/data/cases";
 import { formatTime, plural } from "@/lib/format/time";
 import { getDb } from "@/lib/server/db";
-import { VERDICT_LABELS } from "./_components/labels";
-import { NewCaseForm } from "./_components/new-case-form";
+import { VERDICT_LABELS } from "../_components/labels";
+import { NewCaseForm } from "../_components/new-case-form";
 
 export const metadata: Metadata = { title: "Cases" };
 
