@@ -9,6 +9,9 @@ import { expect, test } from "./fixtures";
 
 const SHOTS = process.env.SHOTS_DIR ?? "/work/shots/E";
 
+// Each test walks several server-rendered pages (and axe runs eight times): more than the default minute.
+test.describe.configure({ timeout: 300_000 });
+
 async function noHorizontalScroll(page: Page) {
   const { scroll, client } = await page.evaluate(() => ({
     scroll: document.documentElement.scrollWidth,
@@ -21,7 +24,7 @@ async function pinFromDialog(page: Page, scope: Locator, title: string) {
   await scope.getByRole("button", { name: "Pin to case" }).click();
   const dialog = page.getByRole("dialog", { name: /Pin this .* to a case/ });
   await expect(dialog).toBeVisible();
-  await dialog.getByRole("button", { name: title }).click();
+  await dialog.getByRole("button", { name: title, exact: true }).click();
   await expect(dialog).toBeHidden();
   await expect(scope.getByRole("status").filter({ hasText: "Pinned to" })).toContainText(
     `Pinned to ${title}`,
@@ -78,8 +81,8 @@ test("an investigator builds a case from the explorer, a capability and a reques
   await expect(trigger).toBeFocused();
   await page.keyboard.press("Enter");
   await expect(dialog.getByRole("searchbox")).toBeFocused();
-  await page.keyboard.type(title.slice(0, 20));
-  const choice = dialog.getByRole("button", { name: title });
+  await page.keyboard.type(title);
+  const choice = dialog.getByRole("button", { name: title, exact: true });
   await expect(choice).toBeVisible();
   await expect(dialog.getByRole("list", { name: "Open cases" }).getByRole("button")).toHaveCount(1);
   // Focus stays inside the dialog: Shift+Tab from the search wraps to its last button.
@@ -154,21 +157,16 @@ test("the cases pages fit 1,024 and 1,440 px, and pass axe in light and dark", a
 }) => {
   fs.mkdirSync(SHOTS, { recursive: true });
   const { context, page } = await signIn(users.investigator);
+  const title = `Layout check: a rather long case title that has to wrap ${Date.now()}`;
   // A case with something in each section.
   await page.goto("/cases");
-  await page
-    .getByRole("textbox", { name: "Title" })
-    .fill("Layout check: a rather long case title that has to wrap");
+  await page.getByRole("textbox", { name: "Title" }).fill(title);
   await page.getByRole("button", { name: "Open case" }).click();
   await expect(page).toHaveURL(/\/cases\/[0-9a-f-]{36}$/);
   const caseUrl = page.url();
   await page.goto(`/events?q=${encodeURIComponent("tenant:acme outcome:denied")}&range=all`);
   await page.getByTestId("events-table").locator("tbody tr").first().click();
-  await pinFromDialog(
-    page,
-    page.getByTestId("event-sheet"),
-    "Layout check: a rather long case title that has to wrap",
-  );
+  await pinFromDialog(page, page.getByTestId("event-sheet"), title);
   await page.goto(caseUrl);
   await page.getByRole("textbox", { name: "Add a note" }).fill("Checked the layout.");
   await page.getByRole("button", { name: "Add note" }).click();
