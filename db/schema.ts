@@ -8,6 +8,7 @@ import {
   check,
   customType,
   doublePrecision,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -688,3 +689,109 @@ export const gatewayEscalationRequests = pgTable(
 export type GatewayClientRow = typeof gatewayClients.$inferSelect;
 export type GatewayRuleRow = typeof gatewayRules.$inferSelect;
 export type GatewayEscalationRequestRow = typeof gatewayEscalationRequests.$inferSelect;
+
+// --- Cases (issue 12) ---------------------------------------------------------------------
+
+export const CASE_STATUSES = ["open", "closed"] as const;
+export const CASE_VERDICTS = ["benign", "misuse", "false_positive"] as const;
+export const CASE_ITEM_KINDS = ["event", "capability", "request", "session", "principal"] as const;
+export const CASE_HISTORY_ACTIONS = [
+  "created",
+  "renamed",
+  "pinned",
+  "unpinned",
+  "note",
+  "verdict",
+  "closed",
+  "reopened",
+] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+export type CaseVerdict = (typeof CASE_VERDICTS)[number];
+export type CaseItemKind = (typeof CASE_ITEM_KINDS)[number];
+export type CaseHistoryAction = (typeof CASE_HISTORY_ACTIONS)[number];
+
+// An investigator's named case in one tenant: what was pinned to it, the notes, the verdict. Ids
+// are UUIDv7, so "newest first" is the id order.
+export const cases = pgTable(
+  "cases",
+  {
+    tenant: text("tenant").notNull(),
+    id: uuid("id").notNull(),
+    title: text("title").notNull(),
+    status: text("status", { enum: CASE_STATUSES }).notNull().default("open"),
+    verdict: text("verdict", { enum: CASE_VERDICTS }),
+    createdBy: text("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "cases_pkey", columns: [t.tenant, t.id] }),
+    check("cases_status_check", sql`${t.status} IN ('open', 'closed')`),
+    check(
+      "cases_verdict_check",
+      sql`${t.verdict} IS NULL OR ${t.verdict} IN ('benign', 'misuse', 'false_positive')`,
+    ),
+    index("cases_tenant_status_idx").on(t.tenant, t.status, t.id),
+  ],
+);
+
+// What is pinned to a case: an event, capability, request, session or principal of the case's own
+// tenant (checked when pinned), once per case.
+export const caseItems = pgTable(
+  "case_items",
+  {
+    tenant: text("tenant").notNull(),
+    caseId: uuid("case_id").notNull(),
+    kind: text("kind", { enum: CASE_ITEM_KINDS }).notNull(),
+    ref: text("ref").notNull(),
+    pinnedBy: text("pinned_by").notNull(),
+    pinnedAt: ts("pinned_at").notNull().defaultNow(),
+    note: text("note"),
+  },
+  (t) => [
+    primaryKey({ name: "case_items_pkey", columns: [t.tenant, t.caseId, t.kind, t.ref] }),
+    foreignKey({
+      name: "case_items_case_fk",
+      columns: [t.tenant, t.caseId],
+      foreignColumns: [cases.tenant, cases.id],
+    }),
+    check(
+      "case_items_kind_check",
+      sql`${t.kind} IN ('event', 'capability', 'request', 'session', 'principal')`,
+    ),
+    // "Which cases is this pinned to?" from an event, capability or request page.
+    index("case_items_tenant_ref_idx").on(t.tenant, t.kind, t.ref),
+  ],
+);
+
+// Every change to a case, numbered 1, 2, … per case (taken under the case row's lock): who, when,
+// what. Notes are entries too.
+export const caseHistory = pgTable(
+  "case_history",
+  {
+    tenant: text("tenant").notNull(),
+    caseId: uuid("case_id").notNull(),
+    seq: integer("seq").notNull(),
+    at: ts("at").notNull().defaultNow(),
+    actor: text("actor").notNull(),
+    action: text("action", { enum: CASE_HISTORY_ACTIONS }).notNull(),
+    // { kind, ref } for pins, { from, to } for verdicts and renames, { text } for notes.
+    detail: jsonb("detail").$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [
+    primaryKey({ name: "case_history_pkey", columns: [t.tenant, t.caseId, t.seq] }),
+    foreignKey({
+      name: "case_history_case_fk",
+      columns: [t.tenant, t.caseId],
+      foreignColumns: [cases.tenant, cases.id],
+    }),
+    check(
+      "case_history_action_check",
+      sql`${t.action} IN ('created', 'renamed', 'pinned', 'unpinned', 'note', 'verdict', 'closed', 'reopened')`,
+    ),
+  ],
+);
+
+export type CaseRow = typeof cases.$inferSelect;
+export type CaseItemRow = typeof caseItems.$inferSelect;
+export type CaseHistoryRow = typeof caseHistory.$inferSelect;

@@ -15,6 +15,7 @@ const ITEMS: { href: string; label: string; permission: Permission }[] = [
   { href: "/revocations", label: "Revocations", permission: "revocations.read" },
   { href: "/gateway", label: "Gateway", permission: "gateway.read" },
   { href: "/alerts", label: "Alerts", permission: "alerts.triage" },
+  { href: "/cases", label: "Cases", permission: "cases.manage" },
   { href: "/streams", label: "Streams", permission: "streams.manage" },
   { href: "/log", label: "Audit log", permission: "log.read" },
   { href: "/evidence/verify", label: "Verify evidence", permission: "console.read" },

@@ -43,6 +43,8 @@ export const PERMISSIONS = {
   "audit.verify": ADMINS,
   /** Event streams to SIEMs and webhooks: add, change, pause, replay, delete; see their health. */
   "streams.manage": ADMINS,
+  /** Cases (issue 12): open, pin to, annotate, judge and close; viewers see none (they hold reasons). */
+  "cases.manage": INVESTIGATORS,
   /** See alerts and acknowledge, suppress or resolve them. */
   "alerts.triage": INVESTIGATORS,
   /** Alert rules (write, backtest, enable, delete) and the tenant's business hours. */

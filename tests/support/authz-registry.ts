@@ -24,6 +24,12 @@ import { insertApiKey } from "@/lib/data/api-keys";
 import { issueEscalation, issueEscalationSchema } from "@/lib/data/escalations";
 import { uuidv7 } from "@/lib/ids";
 import { sealSecret } from "@/lib/streams/secret-box";
+import {
+  type CasesMatrixFixtures,
+  casesActionEntries,
+  casesMarkers,
+  createCasesMatrixFixtures,
+} from "./cases-matrix";
 import { addTenants, PASSWORD, signedIn } from "./fixtures";
 import {
   createGatewayMatrixFixtures,
@@ -87,6 +93,8 @@ export interface MatrixFixtures {
   logSizes: { from: number; to: number };
   /** The MCP gateway (issue 14): an acme client, its open escalation request, and targets. */
   gateway: GatewayMatrixFixtures;
+  /** Cases (issue 12): an open acme case per allowed caller. */
+  cases: CasesMatrixFixtures;
   /** Facts of tenant acme that nothing may show the globex admin (or globex's key). */
   acmeMarkers: string[];
 }
@@ -307,6 +315,7 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
   );
 
   const gateway = await createGatewayMatrixFixtures(db, users.admin);
+  const cases = await createCasesMatrixFixtures(db, users);
 
   const to = (await checkpointMovedHeads(db, { signer: consoleKey })).find((c) => c.tenant === "acme");
   return {
@@ -323,8 +332,10 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
     savedQuery,
     futureEventId,
     gateway,
+    cases,
     acmeMarkers: [
       ...gatewayMarkers(gateway),
+      ...casesMarkers(cases),
       "acme",
       ...Object.values(NAMES),
       ...Object.values(escalation),
@@ -869,6 +880,7 @@ export const REGISTRY: RegistryEntry[] = [
   // above are used as early as before.
   ...gatewayActionEntries(),
   ...gatewayRouteEntries(keyRequest),
+  ...casesActionEntries(),
 ];
 
 /** The ingest entry's event id, fixed so a retry is the same event. */

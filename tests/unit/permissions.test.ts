@@ -41,6 +41,8 @@ const README: Record<Permission, Role[]> = {
   // alerts: investigators triage them, admins write the rules
   "alerts.triage": yes("investigator", "admin"),
   "alerts.rules": yes("admin"),
+  // cases (issue 12): investigators and admins; viewers see none (a case holds reasons)
+  "cases.manage": yes("investigator", "admin"),
   // evidence bundles carry events' full content: investigators and admins
   "evidence.export": yes("investigator", "admin"),
   // the MCP gateway page (issue 14): investigators read it, admins manage clients and rules

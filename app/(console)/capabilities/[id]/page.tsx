@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { PinToCase } from "@/app/(console)/cases/_components/pin-to-case";
 import { EvidenceExportLink } from "@/app/(console)/evidence/_components/export-link";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
@@ -67,6 +68,7 @@ export default async function CapabilityPage({
         {c.id}
       </h1>
       <EvidenceExportLink authority={authority} source={{ kind: "capability", id: c.id }} tenant={c.tenant} />
+      <PinToCase tenant={c.tenant} kind="capability" refId={c.id} />
       <p data-testid="capability-status">
         <span className={`badge kind-${c.kind}`}>{c.kind}</span>{" "}
         {status.state === "active" ? (

@@ -10,6 +10,7 @@ import {
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
+import { PinToCase } from "@/app/(console)/cases/_components/pin-to-case";
 import { TierMark } from "@/components/tier-mark";
 import { type ExplorerState, explorerHref } from "../url-state";
 
@@ -152,6 +153,7 @@ function DetailSheet({
         </button>
       </div>
       <p className="row-actions">
+        <PinToCase tenant={String(row.tenant)} kind="event" refId={row.id} />
         {row.capabilityId ? (
           <Link href={`/capabilities/${row.capabilityId}?tenant=${encodeURIComponent(String(row.tenant))}`}>
             Capability

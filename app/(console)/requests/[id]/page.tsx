@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { PinToCase } from "@/app/(console)/cases/_components/pin-to-case";
 import { EvidenceExportLink } from "@/app/(console)/evidence/_components/export-link";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
@@ -118,6 +119,7 @@ export default async function RequestPage({
         narrowed; click a capability to open it.
       </p>
       <EvidenceExportLink authority={authority} source={{ kind: "request", id: request }} tenant={tenant} />
+      <PinToCase tenant={tenant} kind="request" refId={request} />
       <DerivationGraphView graph={graph} />
       <GraphOutline graph={graph} />
       {observedSection}
