@@ -90,7 +90,14 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
           ? "Summary view: who did what, when, and the outcome. Reasons and capabilities are for investigators."
           : "Every event in your tenants. Open a row (click, or Enter) for its capability, request and principal."}
       </p>
-      <SearchBox state={state} error={error} timeError={timeError} />
+      {/* Keyed on what it shows: a chip, a bar or a saved query changes the URL client-side, and
+          the form's fields must show the new state, not the one they were first filled with. */}
+      <SearchBox
+        key={`${state.q}|${state.range}|${state.from}|${state.to}`}
+        state={state}
+        error={error}
+        timeError={timeError}
+      />
       {res.error && !error && !timeError ? (
         <p className="notice" role="status">
           {res.error.message}
