@@ -160,7 +160,7 @@ test("chips from the detail edit the query; console activity is one click away",
   const sheet = page.getByTestId("event-sheet");
   const principal =
     (await sheet
-      .locator("dt", { hasText: /^principal$/ })
+      .locator("dt", { hasText: /^Principal$/ })
       .locator("+ dd > span")
       .first()
       .textContent()) ?? "";
@@ -178,7 +178,7 @@ test("chips from the detail edit the query; console activity is one click away",
   await rows.first().click();
   const tool =
     (await sheet
-      .locator("dt", { hasText: /^tool$/ })
+      .locator("dt", { hasText: /^Tool$/ })
       .locator("+ dd > span")
       .first()
       .textContent()) ?? "";

@@ -33,13 +33,20 @@ export function Histogram({ buckets, stepMs }: { buckets: Bucket[]; stepMs: numb
       before: null,
     });
   const daily = stepMs >= 86_400_000;
-  const tick = (iso: string) => (daily ? formatDay(iso) : formatClock(iso, "min"));
+  // Ticks name the day as well once the range spans days, so they read left to right.
+  const span = buckets.length * stepMs;
+  const tick = (iso: string) =>
+    daily
+      ? formatDay(iso)
+      : span > 86_400_000
+        ? formatTime(iso, "min").slice(5, 16)
+        : formatClock(iso, "min");
   const data = buckets.map((b) => ({ ...b, label: b.start }));
   return (
     <div className="histogram" data-testid="histogram">
       <div
         role="img"
-        aria-label="Matching events over time by outcome; the table below has the numbers"
+        aria-label="Matching events over time (UTC) by outcome; the table below has the numbers"
         style={{ width: "100%", height: 150 }}
       >
         <ResponsiveContainer>

@@ -21,7 +21,7 @@ export function SearchBox(props: {
           aria-describedby={e ? "query-error" : "query-help"}
           placeholder="principal:alice@acme.example tool:crm.* outcome:denied under:8f3a…"
           className="mono"
-          style={{ flex: "1 1 320px", minWidth: 0 }}
+          style={{ flex: "1 1 100%", minWidth: 0 }}
           spellCheck={false}
           autoComplete="off"
         />
