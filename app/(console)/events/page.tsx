@@ -127,7 +127,9 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
           <HistogramPanel authority={authority} q={query} from={histFrom} to={histTo} />
         </Suspense>
       )}
+      {/* Keyed on the result it shows: a chip or a page link closes the sheet of the old one. */}
       <EventsTable
+        key={`${query}|${state.sort}|${state.cursor}|${state.before}`}
         rows={JSON.parse(JSON.stringify(res.rows))}
         detail={res.detail}
         state={state}

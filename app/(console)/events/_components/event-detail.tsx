@@ -81,8 +81,14 @@ export function EventDetail(props: {
   );
   const permalink = eventPermalink(row);
   const denied = row.outcome === "denied";
+  // reason: matches a substring, so a long one is searched by its first 200 characters (values
+  // stop at 256 in the query language).
   const chip = (key: string, value: string, exclude: boolean) =>
-    explorerHref(firstPage(state, { q: withTerm(state.q, key, value, exclude) }));
+    explorerHref(
+      firstPage(state, {
+        q: withTerm(state.q, key, key === "reason" ? value.slice(0, 200) : value, exclude),
+      }),
+    );
   return (
     <>
       <Heading id={props.headingId} className="event-title">
@@ -203,7 +209,7 @@ export function EventDetail(props: {
               <dt>{label}</dt>
               <dd>
                 <span className={text.length > 40 || k.endsWith("Id") ? "mono" : undefined}>{text}</span>
-                {key && typeof v === "string" ? (
+                {key && typeof v === "string" && v.trim() && (v.length <= 256 || k === "reason") ? (
                   <span className="fact-chips">
                     <Link
                       className="chip"
