@@ -10,6 +10,15 @@ import { expect, test } from "./fixtures";
 // presses Tab a few hundred times.
 test.describe.configure({ timeout: 240_000 });
 
+// The first sign-in after a cold start can take longer than the sign-in fixture waits (10 s) on a
+// loaded machine: load the sign-in page and the explorer's redirect once before the first test.
+test.beforeAll(async ({ browser }, testInfo) => {
+  const page = await browser.newPage({ baseURL: String(testInfo.project.use.baseURL) });
+  await page.goto("/login");
+  await page.goto("/events");
+  await page.close();
+});
+
 async function noPageScrollX(page: Page) {
   const [scroll, client] = await page.evaluate(() => {
     const el = document.scrollingElement as HTMLElement;
