@@ -97,6 +97,8 @@ export interface ListEventsInput {
   sort?: EventSort;
   /** The nextCursor of the previous page. */
   cursor?: string | null;
+  /** The prevCursor of the next page: the page just before it, read backwards on the same index. */
+  before?: string | null;
   limit?: number;
   /** What relative times (15m, today…) count from; injected so tests and shared links agree. */
   now?: Date;
@@ -109,6 +111,8 @@ export type ListEventsResult = (
   | { detail: "full"; rows: EventDetailRow[] }
 ) & {
   nextCursor: string | null;
+  /** The page before this one (null on the first page). */
+  prevCursor: string | null;
   /** A parse error (no rows), a bad cursor (no rows), or a notice such as a tenant out of scope. */
   error?: QueryError;
 };
@@ -212,22 +216,33 @@ async function fetchPage(
     after: Cursor | null;
     limit: number;
     budget: QueryBudget;
+    /**
+     * Read the page that ends just before `after` instead: the same keyset turned around (the
+     * opposite comparison and order on the same index), the rows put back in `sort` order.
+     */
+    backward?: boolean;
   },
-): Promise<{ rows: EventDetailRow[]; last: Cursor | null; more: boolean }> {
-  const where = args.after ? sql`(${args.where} and ${keyset(args.sort, args.after)})` : args.where;
+): Promise<{ rows: EventDetailRow[]; last: Cursor | null; first: Cursor | null; more: boolean }> {
+  const walk: EventSort = args.backward ? (args.sort === "ts_desc" ? "ts_asc" : "ts_desc") : args.sort;
+  const where = args.after ? sql`(${args.where} and ${keyset(walk, args.after)})` : args.where;
   const fetched = await boundedRows<RawRow>(
     db,
-    sql`${SELECT[args.detail]} where ${where} ${ORDER[args.sort]} limit ${args.limit + 1}`,
+    sql`${SELECT[args.detail]} where ${where} ${ORDER[walk]} limit ${args.limit + 1}`,
     args.budget,
   );
   const more = fetched.length > args.limit;
   if (more) fetched.length = args.limit;
-  // The cursor is read from the last row's text before its ts becomes a Date, and only when
-  // there is a next page to point at.
-  const tail = more ? fetched.at(-1) : undefined;
-  const last = tail ? { sort: args.sort, ts: pgTimestampToCursorTs(tail.ts), id: tail.id } : null;
+  if (args.backward) fetched.reverse();
+  // Cursors are read from the rows' text before their ts become Dates, and only where there is
+  // a page to point at: forward, the next one past the last row when there are more, and the
+  // previous one before the first row when this page was reached from a cursor; backward, the
+  // other way round.
+  const at = (row: RawRow | undefined) =>
+    row ? { sort: args.sort, ts: pgTimestampToCursorTs(row.ts), id: row.id } : null;
+  const last = args.backward ? at(fetched.at(-1)) : more ? at(fetched.at(-1)) : null;
+  const first = args.backward ? (more ? at(fetched[0]) : null) : args.after ? at(fetched[0]) : null;
   readTimestamps(fetched, args.detail);
-  return { rows: fetched as unknown as EventDetailRow[], last, more };
+  return { rows: fetched as unknown as EventDetailRow[], last, first, more };
 }
 
 function pageSize(limit: number | undefined): number {
@@ -253,10 +268,14 @@ export async function listEvents(
 ): Promise<ListEventsResult> {
   const prepared = prepareEventsQuery(authority, input.q, input.now);
   const detail = detailFor(authority);
-  if (!prepared.ok) return { ...withRows(detail, []), nextCursor: null, error: prepared.error };
+  const none = { ...withRows(detail, []), nextCursor: null, prevCursor: null };
+  if (!prepared.ok) return { ...none, error: prepared.error };
   const sort = parseSort(input.sort);
-  const after = input.cursor ? decodeCursor(input.cursor, sort) : null;
-  if (input.cursor && !after) return { ...withRows(detail, []), nextCursor: null, error: CURSOR_ERROR };
+  // `before` (a previous page) wins over `cursor` when a hand-made URL carries both.
+  const backward = Boolean(input.before);
+  const raw = input.before || input.cursor;
+  const after = raw ? decodeCursor(raw, sort) : null;
+  if (raw && !after) return { ...none, error: CURSOR_ERROR };
   let page: Awaited<ReturnType<typeof fetchPage>>;
   try {
     page = await fetchPage(db, {
@@ -266,14 +285,16 @@ export async function listEvents(
       after,
       limit: pageSize(input.limit),
       budget: input.budget ?? PAGE_BUDGET,
+      backward,
     });
   } catch (err) {
     if (!(err instanceof QueryTooExpensiveError)) throw err;
-    return { ...withRows(detail, []), nextCursor: null, error: err.toQueryError(input.q ?? "") };
+    return { ...none, error: err.toQueryError(input.q ?? "") };
   }
   return {
     ...withRows(detail, page.rows),
-    nextCursor: page.more && page.last ? encodeCursor(page.last) : null,
+    nextCursor: page.last ? encodeCursor(page.last) : null,
+    prevCursor: page.first ? encodeCursor(page.first) : null,
     ...(prepared.notice ? { error: prepared.notice } : {}),
   };
 }
@@ -344,5 +365,125 @@ export async function* exportEvents(
     yield* page.rows;
     if (!page.more || !page.last) return;
     after = page.last;
+  }
+}
+
+/**
+ * One event by id, as the explorer would show it: inside the tenants in view (a `tenant` outside
+ * them finds nothing), with the columns the caller's role may see. Null for an unknown id and
+ * for another tenant's, alike, so a permalink says nothing about what it cannot show.
+ */
+export async function getEvent(
+  db: Db,
+  authority: Authority,
+  input: { id: string; tenant?: string | null },
+): Promise<EventRow | null> {
+  const prepared = prepareEventsQuery(authority, "", undefined);
+  if (!prepared.ok) return null;
+  if (typeof input.id !== "string" || input.id.length === 0 || input.id.length > 256) return null;
+  const tenant = input.tenant ? sql` and "events"."tenant" = ${input.tenant}` : sql``;
+  const rows = await boundedRows<RawRow>(
+    db,
+    sql`${SELECT[prepared.detail]} where ${prepared.where} and "events"."id" = ${input.id}${tenant} order by "events"."tenant" limit 1`,
+    PAGE_BUDGET,
+  );
+  readTimestamps(rows, prepared.detail);
+  return (rows[0] as unknown as EventRow | undefined) ?? null;
+}
+
+/** Bucket widths a histogram may use, smallest first. */
+export const HISTOGRAM_STEPS_MS = [
+  60_000,
+  5 * 60_000,
+  15 * 60_000,
+  30 * 60_000,
+  3_600_000,
+  3 * 3_600_000,
+  6 * 3_600_000,
+  12 * 3_600_000,
+  86_400_000,
+  7 * 86_400_000,
+  30 * 86_400_000,
+] as const;
+
+/** The smallest step that cuts [from, to) into at most `max` buckets. */
+export function histogramStep(from: Date, to: Date, max = 60): number {
+  const span = Math.max(1, to.getTime() - from.getTime());
+  return HISTOGRAM_STEPS_MS.find((s) => span / s <= max) ?? (HISTOGRAM_STEPS_MS.at(-1) as number);
+}
+
+export interface HistogramBucket {
+  /** Inclusive start and exclusive end, ISO 8601 UTC. */
+  start: string;
+  end: string;
+  allowed: number;
+  denied: number;
+  error: number;
+}
+
+/**
+ * Matching events per time bucket and outcome: one grouped statement under the page's budget
+ * (scope and role rules as listEvents). `from`/`to` bound the buckets; without `from` (all time)
+ * the matched events' first and last instants do, read first on the ts index. Empty buckets are
+ * returned too, so a chart's gaps are real.
+ */
+export async function histogramEvents(
+  db: Db,
+  authority: Authority,
+  input: {
+    q?: string | null;
+    now?: Date;
+    from?: Date | null;
+    to?: Date | null;
+    maxBuckets?: number;
+    budget?: QueryBudget;
+  } = {},
+): Promise<{ stepMs: number; buckets: HistogramBucket[]; error?: QueryError }> {
+  const prepared = prepareEventsQuery(authority, input.q, input.now);
+  if (!prepared.ok) return { stepMs: 0, buckets: [], error: prepared.error };
+  const budget = input.budget ?? PAGE_BUDGET;
+  const now = input.now ?? new Date();
+  try {
+    let from = input.from ?? null;
+    let to = input.to ?? now;
+    if (!from) {
+      const [span] = await boundedRows<{ lo: string | null; hi: string | null }>(
+        db,
+        sql`select min("events"."ts") as "lo", max("events"."ts") as "hi" from "events" where ${prepared.where}`,
+        budget,
+      );
+      if (!span?.lo || !span.hi) return { stepMs: 0, buckets: [] };
+      from = pgTimestampToDate(span.lo);
+      // The where clause already holds any before:, so the last match is inside it.
+      to = new Date(pgTimestampToDate(span.hi).getTime() + 1);
+    }
+    if (to.getTime() <= from.getTime()) return { stepMs: 0, buckets: [] };
+    const step = histogramStep(from, to, input.maxBuckets ?? 60);
+    // Buckets are aligned on multiples of the step since the epoch (whole minutes, hours, UTC days).
+    const origin = Math.floor(from.getTime() / step) * step;
+    const rows = await boundedRows<{ b: number | string; outcome: string; n: number | string }>(
+      db,
+      sql`select floor((extract(epoch from "events"."ts") * 1000 - ${origin}) / ${step})::int as "b", "events"."outcome" as "outcome", count(*) as "n"
+        from "events" where ${prepared.where} and "events"."ts" >= ${from.toISOString()}::timestamptz and "events"."ts" < ${to.toISOString()}::timestamptz
+        group by 1, 2`,
+      budget,
+    );
+    const count = Math.ceil((to.getTime() - origin) / step);
+    const buckets: HistogramBucket[] = Array.from({ length: count }, (_, i) => ({
+      start: new Date(origin + i * step).toISOString(),
+      end: new Date(origin + (i + 1) * step).toISOString(),
+      allowed: 0,
+      denied: 0,
+      error: 0,
+    }));
+    for (const r of rows) {
+      const bucket = buckets[Number(r.b)];
+      if (bucket && (r.outcome === "allowed" || r.outcome === "denied" || r.outcome === "error"))
+        bucket[r.outcome] += Number(r.n);
+    }
+    return { stepMs: step, buckets, ...(prepared.notice ? { error: prepared.notice } : {}) };
+  } catch (err) {
+    if (!(err instanceof QueryTooExpensiveError)) throw err;
+    return { stepMs: 0, buckets: [], error: err.toQueryError(input.q ?? "") };
   }
 }

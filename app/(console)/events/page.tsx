@@ -1,34 +1,60 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import type { SearchParams } from "nuqs/server";
+import { Suspense } from "react";
 import { EvidenceExportLink } from "@/app/(console)/evidence/_components/export-link";
 import { requirePermission } from "@/lib/auth/guard";
 import { can } from "@/lib/auth/permissions";
-import { listEvents, parseSort } from "@/lib/data/events-query";
+import { listEvents } from "@/lib/data/events-query";
 import { findGatewayRequestsByDeniedEvent } from "@/lib/data/gateway-requests";
 import { listSavedQueries } from "@/lib/data/saved-queries";
+import { parseTimeValue } from "@/lib/query/time";
 import { getDb } from "@/lib/server/db";
+import { ConsoleToggle } from "./_components/console-toggle";
 import { EventsTable } from "./_components/events-table";
 import { LiveTail } from "./_components/live-tail";
+import { CountFallback, HistogramFallback, HistogramPanel, MatchCount } from "./_components/panels";
 import { SavedQueries } from "./_components/saved-queries";
 import { SearchBox } from "./_components/search-box";
-import { effectiveQuery, explorerHref, RANGES, type Range } from "./url-state";
+import { explorerCache } from "./search-params";
+import { effectiveQuery, explorerHref, namesType } from "./url-state";
+import "./explorer.css";
 
 export const metadata: Metadata = { title: "Events" };
 
-type Params = Record<string, string | string[] | undefined>;
-const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? "";
+const PRESET_MS: Record<string, number> = {
+  "1h": 3_600_000,
+  "24h": 86_400_000,
+  "7d": 7 * 86_400_000,
+  "30d": 30 * 86_400_000,
+};
 
-export default async function EventsPage({ searchParams }: { searchParams: Promise<Params> }) {
+export default async function EventsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const authority = await requirePermission("events.read");
-  const sp = await searchParams;
-  const q = one(sp.q);
-  const range = (RANGES.find((r) => r.value === one(sp.range))?.value ?? "7d") as Range;
-  const sort = parseSort(one(sp.sort) || "ts_desc");
-  const cursor = one(sp.cursor) || null;
-  const cols = one(sp.cols);
+  const state = await explorerCache.parse(searchParams);
+  const now = new Date();
+  // The absolute range, checked here so a bad one is named by its field, not as a query term.
+  const fromAt = state.from ? parseTimeValue(state.from, now) : null;
+  const toAt = state.to ? parseTimeValue(state.to, now) : null;
+  const timeError =
+    state.from && !fromAt
+      ? { field: "from" as const, message: "From: not a time (use 2026-12-02T10:00, UTC)." }
+      : state.to && !toAt
+        ? { field: "to" as const, message: "To: not a time (use 2026-12-02T10:00, UTC)." }
+        : fromAt && toAt && toAt <= fromAt
+          ? { field: "to" as const, message: "To must be after From." }
+          : undefined;
+  const query = effectiveQuery(state);
   const db = await getDb();
   const [res, saved] = await Promise.all([
-    listEvents(db, authority, { q: effectiveQuery(q, range), sort, cursor, limit: 50 }),
+    listEvents(db, authority, {
+      q: query,
+      sort: state.sort,
+      cursor: state.cursor || null,
+      before: state.before || null,
+      limit: 50,
+      now,
+    }),
     listSavedQueries(db, authority),
   ]);
   // A denied call the MCP gateway asked to escalate shows its request (issue 14); viewers see none.
@@ -43,48 +69,95 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
           ),
         )
       : {};
-  // Errors point into the search box text; the range is appended after it, so they line up.
-  const error = res.error && res.error.position <= q.length ? res.error : undefined;
-  const state = { q, range, sort, cols };
+  // Errors point into the search box text; the other terms are appended after it, so they line up.
+  const error = res.error && res.error.position <= state.q.length ? res.error : undefined;
   const exportHref = (format: "csv" | "jsonl") =>
-    `/api/events/export?${new URLSearchParams({ q: effectiveQuery(q, range), sort, format })}`;
+    `/api/events/export?${new URLSearchParams({ q: query, sort: state.sort, format })}`;
+  const histFrom =
+    state.from || state.to
+      ? fromAt
+      : state.range === "all"
+        ? null
+        : new Date(now.getTime() - (PRESET_MS[state.range] ?? 0));
+  const histTo = state.to ? toAt : now;
+  const panelKey = `${query}|${state.range}`;
+  const firstPageHref = explorerHref({ ...state, cursor: "", before: "" });
   return (
-    <>
+    <div className="explorer">
       <h1>Events</h1>
       <p className="muted">
         {res.detail === "summary"
           ? "Summary view: who did what, when, and the outcome. Reasons and capabilities are for investigators."
-          : "Every event in your tenants. Click a row for its capability, request and principal."}
+          : "Every event in your tenants. Open a row (click, or Enter) for its capability, request and principal."}
       </p>
-      <SearchBox q={q} range={range} sort={sort} cols={cols} error={error} />
-      {res.error && !error ? (
+      {/* Keyed on what it shows: a chip, a bar or a saved query changes the URL client-side, and
+          the form's fields must show the new state, not the one they were first filled with. */}
+      <SearchBox
+        key={`${state.q}|${state.range}|${state.from}|${state.to}`}
+        state={state}
+        error={error}
+        timeError={timeError}
+      />
+      {res.error && !error && !timeError ? (
         <p className="notice" role="status">
           {res.error.message}
         </p>
       ) : null}
-      <div className="row-actions" style={{ margin: "10px 0", alignItems: "center" }}>
-        <SavedQueries saved={saved} current={q} />
-        <span style={{ flex: 1 }} />
-        <LiveTail query={effectiveQuery(q, range)} />
+      <div className="explorer-bar">
+        <Suspense key={`count-${panelKey}`} fallback={<CountFallback />}>
+          <MatchCount authority={authority} q={query} />
+        </Suspense>
+        <ConsoleToggle on={state.console} overridden={namesType(state.q)} />
+        <span className="grow" />
+        <SavedQueries saved={saved} state={state} />
+      </div>
+      <div className="explorer-bar">
+        <LiveTail query={query} />
+        <span className="grow" />
         <a className="button" href={exportHref("csv")} download>
           Export CSV
         </a>
         <a className="button" href={exportHref("jsonl")} download>
           Export JSON Lines
         </a>
-        <EvidenceExportLink authority={authority} source={{ kind: "query", q: effectiveQuery(q, range) }} />
+        <EvidenceExportLink authority={authority} source={{ kind: "query", q: query }} />
       </div>
+      {timeError ? null : (
+        <Suspense key={`hist-${panelKey}`} fallback={<HistogramFallback />}>
+          <HistogramPanel authority={authority} q={query} from={histFrom} to={histTo} />
+        </Suspense>
+      )}
+      {/* Keyed on the result it shows: a chip or a page link closes the sheet of the old one. */}
       <EventsTable
+        key={`${query}|${state.sort}|${state.cursor}|${state.before}`}
         rows={JSON.parse(JSON.stringify(res.rows))}
         detail={res.detail}
-        cols={cols}
         state={state}
+        canEscalate={can(authority, "escalations.issue")}
+        canRevoke={can(authority, "sessions.revoke")}
         gatewayRequests={gatewayRequests}
       />
-      <nav className="row-actions" aria-label="Pages" style={{ marginTop: 12 }}>
-        {cursor ? <Link href={explorerHref(state)}>⇤ {sort === "ts_desc" ? "Newest" : "Oldest"}</Link> : null}
+      <nav className="row-actions pager" aria-label="Pages">
+        {state.cursor || state.before ? (
+          <Link href={firstPageHref} data-testid="first-page">
+            ⇤ {state.sort === "ts_desc" ? "Newest" : "Oldest"}
+          </Link>
+        ) : null}
+        {res.prevCursor ? (
+          <Link
+            href={explorerHref({ ...state, cursor: "", before: res.prevCursor })}
+            data-testid="prev-page"
+            rel="prev"
+          >
+            ← Previous page
+          </Link>
+        ) : null}
         {res.nextCursor ? (
-          <Link href={explorerHref({ ...state, cursor: res.nextCursor })} data-testid="next-page">
+          <Link
+            href={explorerHref({ ...state, before: "", cursor: res.nextCursor })}
+            data-testid="next-page"
+            rel="next"
+          >
             Next page →
           </Link>
         ) : (
@@ -97,6 +170,6 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
           </span>
         )}
       </nav>
-    </>
+    </div>
   );
 }

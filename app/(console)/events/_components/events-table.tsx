@@ -8,13 +8,14 @@ import {
   type VisibilityState,
 } from "@tanstack/react-table";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
-import { useEffect, useMemo, useRef, useState } from "react";
-import { PinToCase } from "@/app/(console)/cases/_components/pin-to-case";
+import { useQueryStates } from "nuqs";
+import { type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { TierMark } from "@/components/tier-mark";
-import { type ExplorerState, explorerHref } from "../url-state";
+import { formatTime } from "@/lib/format/time";
+import { type ExplorerState, explorerHref, explorerParsers } from "../url-state";
+import { EventDetail, type EventRowView } from "./event-detail";
 
-export type EventRowView = Record<string, unknown> & { id: string; ts: string };
+export type { EventRowView };
 
 const DEFAULT_VISIBLE = [
   "ts",
@@ -28,8 +29,39 @@ const DEFAULT_VISIBLE = [
   "reason",
 ];
 
+/**
+ * Which columns stay when the table is narrow: 1 always (time, who, what, outcome, why), 2 from
+ * about 820 px of table, 3 from about 1,100 px. The column chooser still decides what is shown at
+ * all; priorities only drop chosen columns that would not fit (explorer.css).
+ */
+const PRIORITY: Record<string, 1 | 2 | 3> = {
+  ts: 1,
+  principal: 1,
+  tool: 1,
+  outcome: 1,
+  reason: 1,
+  type: 2,
+  agent: 2,
+  resource: 2,
+  tenant: 3,
+  action: 3,
+  session: 3,
+  request: 3,
+  latencyMs: 3,
+  capabilityId: 3,
+};
+
 function resourceOf(r: EventRowView): string {
   return [r.resourceType, r.resourceId].filter(Boolean).join("#");
+}
+
+/** A cell cut to its column's width, with the whole value on hover. */
+function Cut({ value, mono = false, className }: { value: string; mono?: boolean; className?: string }) {
+  return (
+    <span className={[mono ? "mono" : "", className ?? ""].join(" ").trim() || undefined} title={value}>
+      {value}
+    </span>
+  );
 }
 
 export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowView>[] {
@@ -37,7 +69,7 @@ export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowV
     id,
     header,
     accessorFn: (r) => r[id] ?? "",
-    cell: (c) => <span className={mono ? "mono" : undefined}>{String(c.getValue() ?? "")}</span>,
+    cell: (c) => <Cut value={String(c.getValue() ?? "")} mono={mono} />,
   });
   const cols: ColumnDef<EventRowView>[] = [
     {
@@ -46,8 +78,8 @@ export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowV
       accessorFn: (r) => r.ts,
       // A late event (received long after its ts) sorts by its ts, among older events: say so.
       cell: (c) => (
-        <span className="mono">
-          {String(c.getValue()).replace("T", " ").slice(0, 19)}
+        <span className="mono" title={formatTime(String(c.getValue()), "ms")}>
+          {formatTime(String(c.getValue()))}
           {c.row.original.late ? (
             <span className="badge" title="Received more than 10 minutes after this time" data-testid="late">
               {" "}
@@ -63,7 +95,7 @@ export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowV
       header: "Type",
       accessorFn: (r) => r.type,
       cell: (c) => (
-        <span className="mono">
+        <span className="mono" title={String(c.getValue())}>
           {String(c.getValue())}
           <TierMark tier={c.row.original.tier} uncovered={c.row.original.uncovered} />
         </span>
@@ -77,16 +109,17 @@ export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowV
       id: "resource",
       header: "Resource",
       accessorFn: resourceOf,
-      cell: (c) => <span className="mono">{String(c.getValue())}</span>,
+      cell: (c) => <Cut value={String(c.getValue())} mono />,
     },
     {
       id: "outcome",
       header: "Outcome",
       accessorFn: (r) => r.outcome,
       cell: (c) => (
-        <span className={c.getValue() === "denied" ? "error" : c.getValue() === "error" ? "warn" : "ok"}>
-          {String(c.getValue())}
-        </span>
+        <Cut
+          value={String(c.getValue())}
+          className={c.getValue() === "denied" ? "error" : c.getValue() === "error" ? "warn" : "ok"}
+        />
       ),
     },
     text("session", "Session", true),
@@ -94,20 +127,7 @@ export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowV
     text("latencyMs", "Latency (ms)"),
   ];
   if (detail === "full") {
-    cols.push(
-      {
-        id: "reason",
-        header: "Reason",
-        accessorFn: (r) => r.reason ?? "",
-        cell: (c) => <span title={String(c.getValue())}>{String(c.getValue()).slice(0, 90)}</span>,
-      },
-      {
-        id: "capabilityId",
-        header: "Capability",
-        accessorFn: (r) => String(r.capabilityId ?? "").slice(0, 12),
-        cell: (c) => <span className="mono">{String(c.getValue())}</span>,
-      },
-    );
+    cols.push(text("reason", "Reason"), text("capabilityId", "Capability", true));
   }
   return cols;
 }
@@ -115,105 +135,93 @@ export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowV
 /** The MCP gateway's escalation request for a denied call (issue 14), keyed `${tenant}/${eventId}`. */
 export type GatewayRequestsByEvent = Record<string, { id: string; status: string }>;
 
-function DetailSheet({
-  row,
-  onClose,
-  gatewayRequest,
-}: {
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+function DetailSheet(props: {
   row: EventRowView;
   onClose: () => void;
+  state: ExplorerState;
+  canEscalate: boolean;
+  canRevoke: boolean;
   gatewayRequest?: { id: string; status: string };
 }) {
+  const { onClose } = props;
+  const sheet = useRef<HTMLElement>(null);
   const close = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     close.current?.focus();
   }, []);
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => e.key === "Escape" && onClose();
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [onClose]);
-  const day = row.ts.slice(0, 10);
-  const fields = Object.entries(row).filter(([, v]) => v !== null && v !== undefined && v !== "");
+  // A modal sheet: Escape closes it, and Tab and Shift+Tab go round inside it.
+  const onKeyDown = (e: KeyboardEvent<HTMLElement>) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      onClose();
+      return;
+    }
+    if (e.key !== "Tab" || !sheet.current) return;
+    const items = [...sheet.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
+    const first = items[0];
+    const last = items.at(-1);
+    if (!first || !last) return;
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    } else if (!sheet.current.contains(document.activeElement)) {
+      e.preventDefault();
+      first.focus();
+    }
+  };
   return (
-    <aside
-      className="sheet"
-      role="dialog"
-      aria-modal="true"
-      aria-label="Event detail"
-      data-testid="event-sheet"
-    >
-      <div style={{ display: "flex", justifyContent: "space-between", alignItems: "center" }}>
-        <h2>
-          {String(row.type)}
-          <TierMark tier={row.tier} uncovered={row.uncovered} />
-        </h2>
-        <button type="button" onClick={onClose} ref={close}>
-          Close
-        </button>
-      </div>
-      <p className="row-actions">
-        <PinToCase tenant={String(row.tenant)} kind="event" refId={row.id} />
-        {row.capabilityId ? (
-          <Link href={`/capabilities/${row.capabilityId}?tenant=${encodeURIComponent(String(row.tenant))}`}>
-            Capability
-          </Link>
-        ) : null}
-        {row.request ? (
-          <Link
-            href={`/requests/${encodeURIComponent(String(row.request))}?tenant=${encodeURIComponent(String(row.tenant))}`}
-          >
-            Request
-          </Link>
-        ) : null}
-        {row.principal ? (
-          <Link href={`/principals/${encodeURIComponent(String(row.principal))}?day=${day}`}>
-            Principal's day
-          </Link>
-        ) : null}
-        {row.session ? (
-          <Link href={`/events?q=${encodeURIComponent(`session:${row.session}`)}`}>Session's events</Link>
-        ) : null}
-      </p>
-      {gatewayRequest ? (
-        <p className="notice" data-testid="event-gateway-request">
-          Escalation request from the gateway:{" "}
-          <span
-            className={`badge ${gatewayRequest.status === "granted" ? "ok" : gatewayRequest.status === "dismissed" ? "bad" : ""}`}
-          >
-            {gatewayRequest.status}
-          </span>{" "}
-          <Link href={`/escalations#request-${gatewayRequest.id}`}>Open in Escalations</Link>
-        </p>
-      ) : null}
-      <dl className="facts">
-        {fields.map(([k, v]) => (
-          <div key={k} style={{ display: "contents" }}>
-            <dt>{k}</dt>
-            <dd className={typeof v === "string" && v.length > 40 ? "mono" : undefined}>
-              {typeof v === "object" ? JSON.stringify(v) : String(v)}
-            </dd>
-          </div>
-        ))}
-      </dl>
-    </aside>
+    <>
+      <div className="sheet-backdrop" aria-hidden="true" onClick={onClose} />
+      <aside
+        ref={sheet}
+        className="sheet event-sheet"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="event-sheet-title"
+        data-testid="event-sheet"
+        onKeyDown={onKeyDown}
+      >
+        <div className="sheet-close">
+          <button type="button" onClick={onClose} ref={close}>
+            Close
+          </button>
+        </div>
+        <EventDetail
+          row={props.row}
+          state={props.state}
+          canEscalate={props.canEscalate}
+          canRevoke={props.canRevoke}
+          gatewayRequest={props.gatewayRequest}
+          showOpen
+          headingId="event-sheet-title"
+        />
+      </aside>
+    </>
   );
 }
 
 export function EventsTable(props: {
   rows: EventRowView[];
   detail: "summary" | "full";
-  cols: string;
   state: ExplorerState;
+  canEscalate: boolean;
+  canRevoke: boolean;
   gatewayRequests?: GatewayRequestsByEvent;
 }) {
-  const router = useRouter();
+  const [, setParams] = useQueryStates(explorerParsers, { shallow: false, history: "replace" });
   const columns = useMemo(() => getEventColumns(props.detail), [props.detail]);
-  const visible = props.cols ? props.cols.split(",") : DEFAULT_VISIBLE;
+  const visible = props.state.cols ? props.state.cols.split(",") : DEFAULT_VISIBLE;
   const visibility: VisibilityState = Object.fromEntries(
     columns.map((c) => [c.id as string, visible.includes(c.id as string)]),
   );
   const [selected, setSelected] = useState<EventRowView | null>(null);
+  const opener = useRef<string | null>(null);
   const [chooser, setChooser] = useState(false);
   const table = useReactTable({
     data: props.rows,
@@ -227,12 +235,23 @@ export function EventsTable(props: {
   });
   const setVisible = (id: string, on: boolean) => {
     const next = columns.map((c) => c.id as string).filter((c) => (c === id ? on : visibility[c]));
-    router.replace(explorerHref({ ...props.state, cols: next.join(",") }));
+    void setParams({ cols: next.join(",") });
   };
-  const flipSort = explorerHref({
-    ...props.state,
-    sort: props.state.sort === "ts_asc" ? "ts_desc" : "ts_asc",
-  });
+  const open = (row: EventRowView) => {
+    opener.current = row.id;
+    setSelected(row);
+  };
+  // Closing gives focus back to the row the sheet was opened from.
+  const closeSheet = useCallback(() => {
+    setSelected(null);
+    const id = opener.current;
+    requestAnimationFrame(() => {
+      const tr = id ? document.querySelector<HTMLElement>(`tr[data-row-id="${CSS.escape(id)}"]`) : null;
+      tr?.focus();
+    });
+  }, []);
+  const asc = props.state.sort === "ts_asc";
+  const flipSort = explorerHref({ ...props.state, sort: asc ? "ts_desc" : "ts_asc", cursor: "", before: "" });
   return (
     <>
       <div className="row-actions" style={{ justifyContent: "flex-end" }}>
@@ -252,49 +271,76 @@ export function EventsTable(props: {
                   {String(c.header)}
                 </label>
               ))}
+              <p className="muted" style={{ margin: "6px 0 0", fontSize: 12 }}>
+                On a narrow window the less needed columns step aside first.
+              </p>
             </div>
           ) : null}
         </div>
       </div>
-      <table className="data events" data-testid="events-table">
-        <thead>
-          {table.getHeaderGroups().map((hg) => (
-            <tr key={hg.id}>
-              {hg.headers.map((h) => (
-                <th key={h.id}>
-                  {h.column.id === "ts" ? (
-                    <Link href={flipSort} aria-label="Change sort order">
-                      {flexRender(h.column.columnDef.header, h.getContext())}{" "}
-                      {props.state.sort === "ts_asc" ? "▲" : "▼"}
-                    </Link>
-                  ) : (
-                    flexRender(h.column.columnDef.header, h.getContext())
-                  )}
-                </th>
-              ))}
-            </tr>
-          ))}
-        </thead>
-        <tbody>
-          {table.getRowModel().rows.map((r) => (
-            <tr
-              key={r.id}
-              className="clickable"
-              tabIndex={0}
-              onClick={() => setSelected(r.original)}
-              onKeyDown={(e) => e.key === "Enter" && setSelected(r.original)}
-            >
-              {r.getVisibleCells().map((c) => (
-                <td key={c.id}>{flexRender(c.column.columnDef.cell, c.getContext())}</td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <div className="events-wrap">
+        <table className="data events" data-testid="events-table">
+          <caption className="sr-only">Matching events. Press Enter on a row to open its detail.</caption>
+          <thead>
+            {table.getHeaderGroups().map((hg) => (
+              <tr key={hg.id}>
+                {hg.headers.map((h) => (
+                  <th
+                    key={h.id}
+                    scope="col"
+                    className={`col-${h.column.id} prio-${PRIORITY[h.column.id] ?? 3}`}
+                    aria-sort={h.column.id === "ts" ? (asc ? "ascending" : "descending") : undefined}
+                  >
+                    {h.column.id === "ts" ? (
+                      <Link href={flipSort} data-testid="sort-ts">
+                        {flexRender(h.column.columnDef.header, h.getContext())} {asc ? "▲" : "▼"}
+                        <span className="sr-only">
+                          {asc ? ", oldest first: show newest first" : ", newest first: show oldest first"}
+                        </span>
+                      </Link>
+                    ) : (
+                      flexRender(h.column.columnDef.header, h.getContext())
+                    )}
+                  </th>
+                ))}
+              </tr>
+            ))}
+          </thead>
+          <tbody>
+            {table.getRowModel().rows.map((r) => (
+              <tr
+                key={r.id}
+                data-row-id={r.id}
+                className="clickable"
+                tabIndex={0}
+                onClick={() => open(r.original)}
+                onKeyDown={(e) => {
+                  if (e.target !== e.currentTarget) return;
+                  if (e.key === "Enter" || e.key === " ") {
+                    // Without this the same key press, landing on the sheet's focused Close
+                    // button, closed the sheet it had just opened.
+                    e.preventDefault();
+                    if (!e.repeat) open(r.original);
+                  }
+                }}
+              >
+                {r.getVisibleCells().map((c) => (
+                  <td key={c.id} className={`col-${c.column.id} prio-${PRIORITY[c.column.id] ?? 3}`}>
+                    {flexRender(c.column.columnDef.cell, c.getContext())}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {selected ? (
         <DetailSheet
           row={selected}
-          onClose={() => setSelected(null)}
+          onClose={closeSheet}
+          state={props.state}
+          canEscalate={props.canEscalate}
+          canRevoke={props.canRevoke}
           gatewayRequest={props.gatewayRequests?.[`${String(selected.tenant)}/${selected.id}`]}
         />
       ) : null}

@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState } from "react";
 import { TierMark } from "@/components/tier-mark";
+import { formatTime } from "@/lib/format/time";
 
 interface LiveEvent {
   id: string;
@@ -62,7 +63,7 @@ export function LiveTail({ query }: { query: string }) {
         >
           {rows.map((r) => (
             <div key={r.id} className="live-row mono">
-              {r.ts.replace("T", " ").slice(0, 19)} {r.type}
+              {formatTime(r.ts)} {r.type}
               <TierMark tier={r.tier} uncovered={r.uncovered} /> {r.principal} {r.tool}{" "}
               <span className={r.outcome === "denied" ? "error" : "ok"}>{r.outcome}</span>
               {r.late ? <span className="muted"> (late)</span> : null}
