@@ -25,7 +25,7 @@ export const escalationTargetQuerySchema = z.object({
     .optional()
     .transform((t) => t || undefined),
 });
-export type EscalationTargetQuery = z.output<typeof escalationTargetQuerySchema>;
+export type EscalationTargetQuery = { kind: "session" | "principal"; q: string; tenant?: string };
 
 export interface SessionMatch {
   kind: "session";
