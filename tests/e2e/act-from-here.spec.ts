@@ -4,7 +4,27 @@ import type { Page, TestInfo } from "@playwright/test";
 import pg from "pg";
 import { escalateHref, revokeHref } from "../../lib/links";
 import { expectNoSeriousA11y, setTheme } from "./axe";
-import { expect, test } from "./fixtures";
+import { test as base, type DemoUser, expect } from "./fixtures";
+import { LoginPage } from "./pages/login-page";
+
+// The shared fixture's sign-in waits 10 s; on a loaded machine argon2 and the first render take
+// longer. Same real form, a longer wait.
+const test = base.extend<{ signInAs: (user: DemoUser) => Promise<Page> }>({
+  signInAs: async ({ browser, baseURL }, use) => {
+    const contexts: import("@playwright/test").BrowserContext[] = [];
+    await use(async (user) => {
+      const context = await browser.newContext({ baseURL });
+      contexts.push(context);
+      const page = await context.newPage();
+      const login = new LoginPage(page);
+      await login.goto();
+      await login.signIn(user.email, user.password);
+      await expect(page.getByTestId("current-user")).toContainText(user.email, { timeout: 45_000 });
+      return page;
+    });
+    for (const c of contexts) await c.close();
+  },
+});
 
 // Issue 12, point 4: act from where you look. A denied call's "Request escalation…" link opens
 // the issue form filled with exactly that operation; the grant is used through the platform API
@@ -79,12 +99,14 @@ async function noPageScroll(page: Page) {
 }
 
 /** At 1,024 and 1,440 px, light and dark: no page scroll, axe clean, a screenshot when asked. */
-async function checkLayouts(page: Page, baseURL: string, name: string, url: string) {
+async function checkLayouts(page: Page, name: string, url: string) {
+  const origin = new URL(page.url()).origin;
   for (const theme of ["light", "dark"] as const) {
-    await setTheme(page.context(), baseURL, theme);
+    await setTheme(page.context(), origin, theme);
     for (const width of [1024, 1440]) {
       await page.setViewportSize({ width, height: 900 });
       await page.goto(url);
+      await expect(page.locator("html")).toHaveAttribute("data-theme", theme);
       await expect(page.locator("h1")).toBeVisible();
       await noPageScroll(page);
       if (width === 1440) await expectNoSeriousA11y(page, `${name} (${theme})`);
@@ -93,16 +115,15 @@ async function checkLayouts(page: Page, baseURL: string, name: string, url: stri
         await page.screenshot({ path: path.join(dir, `${name}-${width}-${theme}.png`), fullPage: true });
     }
   }
-  await setTheme(page.context(), baseURL, "light");
+  await setTheme(page.context(), origin, "light");
 }
 
 test("a denied call's escalate link fills the form; the grant is used through the API and the page follows live", async ({
-  signIn,
+  signInAs,
   users,
-  baseURL,
 }, testInfo) => {
   test.setTimeout(120_000);
-  const { page } = await signIn(users.admin);
+  const page = await signInAs(users.admin);
   const calls = await deniedCalls(page);
   expect(calls.length, "the demo has denied acme calls").toBeGreaterThan(0);
   const call = calls[0] as DeniedCall;
@@ -124,7 +145,7 @@ test("a denied call's escalate link fills the form; the grant is used through th
   await expect(from).toContainText(`From denied call ${call.id}`);
   await expect(from.getByRole("link", { name: call.id })).toHaveAttribute("href", `/events/${call.id}`);
 
-  await checkLayouts(page, baseURL ?? "", "escalations-prefilled", hrefFor(call));
+  await checkLayouts(page, "escalations-prefilled", hrefFor(call));
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.goto(hrefFor(call));
 
@@ -183,10 +204,10 @@ test("a denied call's escalate link fills the form; the grant is used through th
 });
 
 test("keyboard only: the session search picks by arrows and Enter and fills principal and agent", async ({
-  signIn,
+  signInAs,
   users,
 }) => {
-  const { page } = await signIn(users.admin);
+  const page = await signInAs(users.admin);
   await page.setViewportSize({ width: 1024, height: 900 });
   await page.goto("/escalations");
   const form = page.getByRole("form", { name: "Issue an escalation" });
@@ -219,11 +240,10 @@ test("keyboard only: the session search picks by arrows and Enter and fills prin
 });
 
 test("a session's revoke link opens the preview filled; nothing happens until the admin confirms", async ({
-  signIn,
+  signInAs,
   users,
-  baseURL,
 }) => {
-  const { page } = await signIn(users.admin);
+  const page = await signInAs(users.admin);
   const calls = await deniedCalls(page);
   // Another session than the first test's grant, so the two stay independent.
   const sessions = [...new Set(calls.map((c) => c.session))];
@@ -240,7 +260,7 @@ test("a session's revoke link opens the preview filled; nothing happens until th
   const feed = page.getByRole("table", { name: "Revocations" });
   await expect(feed.locator("tr", { hasText: session })).toHaveCount(0);
 
-  await checkLayouts(page, baseURL ?? "", "revocations-prefilled", href);
+  await checkLayouts(page, "revocations-prefilled", href);
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.goto(href);
 
@@ -268,13 +288,13 @@ test("a session's revoke link opens the preview filled; nothing happens until th
   }
 });
 
-test("an expired sign-in asks for the password in place and keeps the form", async ({ signIn, users }) => {
+test("an expired sign-in asks for the password in place and keeps the form", async ({ signInAs, users }) => {
   const url = process.env.E2E_DATABASE_URL;
   test.skip(
     test.info().project.name !== "postgres" || !url,
     "ages the sign-in in the server's database: only reachable from the test on PostgreSQL",
   );
-  const { page } = await signIn(users.admin);
+  const page = await signInAs(users.admin);
   const calls = await deniedCalls(page);
   const call = calls[calls.length - 1] as DeniedCall;
   await page.goto(hrefFor(call));
