@@ -80,11 +80,14 @@ export function TargetCombobox({
   const optionId = (i: number) => `${id}-opt-${i}`;
   const showList = open && (matches.length > 0 || status !== "idle" || wanted !== null);
 
+  const inputId = `${id}-input`;
+  // The list sits beside the label, not inside it: the field's accessible name stays "{label}".
   return (
-    <label>
-      {label}
+    <div className="combo-field">
+      <label htmlFor={inputId}>{label}</label>
       <span className="combo">
         <input
+          id={inputId}
           name={name}
           role="combobox"
           aria-autocomplete="list"
@@ -175,6 +178,6 @@ export function TargetCombobox({
             : ""}
         </span>
       </span>
-    </label>
+    </div>
   );
 }
