@@ -218,6 +218,8 @@ test("keyboard only: the session search picks by arrows and Enter and fills prin
   const session = form.getByRole("combobox", { name: "Session", exact: true });
   await expect(session).toBeFocused();
   await page.keyboard.type("sess_");
+  // The answer to what was typed is in (an earlier answer would reset the choice).
+  await expect(session).toHaveAttribute("aria-busy", "false");
   const list = page.getByRole("listbox", { name: "Session matches" });
   await expect(list.getByRole("option").first()).toBeVisible();
   await expect(session).toHaveAttribute("aria-expanded", "true");

@@ -45,13 +45,14 @@ export function TargetCombobox({
   const query = useRef(0);
 
   // Searches after a short pause in typing; only the newest answer is shown.
-  const [wanted, setWanted] = useState<string | null>(null);
+  // A new object per search, so asking again for the same text searches again.
+  const [wanted, setWanted] = useState<{ q: string } | null>(null);
   useEffect(() => {
     if (wanted === null) return;
     const n = ++query.current;
     const t = setTimeout(async () => {
       setStatus("loading");
-      const r = await searchEscalationTargetsAction({ kind, q: wanted, ...(tenant ? { tenant } : {}) });
+      const r = await searchEscalationTargetsAction({ kind, q: wanted.q, ...(tenant ? { tenant } : {}) });
       if (n !== query.current) return;
       if (r.ok) {
         setMatches(r.data);
@@ -70,7 +71,8 @@ export function TargetCombobox({
 
   const search = (q: string) => {
     setOpen(true);
-    setWanted(q);
+    setStatus("loading");
+    setWanted({ q });
   };
   const pick = (m: EscalationTargetMatch) => {
     onPick(m);
@@ -96,6 +98,7 @@ export function TargetCombobox({
           aria-activedescendant={showList && active >= 0 ? optionId(active) : undefined}
           aria-invalid={invalid}
           aria-describedby={describedBy}
+          aria-busy={status === "loading"}
           autoComplete="off"
           placeholder={placeholder}
           required={required}
