@@ -252,6 +252,7 @@ test("a session's revoke link opens the preview filled; nothing happens until th
   signInAs,
   users,
 }) => {
+  test.setTimeout(240_000);
   const page = await signInAs(users.admin);
   const calls = await deniedCalls(page);
   // Another session than the first test's grant, so the two stay independent.
@@ -304,6 +305,7 @@ test("an expired sign-in asks for the password in place and keeps the form", asy
     test.info().project.name !== "postgres" || !url,
     "ages the sign-in in the server's database: only reachable from the test on PostgreSQL",
   );
+  test.setTimeout(180_000);
   const page = await signInAs(users.admin);
   const calls = await deniedCalls(page);
   const call = calls[calls.length - 1] as DeniedCall;
