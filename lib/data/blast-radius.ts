@@ -12,6 +12,7 @@ import {
   type SQL,
   sql,
 } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "@/db/client";
 import { capabilities, escalations, events, sessions } from "@/db/schema";
 import { type Authority, assertTenantsInScope } from "@/lib/auth/authority";
@@ -186,5 +187,118 @@ export async function getBlastRadius(
         : (caps[0]?.sessions ?? 0),
     escalations: escs[0]?.n ?? 0,
     callsLastHour: calls[0]?.n ?? 0,
+  };
+}
+
+// --- Arriving from "Revoke…" on another page (issue 12, point 4) ---------------------------
+
+const linkIdent = (label: string) =>
+  z
+    .string({ error: `The link names no ${label}.` })
+    .trim()
+    .min(1, { error: `The link names no ${label}.` })
+    .max(200, { error: `The link's ${label} is too long.` });
+
+/** revokeHref's parameters (lib/links.ts), as /revocations reads them. */
+export const revokeLinkSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("session"), tenant: linkIdent("tenant"), session: linkIdent("session") }),
+  z.object({ kind: z.literal("principal"), tenant: linkIdent("tenant"), principal: linkIdent("principal") }),
+  z.object({
+    kind: z.literal("capability"),
+    tenant: linkIdent("tenant"),
+    capability: linkIdent("capability").regex(/^[0-9a-f]+$/i, {
+      error: "The link's capability id is not hex.",
+    }),
+  }),
+]);
+export type RevokeLink = z.output<typeof revokeLinkSchema>;
+
+export interface RevokePreview {
+  target:
+    | {
+        kind: "session";
+        tenant: string;
+        session: string;
+        principal: string;
+        agent: string | null;
+        revoked: boolean;
+      }
+    | { kind: "principal"; tenant: string; principal: string }
+    | { kind: "capability"; tenant: string; capabilityId: string; principal: string | null; live: boolean };
+  radius: BlastRadius;
+}
+
+/**
+ * What a revoke link points at and what revoking it would cut, for the preview it opens. Reads
+ * only. A target that does not exist and one in a tenant outside the admin's scope answer the same
+ * NotFoundError, so the link reveals nothing about other tenants.
+ */
+export async function previewRevokeLink(
+  db: Db,
+  authority: Authority,
+  link: RevokeLink,
+  deps: ClockDeps = {},
+): Promise<RevokePreview> {
+  assertCan(authority, "sessions.revoke");
+  const tenants = lookupTenants(authority, link.tenant);
+  const unknown = (what: string) => new NotFoundError(`No ${what} with that id in your tenants.`);
+  if (tenants.length === 0) throw unknown(link.kind);
+  const tenant = link.tenant;
+  if (link.kind === "session") {
+    const [s] = await db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.tenant, tenant), eq(sessions.id, link.session)));
+    if (!s) throw unknown("session");
+    const radius = await getBlastRadius(db, authority, { kind: "session", tenant, session: s.id }, deps);
+    return {
+      target: {
+        kind: "session",
+        tenant,
+        session: s.id,
+        principal: s.principal,
+        agent: s.agent,
+        revoked: s.revokedAt !== null,
+      },
+      radius,
+    };
+  }
+  if (link.kind === "principal") {
+    const [known] = await db
+      .select({ n: count() })
+      .from(sessions)
+      .where(and(eq(sessions.tenant, tenant), eq(sessions.principal, link.principal)));
+    const [cap] = known?.n
+      ? [undefined]
+      : await db
+          .select({ id: capabilities.id })
+          .from(capabilities)
+          .where(and(eq(capabilities.tenant, tenant), eq(capabilities.principal, link.principal)))
+          .limit(1);
+    if (!known?.n && !cap) throw unknown("principal");
+    const radius = await getBlastRadius(
+      db,
+      authority,
+      { kind: "principal", tenant, principal: link.principal },
+      deps,
+    );
+    return { target: { kind: "principal", tenant, principal: link.principal }, radius };
+  }
+  const id = link.capability.toLowerCase();
+  const [c] = await db
+    .select({ id: capabilities.id, principal: capabilities.principal })
+    .from(capabilities)
+    .where(and(eq(capabilities.tenant, tenant), eq(capabilities.id, id)));
+  if (!c) throw unknown("capability");
+  const radius = await getBlastRadius(db, authority, { kind: "capability", tenant, capabilityId: id }, deps);
+  return {
+    target: {
+      kind: "capability",
+      tenant,
+      capabilityId: id,
+      principal: c.principal,
+      live: radius.liveCapabilities > 0,
+    },
+    radius,
   };
 }

@@ -124,11 +124,13 @@ export function escalationPolicy(settings: Record<string, unknown> | undefined):
   };
 }
 
+/** The refusal the issue form recognizes to ask for the password in place. */
+export const REAUTH_REQUIRED_MESSAGE =
+  "Sign in again to confirm it is you: escalations need a sign-in from the last 5 minutes.";
+
 function assertRecentSignIn(authority: Authority, nowMs: number): void {
   if (nowMs - authority.authTime.getTime() > REAUTH_WINDOW_MS)
-    throw new ReauthRequiredError(
-      "Sign in again to confirm it is you: escalations need a sign-in from the last 5 minutes.",
-    );
+    throw new ReauthRequiredError(REAUTH_REQUIRED_MESSAGE);
 }
 
 async function loadPolicy(tx: Executor, tenant: string): Promise<TenantEscalationPolicy> {

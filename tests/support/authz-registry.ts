@@ -24,6 +24,7 @@ import { insertApiKey } from "@/lib/data/api-keys";
 import { issueEscalation, issueEscalationSchema } from "@/lib/data/escalations";
 import { uuidv7 } from "@/lib/ids";
 import { sealSecret } from "@/lib/streams/secret-box";
+import { actFromHereEntries } from "./act-from-here-matrix";
 import {
   type CasesMatrixFixtures,
   casesActionEntries,
@@ -881,6 +882,7 @@ export const REGISTRY: RegistryEntry[] = [
   ...gatewayActionEntries(),
   ...gatewayRouteEntries(keyRequest),
   ...casesActionEntries(),
+  ...actFromHereEntries(browserRequest),
 ];
 
 /** The ingest entry's event id, fixed so a retry is the same event. */

@@ -1,15 +1,20 @@
 "use server";
 
+import { headers } from "next/headers";
 import { z } from "zod";
 import { defineAction, defineFormAction, type FormState } from "@/lib/actions/pipeline";
+import { clientAddress, trustedProxyHops } from "@/lib/auth/client-address";
+import { escalationTargetQuerySchema, searchEscalationTargets } from "@/lib/data/escalation-targets";
 import {
   approveEscalation,
   escalationIdSchema,
   type IssuedEscalation,
   issueEscalation,
   issueEscalationSchema,
+  REAUTH_REQUIRED_MESSAGE,
   rejectEscalation,
 } from "@/lib/data/escalations";
+import { reauthenticate, reauthSchema } from "@/lib/data/reauthenticate";
 import { revokeEscalation, revokeEscalationSchema } from "@/lib/data/revocations";
 import { getConsoleKey } from "@/lib/server/issuer-key";
 
@@ -17,7 +22,10 @@ import { getConsoleKey } from "@/lib/server/issuer-key";
 export type IssueEscalationState = FormState<
   { id: string; status: IssuedEscalation["status"]; token?: string; expiresAt?: string },
   Record<string, string>
->;
+> & {
+  /** The sign-in is older than the 5 minutes issuing needs: the page asks for the password in place. */
+  reauth?: true;
+};
 
 const FIELDS = [
   "tenant",
@@ -32,6 +40,7 @@ const FIELDS = [
   "ttlSeconds",
   "reason",
   "delivery",
+  "multiUse",
 ] as const;
 
 function answer(issued: IssuedEscalation) {
@@ -43,7 +52,7 @@ function answer(issued: IssuedEscalation) {
   };
 }
 
-export const issueEscalationAction = defineFormAction({
+const issue = defineFormAction({
   permission: "escalations.issue",
   schema: issueEscalationSchema,
   what: "issue the escalation",
@@ -61,7 +70,40 @@ export const issueEscalationAction = defineFormAction({
   revalidate: ["/escalations"],
 });
 
-export const approveEscalationAction = defineAction({
+export async function issueEscalationAction(
+  prev: IssueEscalationState | null,
+  form: FormData,
+): Promise<IssueEscalationState> {
+  const result = await issue(prev, form);
+  return !result.ok && result.error === REAUTH_REQUIRED_MESSAGE ? { ...result, reauth: true } : result;
+}
+
+/**
+ * Confirms the admin's password in place and renews the session's sign-in time, under the
+ * sign-in limits, so an escalation form survives the 5-minute re-authentication.
+ */
+export const reauthenticateAction = defineAction({
+  permission: "escalations.issue",
+  schema: reauthSchema,
+  what: "confirm your password",
+  read: (raw: { password: string }) => raw,
+  run: async ({ db, authority, input }) => {
+    const ip = clientAddress((await headers()).get("x-forwarded-for"), trustedProxyHops());
+    const { authTime } = await reauthenticate(db, authority, { password: input.password, ip });
+    return { authTime: authTime.toISOString() };
+  },
+});
+
+/** The issue form's search: sessions or principals of the admin's tenants, at most 10. */
+export const searchEscalationTargetsAction = defineAction({
+  permission: "escalations.issue",
+  schema: escalationTargetQuerySchema,
+  what: "search",
+  read: (raw: { kind: "session" | "principal"; q: string; tenant?: string }) => raw,
+  run: ({ db, authority, input }) => searchEscalationTargets(db, authority, input),
+});
+
+const approve = defineAction({
   permission: "escalations.issue",
   schema: escalationIdSchema,
   what: "approve the escalation",
@@ -71,6 +113,13 @@ export const approveEscalationAction = defineAction({
     answer(await approveEscalation(db, authority, input, { consoleKey: getConsoleKey() })),
   revalidate: ["/escalations"],
 });
+
+export async function approveEscalationAction(raw: { id: string }) {
+  const result = await approve(raw);
+  return !result.ok && result.error === REAUTH_REQUIRED_MESSAGE
+    ? { ...result, reauth: true as const }
+    : result;
+}
 
 /** A rejection's reason is optional free text: trimmed and cut, never a reason to refuse. */
 const rejectEscalationSchema = escalationIdSchema.extend({

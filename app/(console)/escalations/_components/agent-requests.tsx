@@ -1,16 +1,13 @@
 import Link from "next/link";
 import type { GatewayRequestListRow } from "@/lib/data/gateway-requests";
+import { formatDuration } from "@/lib/format/time";
 import { GatewayRequestActions } from "./gateway-request-actions";
 
 // "Requested by agents": escalation requests from the MCP gateway (issue 14), each for exactly one
 // refused operation, argument digest included.
 
 function age(from: Date, nowMs: number): string {
-  const s = Math.max(0, Math.round((nowMs - from.getTime()) / 1000));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h`;
-  return `${Math.floor(s / 86_400)} d`;
+  return formatDuration(Math.max(0, nowMs - from.getTime()));
 }
 
 const STATUS_BADGE: Record<GatewayRequestListRow["status"], string> = {

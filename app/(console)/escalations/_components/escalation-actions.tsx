@@ -3,6 +3,7 @@
 import { useState, useTransition } from "react";
 import type { ActionResult } from "@/lib/actions/result";
 import { approveEscalationAction, rejectEscalationAction, revokeEscalationAction } from "../actions";
+import { ReauthDialog } from "./reauth-dialog";
 import { useShowToken } from "./token-outbox";
 
 /**
@@ -13,21 +14,29 @@ export function PendingActions({ id }: { id: string }) {
   const showToken = useShowToken();
   const [pending, start] = useTransition();
   const [result, setResult] = useState<ActionResult<unknown> | null>(null);
+  const [reauth, setReauth] = useState(false);
+  const approve = () =>
+    start(async () => {
+      const r = await approveEscalationAction({ id });
+      if (!r.ok && "reauth" in r && r.reauth) {
+        setReauth(true);
+        return;
+      }
+      if (r.ok && r.data.token) showToken({ token: r.data.token, expiresAt: r.data.expiresAt });
+      setResult(r);
+    });
   if (result?.ok) return <span className="muted">done</span>;
   return (
     <div className="row-actions">
-      <button
-        type="button"
-        className="primary"
-        disabled={pending}
-        onClick={() =>
-          start(async () => {
-            const r = await approveEscalationAction({ id });
-            if (r.ok && r.data.token) showToken({ token: r.data.token, expiresAt: r.data.expiresAt });
-            setResult(r);
-          })
-        }
-      >
+      <ReauthDialog
+        open={reauth}
+        onCancel={() => setReauth(false)}
+        onConfirmed={() => {
+          setReauth(false);
+          approve();
+        }}
+      />
+      <button type="button" className="primary" disabled={pending} onClick={approve}>
         Approve
       </button>
       <button

@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { Countdown } from "@/components/ui/countdown";
+import { formatTime } from "@/lib/format/time";
 
 /**
  * The escalation token, shown this once: nothing in the console can show it again. A copy
@@ -24,7 +25,8 @@ export function TokenOnce({
         {expiresAt ? (
           <>
             {" "}
-            It expires at <span className="mono">{expiresAt}</span>: <Countdown until={expiresAt} />
+            It expires at <span className="mono">{formatTime(expiresAt)}</span>:{" "}
+            <Countdown until={expiresAt} />
           </>
         ) : null}
       </p>

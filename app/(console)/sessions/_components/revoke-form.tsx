@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState, useTransition } from "react";
 import type { ActionResult } from "@/lib/actions/result";
 import type { BlastRadius } from "@/lib/data/blast-radius";
+import { plural } from "@/lib/format/time";
 import {
   getBlastRadiusAction,
   revokeCapabilityAction,
@@ -21,15 +22,23 @@ export function RevokeForm({
   target,
   label,
   collapsed = false,
+  initialRadius,
+  autoFocusReason = false,
 }: {
   target: RevokeFormTarget;
   label: string;
   /** Start as one button (long lists): the form opens on click. */
   collapsed?: boolean;
+  /**
+   * What it cuts, measured by the page (arriving from a "Revoke…" link): shown at once, and the
+   * admin still writes the reason and confirms. Nothing is revoked on arrival.
+   */
+  initialRadius?: BlastRadius;
+  autoFocusReason?: boolean;
 }) {
   const [open, setOpen] = useState(!collapsed);
   const reasonInput = useRef<HTMLInputElement>(null);
-  const [focusReason, setFocusReason] = useState(false);
+  const [focusReason, setFocusReason] = useState(autoFocusReason);
   useEffect(() => {
     // Opened from its button: the keyboard goes on to the reason, where the user asked to be.
     if (focusReason) reasonInput.current?.focus();
@@ -39,7 +48,7 @@ export function RevokeForm({
     target.kind === "capability" ? (target.capabilityId ?? "") : "",
   );
   const [tenant, setTenant] = useState("");
-  const [radius, setRadius] = useState<BlastRadius | null>(null);
+  const [radius, setRadius] = useState<BlastRadius | null>(initialRadius ?? null);
   const [result, setResult] = useState<ActionResult<unknown> | null>(null);
   const [pending, start] = useTransition();
   const resolved =
@@ -122,10 +131,17 @@ export function RevokeForm({
           Show what it cuts
         </button>
       ) : (
-        <span className="notice">
-          Cuts {radius.liveCapabilities} live capabilities, {radius.sessions} sessions, {radius.escalations}{" "}
-          escalations; {radius.callsLastHour} calls in the last hour.{" "}
-          <button type="button" className="danger" disabled={pending} onClick={confirm}>
+        <span className="notice" data-testid="blast-radius">
+          Cuts {plural(radius.liveCapabilities, "live capability", "live capabilities")},{" "}
+          {plural(radius.sessions, "session")}, {plural(radius.escalations, "escalation")};{" "}
+          {plural(radius.callsLastHour, "call")} in the last hour.{" "}
+          <button
+            type="button"
+            className="danger"
+            disabled={pending || reason.trim() === ""}
+            title={reason.trim() === "" ? "Give a reason first" : undefined}
+            onClick={confirm}
+          >
             Confirm: {label.toLowerCase()}
           </button>{" "}
           <button type="button" onClick={() => setRadius(null)}>
