@@ -189,9 +189,10 @@ export async function listAgentSessionsPage(
           tenant: events.tenant,
           session: events.session,
           calls: sql<number>`count(*) filter (where ${events.type} = 'tool.call')`.mapWith(Number),
-          denied: sql<number>`count(*) filter (where ${events.type} = 'tool.call' and ${events.outcome} = 'denied')`.mapWith(
-            Number,
-          ),
+          denied:
+            sql<number>`count(*) filter (where ${events.type} = 'tool.call' and ${events.outcome} = 'denied')`.mapWith(
+              Number,
+            ),
           requests: sql<number>`count(distinct ${events.request})`.mapWith(Number),
         })
         .from(events)

@@ -147,7 +147,6 @@ export async function listRequests(
   };
 }
 
-
 export interface RequestCall {
   id: string;
   ts: Date;

@@ -65,7 +65,10 @@ export interface Waterfall {
 const REVOKED = /\bis revoked\b|\brevoked\b/i;
 
 /** How a call was decided: escalated = allowed by an escalation; revoked = refused for a revocation. */
-export function decisionOf(call: Pick<WaterfallCall, "outcome" | "reason">, capKind: string | null): Decision {
+export function decisionOf(
+  call: Pick<WaterfallCall, "outcome" | "reason">,
+  capKind: string | null,
+): Decision {
   if (call.outcome === "error") return "error";
   if (call.outcome === "denied") return call.reason && REVOKED.test(call.reason) ? "revoked" : "denied";
   return capKind === "escalation" ? "escalated" : "allowed";
@@ -89,7 +92,9 @@ export function buildWaterfall(
   const sorted = [...calls].sort((a, b) => ms(a.ts) - ms(b.ts) || a.id.localeCompare(b.id));
   const firstCall = sorted[0] ? ms(sorted[0].ts) : null;
   const originMs =
-    opts.origin && (firstCall === null || opts.origin.getTime() <= firstCall) ? opts.origin.getTime() : firstCall;
+    opts.origin && (firstCall === null || opts.origin.getTime() <= firstCall)
+      ? opts.origin.getTime()
+      : firstCall;
   const byId = new Map(capabilities.map((c) => [c.id, c]));
   const callsOf = new Map<string | null, WaterfallCall[]>();
   for (const c of sorted) {

@@ -35,7 +35,11 @@ describe("buildWaterfall", () => {
   ]);
 
   it("nests calls under their capability and sub-agents by first use, loose calls last", () => {
-    expect(w.rows.map((r) => (r.kind === "span" ? `${"  ".repeat(r.level)}[${r.agent}]` : `${"  ".repeat(r.level)}${r.tool}`))).toEqual([
+    expect(
+      w.rows.map((r) =>
+        r.kind === "span" ? `${"  ".repeat(r.level)}[${r.agent}]` : `${"  ".repeat(r.level)}${r.tool}`,
+      ),
+    ).toEqual([
       "[planner]",
       "  tool.c1",
       "  [reader]",
@@ -67,8 +71,16 @@ describe("buildWaterfall", () => {
 
   it("classifies decisions: escalated, revoked, denied, error", () => {
     expect(w.counts).toEqual({ allowed: 3, denied: 1, escalated: 1, revoked: 1, error: 1 });
-    const decided = Object.fromEntries(w.rows.flatMap((r) => (r.kind === "call" ? [[r.id, r.decision]] : [])));
-    expect(decided).toMatchObject({ c3: "denied", c5: "revoked", c6: "escalated", c7: "error", c1: "allowed" });
+    const decided = Object.fromEntries(
+      w.rows.flatMap((r) => (r.kind === "call" ? [[r.id, r.decision]] : [])),
+    );
+    expect(decided).toMatchObject({
+      c3: "denied",
+      c5: "revoked",
+      c6: "escalated",
+      c7: "error",
+      c1: "allowed",
+    });
     expect(decisionOf({ outcome: "allowed", reason: null }, "escalation")).toBe("escalated");
   });
 
