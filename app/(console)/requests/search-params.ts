@@ -12,10 +12,11 @@ export const requestsParsers = { ...listParsers, session: parseAsString, tenant:
 export const loadRequestsParams = createLoader(requestsParsers);
 export const requestsHref = createSerializer(requestsParsers);
 
-export const REQUEST_VIEWS = ["timeline", "graph"] as const;
+export const REQUEST_VIEWS = ["graph", "timeline"] as const;
 export type RequestView = (typeof REQUEST_VIEWS)[number];
 export const requestViewParsers = {
-  view: parseAsStringLiteral(REQUEST_VIEWS).withDefault("timeline"),
+  // The graph stays the default: links made before the timeline existed open what they showed.
+  view: parseAsStringLiteral(REQUEST_VIEWS).withDefault("graph"),
   tenant: parseAsString,
 };
 export const loadRequestView = createLoader(requestViewParsers);
@@ -28,7 +29,7 @@ export const sessionsHref = createSerializer(sessionsParsers);
 /** A request's page, in its tenant (request ids are unique per tenant only). */
 export function requestHref(request: string, tenant: string, view?: RequestView): string {
   const p = new URLSearchParams({ tenant });
-  if (view && view !== "timeline") p.set("view", view);
+  if (view && view !== "graph") p.set("view", view);
   return `/requests/${encodeURIComponent(request)}?${p.toString()}`;
 }
 

@@ -34,7 +34,7 @@ async function PeopleTable({ authority, isAdmin }: { authority: Authority; isAdm
   const principals = await listSessionPrincipals(await getDb(), authority);
   if (principals.length === 0) return null;
   return (
-    <details className="card" open={principals.length <= 8}>
+    <details className="card" open>
       <summary>
         <strong>People</strong> ({plural(principals.length, "person", "people")})
       </summary>
@@ -139,6 +139,7 @@ async function SessionsTable({
               <th scope="col" className="num">
                 Denied
               </th>
+              <th scope="col">Open</th>
               <th scope="col">State</th>
             </tr>
           </thead>
@@ -149,8 +150,13 @@ async function SessionsTable({
                 // Session ids are unique per tenant only.
                 <tr key={`${s.tenant}/${s.id}`} data-testid="session-row">
                   <td className="mono nowrap">{formatTime(s.activeAt)}</td>
-                  <td className="id-cell">
-                    <span className="mono">{s.id}</span>
+                  <td className="id-cell mono">{s.id}</td>
+                  <td>{s.principal}</td>
+                  <td>{s.agent ?? "—"}</td>
+                  {manyTenants ? <td>{s.tenant}</td> : null}
+                  <td className="num">{s.calls.toLocaleString("en")}</td>
+                  <td className={`num${s.denied ? " error" : ""}`}>{s.denied.toLocaleString("en")}</td>
+                  <td>
                     <div className="row-actions">
                       <Link
                         href={sessionEventsHref(s.id, s.tenant, manyTenants)}
@@ -166,11 +172,6 @@ async function SessionsTable({
                       </Link>
                     </div>
                   </td>
-                  <td>{s.principal}</td>
-                  <td>{s.agent ?? "—"}</td>
-                  {manyTenants ? <td>{s.tenant}</td> : null}
-                  <td className="num">{s.calls.toLocaleString("en")}</td>
-                  <td className={`num${s.denied ? " error" : ""}`}>{s.denied.toLocaleString("en")}</td>
                   <td>
                     {st.state === "revoked" ? (
                       <span className="badge disabled" title={st.reason ?? ""}>

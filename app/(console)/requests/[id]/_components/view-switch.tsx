@@ -18,7 +18,7 @@ export function ViewSwitch() {
           key={v}
           type="button"
           aria-pressed={view === v}
-          onClick={() => void setState({ view: v === "timeline" ? null : v })}
+          onClick={() => void setState({ view: v === "graph" ? null : v })}
         >
           {LABELS[v]}
         </button>
