@@ -53,8 +53,17 @@ async function RequestsTable({ authority, params }: { authority: Authority; para
   return (
     <>
       <div className="table-wrap">
-        <table className="data" data-testid="requests-table">
+        <table className="data fixed" data-testid="requests-table">
           <caption className="sr-only">Requests, newest first</caption>
+          <colgroup>
+            <col className="c-time" />
+            <col />
+            <col />
+            <col />
+            {manyTenants ? <col className="c-tenant" /> : null}
+            <col className="c-num" />
+            <col className="c-num" />
+          </colgroup>
           <thead>
             <tr>
               <th scope="col">Started</th>
@@ -74,7 +83,7 @@ async function RequestsTable({ authority, params }: { authority: Authority; para
             {page.rows.map((r) => (
               <tr key={`${r.tenant}/${r.request}`} data-testid="request-row">
                 <td className="mono nowrap">{formatTime(r.startedAt)}</td>
-                <td className="id-cell">
+                <td>
                   <Link className="mono" href={requestHref(r.request, r.tenant)}>
                     {r.request}
                   </Link>

@@ -124,8 +124,19 @@ async function SessionsTable({
   return (
     <>
       <div className="table-wrap">
-        <table className="data" data-testid="sessions-table">
+        <table className="data fixed" data-testid="sessions-table">
           <caption className="sr-only">Agent sessions, latest activity first</caption>
+          <colgroup>
+            <col className="c-time" />
+            <col />
+            <col />
+            <col />
+            {manyTenants ? <col className="c-tenant" /> : null}
+            <col className="c-num" />
+            <col className="c-num" />
+            <col className="c-open" />
+            <col className="c-state" />
+          </colgroup>
           <thead>
             <tr>
               <th scope="col">Last activity</th>
@@ -150,7 +161,7 @@ async function SessionsTable({
                 // Session ids are unique per tenant only.
                 <tr key={`${s.tenant}/${s.id}`} data-testid="session-row">
                   <td className="mono nowrap">{formatTime(s.activeAt)}</td>
-                  <td className="id-cell mono">{s.id}</td>
+                  <td className="mono">{s.id}</td>
                   <td>{s.principal}</td>
                   <td>{s.agent ?? "—"}</td>
                   {manyTenants ? <td>{s.tenant}</td> : null}
