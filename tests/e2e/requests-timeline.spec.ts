@@ -255,6 +255,7 @@ test("a request's timeline and graph by keyboard only: switch views, read a bar,
 });
 
 test("compare two requests from the request page", async ({ signIn, users }) => {
+  test.setTimeout(180_000);
   const { page } = await signIn(users.investigator);
   await page.goto(`/requests/${REQ_A}?tenant=acme`);
   await page.getByRole("link", { name: "Compare with…" }).click();
@@ -303,6 +304,8 @@ for (const width of [1024, 1440]) {
       users,
       baseURL,
     }) => {
+      // Six pages, each with axe (and a full-page screenshot when asked): minutes on a busy machine.
+      test.setTimeout(360_000);
       const { page, context } = await signIn(users.investigator);
       await setTheme(context, baseURL ?? "", theme);
       await page.setViewportSize({ width, height: 900 });
