@@ -177,7 +177,7 @@ async function SessionsTable({
                       </Link>
                       <Link
                         href={`/requests${requestsHref({ session: s.id, tenant: s.tenant })}`}
-                        aria-label={`Requests of session ${s.id} (${plural(s.requests, "request")})`}
+                        aria-label={`${plural(s.requests, "request")} of session ${s.id}`}
                       >
                         {plural(s.requests, "request")}
                       </Link>
