@@ -124,7 +124,7 @@ async function SessionsTable({
   return (
     <>
       <div className="table-wrap">
-        <table className="data fixed" data-testid="sessions-table">
+        <table className="data fixed sessions-list" data-testid="sessions-table">
           <caption className="sr-only">Agent sessions, latest activity first</caption>
           <colgroup>
             <col className="c-time" />
@@ -160,7 +160,7 @@ async function SessionsTable({
               return (
                 // Session ids are unique per tenant only.
                 <tr key={`${s.tenant}/${s.id}`} data-testid="session-row">
-                  <td className="mono nowrap">{formatTime(s.activeAt)}</td>
+                  <td className="mono">{formatTime(s.activeAt)}</td>
                   <td className="mono">{s.id}</td>
                   <td>{s.principal}</td>
                   <td>{s.agent ?? "—"}</td>
