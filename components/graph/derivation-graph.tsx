@@ -13,8 +13,9 @@ import {
   ReactFlow,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
+import "./graph-focus.css";
 import { useRouter } from "next/navigation";
-import { createContext, useContext, useMemo, useState } from "react";
+import { createContext, type KeyboardEvent, useContext, useMemo, useState } from "react";
 import type { DerivationGraph, GraphNode } from "@/lib/graph/build";
 
 const WIDTH = 260;
@@ -148,6 +149,8 @@ function layout(graph: DerivationGraph, collapsed: Set<string>) {
         type: "capability",
         position: { x: x + p.x - WIDTH / 2, y: y + p.y - nodeHeight(n) / 2 },
         data: { ...n, collapsed: collapsed.has(n.id), hidden: n.descendants },
+        // What a screen reader says on focus; Enter or Space then opens it (see onKeyDown below).
+        ariaLabel: `${n.agent}, ${n.kind} capability ${n.id.slice(0, 10)}: ${n.calls.allowed} allowed, ${n.calls.denied} denied calls. Enter opens it.`,
       });
     }
     x += t.width + GAP;
@@ -173,8 +176,32 @@ function initialCollapsed(graph: DerivationGraph): Set<string> {
   return new Set(graph.nodes.filter((n) => n.depth === 1 && n.descendants > 0).map((n) => n.id));
 }
 
-export function DerivationGraphView({ graph, height = 560 }: { graph: DerivationGraph; height?: number }) {
+/** The capability page, in the graph's tenant when the caller knows it (ids are unique per tenant). */
+function capabilityPath(id: string, tenant?: string): string {
+  return `/capabilities/${encodeURIComponent(id)}${tenant ? `?tenant=${encodeURIComponent(tenant)}` : ""}`;
+}
+
+export function DerivationGraphView({
+  graph,
+  height = 560,
+  tenant,
+}: {
+  graph: DerivationGraph;
+  height?: number;
+  tenant?: string;
+}) {
   const router = useRouter();
+  // React Flow makes each node a tab stop and selects it on Enter; opening it is ours: the key
+  // reaches this frame from the focused node element (never from a button inside a node).
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (e.key !== "Enter" && e.key !== " ") return;
+    const target = e.target as HTMLElement;
+    if (!target.classList.contains("react-flow__node")) return;
+    const id = target.dataset.id;
+    if (!id) return;
+    e.preventDefault();
+    router.push(capabilityPath(id, tenant));
+  };
   const [collapsed, setCollapsed] = useState(() => initialCollapsed(graph));
   const { nodes, edges } = useMemo(() => layout(graph, collapsed), [graph, collapsed]);
   const toggle = (id: string) =>
@@ -187,7 +214,8 @@ export function DerivationGraphView({ graph, height = 560 }: { graph: Derivation
   if (graph.nodes.length === 0) return <p className="notice">No capabilities recorded for this view.</p>;
   return (
     <ToggleContext.Provider value={toggle}>
-      <div className="graph-frame" style={{ height }} data-testid="derivation-graph">
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: keys come from React Flow's focusable nodes inside */}
+      <div className="graph-frame" style={{ height }} data-testid="derivation-graph" onKeyDown={onKeyDown}>
         <ReactFlow
           nodes={nodes}
           edges={edges}
@@ -197,7 +225,7 @@ export function DerivationGraphView({ graph, height = 560 }: { graph: Derivation
           nodesDraggable={false}
           nodesConnectable={false}
           colorMode="system"
-          onNodeClick={(_, node) => router.push(`/capabilities/${node.id}`)}
+          onNodeClick={(_, node) => router.push(capabilityPath(node.id, tenant))}
           proOptions={{ hideAttribution: true }}
         >
           <Background />

@@ -2,7 +2,9 @@ import Link from "next/link";
 import type { DerivationGraph, GraphNode } from "@/lib/graph/build";
 
 // The same tree as text: reachable by keyboard and screen readers, and searchable with Ctrl-F.
-export function GraphOutline({ graph }: { graph: DerivationGraph }) {
+export function GraphOutline({ graph, tenant }: { graph: DerivationGraph; tenant?: string }) {
+  const href = (id: string) =>
+    `/capabilities/${encodeURIComponent(id)}${tenant ? `?tenant=${encodeURIComponent(tenant)}` : ""}`;
   const children = new Map<string | null, GraphNode[]>();
   for (const n of graph.nodes) children.set(n.parentId, [...(children.get(n.parentId) ?? []), n]);
   const edgeLabel = new Map(graph.edges.map((e) => [e.target, e.label]));
@@ -13,11 +15,18 @@ export function GraphOutline({ graph }: { graph: DerivationGraph }) {
       <ul className="outline">
         {list.map((n) => (
           <li key={n.id}>
-            <Link href={`/capabilities/${n.id}`}>{n.agent}</Link>{" "}
-            <span className={`badge kind-${n.kind}`}>{n.kind}</span>{" "}
+            <Link href={href(n.id)}>{n.agent}</Link> <span className={`badge kind-${n.kind}`}>{n.kind}</span>{" "}
             <span className="muted">{edgeLabel.get(n.id) ?? n.rights}</span>{" "}
-            <span className="ok">✓{n.calls.allowed}</span>{" "}
-            <span className={n.calls.denied ? "error" : "muted"}>✗{n.calls.denied}</span>
+            <span className="ok">
+              <span aria-hidden="true">✓</span>
+              {n.calls.allowed}
+              <span className="sr-only"> allowed</span>
+            </span>{" "}
+            <span className={n.calls.denied ? "error" : "muted"}>
+              <span aria-hidden="true">✗</span>
+              {n.calls.denied}
+              <span className="sr-only"> denied</span>
+            </span>
             {render(n.id, level + 1)}
           </li>
         ))}
@@ -26,7 +35,9 @@ export function GraphOutline({ graph }: { graph: DerivationGraph }) {
   };
   return (
     <details className="card" style={{ marginTop: 12 }}>
-      <summary>Outline ({graph.nodes.length} capabilities)</summary>
+      <summary>
+        Outline ({graph.nodes.length} {graph.nodes.length === 1 ? "capability" : "capabilities"})
+      </summary>
       {render(null, 0)}
     </details>
   );

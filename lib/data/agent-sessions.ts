@@ -1,9 +1,11 @@
 import "server-only";
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "@/db/client";
-import { revocations, type Session, sessions } from "@/db/schema";
+import { events, revocations, type Session, sessions } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
+import { decodeCursor, encodeCursor, ilikePattern, type KeysetPage } from "./keyset";
 
 export type SessionState =
   | { state: "open" }
@@ -104,4 +106,121 @@ export async function listSessionPrincipals(db: Db, authority: Authority): Promi
         revoked: r ? { at: r.at, by: r.actor, reason: r.reason } : null,
       };
     });
+}
+
+export const SESSIONS_PAGE_SIZE = 25;
+export const SESSION_STATUSES = ["open", "revoked", "reported"] as const;
+
+export const listSessionsSchema = z.object({
+  q: z.string().trim().max(200, "q: at most 200 characters").optional(),
+  status: z.enum(SESSION_STATUSES).optional(),
+  cursor: z.string().max(600).optional(),
+  dir: z.enum(["next", "prev"]).optional(),
+  limit: z.number().int().min(1).max(100).optional(),
+});
+export type ListSessionsInput = z.input<typeof listSessionsSchema>;
+
+export type SessionRow = Session & {
+  /** Last activity, or the start when none was seen: never empty, so newest-first is honest. */
+  activeAt: Date;
+  calls: number;
+  denied: number;
+  requests: number;
+};
+
+const ACTIVE_AT = sql`coalesce(${sessions.lastSeenAt}, ${sessions.startedAt})`;
+
+const statusWhere: Record<(typeof SESSION_STATUSES)[number], SQL | undefined> = {
+  open: and(isNull(sessions.revokedAt), isNull(sessions.reportedRevokedAt)),
+  revoked: isNotNull(sessions.revokedAt),
+  reported: and(isNull(sessions.revokedAt), isNotNull(sessions.reportedRevokedAt)),
+};
+
+/**
+ * Agent sessions in view, newest activity first, keyset-paged on (activity, tenant, id); `q`
+ * matches the session id, principal or agent, `status` keeps open, revoked or platform-reported
+ * ones. Each row counts its tool calls, denials and requests (from the events naming it).
+ */
+export async function listAgentSessionsPage(
+  db: Db,
+  authority: Authority,
+  input: ListSessionsInput = {},
+): Promise<KeysetPage<SessionRow>> {
+  assertCan(authority, "sessions.read");
+  const opts = listSessionsSchema.parse(input);
+  const scope = tenantsInView(authority);
+  const limit = opts.limit ?? SESSIONS_PAGE_SIZE;
+  const cursor = decodeCursor(opts.cursor);
+  const back = opts.dir === "prev" && cursor !== null;
+  const pattern = opts.q ? ilikePattern(opts.q) : null;
+  const dirSql = back ? sql`asc` : sql`desc`;
+  const raw = await db
+    .select({
+      session: sessions,
+      key: sql<string>`to_char(${ACTIVE_AT} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    })
+    .from(sessions)
+    .where(
+      and(
+        inArray(sessions.tenant, scope),
+        pattern
+          ? or(
+              sql`${sessions.id} ilike ${pattern}`,
+              sql`${sessions.principal} ilike ${pattern}`,
+              sql`${sessions.agent} ilike ${pattern}`,
+            )
+          : undefined,
+        opts.status ? statusWhere[opts.status] : undefined,
+        cursor
+          ? back
+            ? sql`(${ACTIVE_AT}, ${sessions.tenant}, ${sessions.id}) > (${cursor[0]}::timestamptz, ${cursor[1]}, ${cursor[2]})`
+            : sql`(${ACTIVE_AT}, ${sessions.tenant}, ${sessions.id}) < (${cursor[0]}::timestamptz, ${cursor[1]}, ${cursor[2]})`
+          : undefined,
+      ),
+    )
+    .orderBy(sql`${ACTIVE_AT} ${dirSql}`, sql`${sessions.tenant} ${dirSql}`, sql`${sessions.id} ${dirSql}`)
+    .limit(limit + 1);
+  const more = raw.length > limit;
+  const page = raw.slice(0, limit);
+  if (back) page.reverse();
+  const counts = page.length
+    ? await db
+        .select({
+          tenant: events.tenant,
+          session: events.session,
+          calls: sql<number>`count(*) filter (where ${events.type} = 'tool.call')`.mapWith(Number),
+          denied:
+            sql<number>`count(*) filter (where ${events.type} = 'tool.call' and ${events.outcome} = 'denied')`.mapWith(
+              Number,
+            ),
+          requests: sql<number>`count(distinct ${events.request})`.mapWith(Number),
+        })
+        .from(events)
+        .where(
+          and(
+            inArray(events.tenant, [...new Set(page.map((r) => r.session.tenant))]),
+            inArray(events.session, [...new Set(page.map((r) => r.session.id))]),
+          ),
+        )
+        .groupBy(events.tenant, events.session)
+    : [];
+  const byKey = new Map(counts.map((c) => [`${c.tenant}/${c.session}`, c]));
+  const rows = page.map(({ session: s, key }) => {
+    const c = byKey.get(`${s.tenant}/${s.id}`);
+    return {
+      ...s,
+      activeAt: new Date(key),
+      calls: c?.calls ?? 0,
+      denied: c?.denied ?? 0,
+      requests: c?.requests ?? 0,
+    };
+  });
+  const edge = (r: (typeof page)[number]) => encodeCursor([r.key, r.session.tenant, r.session.id]);
+  const first = page[0];
+  const last = page[page.length - 1];
+  return {
+    rows,
+    next: last && (back || more) ? edge(last) : null,
+    prev: first && (back ? more : cursor !== null) ? edge(first) : null,
+  };
 }

@@ -53,15 +53,18 @@ export interface DerivationGraph {
 
 export const CALLS_SHOWN_PER_NODE = 4;
 
+/** One line per right, ids cut to two (the compare view and the node text). */
+export function rightLines(summary: SummaryLike, opts: { allIds?: boolean } = {}): string[] {
+  return (summary.rights ?? []).map((r) => {
+    const shown = opts.allIds || !r.ids || r.ids.length <= 2 ? r.ids : [...r.ids.slice(0, 2), "…"];
+    const ids = shown ? `#${shown.join("|").replace("|…", "…")}` : "";
+    return `${r.resource}${ids}: ${r.actions.join("/")}${r.fields ? ` [${r.fields.join(", ")}]` : ""}`;
+  });
+}
+
 function rightsText(summary: SummaryLike): string {
-  const rights = summary.rights ?? [];
-  if (rights.length === 0) return "no rights";
-  return rights
-    .map((r) => {
-      const ids = r.ids ? `#${r.ids.length > 2 ? `${r.ids.slice(0, 2).join("|")}…` : r.ids.join("|")}` : "";
-      return `${r.resource}${ids}: ${r.actions.join("/")}${r.fields ? ` [${r.fields.join(", ")}]` : ""}`;
-    })
-    .join("; ");
+  const lines = rightLines(summary);
+  return lines.length === 0 ? "no rights" : lines.join("; ");
 }
 
 /**

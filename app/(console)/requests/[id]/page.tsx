@@ -1,128 +1,140 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import type { SearchParams } from "nuqs/server";
+import { Suspense } from "react";
 import { PinToCase } from "@/app/(console)/cases/_components/pin-to-case";
 import { EvidenceExportLink } from "@/app/(console)/evidence/_components/export-link";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
 import { TenantChoice } from "@/components/tenant-choice";
-import { TierMark } from "@/components/tier-mark";
+import type { Authority } from "@/lib/auth/authority";
 import { requirePermission } from "@/lib/auth/guard";
 import { getRequestGraph, tenantsHolding } from "@/lib/data/capabilities";
-import { type EventSummaryRow, listEvents } from "@/lib/data/events-query";
+import { listRequestCalls, requestMintTimes } from "@/lib/data/requests";
+import { plural } from "@/lib/format/time";
+import type { DerivationGraph } from "@/lib/graph/build";
+import { buildWaterfall } from "@/lib/graph/waterfall";
 import { getDb } from "@/lib/server/db";
+import "../requests.css";
+import { loadRequestView, requestHref } from "../search-params";
+import { ObservedCalls } from "./_components/observed";
+import { Timeline } from "./_components/timeline";
+import { ViewSwitch } from "./_components/view-switch";
 
 export const metadata: Metadata = { title: "Request" };
+
+async function TimelinePanel({
+  authority,
+  request,
+  tenant,
+  graph,
+}: {
+  authority: Authority;
+  request: string;
+  tenant: string;
+  graph: DerivationGraph | null;
+}) {
+  const db = await getDb();
+  const [{ calls, truncated }, minted] = await Promise.all([
+    listRequestCalls(db, authority, { request, tenant }),
+    requestMintTimes(db, authority, { request, tenant }),
+  ]);
+  const mintedAt = [...minted.values()].sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
+  const waterfall = buildWaterfall(
+    (graph?.nodes ?? []).map((n) => ({ id: n.id, parentId: n.parentId, kind: n.kind, agent: n.agent })),
+    calls,
+    { origin: mintedAt },
+  );
+  return <Timeline waterfall={waterfall} tenant={tenant} truncated={truncated} />;
+}
 
 export default async function RequestPage({
   params,
   searchParams,
 }: {
   params: Promise<{ id: string }>;
-  searchParams: Promise<{ tenant?: string | string[] }>;
+  searchParams: Promise<SearchParams>;
 }) {
   const authority = await requirePermission("console.read");
-  const { id } = await params;
-  const request = decodeURIComponent(id);
-  const asked = (await searchParams).tenant;
-  const tenant = typeof asked === "string" && asked ? asked : null;
+  const request = decodeURIComponent((await params).id);
+  const { view, tenant: asked } = await loadRequestView(searchParams);
   const db = await getDb();
-  if (!tenant) {
-    // Request ids are the platforms' own, unique per tenant only: ask rather than pick or mix.
-    const holders = await tenantsHolding(db, authority, { request });
-    if (holders.length > 1)
-      return (
-        <TenantChoice
-          what="Request"
-          id={request}
-          tenants={holders}
-          hrefFor={(t) => `/requests/${encodeURIComponent(request)}?tenant=${encodeURIComponent(t)}`}
-        />
-      );
-  }
-  // An observed request is a trace: its tool calls come from spans, with or without capabilities.
-  const observedQuery = `request:${JSON.stringify(request)} tier:observed${tenant ? ` tenant:${JSON.stringify(tenant)}` : ""}`;
-  const [graph, observed] = await Promise.all([
-    getRequestGraph(db, authority, request, { tenant }),
-    listEvents(db, authority, { q: observedQuery, sort: "ts_asc", limit: 200 }),
-  ]);
-  if (!graph && observed.rows.length === 0) notFound();
-  const observedRows: EventSummaryRow[] = observed.rows;
-  const observedSection =
-    observedRows.length > 0 ? (
-      <>
-        <h2>
-          Observed from traces <TierMark tier="observed" />
-        </h2>
-        <p className="muted">
-          Read from OpenTelemetry spans: no capability-enforcing platform attested these. A tool call without
-          a capability is marked uncovered.
-        </p>
-        <table className="data" data-testid="observed-events">
-          <thead>
-            <tr>
-              <th>Time (UTC)</th>
-              <th>Type</th>
-              <th>Agent</th>
-              <th>Tool</th>
-              <th>Outcome</th>
-              <th>Latency (ms)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {observedRows.map((e) => (
-              <tr key={e.id}>
-                <td className="mono">{e.ts.toISOString().replace("T", " ").slice(0, 23)}</td>
-                <td className="mono">
-                  {e.type}
-                  <TierMark tier={e.tier} uncovered={e.uncovered} />
-                </td>
-                <td>{e.agent}</td>
-                <td className="mono">{e.tool}</td>
-                <td className={e.outcome === "denied" ? "error" : e.outcome === "error" ? "warn" : undefined}>
-                  {e.outcome}
-                </td>
-                <td>{e.latencyMs}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </>
-    ) : null;
-  if (!graph)
+  // Request ids are the platforms' own, unique per tenant only: ask rather than pick or mix.
+  const holders = await tenantsHolding(db, authority, { request });
+  if (!asked && holders.length > 1)
     return (
-      <>
-        <p className="muted">
-          <Link href="/requests">Requests</Link> / <span className="mono">{request}</span>
-        </p>
-        <h1>Request {request}</h1>
-        {observedSection}
-      </>
+      <TenantChoice
+        what="Request"
+        id={request}
+        tenants={holders}
+        hrefFor={(t) => requestHref(request, t, view)}
+      />
     );
-  const root = graph.nodes.find((n) => n.kind === "minted" && n.parentId === null);
-  const denied = graph.nodes.reduce((s, n) => s + n.calls.denied, 0);
-  const allowed = graph.nodes.reduce((s, n) => s + n.calls.allowed, 0);
+  const tenant = asked ? (holders.includes(asked) ? asked : null) : (holders[0] ?? null);
+  if (!tenant) notFound();
+  const graph = await getRequestGraph(db, authority, request, { tenant });
+  const root = graph?.nodes.find((n) => n.kind === "minted" && n.parentId === null);
+  const denied = graph?.nodes.reduce((s, n) => s + n.calls.denied, 0) ?? 0;
+  const allowed = graph?.nodes.reduce((s, n) => s + n.calls.allowed, 0) ?? 0;
+  const compareHref = `/compare?${new URLSearchParams({ kind: "request", tenant, a: request }).toString()}`;
   return (
     <>
       <p className="muted">
-        <Link href="/requests">Requests</Link> / <span className="mono">{decodeURIComponent(id)}</span>
+        <Link href="/requests">Requests</Link> / <span className="mono">{request}</span>
       </p>
-      <h1>Request {decodeURIComponent(id)}</h1>
-      <p>
-        {root ? (
-          <>
-            Minted for <strong>{root.agent}</strong>;{" "}
-          </>
-        ) : null}
-        {graph.nodes.length} capabilities, {allowed} calls allowed,{" "}
-        <span className={denied ? "error" : undefined}>{denied} denied</span>. Each edge says what that step
-        narrowed; click a capability to open it.
+      <h1 style={{ overflowWrap: "anywhere" }}>Request {request}</h1>
+      {graph ? (
+        <p>
+          {root ? (
+            <>
+              Minted for <strong>{root.agent}</strong>;{" "}
+            </>
+          ) : null}
+          {plural(graph.nodes.length, "capability", "capabilities")}, {plural(allowed, "call")} allowed,{" "}
+          <span className={denied ? "error" : undefined}>{denied} denied</span>.
+        </p>
+      ) : (
+        <p className="muted">No capability recorded: only traces name this request.</p>
+      )}
+      <p className="row-actions">
+        <Link href={compareHref}>Compare with…</Link>
+        <span aria-hidden="true">·</span>
+        <Link href={`/requests?tenant=${encodeURIComponent(tenant)}&q=${encodeURIComponent(request)}`}>
+          In the requests list
+        </Link>
       </p>
       <EvidenceExportLink authority={authority} source={{ kind: "request", id: request }} tenant={tenant} />
       <PinToCase tenant={tenant} kind="request" refId={request} />
-      <DerivationGraphView graph={graph} />
-      <GraphOutline graph={graph} />
-      {observedSection}
+      <ViewSwitch />
+      {view === "graph" ? (
+        graph ? (
+          <section aria-labelledby="graph-h">
+            <h2 id="graph-h">Derivation graph</h2>
+            <p className="muted">
+              Each edge says what that step narrowed. Tab to a capability and press Enter, or click it, to
+              open it; the outline below is the same tree as text.
+            </p>
+            <DerivationGraphView graph={graph} tenant={tenant} />
+            <GraphOutline graph={graph} tenant={tenant} />
+          </section>
+        ) : (
+          <p className="notice">No capabilities to draw for this request.</p>
+        )
+      ) : (
+        <Suspense
+          fallback={
+            <p className="muted" role="status">
+              Loading the timeline…
+            </p>
+          }
+        >
+          <TimelinePanel authority={authority} request={request} tenant={tenant} graph={graph} />
+        </Suspense>
+      )}
+      <Suspense fallback={null}>
+        <ObservedCalls authority={authority} request={request} tenant={tenant} />
+      </Suspense>
     </>
   );
 }
