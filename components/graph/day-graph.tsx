@@ -64,10 +64,9 @@ export function DayGraphView({
         viewBox={`0 0 ${width} ${height}`}
         width={width}
         height={height}
-        role="group"
-        aria-label={label}
         style={{ maxWidth: "100%", height: "auto" }}
       >
+        <title>{label}</title>
         {graph.columns.map((c, i) => (
           <text key={`${c.title}-${xs[i]}`} x={xs[i]} y={14} className="dg-col">
             {c.title}
