@@ -81,8 +81,10 @@ function times(n: number): string {
 /** One allowed group as a phrase: "looked up 38 customers", "queried orders 80 times". */
 export function describeDone(g: Pick<CallGroup, "tool" | "action" | "resourceType" | "calls" | "resources">) {
   const verb = verbFor(g.action, g.tool);
-  const tool = g.tool ?? "an unnamed tool";
-  if (!verb || !g.resourceType) return `called tool ${tool} ${times(g.calls)}`;
+  if (!verb || !g.resourceType)
+    return g.tool
+      ? `called tool ${g.tool} ${times(g.calls)}`
+      : `made ${plural(g.calls, "call")} naming no tool`;
   if (g.resources > 0 && g.resources === g.calls)
     return `${verb.past} ${g.calls.toLocaleString("en")} ${nounFor(g.resourceType, g.calls)}`;
   if (g.resources > 0)
@@ -93,8 +95,10 @@ export function describeDone(g: Pick<CallGroup, "tool" | "action" | "resourceTyp
 /** One refused attempt: "tried to change an order 3 times". */
 export function describeTried(g: Pick<DenialRow, "tool" | "action" | "resourceType"> & { count: number }) {
   const verb = verbFor(g.action, g.tool);
-  const tool = g.tool ?? "an unnamed tool";
-  if (!verb || !g.resourceType) return `tried to call tool ${tool} ${times(g.count)}`;
+  if (!verb || !g.resourceType)
+    return g.tool
+      ? `tried to call tool ${g.tool} ${times(g.count)}`
+      : `tried ${plural(g.count, "call")} naming no tool`;
   return `tried to ${verb.base} ${article(nounFor(g.resourceType, 1))} ${times(g.count)}`;
 }
 
@@ -141,7 +145,7 @@ export function summarizeDay(
     merged.set(k, m ? { ...m, calls: m.calls + g.calls, resources: m.resources + g.resources } : { ...g });
   }
   const done = [...merged.values()]
-    .sort((a, b) => b.calls - a.calls)
+    .sort((a, b) => b.calls - a.calls || String(a.tool).localeCompare(String(b.tool)))
     .map((g) => ({ text: describeDone(g), calls: g.calls, tool: g.tool, resourceType: g.resourceType }));
   const byAttempt = new Map<string, DenialRow[]>();
   for (const d of denials) byAttempt.set(key(d), [...(byAttempt.get(key(d)) ?? []), d]);
@@ -159,7 +163,7 @@ export function summarizeDay(
         denials: grouped,
       };
     })
-    .sort((a, b) => b.count - a.count);
+    .sort((a, b) => b.count - a.count || a.text.localeCompare(b.text));
   const clauses: string[] = [];
   if (done.length > 0) {
     const shown = done.slice(0, top).map((d) => d.text);
@@ -173,7 +177,7 @@ export function summarizeDay(
       .map((r) => `${r.text} and was refused: ${r.denials.map((d) => d.label).join(", ")}`);
     const rest = refused.slice(top).reduce((s, r) => s + r.count, 0);
     if (rest > 0) shown.push(`was refused ${times(rest)} more`);
-    clauses.push(list(shown));
+    clauses.push(shown.join("; "));
   }
   if (errors > 0) clauses.push(`hit an error ${times(errors)}`);
   const sentence = clauses.length ? `${clauses.join("; ")}.` : "made no tool calls.";
