@@ -102,6 +102,11 @@ export function DayGraphView({
                     strokeWidth={Math.max(2, strokeFor({ ...e, calls: e.denied }))}
                   />
                 ) : null}
+                {e.denied ? (
+                  <text x={x2 - 6} y={y2 - 8} textAnchor="end" className="dg-edge-refused">
+                    ✕ {e.denied.toLocaleString("en")}
+                  </text>
+                ) : null}
               </a>
             );
           })}
