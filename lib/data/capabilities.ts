@@ -298,16 +298,21 @@ export type OutcomeCounts = Record<"allowed" | "denied" | "error", number>;
  * its id too but are not uses, so they are counted apart, by type.
  */
 export function splitUses(rows: readonly { type: string; outcome: string; n: number }[]) {
-  const uses: OutcomeCounts = { allowed: 0, denied: 0, error: 0 };
+  // Only the outcomes that occurred, as before: callers read a missing one as 0.
+  const uses: Partial<OutcomeCounts> = {};
+  let calls = 0;
   const lifecycle = new Map<string, number>();
   for (const r of rows) {
     if (r.type === "tool.call") {
-      if (r.outcome === "allowed" || r.outcome === "denied" || r.outcome === "error") uses[r.outcome] += r.n;
+      if (r.outcome === "allowed" || r.outcome === "denied" || r.outcome === "error") {
+        uses[r.outcome] = (uses[r.outcome] ?? 0) + r.n;
+        calls += r.n;
+      }
     } else lifecycle.set(r.type, (lifecycle.get(r.type) ?? 0) + r.n);
   }
   return {
     uses,
-    calls: uses.allowed + uses.denied + uses.error,
+    calls,
     lifecycle: [...lifecycle]
       .sort((a, b) => a[0].localeCompare(b[0]))
       .map(([type, count]) => ({ type, count })),

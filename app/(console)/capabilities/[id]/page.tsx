@@ -143,9 +143,9 @@ export default async function CapabilityPage({
           <dt>Uses (this and derived)</dt>
           <dd data-testid="capability-uses">
             <strong>{plural(calls, "tool call")}</strong>:{" "}
-            <span className="ok">{uses.allowed.toLocaleString("en")} allowed</span>,{" "}
-            <span className="error">{uses.denied.toLocaleString("en")} denied</span>,{" "}
-            {plural(uses.error, "error")}
+            <span className="ok">{(uses.allowed ?? 0).toLocaleString("en")} allowed</span>,{" "}
+            <span className="error">{(uses.denied ?? 0).toLocaleString("en")} denied</span>,{" "}
+            {plural(uses.error ?? 0, "error")}
             {can(authority, "events.read.full") ? (
               <>
                 {" "}
