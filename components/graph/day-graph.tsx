@@ -72,6 +72,35 @@ export function DayGraphView({
             {c.title}
           </text>
         ))}
+        {/* Boxes first: the tab order reads person → agents → tools → resources, then the lines. */}
+        <g aria-label="People, agents, tools and resources">
+          {graph.nodes.map((n) => {
+            const p = pos.get(n.id);
+            if (!p) return null;
+            const text = `${n.kind === "resource" ? "Resource type " : n.kind === "tool" ? "Tool " : n.kind === "agent" ? "Agent " : ""}${n.name}: ${tallyText(n)}`;
+            return (
+              <a
+                key={n.id}
+                href={hrefFor(n.terms)}
+                className={`dg-node dg-${n.kind}${n.denied ? " dg-denied" : ""}`}
+                aria-label={`${text}. Show these calls`}
+                data-testid="day-graph-node"
+              >
+                <title>{text}</title>
+                <rect x={p.x} y={p.y} width={p.w} height={NODE_H} rx={8} className="dg-box" />
+                <text x={p.x + 10} y={p.y + 20} className="dg-label">
+                  {short(n.label, Math.floor((p.w - 16) / 8.2))}
+                </text>
+                <text x={p.x + 10} y={p.y + 39} className="dg-count">
+                  <tspan>{count(n.calls, "call")}</tspan>
+                  {n.denied ? (
+                    <tspan className="dg-refused"> · ✕ {n.denied.toLocaleString("en")} refused</tspan>
+                  ) : null}
+                </text>
+              </a>
+            );
+          })}
+        </g>
         <g aria-label="Calls between them">
           {graph.edges.map((e) => {
             const a = pos.get(e.from);
@@ -107,34 +136,6 @@ export function DayGraphView({
                     ✕ {e.denied.toLocaleString("en")}
                   </text>
                 ) : null}
-              </a>
-            );
-          })}
-        </g>
-        <g aria-label="People, agents, tools and resources">
-          {graph.nodes.map((n) => {
-            const p = pos.get(n.id);
-            if (!p) return null;
-            const text = `${n.kind === "resource" ? "Resource type " : n.kind === "tool" ? "Tool " : n.kind === "agent" ? "Agent " : ""}${n.name}: ${tallyText(n)}`;
-            return (
-              <a
-                key={n.id}
-                href={hrefFor(n.terms)}
-                className={`dg-node dg-${n.kind}${n.denied ? " dg-denied" : ""}`}
-                aria-label={`${text}. Show these calls`}
-                data-testid="day-graph-node"
-              >
-                <title>{text}</title>
-                <rect x={p.x} y={p.y} width={p.w} height={NODE_H} rx={8} className="dg-box" />
-                <text x={p.x + 10} y={p.y + 20} className="dg-label">
-                  {short(n.label, Math.floor((p.w - 16) / 8.2))}
-                </text>
-                <text x={p.x + 10} y={p.y + 39} className="dg-count">
-                  <tspan>{count(n.calls, "call")}</tspan>
-                  {n.denied ? (
-                    <tspan className="dg-refused"> · ✕ {n.denied.toLocaleString("en")} refused</tspan>
-                  ) : null}
-                </text>
               </a>
             );
           })}

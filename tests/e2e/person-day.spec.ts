@@ -87,7 +87,7 @@ test("a node of the day graph drills down to its calls by keyboard alone", async
   await expect(page.getByTestId("day-graph")).toBeVisible();
   // Tab from the top of the page until a tool's box has focus.
   let label = "";
-  for (let i = 0; i < 120 && !label.startsWith("Tool "); i++) {
+  for (let i = 0; i < 200 && !label.startsWith("Tool "); i++) {
     await page.keyboard.press("Tab");
     label = await page.evaluate(() => {
       const el = document.activeElement;
