@@ -5,10 +5,12 @@ import "./day-graph.css";
 // SVG at a fixed scale: a few dozen boxes at most, so it reads at 1,024 px without zoom or a
 // minimap. Every node and edge is a link (Tab / Enter) to the events behind it. No client code.
 
-const COL_WIDTH: Record<DayNode["kind"], number> = { person: 164, agent: 144, tool: 180, resource: 128 };
-const GAP = 32;
-const NODE_H = 50;
-const ROW_GAP = 14;
+const COL_WIDTH: Record<DayNode["kind"], number> = { person: 176, agent: 212, tool: 196, resource: 132 };
+const GAP = 44;
+const NODE_H = 64;
+const ROW_GAP = 12;
+/** A sub-agent's box is indented under its parent by this much per level. */
+const INDENT = 18;
 const TOP = 30;
 const MAX_LABEL = 24;
 
@@ -51,9 +53,13 @@ export function DayGraphView({
   // Each column is centred vertically, so short columns sit beside the middle of long ones.
   const pos = new Map<string, { x: number; y: number; w: number }>();
   for (const n of graph.nodes) {
-    const w = COL_WIDTH[n.kind];
+    const indent = n.depth * INDENT;
     const offset = (height - TOP - colHeight(n.column)) / 2;
-    pos.set(n.id, { x: xs[n.column] ?? 0, y: TOP + offset + n.row * (NODE_H + ROW_GAP), w });
+    pos.set(n.id, {
+      x: (xs[n.column] ?? 0) + indent,
+      y: TOP + offset + n.row * (NODE_H + ROW_GAP),
+      w: COL_WIDTH[n.kind] - indent,
+    });
   }
   const maxCalls = Math.max(1, ...graph.edges.map((e) => e.calls));
   const strokeFor = (e: DayEdge) => 1.5 + 9 * Math.sqrt(e.calls / maxCalls);
@@ -92,11 +98,14 @@ export function DayGraphView({
                   {short(n.label, Math.floor((p.w - 16) / 8.2))}
                 </text>
                 <text x={p.x + 10} y={p.y + 39} className="dg-count">
-                  <tspan>{count(n.calls, "call")}</tspan>
-                  {n.denied ? (
-                    <tspan className="dg-refused"> · ✕ {n.denied.toLocaleString("en")} refused</tspan>
-                  ) : null}
+                  {count(n.calls, "call")}
+                  {n.errors ? `, ${count(n.errors, "error")}` : ""}
                 </text>
+                {n.denied ? (
+                  <text x={p.x + 10} y={p.y + 57} className="dg-count dg-refused">
+                    ✕ {n.denied.toLocaleString("en")} refused
+                  </text>
+                ) : null}
               </a>
             );
           })}
@@ -111,7 +120,12 @@ export function DayGraphView({
             const x2 = b.x;
             const y2 = b.y + NODE_H / 2;
             const mx = (x1 + x2) / 2;
-            const d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
+            // A sub-agent hangs under its parent in the same column: an elbow from the parent's
+            // left edge down to the child's; everything else runs left to right.
+            const tree = e.from.startsWith("agent:") && e.to.startsWith("agent:");
+            const d = tree
+              ? `M${a.x + 8},${a.y + NODE_H} V${y2} H${x2}`
+              : `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
             const text = `${name(e.from)} → ${name(e.to)}: ${tallyText(e)}`;
             return (
               <a
@@ -131,7 +145,7 @@ export function DayGraphView({
                     strokeWidth={Math.max(2, strokeFor({ ...e, calls: e.denied }))}
                   />
                 ) : null}
-                {e.denied ? (
+                {e.denied && !tree ? (
                   <text x={x2 - 6} y={y2 - 8} textAnchor="end" className="dg-edge-refused">
                     ✕ {e.denied.toLocaleString("en")}
                   </text>

@@ -25,6 +25,8 @@ export interface DayNode {
   errors: number;
   column: number;
   row: number;
+  /** An agent's level under the top agent (0 for the top agent and for non-agents). */
+  depth: number;
   /** Explorer terms selecting this node's calls (besides principal and day). */
   terms: Record<string, string>;
 }
@@ -109,8 +111,9 @@ export function buildDayGraph(principal: string, rows: readonly DayFlowRow[]): D
     }
   }
   const depth = (a: string) => (a === UNNAMED_AGENT ? 0 : a.split("/").length - 1);
-  const maxDepth = Math.max(0, ...[...agents].map(depth));
-  const toolColumn = 2 + maxDepth;
+  // Agents of every level share one column, drawn as an indented tree: the graph keeps four
+  // columns however deep the sub-agents go, so it fits 1,024 px at a readable size.
+  const toolColumn = 2;
   const byCalls = (m: Map<string, Tally>) => (a: string, b: string) =>
     (m.get(b)?.calls ?? 0) - (m.get(a)?.calls ?? 0) || a.localeCompare(b);
   const nodes: DayNode[] = [
@@ -122,6 +125,7 @@ export function buildDayGraph(principal: string, rows: readonly DayFlowRow[]): D
       ...person,
       column: 0,
       row: 0,
+      depth: 0,
       terms: {},
     },
   ];
@@ -149,8 +153,9 @@ export function buildDayGraph(principal: string, rows: readonly DayFlowRow[]): D
       name: a,
       label: depth(a) > 0 ? (a.split("/").at(-1) ?? a) : a,
       ...t,
-      column: 1 + depth(a),
-      row: place(1 + depth(a)),
+      column: 1,
+      row: place(1),
+      depth: depth(a),
       terms: a === UNNAMED_AGENT ? {} : { agent: a },
     });
   }
@@ -163,6 +168,7 @@ export function buildDayGraph(principal: string, rows: readonly DayFlowRow[]): D
       ...(tools.get(t) as Tally),
       column: toolColumn,
       row: place(toolColumn),
+      depth: 0,
       terms: t === UNNAMED_TOOL ? {} : { tool: t },
     });
   }
@@ -175,6 +181,7 @@ export function buildDayGraph(principal: string, rows: readonly DayFlowRow[]): D
       ...(resources.get(r) as Tally),
       column: toolColumn + 1,
       row: place(toolColumn + 1),
+      depth: 0,
       terms: { resource: r },
     });
   }
@@ -214,12 +221,11 @@ export function buildDayGraph(principal: string, rows: readonly DayFlowRow[]): D
     });
   }
   edges.sort((a, b) => b.calls - a.calls || a.id.localeCompare(b.id));
-  const columns: DayGraph["columns"] = [{ kind: "person", title: "Person" }];
-  for (let d = 0; d <= maxDepth; d++)
-    columns.push({
-      kind: "agent",
-      title: d === 0 ? "Agent" : d === 1 ? "Sub-agents" : `Sub-agents (level ${d})`,
-    });
-  columns.push({ kind: "tool", title: "Tools" }, { kind: "resource", title: "Resources" });
+  const columns: DayGraph["columns"] = [
+    { kind: "person", title: "Person" },
+    { kind: "agent", title: "Agent and sub-agents" },
+    { kind: "tool", title: "Tools" },
+    { kind: "resource", title: "Resources" },
+  ];
   return { nodes, edges, columns };
 }

@@ -66,7 +66,7 @@ for (const width of [1024, 1440]) {
     const n = await nodes.count();
     expect(n).toBeGreaterThan(4);
     expect(n).toBeLessThan(40);
-    for (const label of ["Person", "Agent", "Tools", "Resources"])
+    for (const label of ["Person", "Agent and sub-agents", "Tools", "Resources"])
       await expect(graph.locator("text.dg-col", { hasText: label }).first()).toBeVisible();
     const sizes = await graph
       .locator("text.dg-label")
@@ -122,7 +122,9 @@ test("the capability page counts uses as calls and answers Did it ever…? under
   const url = await aliceCapability(page);
   const uses = page.getByTestId("capability-uses");
   await expect(uses).toContainText(/[\d,]+ tool calls?: [\d,]+ allowed, [\d,]+ denied, [\d,]+ errors?/);
-  await expect(page.getByTestId("capability-lifecycle")).toContainText(/capability\.minted|none reported/);
+  await expect(page.getByTestId("capability-lifecycle")).toContainText(
+    /(capability|escalation)\.\w+|none reported/,
+  );
   await expect(page.getByRole("link", { name: "Revoke…" })).toHaveAttribute(
     "href",
     /^\/revocations\?kind=capability&tenant=acme&capability=[0-9a-f]+#revoke$/,
@@ -186,6 +188,7 @@ for (const theme of ["light", "dark"] as const) {
     users,
     baseURL,
   }) => {
+    test.setTimeout(300_000);
     const { page, context } = await signIn(users.admin);
     await setTheme(context, baseURL ?? "", theme);
     const cap = await aliceCapability(page);

@@ -214,16 +214,18 @@ describe("the aggregated day graph", () => {
       calls: 19,
       denied: 2,
       column: 1,
+      depth: 0,
       label: "alice-assistant",
     });
     expect(node("agent:alice-assistant/research")).toMatchObject({
       calls: 8,
       denied: 2,
-      column: 2,
+      column: 1,
+      depth: 1,
       label: "research",
     });
-    expect(node("tool:db.query_table")).toMatchObject({ calls: 7, errors: 1, column: 3 });
-    expect(node("resource:Order")).toMatchObject({ calls: 8, denied: 2, column: 4 });
+    expect(node("tool:db.query_table")).toMatchObject({ calls: 7, errors: 1, column: 2 });
+    expect(node("resource:Order")).toMatchObject({ calls: 8, denied: 2, column: 3 });
     expect(edge("person", "agent:alice-assistant")?.calls).toBe(19);
     expect(edge("agent:alice-assistant", "agent:alice-assistant/research")).toMatchObject({
       calls: 8,
@@ -236,8 +238,7 @@ describe("the aggregated day graph", () => {
     expect(edge("tool:db.query_table", "resource:Order")?.calls).toBe(6);
     expect(graph.columns.map((c) => c.title)).toEqual([
       "Person",
-      "Agent",
-      "Sub-agents",
+      "Agent and sub-agents",
       "Tools",
       "Resources",
     ]);
