@@ -84,18 +84,23 @@ export function DayGraphView({
             const p = pos.get(n.id);
             if (!p) return null;
             const text = `${n.kind === "resource" ? "Resource type " : n.kind === "tool" ? "Tool " : n.kind === "agent" ? "Agent " : ""}${n.name}: ${tallyText(n)}`;
+            const shown = short(n.label, Math.floor((p.w - 16) / 8.2));
+            // The name starts with the box's visible words (WCAG 2.5.3), then says it in full.
+            const visible = `${shown} ${count(n.calls, "call")}${n.errors ? `, ${count(n.errors, "error")}` : ""}${n.denied ? ` ✕ ${n.denied.toLocaleString("en")} refused` : ""}`;
             return (
               <a
                 key={n.id}
                 href={hrefFor(n.terms)}
                 className={`dg-node dg-${n.kind}${n.denied ? " dg-denied" : ""}`}
-                aria-label={`${text}. Show these calls`}
+                aria-label={`${visible}. ${text}. Show these calls`}
                 data-testid="day-graph-node"
+                data-kind={n.kind}
+                data-name={n.name}
               >
                 <title>{text}</title>
                 <rect x={p.x} y={p.y} width={p.w} height={NODE_H} rx={8} className="dg-box" />
                 <text x={p.x + 10} y={p.y + 20} className="dg-label">
-                  {short(n.label, Math.floor((p.w - 16) / 8.2))}
+                  {shown}
                 </text>
                 <text x={p.x + 10} y={p.y + 39} className="dg-count">
                   {count(n.calls, "call")}
@@ -132,7 +137,7 @@ export function DayGraphView({
                 key={e.id}
                 href={hrefFor(e.terms)}
                 className={`dg-edge${e.denied ? " dg-denied" : ""}`}
-                aria-label={`${text}. Show these calls`}
+                aria-label={`${e.denied && !tree ? `✕ ${e.denied.toLocaleString("en")}. ` : ""}${text}. Show these calls`}
                 data-testid="day-graph-edge"
               >
                 <title>{text}</title>
