@@ -85,19 +85,17 @@ export function DayGraphView({
             if (!p) return null;
             const text = `${n.kind === "resource" ? "Resource type " : n.kind === "tool" ? "Tool " : n.kind === "agent" ? "Agent " : ""}${n.name}: ${tallyText(n)}`;
             const shown = short(n.label, Math.floor((p.w - 16) / 8.2));
-            // The name starts with the box's visible words (WCAG 2.5.3), then says it in full.
-            const visible = `${shown} ${count(n.calls, "call")}${n.errors ? `, ${count(n.errors, "error")}` : ""}${n.denied ? ` ✕ ${n.denied.toLocaleString("en")} refused` : ""}`;
+            // Named by its visible words (WCAG 2.5.3); the <title> says it in full, as its description.
             return (
               <a
                 key={n.id}
                 href={hrefFor(n.terms)}
                 className={`dg-node dg-${n.kind}${n.denied ? " dg-denied" : ""}`}
-                aria-label={`${visible}. ${text}. Show these calls`}
                 data-testid="day-graph-node"
                 data-kind={n.kind}
                 data-name={n.name}
               >
-                <title>{text}</title>
+                <title>{`${text}. Show these calls`}</title>
                 <rect x={p.x} y={p.y} width={p.w} height={NODE_H} rx={8} className="dg-box" />
                 <text x={p.x + 10} y={p.y + 20} className="dg-label">
                   {shown}
@@ -137,10 +135,9 @@ export function DayGraphView({
                 key={e.id}
                 href={hrefFor(e.terms)}
                 className={`dg-edge${e.denied ? " dg-denied" : ""}`}
-                aria-label={`${e.denied && !tree ? `✕ ${e.denied.toLocaleString("en")}. ` : ""}${text}. Show these calls`}
                 data-testid="day-graph-edge"
               >
-                <title>{text}</title>
+                <title>{`${e.denied && !tree ? `✕ ${e.denied.toLocaleString("en")} refused. ` : ""}${text}. Show these calls`}</title>
                 <path d={d} className="dg-hit" />
                 <path d={d} className="dg-line" strokeWidth={strokeFor(e)} />
                 {e.denied ? (

@@ -95,7 +95,7 @@ test("a node of the day graph drills down to its calls by keyboard alone", async
     });
   }
   expect(tool).not.toBe("");
-  const label = await page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? "");
+  const label = await page.evaluate(() => document.activeElement?.querySelector("title")?.textContent ?? "");
   expect(label).toContain(`Tool ${tool}: `);
   expect(label).toMatch(/[\d,]+ calls?/);
   // The focus ring is drawn on the box itself.
