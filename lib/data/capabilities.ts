@@ -239,27 +239,10 @@ export async function getCapabilityDetail(
       .orderBy(asc(revocations.at))
       .limit(1),
     db
-      .select({ outcome: events.outcome, n: count() })
+      .select({ type: events.type, outcome: events.outcome, n: count() })
       .from(events)
-      .where(
-        and(
-          eq(events.tenant, cap.tenant),
-          isNotNull(events.capabilityId),
-          inArray(
-            events.capabilityId,
-            db
-              .select({ id: capabilities.id })
-              .from(capabilities)
-              .where(
-                and(
-                  eq(capabilities.tenant, cap.tenant),
-                  or(eq(capabilities.id, cap.id), arrayContains(capabilities.ancestors, [cap.id])),
-                ),
-              ),
-          ),
-        ),
-      )
-      .groupBy(events.outcome),
+      .where(and(eq(events.tenant, cap.tenant), inArray(events.capabilityId, subtreeIds(db, cap))))
+      .groupBy(events.type, events.outcome),
   ]);
   const [rev] = revoked;
   // Who revoked it and why are for investigators and up (README: the roles table).
@@ -291,10 +274,127 @@ export async function getCapabilityDetail(
     issuer: issuer[0] ?? null,
     lineage: lineageIds.map((lid) => byId.get(lid) ?? null),
     graph: graphForRole(buildDerivationGraph(subtree, calls, { maxNodes: GRAPH_LIMIT }), authority),
-    uses: Object.fromEntries(uses.map((u) => [u.outcome, u.n])) as Partial<
-      Record<"allowed" | "denied" | "error", number>
-    >,
+    ...splitUses(uses),
   };
+}
+
+/** The ids of a capability and everything derived from it, as a subquery (one tenant). */
+function subtreeIds(db: Db, cap: { tenant: string; id: string }) {
+  return db
+    .select({ id: capabilities.id })
+    .from(capabilities)
+    .where(
+      and(
+        eq(capabilities.tenant, cap.tenant),
+        or(eq(capabilities.id, cap.id), arrayContains(capabilities.ancestors, [cap.id])),
+      ),
+    );
+}
+
+export type OutcomeCounts = Record<"allowed" | "denied" | "error", number>;
+
+/**
+ * Uses are tool calls; the records of a capability's own life (minted, narrowed, revoked…) carry
+ * its id too but are not uses, so they are counted apart, by type.
+ */
+export function splitUses(rows: readonly { type: string; outcome: string; n: number }[]) {
+  // Only the outcomes that occurred, as before: callers read a missing one as 0.
+  const uses: Partial<OutcomeCounts> = {};
+  let calls = 0;
+  const lifecycle = new Map<string, number>();
+  for (const r of rows) {
+    if (r.type === "tool.call") {
+      if (r.outcome === "allowed" || r.outcome === "denied" || r.outcome === "error") {
+        uses[r.outcome] = (uses[r.outcome] ?? 0) + r.n;
+        calls += r.n;
+      }
+    } else lifecycle.set(r.type, (lifecycle.get(r.type) ?? 0) + r.n);
+  }
+  return {
+    uses,
+    calls,
+    lifecycle: [...lifecycle]
+      .sort((a, b) => a[0].localeCompare(b[0]))
+      .map(([type, count]) => ({ type, count })),
+  };
+}
+
+export interface DidItEverAnswer {
+  resourceType: string;
+  action: string;
+  /** Tool calls under the capability and its descendants, any outcome. */
+  calls: number;
+  /** Allowed calls doing exactly this. */
+  matches: number;
+  first: Date | null;
+  /** Refused attempts at it (not counted in matches). */
+  refused: number;
+}
+
+/**
+ * "Did this capability, or anything derived from it, ever <action> a <resourceType>?" Counts the
+ * allowed calls doing it (and the first time), the refused attempts, and all calls under it.
+ */
+export async function didItEver(
+  db: Db,
+  authority: Authority,
+  target: { id: string; tenant: string; resourceType: string; action: string },
+): Promise<DidItEverAnswer | null> {
+  assertCan(authority, "console.read");
+  const tenant = viewOf(authority, target.tenant)[0];
+  if (!tenant) return null;
+  const [cap] = await db
+    .select({ id: capabilities.id, tenant: capabilities.tenant })
+    .from(capabilities)
+    .where(and(eq(capabilities.tenant, tenant), eq(capabilities.id, target.id)));
+  if (!cap) return null;
+  const doing = and(eq(events.resourceType, target.resourceType), eq(events.action, target.action));
+  const [row] = await db
+    .select({
+      calls: count(),
+      matches: sql<number>`count(*) filter (where ${doing} and ${events.outcome} = 'allowed')`.mapWith(
+        Number,
+      ),
+      refused: sql<number>`count(*) filter (where ${doing} and ${events.outcome} = 'denied')`.mapWith(Number),
+      first:
+        sql<Date | null>`min(${events.ts}) filter (where ${doing} and ${events.outcome} = 'allowed')`.mapWith(
+          (v) => (v === null ? null : new Date(v)),
+        ),
+    })
+    .from(events)
+    .where(
+      and(
+        eq(events.tenant, cap.tenant),
+        eq(events.type, "tool.call"),
+        inArray(events.capabilityId, subtreeIds(db, cap)),
+      ),
+    );
+  return {
+    resourceType: target.resourceType,
+    action: target.action,
+    calls: row?.calls ?? 0,
+    matches: row?.matches ?? 0,
+    first: row?.first ?? null,
+    refused: row?.refused ?? 0,
+  };
+}
+
+/** Resource types and actions seen in the calls under a capability (for the question's choices). */
+export async function usedOperations(db: Db, authority: Authority, cap: { id: string; tenant: string }) {
+  assertCan(authority, "console.read");
+  if (!viewOf(authority, cap.tenant).length) return [];
+  return db
+    .selectDistinct({ resourceType: events.resourceType, action: events.action })
+    .from(events)
+    .where(
+      and(
+        eq(events.tenant, cap.tenant),
+        eq(events.type, "tool.call"),
+        isNotNull(events.resourceType),
+        inArray(events.capabilityId, subtreeIds(db, cap)),
+      ),
+    )
+    .limit(200);
 }
 
 /** The most recent requests in view, for the Requests index. */

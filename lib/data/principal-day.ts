@@ -1,12 +1,13 @@
 import "server-only";
-import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, count, countDistinct, desc, eq, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
-import { capabilities, events } from "@/db/schema";
+import { events } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
-import { buildDerivationGraph, type DerivationGraph, type GraphCapabilityInput } from "@/lib/graph/build";
-import { callsFor, graphColumns, graphForRole } from "./capabilities";
+import { type CallGroup, type DaySummary, type DenialRow, summarizeDay } from "@/lib/summary/day";
+import { buildDayGraph, type DayFlowRow, type DayGraph } from "@/lib/summary/day-graph";
+import { type CategorizedDenials, groupDenials } from "@/lib/summary/denials";
 
 export const daySchema = z
   .string()
@@ -60,14 +61,14 @@ export interface PrincipalDay {
     uncovered: number;
   }[];
   escalations: { id: string; ts: Date; type: string; outcome: string; reason: string | null }[];
-  graph: DerivationGraph;
-}
-
-/** Capability ids by tenant (ids are unique per tenant only). */
-function groupByTenant(rows: readonly { tenant: string; id: string }[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const r of rows) out.set(r.tenant, [...(out.get(r.tenant) ?? []), r.id]);
-  return out;
+  /** person → agents → tools → resource types, with calls and refusals on every node and edge. */
+  graph: DayGraph;
+  /** The tenants this principal's calls were in that day (for acting on the principal). */
+  tenants: string[];
+  /** What the bot did, in plain words. */
+  summary: DaySummary;
+  /** Refusals by plain category; each keeps its reasons (ids folded for viewers). */
+  denialCategories: CategorizedDenials[];
 }
 
 /** Everything one principal's bot and sub-agents did on one UTC day, within the caller's tenants. */
@@ -88,94 +89,99 @@ export async function getPrincipalDay(
   );
   const calls = and(base, eq(events.type, "tool.call"));
   const hour = sql<number>`extract(hour from ${events.ts} at time zone 'UTC')::int`;
-  const [byHour, tools, resources, reasons, reqs, escalations, roots] = await Promise.all([
-    db
-      .select({ hour, outcome: events.outcome, n: count() })
-      .from(events)
-      .where(calls)
-      .groupBy(hour, events.outcome),
-    db
-      .select({ name: events.tool, n: count() })
-      .from(events)
-      .where(calls)
-      .groupBy(events.tool)
-      .orderBy(desc(count()))
-      .limit(8),
-    db
-      .select({ name: events.resourceType, n: count() })
-      .from(events)
-      .where(and(calls, isNotNull(events.resourceType)))
-      .groupBy(events.resourceType)
-      .orderBy(desc(count()))
-      .limit(8),
-    db
-      .select({ reason: events.reason, n: count() })
-      .from(events)
-      .where(and(calls, eq(events.outcome, "denied")))
-      .groupBy(events.reason)
-      .orderBy(desc(count()))
-      .limit(300),
-    db
-      .select({
-        request: events.request,
-        start: sql<Date>`min(${events.ts})`.mapWith((v) => new Date(v)),
-        calls: count(),
-        denied: sql<number>`count(*) filter (where ${events.outcome} = 'denied')`.mapWith(Number),
-        observed: sql<number>`count(*) filter (where ${events.tier} = 'observed')`.mapWith(Number),
-        uncovered: sql<number>`count(*) filter (where ${events.capabilityId} is null)`.mapWith(Number),
-      })
-      .from(events)
-      .where(and(calls, isNotNull(events.request)))
-      .groupBy(events.request)
-      .orderBy(asc(sql`min(${events.ts})`))
-      .limit(500),
-    db
-      .select({
-        id: events.id,
-        ts: events.ts,
-        type: events.type,
-        outcome: events.outcome,
-        reason: events.reason,
-      })
-      .from(events)
-      .where(and(base, sql`${events.type} like 'escalation.%'`))
-      .orderBy(asc(events.ts)),
-    db
-      .select(graphColumns)
-      .from(capabilities)
-      .where(
-        and(
-          inArray(capabilities.tenant, scope),
-          eq(capabilities.principal, args.principal),
-          eq(capabilities.depth, 0),
-          gte(capabilities.issuedAt, from),
-          lt(capabilities.issuedAt, to),
-        ),
-      )
-      .orderBy(asc(capabilities.issuedAt))
-      .limit(500),
-  ]);
-  // The day's roots, then everything derived from them (whenever it was narrowed), each in its
-  // root's tenant: capability ids are unique per tenant only.
-  const rootsByTenant = groupByTenant(roots);
-  const derived = rootsByTenant.size
-    ? await db
-        .select(graphColumns)
-        .from(capabilities)
-        .where(
-          and(
-            or(
-              ...[...rootsByTenant].map(([tenant, ids]) =>
-                and(eq(capabilities.tenant, tenant), inArray(capabilities.rootId, ids)),
-              ),
-            ),
-            gt(capabilities.depth, 0),
-          ),
-        )
-        .orderBy(asc(capabilities.depth))
-        .limit(2000)
-    : [];
-  const caps = [...roots, ...derived];
+  const [byHour, tools, resources, reasons, reqs, escalations, flows, groups, refusals, reqTenants] =
+    await Promise.all([
+      db
+        .select({ hour, outcome: events.outcome, n: count() })
+        .from(events)
+        .where(calls)
+        .groupBy(hour, events.outcome),
+      db
+        .select({ name: events.tool, n: count() })
+        .from(events)
+        .where(calls)
+        .groupBy(events.tool)
+        .orderBy(desc(count()))
+        .limit(8),
+      db
+        .select({ name: events.resourceType, n: count() })
+        .from(events)
+        .where(and(calls, isNotNull(events.resourceType)))
+        .groupBy(events.resourceType)
+        .orderBy(desc(count()))
+        .limit(8),
+      db
+        .select({ reason: events.reason, n: count() })
+        .from(events)
+        .where(and(calls, eq(events.outcome, "denied")))
+        .groupBy(events.reason)
+        .orderBy(desc(count()))
+        .limit(300),
+      db
+        .select({
+          request: events.request,
+          start: sql<Date>`min(${events.ts})`.mapWith((v) => new Date(v)),
+          calls: count(),
+          denied: sql<number>`count(*) filter (where ${events.outcome} = 'denied')`.mapWith(Number),
+          observed: sql<number>`count(*) filter (where ${events.tier} = 'observed')`.mapWith(Number),
+          uncovered: sql<number>`count(*) filter (where ${events.capabilityId} is null)`.mapWith(Number),
+        })
+        .from(events)
+        .where(and(calls, isNotNull(events.request)))
+        .groupBy(events.request)
+        .orderBy(asc(sql`min(${events.ts})`))
+        .limit(500),
+      db
+        .select({
+          id: events.id,
+          ts: events.ts,
+          type: events.type,
+          outcome: events.outcome,
+          reason: events.reason,
+        })
+        .from(events)
+        .where(and(base, sql`${events.type} like 'escalation.%'`))
+        .orderBy(asc(events.ts)),
+      db
+        .select({
+          agent: events.agent,
+          tool: events.tool,
+          resourceType: events.resourceType,
+          outcome: events.outcome,
+          calls: count(),
+        })
+        .from(events)
+        .where(calls)
+        .groupBy(events.agent, events.tool, events.resourceType, events.outcome)
+        .limit(2000),
+      db
+        .select({
+          tool: events.tool,
+          action: events.action,
+          resourceType: events.resourceType,
+          outcome: events.outcome,
+          calls: count(),
+          resources: countDistinct(events.resourceId),
+        })
+        .from(events)
+        .where(calls)
+        .groupBy(events.tool, events.action, events.resourceType, events.outcome)
+        .limit(2000),
+      db
+        .select({
+          tool: events.tool,
+          action: events.action,
+          resourceType: events.resourceType,
+          reason: events.reason,
+          count: count(),
+        })
+        .from(events)
+        .where(and(calls, eq(events.outcome, "denied")))
+        .groupBy(events.tool, events.action, events.resourceType, events.reason)
+        .orderBy(desc(count()))
+        .limit(2000),
+      db.selectDistinct({ tenant: events.tenant }).from(events).where(calls),
+    ]);
   const perHour = Array.from({ length: 24 }, (_, h) => ({
     hour: `${String(h).padStart(2, "0")}h`,
     allowed: 0,
@@ -186,13 +192,12 @@ export async function getPrincipalDay(
     const slot = perHour[r.hour];
     if (slot) slot[r.outcome] += r.n;
   }
-  const callRows = (
-    await Promise.all([...groupByTenant(caps)].map(([tenant, ids]) => callsFor(db, [tenant], ids)))
-  ).flat();
-  const graph = graphForRole(
-    buildDerivationGraph(caps as GraphCapabilityInput[], callRows, { maxNodes: 2000 }),
-    authority,
-  );
+  // Viewers read refusals by their check with ids folded away; investigators and up, exactly.
+  const full = can(authority, "events.read.full");
+  const denialRows: DenialRow[] = refusals.map((r) => ({
+    ...r,
+    reason: r.reason === null || full ? r.reason : normalizeReason(r.reason),
+  }));
   const sum = (k: "allowed" | "denied" | "error") => perHour.reduce((s, h) => s + h[k], 0);
   return {
     principal: args.principal,
@@ -217,10 +222,11 @@ export async function getPrincipalDay(
       observed: r.observed,
       uncovered: r.uncovered,
     })),
-    escalations: can(authority, "events.read.full")
-      ? escalations
-      : escalations.map((e) => ({ ...e, reason: null })),
-    graph,
+    escalations: full ? escalations : escalations.map((e) => ({ ...e, reason: null })),
+    graph: buildDayGraph(args.principal, flows as DayFlowRow[]),
+    tenants: [...new Set(reqTenants.map((r) => r.tenant))].sort(),
+    summary: summarizeDay(groups as CallGroup[], denialRows),
+    denialCategories: groupDenials(denialRows),
   };
 }
 

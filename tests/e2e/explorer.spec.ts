@@ -82,7 +82,8 @@ test("a viewer opens Alice's day and sees the summary, the charts and the graph"
   await expect(
     page.getByRole("img", { name: "Calls by outcome over time" }).locator("svg").first(),
   ).toBeVisible();
-  await expect(page.getByTestId("derivation-graph").locator(".react-flow__node").first()).toBeVisible();
+  // #12: the day's graph is the aggregated person → agent → tool → resource view.
+  await expect(page.getByTestId("day-graph").getByTestId("day-graph-node").first()).toBeVisible();
 });
 
 test("a request's derivation graph renders and a node click leads to its capability", async ({

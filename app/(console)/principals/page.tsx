@@ -14,21 +14,25 @@ export default async function PrincipalsPage({ searchParams }: { searchParams: P
   return (
     <>
       <h1>Principals</h1>
+      <p className="muted">
+        The people whose bots were active on {day} (UTC), busiest first: open one to read their day in plain
+        words.
+      </p>
       <form className="row-actions" style={{ margin: "8px 0 12px" }}>
         <input type="date" name="day" defaultValue={day} aria-label="Day" />
         <button type="submit">Show</button>
         {parsed.success ? null : <span className="error">Unknown day; showing today.</span>}
       </form>
       {rows.length === 0 ? (
-        <p className="notice">No agent activity on {day} in your tenants.</p>
+        <p className="notice">No agent activity on {day} in your tenants. Pick another day above.</p>
       ) : (
         <table className="data">
           <thead>
             <tr>
-              <th>Principal</th>
-              <th>Tenant</th>
-              <th>Tool calls</th>
-              <th>Denied</th>
+              <th scope="col">Principal</th>
+              <th scope="col">Tenant</th>
+              <th scope="col">Tool calls</th>
+              <th scope="col">Denied</th>
             </tr>
           </thead>
           <tbody>
@@ -40,8 +44,8 @@ export default async function PrincipalsPage({ searchParams }: { searchParams: P
                   </Link>
                 </td>
                 <td>{r.tenant}</td>
-                <td>{r.calls}</td>
-                <td className={r.denied ? "error" : undefined}>{r.denied}</td>
+                <td>{r.calls.toLocaleString("en")}</td>
+                <td className={r.denied ? "error" : undefined}>{r.denied.toLocaleString("en")}</td>
               </tr>
             ))}
           </tbody>

@@ -7,12 +7,18 @@ import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
 import { TenantChoice } from "@/components/tenant-choice";
 import { requirePermission } from "@/lib/auth/guard";
+import { can } from "@/lib/auth/permissions";
 import { getCapabilityDetail, tenantsHolding } from "@/lib/data/capabilities";
+import { formatTime, plural } from "@/lib/format/time";
+import { revokeHref } from "@/lib/links";
 import { getDb } from "@/lib/server/db";
+import { DidItEver } from "./_components/did-it-ever";
+import "@/components/graph/day-graph.css";
 
 export const metadata: Metadata = { title: "Capability" };
 
-const fmt = (d: Date | null | undefined) => (d ? d.toISOString().replace("T", " ").slice(0, 19) : "—");
+const fmt = (d: Date | null | undefined) => formatTime(d);
+const one = (v: string | string[] | undefined) => (typeof v === "string" ? v : undefined);
 
 interface Right {
   resource: string;
@@ -26,11 +32,12 @@ export default async function CapabilityPage({
   searchParams,
 }: {
   params: Promise<{ id: string }>;
-  searchParams: Promise<{ tenant?: string | string[] }>;
+  searchParams: Promise<{ tenant?: string | string[]; ever?: string | string[]; do?: string | string[] }>;
 }) {
   const authority = await requirePermission("console.read");
   const { id } = await params;
-  const asked = (await searchParams).tenant;
+  const sp = await searchParams;
+  const asked = sp.tenant;
   const tenant = typeof asked === "string" && asked ? asked : null;
   const db = await getDb();
   if (!tenant) {
@@ -48,7 +55,7 @@ export default async function CapabilityPage({
   }
   const detail = await getCapabilityDetail(db, authority, { id, tenant });
   if (!detail) notFound();
-  const { capability: c, status, lineage, graph, uses, issuer } = detail;
+  const { capability: c, status, lineage, graph, uses, calls, lifecycle, issuer } = detail;
   const summary = c.summary as { rights?: Right[]; budget?: Record<string, number> };
   const under = encodeURIComponent(`under:${c.id}`);
   return (
@@ -67,6 +74,25 @@ export default async function CapabilityPage({
       <h1 className="mono" style={{ overflowWrap: "anywhere" }}>
         {c.id}
       </h1>
+      <p className="row-actions" style={{ margin: "4px 0 8px" }}>
+        {can(authority, "events.read.full") ? (
+          <Link
+            className="button"
+            href={`/compare?${new URLSearchParams({ kind: "capability", tenant: c.tenant, a: c.id }).toString()}`}
+          >
+            Compare with…
+          </Link>
+        ) : null}
+        {can(authority, "sessions.revoke") ? (
+          <Link
+            className="button"
+            data-testid="revoke-capability"
+            href={revokeHref({ kind: "capability", tenant: c.tenant, capabilityId: c.id })}
+          >
+            Revoke…
+          </Link>
+        ) : null}
+      </p>
       <EvidenceExportLink authority={authority} source={{ kind: "capability", id: c.id }} tenant={c.tenant} />
       <PinToCase tenant={c.tenant} kind="capability" refId={c.id} />
       <p data-testid="capability-status">
@@ -117,29 +143,47 @@ export default async function CapabilityPage({
               .join(", ") || "none"}
           </dd>
           <dt>Uses (this and derived)</dt>
-          <dd>
-            <span className="ok">{uses.allowed ?? 0} allowed</span>,{" "}
-            <span className="error">{uses.denied ?? 0} denied</span>, {uses.error ?? 0} errors ·{" "}
-            <Link href={`/events?q=${under}`}>all uses in the explorer</Link>
-            <form
-              action="/events"
-              className="row-actions"
-              style={{ marginTop: 6 }}
-              aria-label="Did it ever do this?"
-            >
-              <input type="hidden" name="range" value="all" />
-              <input
-                name="q"
-                className="mono"
-                defaultValue={`under:${c.id} resource:Order action:write outcome:allowed`}
-                aria-label="Did it, or anything derived from it, ever…"
-                style={{ flex: "1 1 360px" }}
-              />
-              <button type="submit">Did it ever…?</button>
-            </form>
+          <dd data-testid="capability-uses">
+            <strong>{plural(calls, "tool call")}</strong>:{" "}
+            <span className="ok">{(uses.allowed ?? 0).toLocaleString("en")} allowed</span>,{" "}
+            <span className="error">{(uses.denied ?? 0).toLocaleString("en")} denied</span>,{" "}
+            {plural(uses.error ?? 0, "error")}
+            {can(authority, "events.read.full") ? (
+              <>
+                {" "}
+                ·{" "}
+                <Link href={`/events?q=${under}%20type%3Atool.call&range=all`}>
+                  these calls in the explorer
+                </Link>
+              </>
+            ) : null}
+          </dd>
+          <dt>Lifecycle records</dt>
+          <dd data-testid="capability-lifecycle">
+            {lifecycle.length === 0 ? (
+              <span className="muted">none reported</span>
+            ) : (
+              <>
+                {lifecycle.map((l, i) => (
+                  <span key={l.type}>
+                    {i > 0 ? ", " : null}
+                    {l.count.toLocaleString("en")} <span className="mono">{l.type}</span>
+                  </span>
+                ))}{" "}
+                <span className="muted">
+                  (not uses: records of this capability and its descendants being made or ended)
+                </span>
+              </>
+            )}
           </dd>
         </dl>
       </div>
+      <DidItEver
+        authority={authority}
+        cap={{ id: c.id, tenant: c.tenant }}
+        asked={{ ever: one(sp.ever), do: one(sp.do) }}
+        rights={summary.rights ?? []}
+      />
       <h2>Lineage</h2>
       {lineage.length === 0 ? (
         <p className="muted">A root capability: minted for its request.</p>

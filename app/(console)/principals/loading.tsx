@@ -1,0 +1,5 @@
+import { RouteLoading } from "@/components/route/route-states";
+
+export default function Loading() {
+  return <RouteLoading what="the principals active that day" />;
+}
