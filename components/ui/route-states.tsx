@@ -36,10 +36,13 @@ export function RouteError({
   error,
   reset,
   what = "This page",
+  back = { href: "/", label: "Go to the overview" },
 }: {
   error: Error & { digest?: string };
   reset: () => void;
   what?: string;
+  /** Where to go instead: the route's parent list, say. */
+  back?: { href: string; label: string };
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
@@ -58,7 +61,7 @@ export function RouteError({
         <button type="button" className="primary" onClick={() => reset()}>
           Try again
         </button>
-        <Link href="/">Go to the overview</Link>
+        <Link href={back.href}>{back.label}</Link>
       </p>
     </div>
   );

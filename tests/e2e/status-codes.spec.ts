@@ -4,7 +4,16 @@ import { expect, test } from "./fixtures";
 // in the HTTP response itself (proxies, logs and scanners read the status, not the page), even on
 // routes that stream with a loading.tsx. Every route refused to some role is listed here.
 const REFUSED = {
-  viewer: ["/admin", "/alerts", "/gateway", "/streams", "/sessions", "/escalations", "/revocations"],
+  viewer: [
+    "/admin",
+    "/alerts",
+    "/gateway",
+    "/streams",
+    "/sessions",
+    "/escalations",
+    "/revocations",
+    "/cases",
+  ],
   investigator: ["/admin", "/streams"],
 } as const;
 
@@ -25,7 +34,13 @@ test("pages a role may not see answer 403 in the response, before anything strea
 
 test("unknown ids answer 404 in the response", async ({ signIn, users }) => {
   const { page } = await signIn(users.investigator);
-  for (const path of ["/capabilities/no-such-capability", "/requests/no-such-request"]) {
+  for (const path of [
+    "/capabilities/no-such-capability",
+    "/requests/no-such-request",
+    "/events/019a0000-0000-7000-8000-000000000000",
+    "/cases/019a0000-0000-7000-8000-000000000000",
+    "/compare?kind=request&tenant=acme&a=no-such-request&b=nor-this-one",
+  ]) {
     const res = await page.goto(path);
     expect(res?.status(), `GET ${path}`).toBe(404);
   }

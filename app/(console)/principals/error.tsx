@@ -1,6 +1,6 @@
 "use client";
 
-import { RouteError } from "@/components/route/route-states";
+import { RouteError } from "@/components/ui/route-states";
 
 export default function ErrorPage({
   error,

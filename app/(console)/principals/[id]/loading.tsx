@@ -1,4 +1,4 @@
-import { RouteLoading } from "@/components/route/route-states";
+import { RouteLoading } from "@/components/ui/route-states";
 
 export default function Loading() {
   return <RouteLoading what="this person's day" />;

@@ -7,10 +7,10 @@ import { requirePermission } from "@/lib/auth/guard";
 import { listRequests, listRequestsSchema } from "@/lib/data/requests";
 import { formatTime, plural } from "@/lib/format/time";
 import { getDb } from "@/lib/server/db";
-import { KeysetPager } from "./_components/keyset-pager";
-import { ListSearch } from "./_components/list-search";
-import "./requests.css";
-import { loadRequestsParams, requestHref, requestsHref } from "./search-params";
+import { KeysetPager } from "../_components/keyset-pager";
+import { ListSearch } from "../_components/list-search";
+import "../requests.css";
+import { loadRequestsParams, requestHref, requestsHref } from "../search-params";
 
 export const metadata: Metadata = { title: "Requests" };
 

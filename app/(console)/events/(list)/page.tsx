@@ -10,15 +10,15 @@ import { findGatewayRequestsByDeniedEvent } from "@/lib/data/gateway-requests";
 import { listSavedQueries } from "@/lib/data/saved-queries";
 import { parseTimeValue } from "@/lib/query/time";
 import { getDb } from "@/lib/server/db";
-import { ConsoleToggle } from "./_components/console-toggle";
-import { EventsTable } from "./_components/events-table";
-import { LiveTail } from "./_components/live-tail";
-import { CountFallback, HistogramFallback, HistogramPanel, MatchCount } from "./_components/panels";
-import { SavedQueries } from "./_components/saved-queries";
-import { SearchBox } from "./_components/search-box";
-import { explorerCache } from "./search-params";
-import { effectiveQuery, explorerHref, namesType } from "./url-state";
-import "./explorer.css";
+import { ConsoleToggle } from "../_components/console-toggle";
+import { EventsTable } from "../_components/events-table";
+import { LiveTail } from "../_components/live-tail";
+import { CountFallback, HistogramFallback, HistogramPanel, MatchCount } from "../_components/panels";
+import { SavedQueries } from "../_components/saved-queries";
+import { SearchBox } from "../_components/search-box";
+import { explorerCache } from "../search-params";
+import { effectiveQuery, explorerHref, namesType } from "../url-state";
+import "../explorer.css";
 
 export const metadata: Metadata = { title: "Events" };
 
