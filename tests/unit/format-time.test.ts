@@ -58,7 +58,12 @@ describe("describeOperation", () => {
   it("says the one operation in words, never raw JSON", async () => {
     const { describeOperation } = await import("@/lib/format/operation");
     expect(
-      describeOperation({ tool: "crm.update_order", resourceType: "Order", resourceId: "o_381", action: "write" }),
+      describeOperation({
+        tool: "crm.update_order",
+        resourceType: "Order",
+        resourceId: "o_381",
+        action: "write",
+      }),
     ).toBe("write Order o_381 with crm.update_order");
     expect(describeOperation({ tool: "fs.read", argDigest: "hmac-sha256:x" })).toBe(
       "call fs.read (these arguments only)",

@@ -103,7 +103,11 @@ export function UsersTable({ users, selfId }: { users: ConsoleUserRow[]; selfId:
               : ""
         }
         confirmLabel={asking?.kind === "disable" ? "Disable" : "Change role"}
-        danger={asking?.kind === "disable" || (asking?.kind === "role" && asking.role === "admin")}
+        // Granting more power is the change to stop and read.
+        danger={
+          asking?.kind === "disable" ||
+          (asking?.kind === "role" && ROLES.indexOf(asking.role) > ROLES.indexOf(asking.user.role as Role))
+        }
         onCancel={() => setAsking(null)}
         onConfirm={() => {
           const a = asking;
