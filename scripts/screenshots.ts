@@ -45,27 +45,56 @@ const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
 const inv = await session("investigator", "light");
 await shot(inv, "overview");
-await inv.goto(`/events?q=${encodeURIComponent("outcome:denied tool:crm.*")}`);
+await inv.goto(`/events?q=${encodeURIComponent("outcome:denied tool:crm.*")}&range=all`);
 await inv.getByTestId("events-table").locator("tbody tr").first().click();
 await shot(inv, "explorer", false);
+await inv.setViewportSize({ width: 1024, height: 768 });
+await shot(inv, "explorer-1024", false);
+await inv.setViewportSize({ width: 1400, height: 900 });
 await inv.goto(`/events?q=${encodeURIComponent("principal:alice@acme.example outcome:maybe")}`);
 await shot(inv, "explorer-error", false);
 await inv.goto("/requests");
-await inv.locator("table a").first().click();
+await shot(inv, "requests", false);
+const requestHref =
+  (await inv.locator("main table a[href^='/requests/']").first().getAttribute("href")) ?? "";
+await inv.goto(requestHref);
 await shot(inv, "request-graph", false);
+await inv.goto(`${requestHref}${requestHref.includes("?") ? "&" : "?"}view=timeline`);
+await shot(inv, "request-timeline", false);
+await inv.goto(requestHref);
 await inv.getByTestId("derivation-graph").locator(".react-flow__node").last().click();
 await inv.waitForURL(/capabilities/);
+await inv.goto(`${inv.url()}&ever=Order&do=write#did-it-ever`);
 await shot(inv, "capability", false);
+const second = (await (async () => {
+  await inv.goto("/requests");
+  return inv.locator("main table a[href^='/requests/']").nth(1).getAttribute("href");
+})()) as string;
+const idOf = (href: string) => decodeURIComponent(href.split("/")[2]?.split("?")[0] ?? "");
+await inv.goto(
+  `/compare?${new URLSearchParams({ kind: "request", tenant: "acme", a: idOf(requestHref), b: idOf(second) })}`,
+);
+await shot(inv, "compare", false);
+await inv.goto("/sessions");
+await shot(inv, "sessions", false);
+await inv.goto("/cases");
+await shot(inv, "cases", false);
 
 const viewer = await session("viewer", "dark");
 await viewer.goto(`/principals/${encodeURIComponent("alice@acme.example")}?day=${yesterday}`);
 await shot(viewer, "principal-day-dark");
+const viewerLight = await session("viewer", "light");
+await viewerLight.setViewportSize({ width: 1024, height: 768 });
+await viewerLight.goto(`/principals/${encodeURIComponent("alice@acme.example")}?day=${yesterday}`);
+await shot(viewerLight, "principal-day-1024", false);
 
 const admin = await session("admin", "light");
 await admin.goto("/admin");
 await shot(admin, "admin");
-await admin.goto("/escalations");
-for (const uses of await admin.locator("details").all()) await uses.locator("summary").click();
-await shot(admin, "escalations");
+await admin.goto(`/events?q=${encodeURIComponent("outcome:denied type:tool.call tenant:acme")}&range=all`);
+await admin.getByTestId("events-table").locator("tbody tr").first().click();
+await admin.getByTestId("escalate-exact").click();
+await admin.waitForURL(/\/escalations/);
+await shot(admin, "escalations", false);
 
 await browser.close();
