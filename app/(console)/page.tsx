@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { Suspense } from "react";
+import { ChartTable } from "@/components/charts/chart-table";
 import { OutcomeBars } from "@/components/charts/outcome-bars";
 import { RankedBars } from "@/components/charts/ranked-bars";
 import { CoveragePanel } from "@/components/coverage/coverage-panel";
@@ -82,6 +83,11 @@ async function OverviewFigures({ authority }: { authority: Authority }) {
       <h2>Tool calls, last 7 days</h2>
       <div className="card">
         <OutcomeBars data={o.perDay.map((d) => ({ ...d, label: d.label.slice(5) }))} />
+        <ChartTable
+          summary="Tool calls per day as a table"
+          columns={["Day (UTC)", "Allowed", "Denied", "Errors"]}
+          rows={o.perDay.map((d) => [d.label, d.allowed, d.denied, d.error])}
+        />
       </div>
       <div style={{ marginTop: 12 }}>
         <Suspense fallback={<PanelSkeleton label="Loading capability coverage" rows={4} />}>
@@ -95,10 +101,20 @@ async function OverviewFigures({ authority }: { authority: Authority }) {
         <div className="card">
           <h2 style={{ marginTop: 0 }}>Denials by reason (7 days)</h2>
           <RankedBars data={o.denials} label="Denials by reason" color="var(--danger)" labelWidth={220} />
+          <ChartTable
+            summary="Denials by reason as a table"
+            columns={["Reason", "Denials"]}
+            rows={o.denials.map((r) => [r.name, r.count])}
+          />
         </div>
         <div className="card">
           <h2 style={{ marginTop: 0 }}>Busiest principals</h2>
           <RankedBars data={o.principals} label="Busiest principals" />
+          <ChartTable
+            summary="Busiest principals as a table"
+            columns={["Principal", "Calls"]}
+            rows={o.principals.map((r) => [r.name, r.count])}
+          />
           <p className="muted">
             {o.principals.slice(0, 3).map((p, i) => (
               <span key={p.name}>
@@ -113,6 +129,11 @@ async function OverviewFigures({ authority }: { authority: Authority }) {
         <div className="card">
           <h2 style={{ marginTop: 0 }}>Busiest agents</h2>
           <RankedBars data={o.agents} label="Busiest agents" color="var(--ok)" labelWidth={200} />
+          <ChartTable
+            summary="Busiest agents as a table"
+            columns={["Agent", "Calls"]}
+            rows={o.agents.map((r) => [r.name, r.count])}
+          />
         </div>
       </div>
       <div

@@ -20,6 +20,8 @@ const LIST_PAGES = [
   "/evidence/verify",
   "/log",
   "/admin",
+  "/cases",
+  "/compare",
 ];
 
 /** A detail page: the first link on `from` whose href starts with `prefix`, then one more hop. */

@@ -10,7 +10,7 @@ import { formatClock, plural } from "@/lib/format/time";
 import { revokeHref } from "@/lib/links";
 import { getDb } from "@/lib/server/db";
 import { dayEventsHref } from "@/lib/summary/explorer-href";
-import { ChartTable } from "./chart-table";
+import { ChartTable } from "@/components/charts/chart-table";
 import { DaySummary } from "./day-summary";
 
 /** Everything on the day page that needs the day's data (the shell paints before it). */
