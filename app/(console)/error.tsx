@@ -1,16 +1,8 @@
 "use client";
 
-import { RouteError } from "@/components/ui/route-states";
+import { routeError } from "@/components/ui/route-states";
 
 // Every console route without its own error.tsx falls back to this; the shell (nav, user menu) stays.
 // (There is deliberately no loading.tsx at this level: it would wrap every page in one Suspense
 // boundary, start the response before a page's permission check, and turn 403/404 into 200.)
-export default function ConsoleError({
-  error,
-  reset,
-}: {
-  error: Error & { digest?: string };
-  reset: () => void;
-}) {
-  return <RouteError error={error} reset={reset} />;
-}
+export default routeError("This page");

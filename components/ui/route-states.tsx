@@ -66,3 +66,20 @@ export function RouteError({
     </div>
   );
 }
+
+/**
+ * A route's error.tsx in one line: `export default routeError("Alerts")`. Each route names
+ * itself (and where to go instead); the behaviour is RouteError's.
+ */
+export function routeError(what: string, back?: { href: string; label: string }) {
+  // biome-ignore lint/correctness/noComponentHookFactories: called once per error.tsx at module load, never while rendering.
+  return function RouteErrorBoundary({
+    error,
+    reset,
+  }: {
+    error: Error & { digest?: string };
+    reset: () => void;
+  }) {
+    return <RouteError error={error} reset={reset} what={what} back={back} />;
+  };
+}

@@ -1,13 +1,5 @@
 "use client";
 
-export default function CompareError({ reset }: { error: Error & { digest?: string }; reset: () => void }) {
-  return (
-    <div role="alert" className="notice">
-      <h1>The comparison could not be loaded</h1>
-      <p>The database did not answer in time or refused the query. Nothing was changed.</p>
-      <button type="button" onClick={reset}>
-        Try again
-      </button>
-    </div>
-  );
-}
+import { routeError } from "@/components/ui/route-states";
+
+export default routeError("The comparison", { href: "/requests", label: "Requests" });

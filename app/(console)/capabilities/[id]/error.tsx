@@ -1,20 +1,5 @@
 "use client";
 
-import { RouteError } from "@/components/ui/route-states";
+import { routeError } from "@/components/ui/route-states";
 
-export default function ErrorPage({
-  error,
-  reset,
-}: {
-  error: Error & { digest?: string };
-  reset: () => void;
-}) {
-  return (
-    <RouteError
-      what="This capability"
-      error={error}
-      reset={reset}
-      back={{ href: "/events", label: "Back to the explorer" }}
-    />
-  );
-}
+export default routeError("This capability", { href: "/events", label: "Back to the explorer" });

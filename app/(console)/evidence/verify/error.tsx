@@ -1,13 +1,5 @@
 "use client";
 
-import { RouteError } from "@/components/ui/route-states";
+import { routeError } from "@/components/ui/route-states";
 
-export default function RouteErrorPage({
-  error,
-  reset,
-}: {
-  error: Error & { digest?: string };
-  reset: () => void;
-}) {
-  return <RouteError error={error} reset={reset} what="Evidence" />;
-}
+export default routeError("Evidence");

@@ -1,20 +1,5 @@
 "use client";
 
-import { RouteError } from "@/components/ui/route-states";
+import { routeError } from "@/components/ui/route-states";
 
-export default function ErrorPage({
-  error,
-  reset,
-}: {
-  error: Error & { digest?: string };
-  reset: () => void;
-}) {
-  return (
-    <RouteError
-      what="This person's day"
-      error={error}
-      reset={reset}
-      back={{ href: "/principals", label: "All principals" }}
-    />
-  );
-}
+export default routeError("This person's day", { href: "/principals", label: "All principals" });

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { ChartTable } from "@/components/charts/chart-table";
 import { OutcomeBars } from "@/components/charts/outcome-bars";
 import { RankedBars } from "@/components/charts/ranked-bars";
 import { DayGraphView } from "@/components/graph/day-graph";
@@ -10,7 +11,6 @@ import { formatClock, plural } from "@/lib/format/time";
 import { revokeHref } from "@/lib/links";
 import { getDb } from "@/lib/server/db";
 import { dayEventsHref } from "@/lib/summary/explorer-href";
-import { ChartTable } from "@/components/charts/chart-table";
 import { DaySummary } from "./day-summary";
 
 /** Everything on the day page that needs the day's data (the shell paints before it). */
