@@ -3,6 +3,7 @@
 import "./cases.css";
 import Link from "next/link";
 import { type KeyboardEvent, useCallback, useEffect, useId, useRef, useState, useTransition } from "react";
+import { keepTabInside } from "@/components/ui/focus-trap";
 import type { CaseItemKind } from "@/db/schema";
 
 // "Pin to case" (issue 12), for an event, capability or request wherever it is shown. It asks the
@@ -35,8 +36,6 @@ export interface PinActions {
     pin: { kind: CaseItemKind; ref: string };
   }): Promise<Result<CaseRef>>;
 }
-
-const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), a[href], [tabindex]:not([tabindex="-1"])';
 
 export function PinToCaseView({
   tenant,
@@ -97,18 +96,7 @@ export function PinToCaseView({
       close();
       return;
     }
-    if (e.key !== "Tab" || !panel.current) return;
-    const items = [...panel.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
-    const first = items[0];
-    const last = items.at(-1);
-    if (!first || !last) return;
-    if (e.shiftKey && document.activeElement === first) {
-      e.preventDefault();
-      last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
-      e.preventDefault();
-      first.focus();
-    }
+    keepTabInside(e, panel.current);
   };
 
   const done = (res: { ok: true; data: CaseRef } | { ok: false; error: string }) => {

@@ -11,6 +11,7 @@ import Link from "next/link";
 import { useQueryStates } from "nuqs";
 import { type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { TierMark } from "@/components/tier-mark";
+import { keepTabInside } from "@/components/ui/focus-trap";
 import { formatTime } from "@/lib/format/time";
 import { type ExplorerState, explorerHref, explorerParsers } from "../url-state";
 import { EventDetail, type EventRowView } from "./event-detail";
@@ -135,9 +136,6 @@ export function getEventColumns(detail: "summary" | "full"): ColumnDef<EventRowV
 /** The MCP gateway's escalation request for a denied call (issue 14), keyed `${tenant}/${eventId}`. */
 export type GatewayRequestsByEvent = Record<string, { id: string; status: string }>;
 
-const FOCUSABLE =
-  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
-
 function DetailSheet(props: {
   row: EventRowView;
   onClose: () => void;
@@ -159,21 +157,7 @@ function DetailSheet(props: {
       onClose();
       return;
     }
-    if (e.key !== "Tab" || !sheet.current) return;
-    const items = [...sheet.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
-    const first = items[0];
-    const last = items.at(-1);
-    if (!first || !last) return;
-    if (e.shiftKey && document.activeElement === first) {
-      e.preventDefault();
-      last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
-      e.preventDefault();
-      first.focus();
-    } else if (!sheet.current.contains(document.activeElement)) {
-      e.preventDefault();
-      first.focus();
-    }
+    keepTabInside(e, sheet.current);
   };
   return (
     <>
