@@ -1,7 +1,8 @@
 import { z } from "zod";
 
-export const EVENT_SORTS = ["ts_desc", "ts_asc"] as const;
-export type EventSort = (typeof EVENT_SORTS)[number];
+import { EVENT_SORTS, type EventSort } from "./sorts";
+
+export { EVENT_SORTS, type EventSort };
 
 /**
  * A keyset position: the last row's ts (as Postgres holds it, to the microsecond, in UTC) and id.

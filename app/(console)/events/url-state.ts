@@ -3,7 +3,7 @@
 // (useQueryStates), and one serializer writes every link.
 
 import { createSerializer, parseAsBoolean, parseAsString, parseAsStringLiteral } from "nuqs/server";
-import { EVENT_SORTS } from "@/lib/query/cursor";
+import { EVENT_SORTS } from "@/lib/query/sorts";
 
 export const RANGES = [
   { value: "1h", label: "Last hour" },

@@ -1,3 +1,5 @@
+// Here, one level up from [id]: its layout throws notFound() (for a real 404 status), and a
+// not-found.tsx catches only what is thrown below the layout of its own segment.
 import Link from "next/link";
 
 export default function EventNotFound() {
