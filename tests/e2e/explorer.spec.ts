@@ -17,10 +17,10 @@ test("an investigator answers 'did anything derived from this capability ever wr
   await expect(page).toHaveURL(/\/capabilities\//);
   await expect(page.getByTestId("capability-status")).toBeVisible();
   // Up the lineage to the root, then ask the explorer about everything under it.
-  await page.locator("ol li a").first().click();
+  await page.locator("h2:text-is('Lineage') + ol li a").first().click();
   await expect(page.getByRole("heading", { name: "Lineage" })).toBeVisible();
   await expect(page.getByText("A root capability: minted for its request.")).toBeVisible();
-  await page.getByRole("link", { name: "all uses in the explorer" }).click();
+  await page.getByRole("link", { name: "these calls in the explorer" }).click();
   await expect(page).toHaveURL(/q=under%3A/);
   const box = page.getByRole("textbox", { name: "Search events" });
   await box.fill(`${await box.inputValue()} resource:Order action:write outcome:allowed`);
