@@ -55,6 +55,7 @@ await inv.goto(`/events?q=${encodeURIComponent("principal:alice@acme.example out
 await shot(inv, "explorer-error", false);
 await inv.goto("/requests");
 await shot(inv, "requests", false);
+await inv.goto("/requests?q=alice-assistant");
 const requestHref =
   (await inv.locator("main table a[href^='/requests/']").first().getAttribute("href")) ?? "";
 await inv.goto(requestHref);
@@ -67,7 +68,7 @@ await inv.waitForURL(/capabilities/);
 await inv.goto(`${inv.url()}&ever=Order&do=write#did-it-ever`);
 await shot(inv, "capability", false);
 const second = (await (async () => {
-  await inv.goto("/requests");
+  await inv.goto("/requests?q=alice-assistant");
   return inv.locator("main table a[href^='/requests/']").nth(1).getAttribute("href");
 })()) as string;
 const idOf = (href: string) => decodeURIComponent(href.split("/")[2]?.split("?")[0] ?? "");
