@@ -110,7 +110,7 @@ test("a node of the day graph drills down to its calls by keyboard alone", async
   expect(q).toContain(`principal:${ALICE}`);
   expect(q).toContain(`tool:${tool}`);
   expect(q).toContain(`after:${yesterday()}`);
-  await expect(page.locator("table").first()).toContainText(tool);
+  await expect(page.getByTestId("events-table")).toContainText(tool);
 });
 
 test("the capability page counts uses as calls and answers Did it ever…? under the question", async ({
