@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import type { Locator, Page } from "@playwright/test";
 import { expectNoSeriousA11y, setTheme } from "./axe";
-import { expect, test } from "./fixtures";
+import { expect, markupOnly, test } from "./fixtures";
 
 // Issue 12, point 7: cases. An investigator opens a case, pins an event from the explorer's
 // detail sheet, a capability and a request from their pages (the request by keyboard only), adds
@@ -154,7 +154,8 @@ test("the cases pages fit 1,024 and 1,440 px, and pass axe in light and dark", a
   signIn,
   users,
   baseURL,
-}) => {
+}, testInfo) => {
+  markupOnly(testInfo);
   fs.mkdirSync(SHOTS, { recursive: true });
   const { context, page } = await signIn(users.investigator);
   const title = `Layout check: a rather long case title that has to wrap ${Date.now()}`;

@@ -1,6 +1,6 @@
 import type { Page } from "@playwright/test";
 import { expectNoSeriousA11y, setTheme } from "./axe";
-import { expect, test } from "./fixtures";
+import { expect, markupOnly, test } from "./fixtures";
 
 // Issue 12, point 1: the explorer as an investigator uses it: it fits the window, it counts and
 // charts what matches, every row opens by keyboard, chips and the histogram edit the URL's query,
@@ -40,7 +40,8 @@ for (const width of [1024, 1440]) {
   test(`at ${width} px the explorer fits: Outcome and Reason on screen, no sideways scroll, count shown`, async ({
     signIn,
     users,
-  }) => {
+  }, testInfo) => {
+    markupOnly(testInfo);
     const { page } = await signIn(users.investigator);
     await page.setViewportSize({ width, height: 900 });
     await page.goto("/events?range=all");
@@ -287,7 +288,8 @@ for (const theme of ["light", "dark"] as const) {
     signIn,
     users,
     baseURL,
-  }) => {
+  }, testInfo) => {
+    markupOnly(testInfo);
     const { page, context } = await signIn(users.investigator);
     await setTheme(context, baseURL ?? "", theme);
     await page.goto("/events?range=all");

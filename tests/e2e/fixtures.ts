@@ -78,3 +78,12 @@ export function simulatorProcess(
     env: { ...process.env, DATA_DIR: String(testInfo.project.metadata.dataDir) },
   };
 }
+
+/**
+ * For tests of markup alone (axe, widths, themes): a page's markup does not depend on the
+ * database behind it, so these run against the PGlite server only, which keeps the suite's time
+ * in check. Flows that read or write data run on both backends.
+ */
+export function markupOnly(testInfo: TestInfo) {
+  test.skip(testInfo.project.name !== "pglite", "markup does not depend on the backend: PGlite run only");
+}

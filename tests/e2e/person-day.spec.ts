@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import { expectNoSeriousA11y, setTheme } from "./axe";
-import { expect, test } from "./fixtures";
+import { expect, markupOnly, test } from "./fixtures";
 
 // The manager's page (a person's day, read by a viewer) and the capability page's answers (#12).
 // SHOTS_DIR, when set, keeps a screenshot of each page at each width and theme for people to look at.
@@ -187,7 +187,8 @@ for (const theme of ["light", "dark"] as const) {
     signIn,
     users,
     baseURL,
-  }) => {
+  }, testInfo) => {
+    markupOnly(testInfo);
     test.setTimeout(300_000);
     const { page, context } = await signIn(users.admin);
     await setTheme(context, baseURL ?? "", theme);

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { APIRequestContext, Page, TestInfo } from "@playwright/test";
 import { expectNoSeriousA11y, setTheme } from "./axe";
-import { expect, test } from "./fixtures";
+import { expect, markupOnly, test } from "./fixtures";
 
 // Requests, a request's timeline and graph, sessions and compare (issue #12 points 2, 6, 8, 9).
 // The data is ingested here through the public API, so the assertions know what to find.
@@ -304,7 +304,8 @@ for (const width of [1024, 1440]) {
       signIn,
       users,
       baseURL,
-    }) => {
+    }, testInfo) => {
+      markupOnly(testInfo);
       // Six pages, each with axe (and a full-page screenshot when asked): minutes on a busy machine.
       test.setTimeout(360_000);
       const { page, context } = await signIn(users.investigator);
