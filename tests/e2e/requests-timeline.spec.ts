@@ -291,7 +291,8 @@ test("a session leads to its events in the explorer and to its requests", async 
   await expect(row).toContainText(PRINCIPAL);
   await expect(row.locator("td.num").first()).toHaveText("6");
   await row.getByRole("link", { name: `Events of session ${SESSION}` }).click();
-  await expect(page).toHaveURL(new RegExp(`/events\\?q=session%3A%22${SESSION}%22`));
+  await expect(page).toHaveURL(/\/events\?/);
+  expect(new URL(page.url()).searchParams.get("q")).toContain(`session:"${SESSION}"`);
   await expect(page.getByTestId("events-table").locator("tbody tr")).toHaveCount(10);
   await page.goBack();
   await page.getByRole("link", { name: new RegExp(`requests? of session ${SESSION}`) }).click();
