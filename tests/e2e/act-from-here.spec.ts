@@ -218,12 +218,16 @@ test("keyboard only: the session search picks by arrows and Enter and fills prin
   await page.setViewportSize({ width: 1024, height: 900 });
   await page.goto("/escalations");
   const form = page.getByRole("form", { name: "Issue an escalation" });
-  await form.getByLabel("Tenant").focus();
-  await page.keyboard.press("Tab");
-  await expect(form.getByLabel("Principal", { exact: true })).toBeFocused();
-  await page.keyboard.press("Tab");
   const session = form.getByRole("combobox", { name: "Session", exact: true });
-  await expect(session).toBeFocused();
+  // Tab order Tenant → Principal → Session. Tried again while the page hydrates (or a live
+  // refresh lands between two key presses), which can take the focus back to the document.
+  await expect(async () => {
+    await form.getByLabel("Tenant").focus();
+    await page.keyboard.press("Tab");
+    await expect(form.getByLabel("Principal", { exact: true })).toBeFocused({ timeout: 1000 });
+    await page.keyboard.press("Tab");
+    await expect(session).toBeFocused({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
   await page.keyboard.type("sess_");
   // The answer to what was typed is in (an earlier answer would reset the choice).
   await expect(session).toHaveAttribute("aria-busy", "false");
