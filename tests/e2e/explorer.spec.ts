@@ -17,7 +17,9 @@ test("an investigator answers 'did anything derived from this capability ever wr
   await expect(page).toHaveURL(/\/capabilities\//);
   await expect(page.getByTestId("capability-status")).toBeVisible();
   // Up the lineage to the root, then ask the explorer about everything under it.
-  await page.locator("h2:text-is('Lineage') + ol li a").first().click();
+  // (A call an escalation allowed is authorized by a root capability: no lineage to climb.)
+  const up = page.locator("h2:text-is('Lineage') + ol li a").first();
+  if ((await up.count()) > 0) await up.click();
   await expect(page.getByRole("heading", { name: "Lineage" })).toBeVisible();
   await expect(page.getByText("A root capability: minted for its request.")).toBeVisible();
   await page.getByRole("link", { name: "these calls in the explorer" }).click();

@@ -18,6 +18,11 @@ function screens(page: Page): { list: string[] } {
 }
 
 const DENIED_CALLS = `/events?q=${encodeURIComponent("outcome:denied type:tool.call tenant:acme")}&range=all`;
+// Carol left the company in the demo (every session revoked): a grant for her is refused at use,
+// as it should be, so the admin's journey starts from someone still active.
+const DENIED_ACTIVE = `/events?q=${encodeURIComponent(
+  "outcome:denied type:tool.call tenant:acme -principal:carol@acme.example",
+)}&range=all`;
 
 test("the investigator answers 'did C or anything derived from it ever write an Order?' from a denied call in at most three screens", async ({
   signIn,
@@ -59,7 +64,7 @@ test("the admin escalates exactly a denied call and sees the grant used live", a
   await page.setViewportSize({ width: 1440, height: 900 });
   const visited = screens(page);
   // Screen 1: a denied call in the explorer, "Request escalation for exactly this".
-  await page.goto(DENIED_CALLS);
+  await page.goto(DENIED_ACTIVE);
   await page.getByTestId("events-table").locator("tbody tr").first().click();
   const escalate = page.getByTestId("event-sheet").getByTestId("escalate-exact");
   const asked = new URL((await escalate.getAttribute("href")) ?? "", "http://x").searchParams;
