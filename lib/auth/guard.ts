@@ -2,7 +2,7 @@ import "server-only";
 import { cookies } from "next/headers";
 import { forbidden, redirect } from "next/navigation";
 import { decode } from "next-auth/jwt";
-import { cache } from "react";
+import { cache, type ReactNode } from "react";
 import { getDb } from "@/lib/server/db";
 import type { Authority } from "./authority";
 import { can, type Permission } from "./permissions";
@@ -59,4 +59,17 @@ export async function authorizeRoute(permission: Permission): Promise<Authority 
   if (!can(authority, permission))
     return Response.json({ error: "Your role does not allow this." }, { status: 403 });
   return authority;
+}
+
+/**
+ * A route's layout that refuses before its loading boundary: `export default refusingLayout("x")`.
+ * A loading.tsx starts the response before its page runs, so a refusal thrown by the page would
+ * reach the browser as a 200; refused here, it is a real 403. The page still checks for itself.
+ */
+export function refusingLayout(permission: Permission) {
+  // biome-ignore lint/correctness/noComponentHookFactories: called once per layout.tsx at module load, never while rendering.
+  return async function RefusingLayout({ children }: { children: ReactNode }) {
+    await requirePermission(permission);
+    return children;
+  };
 }
