@@ -42,7 +42,11 @@ const name = (label: string) =>
     .min(1, { error: `${label} is required.` })
     .regex(NAME, { error: `${label} may use letters, digits and _ . : @ / + - only.` });
 
-/** A gateway's resource (a file path): any printable text up to 1000 characters, kept exactly. */
+/**
+ * A resource id as events carry it (the wire schema's): any printable text up to 1000
+ * characters, kept exactly, since a gateway's resource is often a file path ("/srv/my notes.txt").
+ * The token names such an id by capabilityResourceId; a use is checked against the whole id.
+ */
 export const gatewayResourceIdSchema = z
   .string({ error: "Resource id is required." })
   .min(1, { error: "Resource id is required." })
@@ -56,7 +60,8 @@ const issueEscalationFields = z.object({
   agent: name("Agent").optional(),
   tool: name("Tool"),
   resourceType: name("Resource type"),
-  resourceId: name("Resource id"),
+  // Whatever a denied call named: "escalate exactly this" must accept every id an event can hold.
+  resourceId: gatewayResourceIdSchema,
   action: name("Action"),
   argDigest: z
     .string()
@@ -84,13 +89,8 @@ const FOR_SOMEONE = { error: "Give the session (or the agent) the escalation is 
 export const issueEscalationSchema = issueEscalationFields.refine(forSomeone, FOR_SOMEONE);
 export type IssueEscalationInput = z.output<typeof issueEscalationSchema>;
 
-/**
- * The same, for an operation a gateway asked for (lib/data/gateway-requests.ts): its resource id
- * may be a file path. The token names such an id by capabilityResourceId.
- */
-export const issueGatewayEscalationSchema = issueEscalationFields
-  .extend({ resourceId: gatewayResourceIdSchema })
-  .refine(forSomeone, FOR_SOMEONE);
+/** The same, for an operation a gateway asked for (lib/data/gateway-requests.ts). */
+export const issueGatewayEscalationSchema = issueEscalationSchema;
 
 export const escalationIdSchema = z.object({ id: z.uuid({ error: "Unknown escalation." }) });
 

@@ -3,6 +3,9 @@ import { expect, test } from "./fixtures";
 import { AdminPage } from "./pages/admin-page";
 import { LoginPage } from "./pages/login-page";
 
+// Signing in, out and where it lands is what this file tests: every sign-in goes through the form.
+test.use({ freshSignIn: true });
+
 const NAV = {
   viewer: ["Overview", "Events", "Requests", "Principals", "Audit log", "Verify evidence"],
   investigator: [

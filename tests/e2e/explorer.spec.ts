@@ -6,9 +6,11 @@ test("an investigator answers 'did anything derived from this capability ever wr
   users,
 }) => {
   const { page } = await signIn(users.investigator);
-  // Start from an Order write in the log, and walk to the root capability it came from.
+  // Start from a call that wrote an Order, and walk to the root capability it came from. (A call,
+  // not any event: an escalation's own "used" event also names the operation, but the explorer
+  // link below asks about calls.)
   await page.goto(
-    `/events?q=${encodeURIComponent("tool:orders.update_status outcome:allowed action:write")}&range=all`,
+    `/events?q=${encodeURIComponent("type:tool.call tool:orders.update_status outcome:allowed action:write")}&range=all`,
   );
   await page.getByTestId("events-table").locator("tbody tr").first().click();
   const sheet = page.getByTestId("event-sheet");

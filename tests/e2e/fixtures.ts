@@ -19,8 +19,40 @@ export interface DemoUser {
 
 interface Fixtures {
   users: Record<DemoUser["role"], DemoUser>;
-  /** A new browser context signed in as the given user through the real form. */
+  /**
+   * A new browser context signed in as the given user. The first time (and with `freshSignIn`)
+   * through the real form, landing on the Overview; after that, for a short while, the same
+   * user's cookies in a new context on a blank page (each test then goes where it starts).
+   */
   signIn: (user: Pick<DemoUser, "email" | "password">) => Promise<{ context: BrowserContext; page: Page }>;
+  /** Sign in through the form every time (tests of signing in, out and of the landing page). */
+  freshSignIn: boolean;
+}
+
+// A signed-in session, reused across tests for a short while. Sign-in through the form costs
+// seconds (the password hash, then the Overview the form lands on); the suite signs in about
+// seventy times per backend. The age limit keeps reused sessions well inside the five minutes
+// an admin may issue an escalation without re-entering the password, and every reuse first asks
+// the server whether the session is still live (a test may disable a user or sign them out).
+const REUSE_FOR_MS = 90_000;
+const signedIn = new Map<
+  string,
+  { state: Awaited<ReturnType<BrowserContext["storageState"]>>; at: number }
+>();
+
+async function reuse(browser: Browser, baseURL: string, user: Pick<DemoUser, "email" | "password">) {
+  const key = `${baseURL} ${user.email}`;
+  const kept = signedIn.get(key);
+  if (!kept || Date.now() - kept.at > REUSE_FOR_MS) return null;
+  const context = await browser.newContext({ baseURL, storageState: kept.state });
+  const res = await context.request.get("/api/auth/session");
+  const body = res.ok() ? ((await res.json()) as { user?: { email?: string } }) : {};
+  if (body.user?.email?.toLowerCase() !== user.email.toLowerCase()) {
+    signedIn.delete(key);
+    await context.close();
+    return null;
+  }
+  return { context, page: await context.newPage() };
 }
 
 async function signInFresh(browser: Browser, baseURL: string, user: Pick<DemoUser, "email" | "password">) {
@@ -44,11 +76,21 @@ export const test = base.extend<Fixtures>({
     >;
     await use(byRole);
   },
-  signIn: async ({ browser, baseURL }, use) => {
+  freshSignIn: [false, { option: true }],
+  signIn: async ({ browser, baseURL, freshSignIn }, use) => {
     const opened: BrowserContext[] = [];
     await use(async (user) => {
-      const s = await signInFresh(browser, baseURL ?? "", user);
+      const base = baseURL ?? "";
+      const kept = freshSignIn ? null : await reuse(browser, base, user);
+      if (kept) {
+        opened.push(kept.context);
+        return kept;
+      }
+      const s = await signInFresh(browser, base, user);
       opened.push(s.context);
+      // Only the session cookies: nothing a test sets later (a theme, a tenant) is carried over.
+      const at = Date.now();
+      signedIn.set(`${base} ${user.email}`, { state: await s.context.storageState(), at });
       return s;
     });
     for (const c of opened) await c.close();

@@ -326,7 +326,7 @@ for (const width of [1024, 1440]) {
       for (const [name, url] of pages) {
         // A navigation may be cut by the previous page's late client work: try once more.
         await page.goto(url).catch(() => page.goto(url));
-        await expect(page.locator("h1").first()).toBeVisible();
+        await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
         if (name === "request-graph")
           await expect(
             page.getByTestId("derivation-graph").locator(".react-flow__node").first(),

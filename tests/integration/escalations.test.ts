@@ -315,6 +315,31 @@ describe.each(backends)("escalations on $name", (backend) => {
     ]);
   });
 
+  it("escalates exactly a call on a file path (a gateway's resource): that whole path once, no other", async () => {
+    const file = {
+      ...OP,
+      tool: "fs.write_file",
+      resourceType: "File",
+      resourceId: "/srv/share/Quarterly report.txt",
+    };
+    const r = await issue(file);
+    expect(r.status).toBe("active");
+    expect(
+      (await use(r.id, r.token as string, { ...file, resourceId: "/srv/share/Quarterly report.tx" })).body,
+    ).toMatchObject({
+      allowed: false,
+    });
+    expect((await use(r.id, r.token as string, file)).body.allowed).toBe(true);
+    const [cap] = await database.db
+      .select()
+      .from(capabilities)
+      .where(eq(capabilities.id, r.capabilityId as string));
+    // The token names the path by its hash (token facts take names only); the row keeps it whole.
+    expect(JSON.stringify(cap?.summary)).toContain("sha256:");
+    const [row] = await database.db.select().from(escalations).where(eq(escalations.id, r.id));
+    expect((row?.operation as { resourceId: string }).resourceId).toBe(file.resourceId);
+  });
+
   it("lets exactly one of 100 concurrent uses of a single-use escalation through, auditing all", async () => {
     const r = await issue();
     const results = await Promise.all(

@@ -22,7 +22,9 @@ describe("escalation input and policy", () => {
     const fields = (input: Record<string, unknown>) =>
       issueEscalationSchema.safeParse(input).error?.issues.map((i) => i.path[0]) ?? [];
     expect(fields({ ...valid, reason: "" })).toEqual(["reason"]);
-    expect(fields({ ...valid, resourceId: "o 1; drop" })).toEqual(["resourceId"]);
+    expect(fields({ ...valid, resourceId: "o\u00001" })).toEqual(["resourceId"]);
+    expect(fields({ ...valid, resourceId: "" })).toEqual(["resourceId"]);
+    expect(fields({ ...valid, tool: "crm.update order" })).toEqual(["tool"]);
     expect(fields({ ...valid, argDigest: "sha256:abc" })).toEqual(["argDigest"]);
     expect(fields({ ...valid, ttlSeconds: "0" })).toEqual(["ttlSeconds"]);
     expect(fields({ ...valid, session: undefined })).toEqual(["session"]);
