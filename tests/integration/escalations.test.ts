@@ -337,7 +337,7 @@ describe.each(backends)("escalations on $name", (backend) => {
     // The token names the path by its hash (token facts take names only); the row keeps it whole.
     expect(JSON.stringify(cap?.summary)).toContain("sha256:");
     const [row] = await database.db.select().from(escalations).where(eq(escalations.id, r.id));
-    expect((row?.operation as { resourceId: string }).resourceId).toBe(file.resourceId);
+    expect(row?.operation).toMatchObject({ resourceId: file.resourceId });
   });
 
   it("lets exactly one of 100 concurrent uses of a single-use escalation through, auditing all", async () => {
