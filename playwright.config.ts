@@ -19,11 +19,14 @@ export default defineConfig({
   testDir: "tests/e2e",
   // Its own folder: Playwright empties it at start, and test-results/ also holds vitest's report.
   outputDir: "test-results/e2e",
+  // The backends run side by side, one worker each: a project's tests run one after another
+  // against its own server (they share its data), while the other backend's run at the same time.
   fullyParallel: false,
-  workers: 1,
+  workers: backends.length,
   forbidOnly: Boolean(process.env.CI),
   retries: 0,
-  timeout: 60_000,
+  // A guard against hangs, not a measure of speed: two backends share two cores.
+  timeout: 90_000,
   expect: { timeout: 10_000 },
   reporter: [["list"], ["json", { outputFile: "test-results/e2e-results.json" }]],
   use: {
@@ -36,6 +39,7 @@ export default defineConfig({
   },
   projects: backends.map((b) => ({
     name: b.name,
+    workers: 1,
     use: { ...devices["Desktop Chrome"], baseURL: `http://localhost:${b.port}` },
     metadata: { dataDir: path.join(dataRoot, b.name) },
   })),

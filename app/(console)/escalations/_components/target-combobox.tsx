@@ -138,6 +138,9 @@ export function TargetCombobox({
           role="listbox"
           aria-label={`${label} matches`}
           className="combo-list"
+          // A list long enough to scroll would be a Tab stop of its own in Chromium (keyboard-
+          // focusable scrollers); Tab must go on to the next field, and the arrows pick from here.
+          tabIndex={-1}
           hidden={!showList || matches.length === 0}
         >
           {matches.map((m, i) => (
