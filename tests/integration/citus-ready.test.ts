@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import {
@@ -10,7 +10,11 @@ import {
   SEQUENCE_DEFAULTS,
   TABLE_PLACEMENT,
 } from "@/db/distribution";
+import { cases } from "@/db/schema";
+import { renameCase } from "@/lib/data/cases";
+import { AmbiguousTenantError } from "@/lib/data/tenant-lookup";
 import { backends } from "../support/db";
+import { addTenants, signedIn } from "../support/fixtures";
 
 // Issue 17 point 6: the migrated schema, read from the catalog, is what Citus needs to distribute
 // the tenant-owned tables by tenant (db/distribution.ts says where each table goes and why).
@@ -143,6 +147,40 @@ describe.each(backends)("Citus-ready schema on $name", (backend) => {
 
   it("places every table, keys every distributed table by tenant first, and draws no per-tenant counter from a sequence", async () => {
     expect(await citusProblems(database.db, TABLE_PLACEMENT)).toEqual([]);
+  });
+
+  it("locks a row named by id in the one tenant that holds it; an id in two of the caller's tenants is refused", async () => {
+    const db = database.db;
+    await addTenants(db, ["acme", "globex"]);
+    const both = await signedIn(db, {
+      email: "both@citus.test",
+      role: "investigator",
+      tenants: ["acme", "globex"],
+    });
+    const acmeOnly = await signedIn(db, {
+      email: "acme@citus.test",
+      role: "investigator",
+      tenants: ["acme"],
+    });
+    const id = "01936f4e-6c1a-7b7e-9d5e-2a9c1f0b4e21";
+    await db.insert(cases).values([
+      { tenant: "acme", id, title: "acme's", createdBy: "x" },
+      { tenant: "globex", id, title: "globex's", createdBy: "x" },
+    ]);
+    const titles = async () =>
+      (
+        await db.select({ tenant: cases.tenant, title: cases.title }).from(cases).where(eq(cases.id, id))
+      ).sort((a, b) => a.tenant.localeCompare(b.tenant));
+    await expect(renameCase(db, both, { id, title: "renamed" })).rejects.toThrow(AmbiguousTenantError);
+    expect(await titles()).toEqual([
+      { tenant: "acme", title: "acme's" },
+      { tenant: "globex", title: "globex's" },
+    ]);
+    await renameCase(db, acmeOnly, { id, title: "renamed" });
+    expect(await titles()).toEqual([
+      { tenant: "acme", title: "renamed" },
+      { tenant: "globex", title: "globex's" },
+    ]);
   });
 
   it("docs/scale.md's script places each table after every placed table it references", async () => {
