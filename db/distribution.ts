@@ -29,7 +29,7 @@ export const TABLE_PLACEMENT: Record<string, Placement> = {
   issuers: {
     kind: "reference",
     reason:
-      "token verification resolves a key by kid before it knows the tenant (kid is global; tenant is null for platform-wide keys); a few rows, written only when a key is added or retired",
+      "token verification resolves a key by kid before it knows the tenant (kid is global; tenant is null for the console's own keys); a few rows, written only when a key is added or retired",
   },
   api_keys: {
     kind: "reference",
