@@ -410,7 +410,8 @@ export type SavedQuery = typeof savedQueries.$inferSelect;
 export const checkpoints = pgTable(
   "checkpoints",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
+    // A row identity only (checkpoints are ordered by seq); tenant first in the key (0009).
+    id: bigserial("id", { mode: "number" }).notNull(),
     tenant: text("tenant").notNull(),
     seq: bigint("seq", { mode: "number" }).notNull(),
     hash: text("hash").notNull(),
@@ -419,7 +420,10 @@ export const checkpoints = pgTable(
     // base64url Ed25519 signature over lib/audit/checkpoint.ts's checkpointPayload().
     signature: text("signature").notNull(),
   },
-  (t) => [index("checkpoints_tenant_seq_idx").on(t.tenant, t.seq)],
+  (t) => [
+    primaryKey({ name: "checkpoints_pkey", columns: [t.tenant, t.id] }),
+    index("checkpoints_tenant_seq_idx").on(t.tenant, t.seq),
+  ],
 );
 
 export type Checkpoint = typeof checkpoints.$inferSelect;

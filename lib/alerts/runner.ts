@@ -99,19 +99,29 @@ export async function evaluateDueRules(
   const limits = { ...ALERT_ROUND, ...opts.limits };
   const now = (opts.now ?? (() => new Date()))();
   const until = new Date(now.getTime() + limits.leaseMs);
-  // One statement claims and returns the rules: skip locked, so two instances take different ones.
-  const claimed = await db
-    .update(alertRules)
-    .set({ leaseOwner: opts.owner, leaseUntil: until })
-    .where(sql`(${alertRules.tenant}, ${alertRules.id}) in (
-      select r.tenant, r.id from ${alertRules} r
-      join ${chainHeads} h on h.tenant = r.tenant
-      where r.enabled and h.seq > r.cursor
-        and (r.lease_until is null or r.lease_until < ${now.toISOString()}::timestamptz or r.lease_owner = ${opts.owner})
-      order by r.tenant, r.id
-      limit ${limits.rulesPerRound}
-      for update of r skip locked)`)
-    .returning();
+  const at = sql`${now.toISOString()}::timestamptz`;
+  const free = sql`(${alertRules.leaseUntil} is null or ${alertRules.leaseUntil} < ${at} or ${alertRules.leaseOwner} = ${opts.owner})`;
+  // The rules with new events are read without a lock; each is then claimed by a statement on
+  // its own tenant's row that checks the lease again, so no statement locks rows of several
+  // tenants (docs/scale.md). Two instances racing for a rule: the second finds it leased.
+  const due = await db
+    .select({ tenant: alertRules.tenant, id: alertRules.id })
+    .from(alertRules)
+    .innerJoin(chainHeads, eq(chainHeads.tenant, alertRules.tenant))
+    .where(and(eq(alertRules.enabled, true), sql`${chainHeads.seq} > ${alertRules.cursor}`, free))
+    .orderBy(alertRules.tenant, alertRules.id)
+    .limit(limits.rulesPerRound);
+  const claimed: AlertRule[] = [];
+  for (const r of due) {
+    const [rule] = await db
+      .update(alertRules)
+      .set({ leaseOwner: opts.owner, leaseUntil: until })
+      .where(
+        and(eq(alertRules.tenant, r.tenant), eq(alertRules.id, r.id), eq(alertRules.enabled, true), free),
+      )
+      .returning();
+    if (rule) claimed.push(rule);
+  }
   const reports: RuleRoundReport[] = [];
   // A tenant's business hours, read once per round for all its rules.
   const hoursOf = new Map<string, BusinessHours>();

@@ -11,6 +11,7 @@ import { type Authority, assertTenantsInScope, tenantsInView } from "@/lib/auth/
 import { assertCan } from "@/lib/auth/permissions";
 import { insertApiKey } from "./api-keys";
 import { ConflictError, NotFoundError } from "./console-users";
+import { tenantOfRow } from "./tenant-lookup";
 
 export const createApiKeySchema = z.object({
   tenant: z.string({ error: "Pick a tenant." }).trim().min(1, { error: "Pick a tenant." }).max(64),
@@ -110,10 +111,18 @@ export async function revokeApiKey(
   assertCan(authority, "apiKeys.manage");
   await db.transaction(async (tx) => {
     // A key of another tenant is "unknown": its existence is not the admin's to learn.
+    const match = eq(apiKeys.id, input.id);
+    const tenant = await tenantOfRow(tx, {
+      table: apiKeys,
+      tenants: authority.tenants,
+      match,
+      what: "API key",
+    });
+    if (!tenant) throw new NotFoundError("Unknown API key.");
     const [key] = await tx
       .select()
       .from(apiKeys)
-      .where(and(inArray(apiKeys.tenant, [...authority.tenants]), eq(apiKeys.id, input.id)))
+      .where(and(eq(apiKeys.tenant, tenant), match))
       .for("update");
     if (!key) throw new NotFoundError("Unknown API key.");
     if (key.revokedAt) return;

@@ -1,7 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { isPrintable } from "@capability-console/sdk/schema";
-import { and, asc, desc, eq, inArray, lte, or } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lte, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Executor } from "@/db/client";
 import { type Escalation, escalationDeliveryEnum, escalations, events, tenants } from "@/db/schema";
@@ -20,6 +20,7 @@ import {
   mintForEscalation,
   recordEscalationCapability,
 } from "./escalation-common";
+import { tenantOfRow } from "./tenant-lookup";
 
 export const DEFAULT_ESCALATION_TTL_SECONDS = 60;
 export const DEFAULT_ESCALATION_MAX_TTL_SECONDS = 300;
@@ -265,45 +266,48 @@ const LAPSED_MESSAGE =
 
 /**
  * Marks the pending escalations of these tenants that waited too long as expired (each with an
- * escalation.expired event), in its own transaction: a lapse is recorded even when the approval
- * that noticed it is then refused.
+ * escalation.expired event), in its own transaction per tenant: a lapse is recorded even when the
+ * approval that noticed it is then refused. The tenants with lapsed requests are found without a
+ * lock first, so each locking statement names one tenant (docs/scale.md).
  */
 async function lapsePending(db: Db, tenantIds: readonly string[], nowMs: number): Promise<void> {
   if (tenantIds.length === 0) return;
   const cutoff = new Date(nowMs - PENDING_MAX_AGE_MS);
-  await db.transaction(async (tx) => {
-    const stale = await tx
-      .select()
-      .from(escalations)
-      .where(
-        and(
-          inArray(escalations.tenant, [...tenantIds]),
-          eq(escalations.status, "pending"),
-          lte(escalations.requestedAt, cutoff),
-        ),
-      )
-      .for("update");
-    if (stale.length === 0) return;
-    const now = new Date(nowMs);
-    await appendEvents(
-      tx,
-      stale.map((row) =>
-        escalationEvent({ row, type: "escalation.expired", now, outcome: "denied", reason: LAPSED }),
-      ),
-    );
-    await tx
-      .update(escalations)
-      .set({ status: "expired", revokedAt: now, revokeReason: LAPSED })
-      .where(
-        and(
-          inArray(escalations.tenant, [...tenantIds]),
-          inArray(
-            escalations.id,
-            stale.map((r) => r.id),
-          ),
+  const stalePending = (tenant: SQL | undefined) =>
+    and(tenant, eq(escalations.status, "pending"), lte(escalations.requestedAt, cutoff));
+  const withStale = await db
+    .selectDistinct({ tenant: escalations.tenant })
+    .from(escalations)
+    .where(stalePending(inArray(escalations.tenant, [...tenantIds])));
+  for (const { tenant } of withStale) {
+    await db.transaction(async (tx) => {
+      const stale = await tx
+        .select()
+        .from(escalations)
+        .where(stalePending(eq(escalations.tenant, tenant)))
+        .for("update");
+      if (stale.length === 0) return;
+      const now = new Date(nowMs);
+      await appendEvents(
+        tx,
+        stale.map((row) =>
+          escalationEvent({ row, type: "escalation.expired", now, outcome: "denied", reason: LAPSED }),
         ),
       );
-  });
+      await tx
+        .update(escalations)
+        .set({ status: "expired", revokedAt: now, revokeReason: LAPSED })
+        .where(
+          and(
+            eq(escalations.tenant, tenant),
+            inArray(
+              escalations.id,
+              stale.map((r) => r.id),
+            ),
+          ),
+        );
+    });
+  }
 }
 
 /** Locks a pending escalation in the admin's scope, for approval or rejection. */
@@ -313,10 +317,18 @@ async function lockPending(
   id: string,
   nowMs: number,
 ): Promise<Escalation> {
+  const match = eq(escalations.id, id);
+  const tenant = await tenantOfRow(tx, {
+    table: escalations,
+    tenants: authority.tenants,
+    match,
+    what: "escalation",
+  });
+  if (!tenant) throw new NotFoundError("Unknown escalation.");
   const [row] = await tx
     .select()
     .from(escalations)
-    .where(and(eq(escalations.id, id), inArray(escalations.tenant, [...authority.tenants])))
+    .where(and(eq(escalations.tenant, tenant), match))
     .for("update");
   if (!row) throw new NotFoundError("Unknown escalation.");
   if (row.status !== "pending")

@@ -33,6 +33,7 @@ import {
   issueGatewayEscalationSchema,
   PENDING_MAX_AGE_MS,
 } from "./escalations";
+import { tenantOfRow } from "./tenant-lookup";
 
 // Escalation requests of the MCP gateway (issue 14): a refused tools/call becomes a request for
 // exactly that operation (argument digest included) in one session. An admin grants it on the
@@ -284,15 +285,18 @@ export async function findGatewayRequestsByDeniedEvent(
 }
 
 async function lockOpen(tx: Executor, authority: Authority, id: string, nowMs: number) {
+  const match = eq(gatewayEscalationRequests.id, id);
+  const tenant = await tenantOfRow(tx, {
+    table: gatewayEscalationRequests,
+    tenants: authority.tenants,
+    match,
+    what: "escalation request",
+  });
+  if (!tenant) throw new NotFoundError("Unknown escalation request.");
   const [row] = await tx
     .select()
     .from(gatewayEscalationRequests)
-    .where(
-      and(
-        inArray(gatewayEscalationRequests.tenant, [...authority.tenants]),
-        eq(gatewayEscalationRequests.id, id),
-      ),
-    )
+    .where(and(eq(gatewayEscalationRequests.tenant, tenant), match))
     .for("update");
   if (!row) throw new NotFoundError("Unknown escalation request.");
   if (row.status !== "requested") throw new ConflictError(`This request is already ${row.status}.`);

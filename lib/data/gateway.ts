@@ -17,6 +17,7 @@ import { consoleEvents } from "@/lib/audit/console-event";
 import { type Authority, assertTenantsInScope, tenantsInView } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
 import { ConflictError, NotFoundError } from "@/lib/errors";
+import { tenantOfRow } from "./tenant-lookup";
 
 // The console side of the MCP capability gateway (issue 14, docs/gateway.md, "Console side"): the
 // credentials agents present to the gateway, the tenant's allow rules for tools, and the one
@@ -212,10 +213,18 @@ export async function revokeGatewayClient(
   assertCan(authority, "gateway.manage");
   await db.transaction(async (tx) => {
     // Another tenant's client is "unknown", as one that does not exist.
+    const match = eq(gatewayClients.id, input.id);
+    const tenant = await tenantOfRow(tx, {
+      table: gatewayClients,
+      tenants: authority.tenants,
+      match,
+      what: "gateway client",
+    });
+    if (!tenant) throw new NotFoundError("Unknown gateway client.");
     const [row] = await tx
       .select(clientColumns)
       .from(gatewayClients)
-      .where(and(inArray(gatewayClients.tenant, [...authority.tenants]), eq(gatewayClients.id, input.id)))
+      .where(and(eq(gatewayClients.tenant, tenant), match))
       .for("update");
     if (!row) throw new NotFoundError("Unknown gateway client.");
     if (row.revokedAt) throw new ConflictError("This client is already revoked.");
@@ -293,10 +302,18 @@ export async function addGatewayRule(
 }
 
 async function lockRule(tx: Executor, authority: Authority, id: string): Promise<GatewayRuleRow> {
+  const match = eq(gatewayRules.id, id);
+  const tenant = await tenantOfRow(tx, {
+    table: gatewayRules,
+    tenants: authority.tenants,
+    match,
+    what: "gateway rule",
+  });
+  if (!tenant) throw new NotFoundError("Unknown gateway rule.");
   const [row] = await tx
     .select()
     .from(gatewayRules)
-    .where(and(inArray(gatewayRules.tenant, [...authority.tenants]), eq(gatewayRules.id, id)))
+    .where(and(eq(gatewayRules.tenant, tenant), match))
     .for("update");
   if (!row) throw new NotFoundError("Unknown gateway rule.");
   return row;

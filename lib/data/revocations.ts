@@ -11,7 +11,7 @@ import { createRevocationList, type RevocationList, revocationReason } from "@/l
 import { uuidv7 } from "@/lib/ids";
 import { ConflictError, NotFoundError } from "./console-users";
 import { type ClockDeps, clockOf, escalationEvent } from "./escalation-common";
-import { lookupTenants, oneRow } from "./tenant-lookup";
+import { lookupTenants, oneRow, tenantOfRow } from "./tenant-lookup";
 import { nextFeedCursor } from "./verifier-feed";
 
 // Revoking sessions, capabilities (with every known descendant), escalations and principals.
@@ -315,10 +315,18 @@ export async function revokeEscalation(
   assertCan(authority, "escalations.issue");
   const now = new Date(clockOf(deps).now());
   return db.transaction(async (tx) => {
+    const match = eq(escalations.id, input.escalationId);
+    const tenant = await tenantOfRow(tx, {
+      table: escalations,
+      tenants: authority.tenants,
+      match,
+      what: "escalation",
+    });
+    if (!tenant) throw new NotFoundError("Unknown escalation.");
     const [e] = await tx
       .select()
       .from(escalations)
-      .where(and(eq(escalations.id, input.escalationId), inArray(escalations.tenant, [...authority.tenants])))
+      .where(and(eq(escalations.tenant, tenant), match))
       .for("update");
     if (!e) throw new NotFoundError("Unknown escalation.");
     if (e.status !== "pending" && e.status !== "active")

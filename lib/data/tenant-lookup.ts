@@ -1,4 +1,7 @@
 import "server-only";
+import { and, inArray, type SQL } from "drizzle-orm";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import type { Executor } from "@/db/client";
 import type { Authority } from "@/lib/auth/authority";
 import { ConflictError, NotFoundError } from "./console-users";
 
@@ -33,4 +36,23 @@ export function oneRow<T extends { tenant: string }>(rows: readonly T[], what: s
   if (!first) throw new NotFoundError(`Unknown ${what}.`);
   if (rest.length > 0) throw new AmbiguousTenantError(what, [...new Set(rows.map((r) => r.tenant))].sort());
   return first;
+}
+
+/**
+ * The one tenant among `tenants` whose table has a row matching `match` (an id), read without a
+ * lock. A caller that then locks the row names this tenant alone, so no locking statement spans
+ * the caller's whole scope (docs/scale.md: on Citus it stays on one shard). Undefined when no row
+ * matches; an id found in several of the tenants is ambiguous, never silently one of them.
+ */
+export async function tenantOfRow(
+  tx: Executor,
+  args: { table: PgTable & { tenant: PgColumn }; tenants: readonly string[]; match: SQL; what: string },
+): Promise<string | undefined> {
+  if (args.tenants.length === 0) return undefined;
+  const found = (await tx
+    .selectDistinct({ tenant: args.table.tenant })
+    .from(args.table)
+    .where(and(inArray(args.table.tenant, [...args.tenants]), args.match))) as { tenant: string }[];
+  if (found.length > 1) throw new AmbiguousTenantError(args.what, found.map((r) => r.tenant).sort());
+  return found[0]?.tenant;
 }

@@ -1,4 +1,4 @@
-import { and, count, inArray, sql } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { escalations, events, issuers, tenants } from "@/db/schema";
 import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
@@ -100,16 +100,13 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
   await recordDemoEscalations(o.db, escalationEvents);
   await revokeAsTheConsole(o.db, o.tenants, consoleRevocations);
   // The week "arrived" as it happened: received a moment after each event, not all at load time,
-  // so the explorer does not mark the whole history late. received_at is outside the chain.
-  await o.db
-    .update(events)
-    .set({ receivedAt: sql`${events.ts} + interval '0.2 seconds'` })
-    .where(
-      and(
-        inArray(events.tenant, [...o.tenants]),
-        sql`${events.receivedAt} > ${events.ts} + interval '1 minute'`,
-      ),
-    );
+  // so the explorer does not mark the whole history late. received_at is outside the chain. One
+  // statement per tenant: none changes rows of several tenants (docs/scale.md).
+  for (const tenant of o.tenants)
+    await o.db
+      .update(events)
+      .set({ receivedAt: sql`${events.ts} + interval '0.2 seconds'` })
+      .where(and(eq(events.tenant, tenant), sql`${events.receivedAt} > ${events.ts} + interval '1 minute'`));
   // The seed runs without a console process, hence without its checkpointer: sign the heads here.
   await checkpointMovedHeads(o.db, { signer });
   o.onProgress?.({ events: stored, requests, estimate: stored });

@@ -74,19 +74,31 @@ export function backoffMs(
 
 async function claimDue(db: Db, owner: string, now: Date, limits: DeliveryLimits): Promise<Stream[]> {
   const until = new Date(now.getTime() + limits.leaseMs);
-  // One statement claims and returns the rows: skip locked, so two instances take different ones.
-  return db
-    .update(streams)
-    .set({ leaseOwner: owner, leaseUntil: until })
-    .where(sql`(${streams.tenant}, ${streams.id}) in (
-      select tenant, id from ${streams}
-      where status = 'active'
-        and (next_attempt_at is null or next_attempt_at <= ${now.toISOString()}::timestamptz)
-        and (lease_until is null or lease_until < ${now.toISOString()}::timestamptz or lease_owner = ${owner})
-      order by next_attempt_at nulls first, tenant, id
-      limit ${limits.streamsPerRound}
-      for update skip locked)`)
-    .returning();
+  const at = sql`${now.toISOString()}::timestamptz`;
+  const claimable = and(
+    eq(streams.status, "active"),
+    sql`(${streams.nextAttemptAt} is null or ${streams.nextAttemptAt} <= ${at})`,
+    sql`(${streams.leaseUntil} is null or ${streams.leaseUntil} < ${at} or ${streams.leaseOwner} = ${owner})`,
+  );
+  // The due streams are read without a lock; each is then claimed by a statement on its own
+  // tenant's row that checks the lease again, so no statement locks rows of several tenants
+  // (docs/scale.md). Two instances racing for a stream: the second finds it leased and skips it.
+  const due = await db
+    .select({ tenant: streams.tenant, id: streams.id })
+    .from(streams)
+    .where(claimable)
+    .orderBy(sql`${streams.nextAttemptAt} nulls first`, asc(streams.tenant), asc(streams.id))
+    .limit(limits.streamsPerRound);
+  const claimed: Stream[] = [];
+  for (const s of due) {
+    const [row] = await db
+      .update(streams)
+      .set({ leaseOwner: owner, leaseUntil: until })
+      .where(and(eq(streams.tenant, s.tenant), eq(streams.id, s.id), claimable))
+      .returning();
+    if (row) claimed.push(row);
+  }
+  return claimed;
 }
 
 const eventColumns = {
