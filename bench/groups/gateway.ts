@@ -63,6 +63,8 @@ async function stop(child: ChildProcess): Promise<void> {
  * config.json`), the upstream; this process is the agent.
  */
 async function run(): Promise<BenchResult[]> {
+  // The machine's load goes with the figures: the target must hold on a busy VM, not only a quiet one.
+  const loadBefore = os.loadavg()[0] as number;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-bench-gateway-"));
   const file = path.join(dir, "hello.txt");
   fs.writeFileSync(file, "hello from the bench");
@@ -215,7 +217,7 @@ async function run(): Promise<BenchResult[]> {
     }
     const max = Math.max(...delays);
     process.stderr.write(
-      `  tools/call p50: gateway ${gw50.toFixed(2)} ms, straight ${base50.toFixed(2)} ms (overhead, median of ${BLOCKS} blocks: ${overhead.toFixed(2)} ms, blocks ${blockOverheads.map((o) => o.toFixed(1)).join(" ")}; Streamable HTTP vs stdio alone ${floor.toFixed(2)} ms); revocation to refusal p50 ${percentile(delays, 50).toFixed(0)} ms, max ${max.toFixed(0)} ms\n`,
+      `  tools/call p50: gateway ${gw50.toFixed(2)} ms, straight ${base50.toFixed(2)} ms (overhead, median of ${BLOCKS} blocks: ${overhead.toFixed(2)} ms, blocks ${blockOverheads.map((o) => o.toFixed(1)).join(" ")}; Streamable HTTP vs stdio alone ${floor.toFixed(2)} ms); revocation to refusal p50 ${percentile(delays, 50).toFixed(0)} ms, max ${max.toFixed(0)} ms; load average ${loadBefore.toFixed(1)} before, ${(os.loadavg()[0] as number).toFixed(1)} after\n`,
     );
     return [
       {

@@ -112,16 +112,27 @@ export class GatewaySession {
     });
   }
 
+  /**
+   * The root when it can be used as is (current rules, not near expiry), or a revoked one (it
+   * stays: minting a fresh one would undo the revocation); undefined when it must be minted.
+   * Synchronous, so a call on a live session waits for no promise before its checks.
+   */
+  private currentRoot(): Capability | undefined {
+    const root = this.root;
+    if (!root) return undefined;
+    if (root.revokedReason()) return root;
+    const fresh =
+      this.rootVersion === this.deps.follower.config.version &&
+      (root.expiresAt ?? 0) - this.deps.clock.now() > ROOT_RENEW_MS;
+    return fresh ? root : undefined;
+  }
+
   /** Root capability of this MCP session: minted on first use, again when the rules change. */
   private async rootFor(client: GatewayClient): Promise<Capability> {
+    const current = this.currentRoot();
+    if (current) return current;
     const { deps } = this;
     const doc = deps.follower.config;
-    const root = this.root;
-    // A revoked root stays: minting a fresh one would undo the revocation.
-    if (root?.revokedReason()) return root;
-    const fresh =
-      root && this.rootVersion === doc.version && (root.expiresAt ?? 0) - deps.clock.now() > ROOT_RENEW_MS;
-    if (fresh && root) return root;
     const started = deps.clock.now();
     const next = await mintCapability({
       issuer: deps.issuer,
@@ -194,7 +205,7 @@ export class GatewaySession {
     const { deps } = this;
     const started = deps.clock.now();
     const ctx = this.ctx(client);
-    const root = await this.rootFor(client);
+    const root = this.currentRoot() ?? (await this.rootFor(client));
     const meta = (m: GatewayDecisionMeta): GatewayMeta => ({ ...m, client: client.id });
     const argsValue = args ?? {};
     const exposed = deps.tools().get(name);

@@ -9,12 +9,15 @@ export type Identity =
   | { ok: true; client: GatewayClient }
   | { ok: false; error: "missing" | "unknown" | "revoked"; message: string };
 
+const MAX_REMEMBERED = 1024;
 const BEARER = /^Bearer[ \t]+(gwc_[A-Za-z0-9_-]{20,200})[ \t]*$/i;
 
 export class ConsoleConfigFollower {
   private doc: GatewayConfigResponse | undefined;
   private etag: string | undefined;
   private byHash = new Map<string, GatewayClient>();
+  /** Authorization header → its credential's sha256: the header repeats on every request. */
+  private hashOf = new Map<string, string>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private polling: Promise<boolean> | undefined;
   lastError: Error | undefined;
@@ -66,16 +69,22 @@ export class ConsoleConfigFollower {
 
   /** The client an `Authorization` header names, checked by the credential's sha256. */
   identify(authorization: string | null | undefined): Identity {
-    const m = BEARER.exec(authorization ?? "");
-    if (!m)
-      return {
-        ok: false,
-        error: "missing",
-        message: "send a gateway client credential as Authorization: Bearer gwc_…",
-      };
-    const hash = createHash("sha256")
-      .update(m[1] as string)
-      .digest("hex");
+    // Only the hash is remembered; the client (and whether it is revoked) is looked up every time.
+    let hash = authorization ? this.hashOf.get(authorization) : undefined;
+    if (hash === undefined) {
+      const m = BEARER.exec(authorization ?? "");
+      if (!m)
+        return {
+          ok: false,
+          error: "missing",
+          message: "send a gateway client credential as Authorization: Bearer gwc_…",
+        };
+      hash = createHash("sha256")
+        .update(m[1] as string)
+        .digest("hex");
+      if (this.hashOf.size >= MAX_REMEMBERED) this.hashOf.clear();
+      this.hashOf.set(authorization as string, hash);
+    }
     const client = this.byHash.get(hash);
     if (!client) return { ok: false, error: "unknown", message: "unknown gateway client credential" };
     if (client.revoked)

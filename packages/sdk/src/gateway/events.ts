@@ -4,7 +4,7 @@ import type { Capability, Clock } from "../capability/index.js";
 import type { SenderEvent } from "../client/event-sender.js";
 import { uuidv7 } from "../ids.js";
 import type { GatewayOperation } from "../schema/gateway.js";
-import { eventCapability } from "../tools/index.js";
+import { type EventCapability, eventCapability } from "../tools/index.js";
 import { capabilityResourceId } from "./policy.js";
 
 export type GatewayDecision = "minted" | "narrowed" | "listed" | "allowed" | "escalated" | "denied" | "error";
@@ -39,6 +39,18 @@ export interface EventContext {
 
 const MAX_REASON = 2000;
 
+// A capability's blocks never change, so neither does its part of an event. A narrowed capability
+// is reused for the same operation, so its events share one (they are only serialized).
+const described = new WeakMap<Capability, EventCapability>();
+function describe(capability: Capability): EventCapability {
+  let d = described.get(capability);
+  if (!d) {
+    d = eventCapability(capability);
+    described.set(capability, d);
+  }
+  return d;
+}
+
 /** An event id that is also the idempotency key; `ts` is when the decision started. */
 export function gatewayEvent(args: {
   ctx: EventContext;
@@ -65,7 +77,7 @@ export function gatewayEvent(args: {
     request: ctx.request,
     traceId: ctx.traceId,
     outcome: args.outcome,
-    capability: eventCapability(args.capability),
+    capability: describe(args.capability),
     meta: { gateway: args.gateway },
   };
   const tool = args.operation?.tool ?? args.tool;

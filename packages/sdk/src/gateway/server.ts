@@ -163,6 +163,11 @@ function plainHeaders(req: IncomingMessage): boolean {
   );
 }
 
+/** The request target's path; "/mcp" (every MCP request) is taken as is, anything else parsed. */
+function pathOf(target: string | undefined): string {
+  return target === "/mcp" ? target : new URL(target ?? "/", "http://gateway").pathname;
+}
+
 function send(
   res: ServerResponse,
   status: number,
@@ -310,8 +315,8 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
 
   const bodyLimit = config.maxArgumentBytes * 2 + 64 * 1024;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://gateway");
-    if (req.method === "GET" && url.pathname.startsWith("/.well-known/oauth-protected-resource")) {
+    const pathname = pathOf(req.url);
+    if (req.method === "GET" && pathname.startsWith("/.well-known/oauth-protected-resource")) {
       return send(res, 200, {
         resource: `${baseUrl}/mcp`,
         resource_name: "Capability Console MCP gateway",
@@ -321,13 +326,13 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
         resource_documentation: `${config.consoleUrl.replace(/\/$/, "")}/gateway`,
       });
     }
-    if (req.method === "GET" && url.pathname === "/healthz") {
+    if (req.method === "GET" && pathname === "/healthz") {
       return send(res, 200, {
         status: "ok",
         upstreams: Object.fromEntries([...upstreams].map(([n, u]) => [n, u.connected ? "up" : "down"])),
       });
     }
-    if (url.pathname !== "/mcp") return send(res, 404, { error: "not found: the MCP endpoint is /mcp" });
+    if (pathname !== "/mcp") return send(res, 404, { error: "not found: the MCP endpoint is /mcp" });
     const who = follower.identify(req.headers.authorization);
     if (!who.ok) {
       req.resume();

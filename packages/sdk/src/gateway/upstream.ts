@@ -113,7 +113,7 @@ export class Upstream {
 
   /** Calls one tool; a crash or a closed connection becomes an UpstreamError (the next call restarts it). */
   async callTool(tool: string, args: Record<string, unknown>, timeoutMs: number): Promise<CallToolResult> {
-    const client = await this.connect();
+    const client = this.client ?? (await this.connect());
     try {
       return (await client.request(
         { method: "tools/call", params: { name: tool, arguments: args } },

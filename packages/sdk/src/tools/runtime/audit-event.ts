@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { canonicalJson } from "../../canonical-json.js";
 import type { Capability, CapabilityKind, Right } from "../../capability/index.js";
 
@@ -81,8 +81,12 @@ export function inputDigest(input: unknown, key: Uint8Array | string): string {
 // One implementation of UUIDv7 for the project; tools pass the injected clock's time.
 export { uuidv7 } from "../../ids.js";
 
+/**
+ * 32 hex digits (a W3C trace id): a v4 UUID's, drawn from Node's cached pool of CSPRNG bytes
+ * (122 random bits; about 4 µs here against 27 µs for a fresh randomBytes(16), once per call).
+ */
 export function newTraceId(): string {
-  return randomBytes(16).toString("hex");
+  return randomUUID().replaceAll("-", "");
 }
 
 export function eventCapability(capability: Capability): EventCapability {
