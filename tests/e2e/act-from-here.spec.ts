@@ -156,10 +156,14 @@ test("a denied call's escalate link fills the form; the grant is used through th
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.goto("about:blank");
   await page.goto(hrefFor(call));
+  // The form is hydrated once it has focused the reason (an effect): a value typed before that
+  // would be reset to the form's state (the TTL stayed 60 s in one run).
+  await expect(form.getByLabel("Reason")).toBeFocused();
 
   // Issue: shown once, more than one use, 25 seconds.
   const reason = `e2e act-from-here ${Date.now()}: customer escalation approved`;
   await form.getByLabel("TTL (seconds)").fill("25");
+  await expect(form.getByLabel("TTL (seconds)")).toHaveValue("25");
   await form.getByLabel("Allow more than one use").check();
   await form.getByLabel("Reason").fill(reason);
   await form.getByRole("button", { name: "Issue escalation" }).click();
