@@ -41,7 +41,8 @@ export default defineConfig({
     name: b.name,
     workers: 1,
     use: { ...devices["Desktop Chrome"], baseURL: `http://localhost:${b.port}` },
-    metadata: { dataDir: path.join(dataRoot, b.name) },
+    // markup: this project also runs the tests of markup alone (tests/e2e/fixtures.ts markupOnly).
+    metadata: { dataDir: path.join(dataRoot, b.name), markup: b.name === backends.at(-1)?.name },
   })),
   webServer: backends.map((b) => ({
     command: "node --import tsx --conditions=react-server scripts/start.ts --no-build",

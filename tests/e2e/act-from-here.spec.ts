@@ -4,7 +4,7 @@ import type { Page, TestInfo } from "@playwright/test";
 import pg from "pg";
 import { escalateHref, revokeHref } from "../../lib/links";
 import { expectNoSeriousA11y, setTheme } from "./axe";
-import { test as base, type DemoUser, expect } from "./fixtures";
+import { test as base, type DemoUser, expect, isMarkupProject } from "./fixtures";
 import { LoginPage } from "./pages/login-page";
 
 // The shared fixture's sign-in waits 10 s; on a loaded machine argon2 and the first render take
@@ -100,8 +100,8 @@ async function noPageScroll(page: Page) {
 
 /** At 1,024 and 1,440 px, light and dark: no page scroll, axe clean, a screenshot when asked. */
 async function checkLayouts(page: Page, name: string, url: string) {
-  // Markup and layout do not depend on the database: checked on the PGlite run only (markupOnly).
-  if (test.info().project.name !== "pglite") return;
+  // Markup and layout do not depend on the database: checked on one server only (markupOnly).
+  if (!isMarkupProject(test.info())) return;
   const origin = new URL(page.url()).origin;
   for (const theme of ["light", "dark"] as const) {
     // One theme cookie: one the console set itself would otherwise be sent first.

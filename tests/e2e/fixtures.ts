@@ -123,9 +123,16 @@ export function simulatorProcess(
 
 /**
  * For tests of markup alone (axe, widths, themes): a page's markup does not depend on the
- * database behind it, so these run against the PGlite server only, which keeps the suite's time
- * in check. Flows that read or write data run on both backends.
+ * database behind it, so these run against one server only, which keeps the suite's time in
+ * check. That is the PostgreSQL server when there is one (its pages answer faster than
+ * PGlite's, so the two backends, run side by side, finish together), else the PGlite one.
+ * Flows that read or write data run on both backends.
  */
 export function markupOnly(testInfo: TestInfo) {
-  test.skip(testInfo.project.name !== "pglite", "markup does not depend on the backend: PGlite run only");
+  test.skip(!isMarkupProject(testInfo), "markup does not depend on the backend: checked on one server only");
+}
+
+/** Whether this project is the one that checks markup (see markupOnly). */
+export function isMarkupProject(testInfo: TestInfo): boolean {
+  return testInfo.project.metadata.markup === true;
 }
