@@ -11,7 +11,7 @@ import { type Authority, assertTenantsInScope, tenantsInView } from "@/lib/auth/
 import { assertCan } from "@/lib/auth/permissions";
 import { insertApiKey } from "./api-keys";
 import { ConflictError, NotFoundError } from "./console-users";
-import { tenantOfRow } from "./tenant-lookup";
+import { lockRowInScope } from "./tenant-lookup";
 
 export const createApiKeySchema = z.object({
   tenant: z.string({ error: "Pick a tenant." }).trim().min(1, { error: "Pick a tenant." }).max(64),
@@ -112,19 +112,13 @@ export async function revokeApiKey(
   await db.transaction(async (tx) => {
     // A key of another tenant is "unknown": its existence is not the admin's to learn.
     const match = eq(apiKeys.id, input.id);
-    const tenant = await tenantOfRow(tx, {
+    const key = await lockRowInScope(tx, {
       table: apiKeys,
       tenants: authority.tenants,
       match,
       what: "API key",
+      unknown: "Unknown API key.",
     });
-    if (!tenant) throw new NotFoundError("Unknown API key.");
-    const [key] = await tx
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.tenant, tenant), match))
-      .for("update");
-    if (!key) throw new NotFoundError("Unknown API key.");
     if (key.revokedAt) return;
     await tx
       .update(apiKeys)

@@ -20,7 +20,7 @@ import { assertCan } from "@/lib/auth/permissions";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { uuidv7 } from "@/lib/ids";
 import { type ItemLabel, itemHref, labelItems, refExists, tenantsWithRef } from "./case-refs";
-import { tenantOfRow } from "./tenant-lookup";
+import { lockRowInScope } from "./tenant-lookup";
 
 // Cases (issue 12): an investigator pins events, capabilities, requests, sessions and principals
 // of one tenant to a named case, adds notes and a verdict. Investigators and admins only: a case
@@ -137,16 +137,13 @@ async function record(
 
 /** The case with that id in the caller's tenants, locked for the change; another tenant's is "unknown". */
 async function ownedCase(tx: Executor, authority: Authority, id: string): Promise<CaseRow> {
-  const match = eq(cases.id, id);
-  const tenant = await tenantOfRow(tx, { table: cases, tenants: authority.tenants, match, what: "case" });
-  if (!tenant) throw new NotFoundError("Unknown case.");
-  const [row] = await tx
-    .select()
-    .from(cases)
-    .where(and(eq(cases.tenant, tenant), match))
-    .for("update");
-  if (!row) throw new NotFoundError("Unknown case.");
-  return row;
+  return lockRowInScope(tx, {
+    table: cases,
+    tenants: authority.tenants,
+    match: eq(cases.id, id),
+    what: "case",
+    unknown: "Unknown case.",
+  });
 }
 
 async function assertRef(tx: Executor, target: { tenant: string; kind: CaseItemKind; ref: string }) {

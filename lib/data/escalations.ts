@@ -20,7 +20,7 @@ import {
   mintForEscalation,
   recordEscalationCapability,
 } from "./escalation-common";
-import { tenantOfRow } from "./tenant-lookup";
+import { lockRowInScope } from "./tenant-lookup";
 
 export const DEFAULT_ESCALATION_TTL_SECONDS = 60;
 export const DEFAULT_ESCALATION_MAX_TTL_SECONDS = 300;
@@ -318,19 +318,13 @@ async function lockPending(
   nowMs: number,
 ): Promise<Escalation> {
   const match = eq(escalations.id, id);
-  const tenant = await tenantOfRow(tx, {
+  const row = await lockRowInScope(tx, {
     table: escalations,
     tenants: authority.tenants,
     match,
     what: "escalation",
+    unknown: "Unknown escalation.",
   });
-  if (!tenant) throw new NotFoundError("Unknown escalation.");
-  const [row] = await tx
-    .select()
-    .from(escalations)
-    .where(and(eq(escalations.tenant, tenant), match))
-    .for("update");
-  if (!row) throw new NotFoundError("Unknown escalation.");
   if (row.status !== "pending")
     throw new ConflictError(
       row.revokeReason === LAPSED

@@ -33,7 +33,7 @@ import {
   issueGatewayEscalationSchema,
   PENDING_MAX_AGE_MS,
 } from "./escalations";
-import { tenantOfRow } from "./tenant-lookup";
+import { lockRowInScope } from "./tenant-lookup";
 
 // Escalation requests of the MCP gateway (issue 14): a refused tools/call becomes a request for
 // exactly that operation (argument digest included) in one session. An admin grants it on the
@@ -286,19 +286,13 @@ export async function findGatewayRequestsByDeniedEvent(
 
 async function lockOpen(tx: Executor, authority: Authority, id: string, nowMs: number) {
   const match = eq(gatewayEscalationRequests.id, id);
-  const tenant = await tenantOfRow(tx, {
+  const row = await lockRowInScope(tx, {
     table: gatewayEscalationRequests,
     tenants: authority.tenants,
     match,
     what: "escalation request",
+    unknown: "Unknown escalation request.",
   });
-  if (!tenant) throw new NotFoundError("Unknown escalation request.");
-  const [row] = await tx
-    .select()
-    .from(gatewayEscalationRequests)
-    .where(and(eq(gatewayEscalationRequests.tenant, tenant), match))
-    .for("update");
-  if (!row) throw new NotFoundError("Unknown escalation request.");
   if (row.status !== "requested") throw new ConflictError(`This request is already ${row.status}.`);
   if (lapsed(row, nowMs)) throw new ConflictError(LAPSED);
   return row;

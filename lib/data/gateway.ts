@@ -17,7 +17,7 @@ import { consoleEvents } from "@/lib/audit/console-event";
 import { type Authority, assertTenantsInScope, tenantsInView } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
 import { ConflictError, NotFoundError } from "@/lib/errors";
-import { tenantOfRow } from "./tenant-lookup";
+import { lockRowInScope, tenantOfRow } from "./tenant-lookup";
 
 // The console side of the MCP capability gateway (issue 14, docs/gateway.md, "Console side"): the
 // credentials agents present to the gateway, the tenant's allow rules for tools, and the one
@@ -303,19 +303,13 @@ export async function addGatewayRule(
 
 async function lockRule(tx: Executor, authority: Authority, id: string): Promise<GatewayRuleRow> {
   const match = eq(gatewayRules.id, id);
-  const tenant = await tenantOfRow(tx, {
+  const row = await lockRowInScope(tx, {
     table: gatewayRules,
     tenants: authority.tenants,
     match,
     what: "gateway rule",
+    unknown: "Unknown gateway rule.",
   });
-  if (!tenant) throw new NotFoundError("Unknown gateway rule.");
-  const [row] = await tx
-    .select()
-    .from(gatewayRules)
-    .where(and(eq(gatewayRules.tenant, tenant), match))
-    .for("update");
-  if (!row) throw new NotFoundError("Unknown gateway rule.");
   return row;
 }
 

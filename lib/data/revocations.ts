@@ -11,7 +11,7 @@ import { createRevocationList, type RevocationList, revocationReason } from "@/l
 import { uuidv7 } from "@/lib/ids";
 import { ConflictError, NotFoundError } from "./console-users";
 import { type ClockDeps, clockOf, escalationEvent } from "./escalation-common";
-import { lookupTenants, oneRow, tenantOfRow } from "./tenant-lookup";
+import { lockRowInScope, lookupTenants, oneRow } from "./tenant-lookup";
 import { nextFeedCursor } from "./verifier-feed";
 
 // Revoking sessions, capabilities (with every known descendant), escalations and principals.
@@ -316,19 +316,13 @@ export async function revokeEscalation(
   const now = new Date(clockOf(deps).now());
   return db.transaction(async (tx) => {
     const match = eq(escalations.id, input.escalationId);
-    const tenant = await tenantOfRow(tx, {
+    const e = await lockRowInScope(tx, {
       table: escalations,
       tenants: authority.tenants,
       match,
       what: "escalation",
+      unknown: "Unknown escalation.",
     });
-    if (!tenant) throw new NotFoundError("Unknown escalation.");
-    const [e] = await tx
-      .select()
-      .from(escalations)
-      .where(and(eq(escalations.tenant, tenant), match))
-      .for("update");
-    if (!e) throw new NotFoundError("Unknown escalation.");
     if (e.status !== "pending" && e.status !== "active")
       throw new ConflictError(`That escalation is already ${e.status}.`);
     await appendEvents(tx, [

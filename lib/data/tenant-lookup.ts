@@ -1,5 +1,5 @@
 import "server-only";
-import { and, inArray, type SQL } from "drizzle-orm";
+import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Executor } from "@/db/client";
 import type { Authority } from "@/lib/auth/authority";
@@ -55,4 +55,26 @@ export async function tenantOfRow(
     .where(and(inArray(args.table.tenant, [...args.tenants]), args.match))) as { tenant: string }[];
   if (found.length > 1) throw new AmbiguousTenantError(args.what, found.map((r) => r.tenant).sort());
   return found[0]?.tenant;
+}
+
+/**
+ * The row matching `match` (an id) in the caller's tenants, locked for a change: its tenant is
+ * found first (tenantOfRow), so the locking statement names that tenant alone. Absent, or in a
+ * tenant outside `tenants`, it is `unknown` (NotFoundError): another tenant's row is not the
+ * caller's to learn of.
+ */
+export async function lockRowInScope<T extends PgTable & { tenant: PgColumn }>(
+  tx: Executor,
+  args: { table: T; tenants: readonly string[]; match: SQL; what: string; unknown: string },
+): Promise<T["$inferSelect"]> {
+  const tenant = await tenantOfRow(tx, args);
+  if (!tenant) throw new NotFoundError(args.unknown);
+  const table: PgTable = args.table;
+  const [row] = await tx
+    .select()
+    .from(table)
+    .where(and(eq(args.table.tenant, tenant), args.match))
+    .for("update");
+  if (!row) throw new NotFoundError(args.unknown);
+  return row as T["$inferSelect"];
 }
