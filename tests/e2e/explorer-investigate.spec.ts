@@ -1,6 +1,9 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import type { Page } from "@playwright/test";
 import { expectNoSeriousA11y, setTheme } from "./axe";
-import { expect, markupOnly, test } from "./fixtures";
+import { expect, markupOnly, openDeniedCallWithResource, test } from "./fixtures";
 
 // Issue 12, point 1: the explorer as an investigator uses it: it fits the window, it counts and
 // charts what matches, every row opens by keyboard, chips and the histogram edit the URL's query,
@@ -244,7 +247,7 @@ test("denied calls offer admins an exact escalation and revocations; viewers see
 }) => {
   const { page } = await signIn(users.admin);
   await page.goto(`/events?q=${encodeURIComponent("outcome:denied type:tool.call")}&range=all`);
-  await page.getByTestId("events-table").locator("tbody tr").first().click();
+  await openDeniedCallWithResource(page);
   const sheet = page.getByTestId("event-sheet");
   const escalate = sheet.getByTestId("escalate-exact");
   await expect(escalate).toBeVisible();
@@ -254,6 +257,55 @@ test("denied calls offer admins an exact escalation and revocations; viewers see
   await expect(
     sheet.getByRole("link", { name: /^Revoke (session|principal|capability)…$/ }).first(),
   ).toBeVisible();
+
+  // A denied call that names no single resource (a table-wide query): no exact escalation is
+  // offered, since an escalation grants one operation on one resource; the sheet says why.
+  const run = Date.now().toString(16).padStart(12, "0");
+  const hex = createHash("sha256").update(`typewide-${run}`).digest("hex");
+  const id = `${run.slice(0, 8)}-${run.slice(8, 12)}-7${hex.slice(0, 3)}-8${hex.slice(3, 6)}-${hex.slice(6, 18)}`;
+  const capId = `cap_typewide_${run}`;
+  const creds = JSON.parse(
+    fs.readFileSync(path.join(String(test.info().project.metadata.dataDir), "demo-credentials.json"), "utf8"),
+  ) as { apiKeys: { tenant: string; key: string }[] };
+  const ingested = await page.request.post("/api/v1/events", {
+    headers: { authorization: `Bearer ${creds.apiKeys.find((k) => k.tenant === "acme")?.key}` },
+    data: {
+      events: [
+        {
+          id,
+          ts: new Date().toISOString(),
+          tenant: "acme",
+          type: "tool.call",
+          principal: "erin@acme.example",
+          agent: "erin-assistant",
+          session: `sess_typewide_${run}`,
+          request: `req_typewide_${run}`,
+          tool: "db.query",
+          action: "read",
+          resource: { type: "Order" },
+          outcome: "denied",
+          reason: "no right to read Order",
+          capability: {
+            id: capId,
+            hash: `sha256:${hex}`,
+            parentId: null,
+            rootId: capId,
+            depth: 0,
+            kind: "minted",
+            summary: {
+              principal: "erin@acme.example",
+              rights: [{ resource: "Customer", actions: ["read"] }],
+            },
+          },
+        },
+      ],
+    },
+  });
+  expect(ingested.status(), await ingested.text()).toBe(200);
+  await page.goto(`/events/${id}?tenant=acme`);
+  await expect(page.getByTestId("escalate-none")).toContainText("names no single Order");
+  await expect(page.getByTestId("escalate-exact")).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Revoke session…" })).toBeVisible();
 
   const viewer = await signIn(users.viewer);
   await viewer.page.goto(`/events?q=${encodeURIComponent("outcome:denied")}&range=all`);

@@ -136,3 +136,24 @@ export function markupOnly(testInfo: TestInfo) {
 export function isMarkupProject(testInfo: TestInfo): boolean {
   return testInfo.project.metadata.markup === true;
 }
+
+/**
+ * In the explorer, opens the detail of the first listed denied call that names one resource:
+ * only those get "Request escalation for exactly this" (a type-wide call, such as a query over a
+ * whole table, cannot be granted exactly). Fails if none of the first `max` rows does.
+ */
+export async function openDeniedCallWithResource(page: Page, max = 15) {
+  const rows = page.getByTestId("events-table").locator("tbody tr");
+  await expect(rows.first()).toBeVisible();
+  const sheet = page.getByTestId("event-sheet");
+  const n = Math.min(await rows.count(), max);
+  for (let i = 0; i < n; i++) {
+    await rows.nth(i).click();
+    const exact = sheet.getByTestId("escalate-exact");
+    await expect(exact.or(sheet.getByTestId("escalate-none"))).toBeVisible();
+    if (await exact.isVisible()) return;
+    await page.keyboard.press("Escape");
+    await expect(sheet).toHaveCount(0);
+  }
+  throw new Error(`none of the first ${n} denied calls names one resource`);
+}

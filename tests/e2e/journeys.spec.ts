@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { expect, test } from "./fixtures";
+import { expect, openDeniedCallWithResource, test } from "./fixtures";
 
 // Issue #12's three journeys, end to end, counting the screens each takes (a screen is a page the
 // person lands on; a sheet or a form answered in place is not a new one).
@@ -65,7 +65,7 @@ test("the admin escalates exactly a denied call and sees the grant used live", a
   const visited = screens(page);
   // Screen 1: a denied call in the explorer, "Request escalation for exactly this".
   await page.goto(DENIED_ACTIVE);
-  await page.getByTestId("events-table").locator("tbody tr").first().click();
+  await openDeniedCallWithResource(page);
   const escalate = page.getByTestId("event-sheet").getByTestId("escalate-exact");
   const asked = new URL((await escalate.getAttribute("href")) ?? "", "http://x").searchParams;
   await escalate.click();

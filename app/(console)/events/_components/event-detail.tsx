@@ -147,7 +147,14 @@ export function EventDetail(props: {
       {(props.canEscalate && denied && s("principal") && s("tool")) ||
       (props.canRevoke && (s("session") || s("capabilityId") || s("principal"))) ? (
         <section aria-label="Act on this event" className="event-acts" data-testid="event-acts">
-          {props.canEscalate && denied && s("principal") && s("tool") ? (
+          {props.canEscalate && denied && s("principal") && s("tool") && !s("resourceId") ? (
+            <p className="muted" data-testid="escalate-none">
+              No exact escalation from here: this call names no single {s("resourceType") ?? "resource"} (a
+              type-wide {s("action") ?? "call"}), and an escalation grants one operation on one resource. If
+              the agent needs it, widen what its capability grants on {s("resourceType") ?? "it"}.
+            </p>
+          ) : null}
+          {props.canEscalate && denied && s("principal") && s("tool") && s("resourceId") ? (
             <Link
               className="button primary"
               data-testid="escalate-exact"
