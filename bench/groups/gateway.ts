@@ -68,6 +68,19 @@ async function run(): Promise<BenchResult[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-bench-gateway-"));
   const file = path.join(dir, "hello.txt");
   fs.writeFileSync(file, "hello from the bench");
+  // GATEWAY_BENCH_DISTINCT=1: each pair reads a file of its own, so no gateway call repeats an
+  // earlier one and every call pays a fresh per-call narrowing (a new signed block); by default
+  // every call is the same one and reuses its narrowed capability within half its TTL.
+  const distinct = process.env.GATEWAY_BENCH_DISTINCT === "1";
+  const files = distinct
+    ? Array.from({ length: CALLS + 100 }, (_, i) => {
+        const f = path.join(dir, `hello-${i}.txt`);
+        fs.writeFileSync(f, "hello from the bench");
+        return f;
+      })
+    : [file];
+  let next = 0;
+  const nextFile = () => files[next++ % files.length] as string;
   const console_ = start(["--import", "tsx", "--conditions=react-server", CONSOLE], /^(\{.*\})\n/m);
   let gateway: ReturnType<typeof start> | undefined;
   let inProcess: Awaited<ReturnType<typeof startGateway>> | undefined;
@@ -120,8 +133,13 @@ async function run(): Promise<BenchResult[]> {
     };
     await direct.connect(new StdioClientTransport({ ...upstream, stderr: "ignore" }));
     const agent = await connectAgent();
-    const viaGateway = () => agent.callTool({ name: "fs.read_text_file", arguments: { path: file } });
-    const straight = () => direct.callTool({ name: "read_text_file", arguments: { path: file } });
+    // A pair reads the same file; `pair` moves to the next one before each pair.
+    let pairFile = file;
+    const pair = () => {
+      pairFile = nextFile();
+    };
+    const viaGateway = () => agent.callTool({ name: "fs.read_text_file", arguments: { path: pairFile } });
+    const straight = () => direct.callTool({ name: "read_text_file", arguments: { path: pairFile } });
     const time = async (fn: () => Promise<unknown>) => {
       const t0 = performance.now();
       const r = (await fn()) as { isError?: boolean };
@@ -129,6 +147,7 @@ async function run(): Promise<BenchResult[]> {
       return performance.now() - t0;
     };
     for (let i = 0; i < 100; i++) {
+      pair();
       await time(viaGateway);
       await time(straight);
     }
@@ -144,6 +163,7 @@ async function run(): Promise<BenchResult[]> {
       const s: number[] = [];
       for (let i = 0; i < CALLS / BLOCKS; i++) {
         // Alternate which goes first, so neither always follows the other.
+        pair();
         if (i % 2) {
           g.push(await time(viaGateway));
           s.push(await time(straight));
@@ -217,12 +237,12 @@ async function run(): Promise<BenchResult[]> {
     }
     const max = Math.max(...delays);
     process.stderr.write(
-      `  tools/call p50: gateway ${gw50.toFixed(2)} ms, straight ${base50.toFixed(2)} ms (overhead, median of ${BLOCKS} blocks: ${overhead.toFixed(2)} ms, blocks ${blockOverheads.map((o) => o.toFixed(1)).join(" ")}; Streamable HTTP vs stdio alone ${floor.toFixed(2)} ms); revocation to refusal p50 ${percentile(delays, 50).toFixed(0)} ms, max ${max.toFixed(0)} ms; load average ${loadBefore.toFixed(1)} before, ${(os.loadavg()[0] as number).toFixed(1)} after\n`,
+      `  ${distinct ? "distinct calls (a fresh narrowing each), " : ""}tools/call p50: gateway ${gw50.toFixed(2)} ms, straight ${base50.toFixed(2)} ms (overhead, median of ${BLOCKS} blocks: ${overhead.toFixed(2)} ms, blocks ${blockOverheads.map((o) => o.toFixed(1)).join(" ")}; Streamable HTTP vs stdio alone ${floor.toFixed(2)} ms); revocation to refusal p50 ${percentile(delays, 50).toFixed(0)} ms, max ${max.toFixed(0)} ms; load average ${loadBefore.toFixed(1)} before, ${(os.loadavg()[0] as number).toFixed(1)} after\n`,
     );
     return [
       {
         group: GROUP,
-        name: `tools/call overhead through the gateway, p50 (median of ${BLOCKS} blocks of ${CALLS / BLOCKS} pairs; stdio server-filesystem)`,
+        name: `tools/call overhead through the gateway, p50 (median of ${BLOCKS} blocks of ${CALLS / BLOCKS} pairs; stdio server-filesystem${distinct ? "; every call distinct, narrowed afresh" : ""})`,
         value: round2(overhead),
         unit: "ms",
         baseline: round2(base50),

@@ -163,6 +163,70 @@ describe("mint, narrow, verify, authorize", () => {
     ).rejects.toThrow(CapabilityError);
   });
 
+  it("narrows to one tool and one argument digest: the token carries both checks, offline", async () => {
+    const digest = `hmac-sha256:${"ab".repeat(32)}`;
+    const other = `hmac-sha256:${"cd".repeat(32)}`;
+    const root = await f.mint();
+    const call = root.narrowTo({
+      resource: "Order",
+      id: "o_1",
+      action: "read",
+      tool: "shop.get_order",
+      argDigest: digest,
+    });
+    const op = { resource: "Order", action: "read", id: "o_1", tool: "shop.get_order", argDigest: digest };
+    expect(call.authorize(op)).toEqual({ allowed: true });
+    expect(call.authorize({ ...op, tool: "shop.delete_order" })).toEqual({
+      allowed: false,
+      code: "denied",
+      reason: "tool shop.delete_order is not shop.get_order (check in block 1)",
+    });
+    expect(call.authorize({ ...op, argDigest: other })).toEqual({
+      allowed: false,
+      code: "denied",
+      reason: `argument digest ${other} is not ${digest} (check in block 1)`,
+    });
+    // Deny by default: an operation without the facts fails the checks.
+    const { tool: _tool, argDigest: _digest, ...bare } = op;
+    expect(call.authorize(bare)).toMatchObject({ allowed: false, code: "denied" });
+    expect(call.authorize({ ...op, tool: undefined })).toMatchObject({
+      allowed: false,
+      reason: "only tool shop.get_order (the operation names no tool) (check in block 1)",
+    });
+    expect(call.authorize({ ...op, argDigest: undefined })).toMatchObject({ allowed: false, code: "denied" });
+    // The root has no such checks: the extra facts change nothing for it.
+    expect(root.authorize({ ...op, tool: "anything" }).allowed).toBe(true);
+
+    // From the token bytes alone, with the issuer's public key only: the block reads back as
+    // Datalog checks on tool and arg_digest, and the capability decides the same.
+    const verifier = await createVerifier({ keys: [toPublicKey(f.key)], clock: f.clock });
+    const verified = verifier.verify(call.token);
+    expect(verified.ok).toBe(true);
+    if (!verified.ok) return;
+    const block = verified.capability.blocks()[1];
+    expect(block?.checks).toEqual(
+      expect.arrayContaining([
+        { kind: "tool", tool: "shop.get_order" },
+        { kind: "argDigest", digest },
+      ]),
+    );
+    expect(verified.capability.summary().opaqueChecks).toBe(0);
+    expect(verified.capability.parentId).toBe(root.id);
+    expect(verified.capability.authorize(op).allowed).toBe(true);
+    expect(verified.capability.authorize({ ...op, argDigest: other }).allowed).toBe(false);
+
+    // Offline attenuation of the narrowed token still verifies and keeps both checks.
+    const narrower = verified.capability.narrowTo({ ttlMs: 5_000 });
+    const again = verifier.verify(narrower.token);
+    expect(again.ok).toBe(true);
+    if (!again.ok) return;
+    expect(again.capability.summary().chain).toEqual([root.id, call.id, narrower.id]);
+    expect(again.capability.authorize(op).allowed).toBe(true);
+    expect(again.capability.authorize({ ...op, tool: "shop.delete_order" }).allowed).toBe(false);
+    expect(() => root.narrowTo({ tool: 'x"); check if true; ("' })).toThrow(CapabilityError);
+    expect(() => call.authorize({ ...op, argDigest: "a b" })).toThrow(CapabilityError);
+  });
+
   it("rejects names that could smuggle datalog", async () => {
     await expect(f.mint({ tenant: 'acme"); right("x' })).rejects.toMatchObject({ code: "invalid_argument" });
     const root = await f.mint();

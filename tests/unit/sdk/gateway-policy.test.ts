@@ -7,6 +7,7 @@ import {
 import {
   argumentAt,
   argumentDigest,
+  capabilityOperation,
   capabilityResourceId,
   evaluatePolicy,
   globMatch,
@@ -212,10 +213,9 @@ describe("gateway narrowing", () => {
 });
 
 describe("gateway narrowings", () => {
-  it("reuse a narrowed capability for the same operation within half its TTL; a revocation still refuses", async () => {
-    const clock = createTestClock(Date.parse("2026-12-02T04:00:00Z"));
-    const revocations = createRevocationList();
-    const root = await mintCapability({
+  const key = "k".repeat(16);
+  const mintRoot = async (clock: ReturnType<typeof createTestClock>, revocations = createRevocationList()) =>
+    mintCapability({
       issuer: await generateIssuerKey("gw-narrow"),
       tenant: "acme",
       principal: client.principal,
@@ -227,31 +227,84 @@ describe("gateway narrowings", () => {
       clock,
       revocations,
     });
+  const read = (args: Record<string, unknown>, tool = "fs.read_file") =>
+    operationFor({ tool, declaration: decl, arguments: args, digestKey: key });
+
+  it("reuse a narrowed capability only for the exact same call within half its TTL; a revocation still refuses", async () => {
+    const clock = createTestClock(Date.parse("2026-12-02T04:00:00Z"));
+    const revocations = createRevocationList();
+    const root = await mintRoot(clock, revocations);
     const narrowings = new Narrowings(clock, 30_000);
-    const op = operationFor({
-      tool: "fs.read_file",
-      declaration: decl,
-      arguments: { path: "/w/a.txt" },
-      digestKey: "k".repeat(16),
-    });
+    const op = read({ path: "/w/a.txt" });
     const first = narrowings.narrow(root, op);
     expect(first.fresh).toBe(true);
     expect(narrowings.authorize(first.entry, op).allowed).toBe(true);
-    const again = narrowings.narrow(root, {
-      ...op,
-      argDigest: argumentDigest({ path: "/w/a.txt", x: 1 }, "k".repeat(16)),
-    });
-    expect(again.fresh).toBe(false);
-    expect(again.entry.capability.id).toBe(first.entry.capability.id);
-    const other = narrowings.narrow(root, { ...op, resourceId: "/w/b.txt" });
+    const same = narrowings.narrow(root, read({ path: "/w/a.txt" }));
+    expect(same.fresh).toBe(false);
+    expect(same.entry.capability.id).toBe(first.entry.capability.id);
+    // Same resource and action, other arguments: another digest, so a capability of its own.
+    const moreArgs = read({ path: "/w/a.txt", x: 1 });
+    const again = narrowings.narrow(root, moreArgs);
+    expect(again.fresh).toBe(true);
+    expect(again.entry.capability.id).not.toBe(first.entry.capability.id);
+    expect(again.entry.capability.parentId).toBe(root.id);
+    expect(narrowings.authorize(again.entry, moreArgs).allowed).toBe(true);
+    // Same resource, action and arguments through another tool: narrowed afresh too.
+    const viaOther = read({ path: "/w/a.txt" }, "fs.read_text_file");
+    expect(narrowings.narrow(root, viaOther).fresh).toBe(true);
+    const other = narrowings.narrow(root, read({ path: "/w/b.txt" }));
     expect(other.fresh).toBe(true);
-    expect(narrowings.authorize(other.entry, { ...op, resourceId: "/w/b.txt" }).allowed).toBe(true);
+    expect(narrowings.authorize(other.entry, read({ path: "/w/b.txt" })).allowed).toBe(true);
     clock.advance(16_000);
     expect(narrowings.narrow(root, op).fresh).toBe(true);
     revocations.revokeCapability(root.id);
-    const d = narrowings.authorize(other.entry, { ...op, resourceId: "/w/b.txt" });
+    const d = narrowings.authorize(other.entry, read({ path: "/w/b.txt" }));
     expect(d).toMatchObject({ allowed: false, code: "revoked" });
     const write = narrowings.narrow(root, { ...op, action: "write" });
     expect(narrowings.authorize(write.entry, { ...op, action: "write" }).allowed).toBe(false);
+  });
+
+  it("a call's capability names its tool and argument digest, and refuses any other call", async () => {
+    const clock = createTestClock(Date.parse("2026-12-02T04:00:00Z"));
+    const root = await mintRoot(clock);
+    const narrowings = new Narrowings(clock, 30_000);
+    const op = read({ path: "/w/my notes.txt" });
+    const { entry } = narrowings.narrow(root, op);
+    // The narrowed block, read back from the token's own Datalog.
+    const block = entry.capability.blocks()[1];
+    expect(block?.checks).toEqual([
+      {
+        kind: "scope",
+        scopes: [{ resources: ["File"], actions: ["read"], ids: [capabilityResourceId("/w/my notes.txt")] }],
+      },
+      { kind: "tool", tool: "fs.read_file" },
+      { kind: "argDigest", digest: op.argDigest },
+      { kind: "expiry", expiresAt: clock.now() + 30_000 },
+    ]);
+    expect(capabilityOperation(op)).toEqual({
+      resource: "File",
+      action: "read",
+      id: capabilityResourceId("/w/my notes.txt"),
+      tool: "fs.read_file",
+      argDigest: argumentDigest({ path: "/w/my notes.txt" }, key),
+    });
+    expect(narrowings.authorize(entry, op).allowed).toBe(true);
+    // Run on every call: an authorized entry still refuses a call it was not narrowed to.
+    const otherTool = narrowings.authorize(entry, { ...op, tool: "fs.write_file" });
+    expect(otherTool).toMatchObject({ allowed: false, code: "denied" });
+    if (!otherTool.allowed) expect(otherTool.reason).toContain("tool fs.write_file is not fs.read_file");
+    const otherDigest = narrowings.authorize(entry, {
+      ...op,
+      argDigest: argumentDigest({ path: "/w/x" }, key),
+    });
+    expect(otherDigest).toMatchObject({ allowed: false, code: "denied" });
+    if (!otherDigest.allowed) expect(otherDigest.reason).toContain("argument digest");
+    expect(narrowings.authorize(entry, op).allowed).toBe(true);
+    // An operation without the tool and digest facts fails the block's checks.
+    const { tool: _t, argDigest: _d, ...bare } = capabilityOperation(op);
+    expect(entry.capability.authorize(bare)).toMatchObject({ allowed: false, code: "denied" });
+    expect(root.authorize(bare).allowed).toBe(true);
+    clock.advance(30_000);
+    expect(narrowings.authorize(entry, op)).toMatchObject({ allowed: false, code: "denied" });
   });
 });

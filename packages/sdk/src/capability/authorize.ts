@@ -16,6 +16,8 @@ interface Templates {
   op: Fact;
   now: Fact;
   use: Fact;
+  tool: Fact;
+  argDigest: Fact;
 }
 
 let templates: (Templates & { generation: number }) | undefined;
@@ -29,6 +31,8 @@ function getTemplates(): Templates {
       op: bw.Fact.fromString("op({r}, {a}, {id}, {f})"),
       now: bw.Fact.fromString("now({n})"),
       use: bw.Fact.fromString("use({k}, {n})"),
+      tool: bw.Fact.fromString("tool({t})"),
+      argDigest: bw.Fact.fromString("arg_digest({d})"),
     };
   }
   return templates;
@@ -91,6 +95,15 @@ function authorizeOnce(input: AuthorizeInput, limits: RunLimits): number {
       t.use.set("k", key);
       t.use.set("n", n);
       builder.addFact(t.use);
+    }
+    // Only the operation's own: a narrowed block's tool or digest check fails without them.
+    if (input.op.tool !== undefined) {
+      t.tool.set("t", input.op.tool);
+      builder.addFact(t.tool);
+    }
+    if (input.op.argDigest !== undefined) {
+      t.argDigest.set("d", input.op.argDigest);
+      builder.addFact(t.argDigest);
     }
     authorizer = builder.buildAuthenticated(input.biscuit);
     return authorizer.authorizeWithLimits(wasmLimits(limits));

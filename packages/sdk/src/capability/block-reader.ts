@@ -23,6 +23,8 @@ export type CheckInfo =
   | { kind: "scope"; scopes: Scope[] }
   | { kind: "expiry"; expiresAt: number }
   | { kind: "budget"; key: string; limit: number }
+  | { kind: "tool"; tool: string }
+  | { kind: "argDigest"; digest: string }
   | { kind: "opaque"; source: string };
 
 export interface BlockInfo {
@@ -40,6 +42,8 @@ const CAP = new RegExp(`^cap\\(${[S, S, S, S, S, S, S, INT].join(", ")}\\);$`);
 const RIGHT = new RegExp(`^right\\(${[S, SET, SET, SET].join(", ")}\\);$`);
 const EXPIRY = new RegExp(`^check if now\\(\\$t\\), \\$t < ${INT};$`);
 const BUDGET = new RegExp(`^reject if use\\(${S}, \\$n\\), \\$n > ${INT};$`);
+const TOOL = new RegExp(`^check if tool\\(${S}\\);$`);
+const ARG_DIGEST = new RegExp(`^check if arg_digest\\(${S}\\);$`);
 const SCOPE_PART = new RegExp(`^${SET}\\.contains\\(\\$(r|a|id|f)\\)$`);
 const VAR_TO_KEY: Record<string, keyof Scope> = { r: "resources", a: "actions", id: "ids", f: "fields" };
 
@@ -71,6 +75,10 @@ function parseCheck(statement: string): CheckInfo {
   if (m) return { kind: "expiry", expiresAt: Number(m[1]) };
   m = BUDGET.exec(statement);
   if (m) return { kind: "budget", key: m[1] as string, limit: Number(m[2]) };
+  m = TOOL.exec(statement);
+  if (m) return { kind: "tool", tool: m[1] as string };
+  m = ARG_DIGEST.exec(statement);
+  if (m) return { kind: "argDigest", digest: m[1] as string };
   const scopes = parseScopeCheck(statement);
   if (scopes) return { kind: "scope", scopes };
   return { kind: "opaque", source: statement.replace(/;$/, "") };

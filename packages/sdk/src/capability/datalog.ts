@@ -10,8 +10,12 @@ import type { Budget, NormalizedNarrowing, Operation, Right, Scope } from "./typ
  *   right(resource, {actions}, {ids} | {"*"}, {fields} | {"*"});
  *   check if now($t), $t < expiresAtMs;             -- integer ms: exact boundary, see docs
  *   reject if use("rows", $n), $n > 100;            -- one per budget key ("check all" needs a match)
- * Attenuation blocks: checks only (scope, expiry, budget), never facts.
- * Authorizer: op(resource, action, id | "", {fields}); now(ms); use(key, n)...; one allow policy.
+ * Attenuation blocks: checks only (scope, expiry, budget, tool, argument digest), never facts:
+ *   check if tool("fs.read_file");                  -- only when narrowed to one tool
+ *   check if arg_digest("hmac-sha256:…");           -- only when narrowed to one call's arguments
+ * Authorizer: op(resource, action, id | "", {fields}); now(ms); use(key, n)...; tool(name) and
+ * arg_digest(digest) when the operation has them (without them those checks fail: deny by
+ * default); one allow policy.
  */
 
 export const ANY = "*";
@@ -109,6 +113,9 @@ export function narrowingCode(narrowing: NormalizedNarrowing): Code {
     });
     w.lines.push(`check if ${alternatives.join(" or ")};`);
   }
+  if (narrowing.tool !== undefined) w.lines.push(`check if tool(${w.param(narrowing.tool)});`);
+  if (narrowing.argDigest !== undefined)
+    w.lines.push(`check if arg_digest(${w.param(narrowing.argDigest)});`);
   writeExpiryAndBudget(w, narrowing.expiresAt, narrowing.budget);
   return w.done();
 }
@@ -124,6 +131,8 @@ export function operationCode(op: Operation, nowMs: number): Code {
   w.lines.push(`op(${w.param(op.resource)}, ${w.param(op.action)}, ${w.param(op.id ?? "")}, ${fields});`);
   w.lines.push(`now(${w.param(nowMs)});`);
   for (const [key, n] of Object.entries(op.use ?? {})) w.lines.push(`use(${w.param(key)}, ${w.param(n)});`);
+  if (op.tool !== undefined) w.lines.push(`tool(${w.param(op.tool)});`);
+  if (op.argDigest !== undefined) w.lines.push(`arg_digest(${w.param(op.argDigest)});`);
   w.lines.push(`${ALLOW_POLICY};`);
   return w.done();
 }

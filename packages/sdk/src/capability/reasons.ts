@@ -39,6 +39,14 @@ function explainCheck(op: Operation, check: CheckInfo | undefined, nowMs: number
       return `capability expired at ${new Date(check.expiresAt).toISOString()} (now ${new Date(nowMs).toISOString()})`;
     case "budget":
       return `${check.key} ${op.use?.[check.key] ?? "?"} exceeds budget ${check.limit}`;
+    case "tool":
+      return op.tool === undefined
+        ? `only tool ${check.tool} (the operation names no tool)`
+        : `tool ${op.tool} is not ${check.tool}`;
+    case "argDigest":
+      return op.argDigest === undefined
+        ? `only the arguments with digest ${check.digest} (the operation has no argument digest)`
+        : `argument digest ${op.argDigest} is not ${check.digest}`;
     case "opaque":
       return `check failed: ${check.source}`;
     default:

@@ -34,6 +34,12 @@ export interface Operation {
   id?: string;
   fields?: string[];
   use?: Budget;
+  /**
+   * The tool making the call and the digest of its arguments, when there is one (the gateway's
+   * calls). A capability narrowed to a tool or a digest refuses an operation that lacks them.
+   */
+  tool?: string;
+  argDigest?: string;
 }
 
 export type CapabilityKind = "minted" | "attenuated" | "escalation";
@@ -82,12 +88,18 @@ export interface NarrowSpec {
   /** Expiry relative to the capability's clock. */
   ttlMs?: number;
   budget?: Budget;
+  /** Only this tool (the operation's `tool`): one per call, e.g. the gateway's exposed tool name. */
+  tool?: string;
+  /** Only these exact arguments (the operation's `argDigest`, e.g. `hmac-sha256:<hex>`). */
+  argDigest?: string;
 }
 
 export interface NormalizedNarrowing {
   scopes: Scope[];
   expiresAt?: number;
   budget?: Budget;
+  tool?: string;
+  argDigest?: string;
 }
 
 export type Decision =

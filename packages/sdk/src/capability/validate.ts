@@ -88,6 +88,14 @@ export function normalizeNarrowing(spec: NarrowSpec, nowMs: number): NormalizedN
     assertBudget(spec.budget);
     out.budget = { ...spec.budget };
   }
+  if (spec.tool !== undefined) {
+    assertName(spec.tool, "tool");
+    out.tool = spec.tool;
+  }
+  if (spec.argDigest !== undefined) {
+    assertName(spec.argDigest, "argDigest");
+    out.argDigest = spec.argDigest;
+  }
   return out;
 }
 
@@ -97,5 +105,7 @@ export function normalizeOperation(op: Operation): Operation {
   if (op.id !== undefined) assertName(op.id, "id");
   for (const f of op.fields ?? []) assertName(f, "field");
   assertBudget(op.use);
+  if (op.tool !== undefined) assertName(op.tool, "tool");
+  if (op.argDigest !== undefined) assertName(op.argDigest, "argDigest");
   return op;
 }

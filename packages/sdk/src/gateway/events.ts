@@ -40,7 +40,9 @@ export interface EventContext {
 const MAX_REASON = 2000;
 
 // A capability's blocks never change, so neither does its part of an event. A narrowed capability
-// is reused for the same operation, so its events share one (they are only serialized).
+// is reused for the exact same call (same tool, resource, action and argument digest) within
+// half its TTL, so those calls' events share one (they are only serialized); every other call
+// narrows afresh and describes its own (its id, parent and chain give the lineage).
 const described = new WeakMap<Capability, EventCapability>();
 function describe(capability: Capability): EventCapability {
   let d = described.get(capability);

@@ -22,7 +22,7 @@ export { ConsoleConfigFollower, type Identity } from "./console-config.js";
 export { type GatewayDecision, type GatewayDecisionMeta, type GatewayMeta, gatewayEvent } from "./events.js";
 export { type GrantUse, SessionGrants } from "./grants.js";
 export { type LoadedIssuerKey, loadOrCreateIssuerKey } from "./issuer-key.js";
-export { type NarrowedEntry, Narrowings } from "./narrowing.js";
+export { capabilityOperation, type NarrowedEntry, Narrowings } from "./narrowing.js";
 export {
   argumentAt,
   argumentDigest,

@@ -1,19 +1,34 @@
-// Per-call narrowing of a session's root capability, and its authorization of the one operation.
-import type { Capability, Clock, Decision } from "../capability/index.js";
+// Per-call narrowing of a session's root capability, and its authorization of the one call.
+import type { Capability, Clock, Decision, Operation } from "../capability/index.js";
+import { LruCache } from "../capability/lru.js";
 import type { GatewayOperation } from "../schema/gateway.js";
 import { capabilityResourceId } from "./policy.js";
 
-/** A narrowed capability and whether it has authorized its one operation already. */
+/** A narrowed capability and when its own TTL ends. */
 export interface NarrowedEntry {
   capability: Capability;
   expiresAt: number;
-  authorized: boolean;
 }
 
 const MAX_HELD = 256;
 
+/**
+ * The call as the capability sees it: resource type, resource id, action, tool and argument
+ * digest. Ids and tool names that are not capability names are named by their sha256, as the
+ * console's escalations name them; the digest (`hmac-sha256:<hex>`) is one as it is.
+ */
+export function capabilityOperation(op: GatewayOperation): Operation {
+  return {
+    resource: op.resourceType,
+    action: op.action,
+    id: capabilityResourceId(op.resourceId),
+    tool: capabilityResourceId(op.tool),
+    argDigest: op.argDigest,
+  };
+}
+
 export class Narrowings {
-  private readonly held = new Map<string, NarrowedEntry>();
+  private readonly held = new LruCache<string, NarrowedEntry>(MAX_HELD);
 
   constructor(
     private readonly clock: Clock,
@@ -21,41 +36,37 @@ export class Narrowings {
   ) {}
 
   /**
-   * The root narrowed to exactly the operation's resource type, resource id and action, with a
-   * TTL of seconds. Appending a block signs it (a fresh key pair per block), most of a call's own
-   * cost, so the same operation (same resource, same action) reuses its narrowed capability while
-   * more than half of its TTL is left; every call still checks it, and its event names it with
-   * that call's argument digest. `fresh`: narrowed just now (then it gets its own event).
+   * The root narrowed to exactly this call: its tool, resource type, resource id, action and
+   * argument digest, with a TTL of seconds. Appending a block signs it (a fresh key pair per
+   * block), so the exact same call (same tool, resource, action and arguments) on the same root
+   * reuses its narrowed capability while more than half of its TTL is left; any other call is
+   * narrowed afresh. `fresh`: narrowed just now (then it gets its own event).
    */
   narrow(root: Capability, op: GatewayOperation): { entry: NarrowedEntry; fresh: boolean } {
-    const id = capabilityResourceId(op.resourceId);
-    const key = `${root.id}\u0000${op.resourceType}\u0000${id}\u0000${op.action}`;
+    const cap = capabilityOperation(op);
+    const key = [root.id, cap.tool, cap.resource, cap.id, cap.action, cap.argDigest].join("\u0000");
     const now = this.clock.now();
     const held = this.held.get(key);
     if (held && held.expiresAt - now > this.ttlMs / 2) return { entry: held, fresh: false };
-    const capability = root.narrowTo({ resource: op.resourceType, id, action: op.action, ttlMs: this.ttlMs });
-    if (this.held.size >= MAX_HELD) this.held.clear();
-    const entry = { capability, expiresAt: now + this.ttlMs, authorized: false };
+    const capability = root.narrowTo({
+      resource: cap.resource,
+      id: cap.id,
+      action: cap.action,
+      tool: cap.tool,
+      argDigest: cap.argDigest,
+      ttlMs: this.ttlMs,
+    });
+    const entry = { capability, expiresAt: now + this.ttlMs };
     this.held.set(key, entry);
     return { entry, fresh: true };
   }
 
   /**
-   * The narrowed capability's answer for its one operation. Once it said yes, only a revocation
-   * or its expiry can change that (its blocks are immutable): those are checked on every call, as
-   * the SDK's verifier does for the tokens it caches, and the Datalog is not run again.
+   * The narrowed capability's answer for this call, run on every call (revocation, expiry and
+   * the Datalog, with the call's own tool and argument digest as facts): a capability narrowed
+   * for another tool, resource, action or arguments refuses it.
    */
   authorize(entry: NarrowedEntry, op: GatewayOperation): Decision {
-    if (entry.authorized && this.clock.now() < entry.expiresAt) {
-      const revoked = entry.capability.revokedReason();
-      return revoked ? { allowed: false, code: "revoked", reason: revoked } : { allowed: true };
-    }
-    const decision = entry.capability.authorize({
-      resource: op.resourceType,
-      action: op.action,
-      id: capabilityResourceId(op.resourceId),
-    });
-    entry.authorized = decision.allowed;
-    return decision;
+    return entry.capability.authorize(capabilityOperation(op));
   }
 }
