@@ -28,6 +28,8 @@ export type DatabaseTarget =
       asyncCommit?: boolean;
       /** Shown in pg_stat_activity (which process holds which connection). */
       applicationName?: string;
+      /** Give up connecting after this long (a read replica that is down must not hang a page). */
+      connectTimeoutMs?: number;
     };
 
 export interface Database {
@@ -80,6 +82,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     const options = {
       ...(target.asyncCommit ? { options: "-c synchronous_commit=off" } : {}),
       ...(target.applicationName ? { application_name: target.applicationName } : {}),
+      ...(target.connectTimeoutMs ? { connectionTimeoutMillis: target.connectTimeoutMs } : {}),
     };
     const pool = newPool({ connectionString: target.url, max: target.poolSize ?? 10, ...options });
     const db = drizzleNodePg({ client: pool, schema }) as unknown as Db;

@@ -6,6 +6,10 @@ export interface ConsoleConfig {
   port: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** A streaming replica of DATABASE_URL for the explorer's read-only pages (db/replica.ts). */
+  replicaUrl: string | undefined;
+  /** Past this replication lag the routed reads go to the primary. */
+  replicaMaxLagSeconds: number;
   production: boolean;
   /**
    * The Merkle log's name (issue 15): each tenant's checkpoints carry the origin line
@@ -43,7 +47,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig 
     // The ignore comment keeps Next from tracing the whole project for this runtime path.
     dataDir: path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR || "./data"),
     databaseUrl: env.DATABASE_URL || undefined,
+    replicaUrl: env.DATABASE_REPLICA_URL || undefined,
+    replicaMaxLagSeconds: maxLagFrom(env.DATABASE_REPLICA_MAX_LAG_SECONDS),
     production: env.NODE_ENV === "production",
     logOrigin: logOriginFrom(env, port),
   };
+}
+
+function maxLagFrom(value: string | undefined): number {
+  if (!value) return 30;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`DATABASE_REPLICA_MAX_LAG_SECONDS must be a number of seconds >= 0, got "${value}"`);
+  return n;
 }

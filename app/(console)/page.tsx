@@ -5,6 +5,7 @@ import { ChartTable } from "@/components/charts/chart-table";
 import { OutcomeBars } from "@/components/charts/outcome-bars";
 import { RankedBars } from "@/components/charts/ranked-bars";
 import { CoveragePanel } from "@/components/coverage/coverage-panel";
+import { ReadSourceNote } from "@/components/read-source-note";
 import { TierMark } from "@/components/tier-mark";
 import { Countdown } from "@/components/ui/countdown";
 import { PanelSkeleton } from "@/components/ui/route-states";
@@ -15,7 +16,7 @@ import { getOverview } from "@/lib/data/overview";
 import { todayUtc } from "@/lib/data/principal-day";
 import { describeOperation } from "@/lib/format/operation";
 import { formatTime } from "@/lib/format/time";
-import { getDb } from "@/lib/server/db";
+import { getDb, getReadDb } from "@/lib/server/db";
 
 export const metadata: Metadata = { title: "Overview" };
 
@@ -54,12 +55,13 @@ async function CoverageSection({ authority }: { authority: Authority }) {
 }
 
 async function OverviewFigures({ authority }: { authority: Authority }) {
-  const db = await getDb();
-  const o = await getOverview(db, authority, new Date());
+  const read = await getReadDb("overview");
+  const o = await getOverview(read, authority, new Date());
   const today = todayUtc();
   return (
     <>
       <p className="muted">Tenants in view: {o.tenants.join(", ")}</p>
+      <ReadSourceNote source={read.source} />
       <div className="cards" style={{ marginTop: 16 }}>
         <div className="card">
           <div className="muted">Events, last 24 h</div>

@@ -1,6 +1,7 @@
 import "server-only";
 import { and, arrayContains, asc, count, desc, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { ReadDb, type ReadExecutor } from "@/db/replica";
 import { capabilities, events, issuers, revocations } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
@@ -122,11 +123,20 @@ async function resolveTenant(
  * Every capability of one request (root, narrowed, sub-agents', escalations) and its calls, in
  * one tenant: `tenant`, or the only tenant in view with that request (AmbiguousTenantError else).
  */
-export async function getRequestGraph(
-  db: Db,
+export function getRequestGraph(
+  from: ReadExecutor,
   authority: Authority,
   requestId: string,
   opts: { tenant?: string | null } = {},
+): Promise<DerivationGraph | null> {
+  return ReadDb.run(from, (db) => requestGraphOn(db, authority, requestId, opts));
+}
+
+async function requestGraphOn(
+  db: Db,
+  authority: Authority,
+  requestId: string,
+  opts: { tenant?: string | null },
 ): Promise<DerivationGraph | null> {
   assertCan(authority, "console.read");
   const tenant = await resolveTenant(db, authority, { request: requestId }, opts.tenant);

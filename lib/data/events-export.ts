@@ -1,5 +1,6 @@
 import "server-only";
 import type { Db } from "@/db/client";
+import type { ReadExecutor } from "@/db/replica";
 import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
@@ -41,6 +42,8 @@ export interface ExportOptions {
   /** Concurrent exports per user (streamSlots().exports); tests pass their own. */
   slots?: SlotLimiter;
   budget?: QueryBudget;
+  /** Where the rows are read (a replica's handle, db/replica.ts); the audit record is always written to `db`. */
+  read?: ReadExecutor;
 }
 
 /**
@@ -71,7 +74,7 @@ export async function startExport(
     };
   let rows: AsyncGenerator<EventRow, void, undefined> | undefined;
   try {
-    rows = exportEvents(db, authority, { q: args.q, sort: args.sort, budget: args.budget });
+    rows = exportEvents(args.read ?? db, authority, { q: args.q, sort: args.sort, budget: args.budget });
     const first = await rows.next();
     await db.transaction((tx) =>
       appendEvents(

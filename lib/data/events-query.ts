@@ -1,6 +1,7 @@
 import "server-only";
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { ReadDb, type ReadExecutor } from "@/db/replica";
 import { type Event, events } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
@@ -262,7 +263,7 @@ function withRows(detail: Detail, rows: EventDetailRow[]) {
  * (ts, id), no OFFSET), inside the tenants in view, with the columns the caller's role may see.
  */
 export async function listEvents(
-  db: Db,
+  db: ReadExecutor,
   authority: Authority,
   input: ListEventsInput = {},
 ): Promise<ListEventsResult> {
@@ -278,15 +279,17 @@ export async function listEvents(
   if (raw && !after) return { ...none, error: CURSOR_ERROR };
   let page: Awaited<ReturnType<typeof fetchPage>>;
   try {
-    page = await fetchPage(db, {
-      where: prepared.where,
-      detail,
-      sort,
-      after,
-      limit: pageSize(input.limit),
-      budget: input.budget ?? PAGE_BUDGET,
-      backward,
-    });
+    page = await ReadDb.run(db, (on) =>
+      fetchPage(on, {
+        where: prepared.where,
+        detail,
+        sort,
+        after,
+        limit: pageSize(input.limit),
+        budget: input.budget ?? PAGE_BUDGET,
+        backward,
+      }),
+    );
   } catch (err) {
     if (!(err instanceof QueryTooExpensiveError)) throw err;
     return { ...none, error: err.toQueryError(input.q ?? "") };
@@ -304,7 +307,7 @@ export async function listEvents(
  * cost: the UI shows "10,000+"). Same scope and role rules as listEvents.
  */
 export async function countEvents(
-  db: Db,
+  db: ReadExecutor,
   authority: Authority,
   input: { q?: string | null; now?: Date; max?: number; budget?: QueryBudget } = {},
 ): Promise<{ count: number; capped: boolean; error?: QueryError }> {
@@ -313,10 +316,12 @@ export async function countEvents(
   const max = Math.max(1, Math.trunc(input.max ?? 10_000));
   let n: number;
   try {
-    const [row] = await boundedRows<{ n: number | string }>(
-      db,
-      sql`select count(*) as "n" from (select 1 from "events" where ${prepared.where} limit ${max + 1}) "matched"`,
-      input.budget ?? PAGE_BUDGET,
+    const [row] = await ReadDb.run(db, (on) =>
+      boundedRows<{ n: number | string }>(
+        on,
+        sql`select count(*) as "n" from (select 1 from "events" where ${prepared.where} limit ${max + 1}) "matched"`,
+        input.budget ?? PAGE_BUDGET,
+      ),
     );
     n = Number(row?.n ?? 0);
   } catch (err) {
@@ -338,7 +343,7 @@ export async function countEvents(
  * batch goes past its budget (EXPORT_BUDGET).
  */
 export async function* exportEvents(
-  db: Db,
+  db: ReadExecutor,
   authority: Authority,
   input: {
     q?: string | null;
@@ -354,14 +359,17 @@ export async function* exportEvents(
   const limit = Math.max(1, Math.trunc(input.batchSize ?? EXPORT_BATCH_SIZE));
   let after: Cursor | null = null;
   for (;;) {
-    const page = await fetchPage(db, {
-      where: prepared.where,
-      detail: prepared.detail,
-      sort,
-      after,
-      limit,
-      budget: input.budget ?? EXPORT_BUDGET,
-    });
+    // Each keyset batch on its own: one the replica fails is read again on the primary.
+    const page = await ReadDb.run(db, (on) =>
+      fetchPage(on, {
+        where: prepared.where,
+        detail: prepared.detail,
+        sort,
+        after,
+        limit,
+        budget: input.budget ?? EXPORT_BUDGET,
+      }),
+    );
     yield* page.rows;
     if (!page.more || !page.last) return;
     after = page.last;
@@ -428,7 +436,7 @@ export interface HistogramBucket {
  * returned too, so a chart's gaps are real.
  */
 export async function histogramEvents(
-  db: Db,
+  from_: ReadExecutor,
   authority: Authority,
   input: {
     q?: string | null;
@@ -438,6 +446,14 @@ export async function histogramEvents(
     maxBuckets?: number;
     budget?: QueryBudget;
   } = {},
+): Promise<{ stepMs: number; buckets: HistogramBucket[]; error?: QueryError }> {
+  return ReadDb.run(from_, (db) => histogramOn(db, authority, input));
+}
+
+async function histogramOn(
+  db: Db,
+  authority: Authority,
+  input: Parameters<typeof histogramEvents>[2] & object,
 ): Promise<{ stepMs: number; buckets: HistogramBucket[]; error?: QueryError }> {
   const prepared = prepareEventsQuery(authority, input.q, input.now);
   if (!prepared.ok) return { stepMs: 0, buckets: [], error: prepared.error };

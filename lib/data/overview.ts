@@ -1,6 +1,7 @@
 import "server-only";
 import { and, count, desc, eq, gt, gte, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { ReadDb, type ReadExecutor } from "@/db/replica";
 import { capabilities, escalations, events, revocations } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
@@ -38,7 +39,11 @@ export interface Overview {
 const DAY = 86_400_000;
 
 /** The overview's figures, scoped to the tenants in view. Open to every role. */
-export async function getOverview(db: Db, authority: Authority, now = new Date()): Promise<Overview> {
+export function getOverview(from: ReadExecutor, authority: Authority, now = new Date()): Promise<Overview> {
+  return ReadDb.run(from, (db) => overviewOn(db, authority, now));
+}
+
+async function overviewOn(db: Db, authority: Authority, now: Date): Promise<Overview> {
   assertCan(authority, "console.read");
   const scope = tenantsInView(authority);
   const since24h = new Date(now.getTime() - DAY);

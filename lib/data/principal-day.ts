@@ -2,6 +2,7 @@ import "server-only";
 import { and, asc, count, countDistinct, desc, eq, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
+import { ReadDb, type ReadExecutor } from "@/db/replica";
 import { events } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
@@ -72,7 +73,15 @@ export interface PrincipalDay {
 }
 
 /** Everything one principal's bot and sub-agents did on one UTC day, within the caller's tenants. */
-export async function getPrincipalDay(
+export function getPrincipalDay(
+  from: ReadExecutor,
+  authority: Authority,
+  args: { principal: string; day: string },
+): Promise<PrincipalDay> {
+  return ReadDb.run(from, (db) => principalDayOn(db, authority, args));
+}
+
+async function principalDayOn(
   db: Db,
   authority: Authority,
   args: { principal: string; day: string },

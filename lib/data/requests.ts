@@ -2,6 +2,7 @@ import "server-only";
 import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
+import { ReadDb, type ReadExecutor } from "@/db/replica";
 import { capabilities, events } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
@@ -65,7 +66,7 @@ function scopeOf(authority: Authority, tenant?: string): string[] {
  * case-insensitive); `session` keeps the requests of one agent session.
  */
 export async function listRequests(
-  db: Db,
+  db: ReadExecutor,
   authority: Authority,
   input: ListRequestsInput = {},
 ): Promise<KeysetPage<RequestRow>> {
@@ -119,7 +120,7 @@ export async function listRequests(
     ${having.length ? sql`having ${sql.join(having, sql` and `)}` : sql``}
     order by min(a.at) ${order}, a.tenant ${order}, a.request ${order}
     limit ${limit + 1}`;
-  const raw = await rowsOf<RawRequestRow>(db, query);
+  const raw = await ReadDb.run(db, (on) => rowsOf<RawRequestRow>(on, query));
   const more = raw.length > limit;
   const page = raw.slice(0, limit);
   if (back) page.reverse();
@@ -166,31 +167,33 @@ export const CALLS_LIMIT = 5_000;
  * resolves which; a tenant outside view reads nothing). Reasons only for investigators and up.
  */
 export async function listRequestCalls(
-  db: Db,
+  db: ReadExecutor,
   authority: Authority,
   target: { request: string; tenant: string },
 ): Promise<{ calls: RequestCall[]; truncated: boolean }> {
   assertCan(authority, "console.read");
   const scope = scopeOf(authority, target.tenant);
   if (scope.length === 0) return { calls: [], truncated: false };
-  const rows = await db
-    .select({
-      id: events.id,
-      ts: events.ts,
-      capabilityId: events.capabilityId,
-      agent: events.agent,
-      tool: events.tool,
-      outcome: events.outcome,
-      reason: events.reason,
-      latencyMs: events.latencyMs,
-      tier: events.tier,
-    })
-    .from(events)
-    .where(
-      and(inArray(events.tenant, scope), eq(events.request, target.request), eq(events.type, "tool.call")),
-    )
-    .orderBy(asc(events.ts), asc(events.id))
-    .limit(CALLS_LIMIT + 1);
+  const rows = await ReadDb.run(db, (on) =>
+    on
+      .select({
+        id: events.id,
+        ts: events.ts,
+        capabilityId: events.capabilityId,
+        agent: events.agent,
+        tool: events.tool,
+        outcome: events.outcome,
+        reason: events.reason,
+        latencyMs: events.latencyMs,
+        tier: events.tier,
+      })
+      .from(events)
+      .where(
+        and(inArray(events.tenant, scope), eq(events.request, target.request), eq(events.type, "tool.call")),
+      )
+      .orderBy(asc(events.ts), asc(events.id))
+      .limit(CALLS_LIMIT + 1),
+  );
   const full = can(authority, "events.read.full");
   return {
     calls: rows.slice(0, CALLS_LIMIT).map((r) => (full ? r : { ...r, reason: null })),
@@ -200,20 +203,22 @@ export async function listRequestCalls(
 
 /** When each capability of a request was minted (the timeline's origin when no call came first). */
 export async function requestMintTimes(
-  db: Db,
+  db: ReadExecutor,
   authority: Authority,
   target: { request: string; tenant: string },
 ): Promise<Map<string, Date>> {
   assertCan(authority, "console.read");
   const scope = scopeOf(authority, target.tenant);
   if (scope.length === 0) return new Map();
-  const rows = await db
-    .select({
-      id: capabilities.id,
-      at: sql<string>`to_char(coalesce(${capabilities.issuedAt}, ${capabilities.firstSeenAt}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
-    })
-    .from(capabilities)
-    .where(and(inArray(capabilities.tenant, scope), eq(capabilities.request, target.request)))
-    .limit(5_000);
+  const rows = await ReadDb.run(db, (on) =>
+    on
+      .select({
+        id: capabilities.id,
+        at: sql<string>`to_char(coalesce(${capabilities.issuedAt}, ${capabilities.firstSeenAt}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+      })
+      .from(capabilities)
+      .where(and(inArray(capabilities.tenant, scope), eq(capabilities.request, target.request)))
+      .limit(5_000),
+  );
   return new Map(rows.map((r) => [r.id, new Date(r.at)]));
 }

@@ -3,13 +3,14 @@ import Link from "next/link";
 import type { SearchParams } from "nuqs/server";
 import { Suspense } from "react";
 import { EvidenceExportLink } from "@/app/(console)/evidence/_components/export-link";
+import { ReadSourceNote } from "@/components/read-source-note";
 import { requirePermission } from "@/lib/auth/guard";
 import { can } from "@/lib/auth/permissions";
 import { listEvents } from "@/lib/data/events-query";
 import { findGatewayRequestsByDeniedEvent } from "@/lib/data/gateway-requests";
 import { listSavedQueries } from "@/lib/data/saved-queries";
 import { parseTimeValue } from "@/lib/query/time";
-import { getDb } from "@/lib/server/db";
+import { getDb, getReadDb } from "@/lib/server/db";
 import { ConsoleToggle } from "../_components/console-toggle";
 import { EventsTable } from "../_components/events-table";
 import { LiveTail } from "../_components/live-tail";
@@ -46,8 +47,10 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
           : undefined;
   const query = effectiveQuery(state);
   const db = await getDb();
+  // The listing may come from the read replica; saved queries and gateway requests are read where they are written.
+  const read = await getReadDb("events.list");
   const [res, saved] = await Promise.all([
-    listEvents(db, authority, {
+    listEvents(read, authority, {
       q: query,
       sort: state.sort,
       cursor: state.cursor || null,
@@ -90,6 +93,7 @@ export default async function EventsPage({ searchParams }: { searchParams: Promi
           ? "Summary view: who did what, when, and the outcome. Reasons and capabilities are for investigators."
           : "Every event in your tenants. Open a row (click, or Enter) for its capability, request and principal."}
       </p>
+      <ReadSourceNote source={read.source} />
       {/* Keyed on what it shows: a chip, a bar or a saved query changes the URL client-side, and
           the form's fields must show the new state, not the one they were first filled with. */}
       <SearchBox

@@ -1,7 +1,7 @@
 import type { Authority } from "@/lib/auth/authority";
 import { countEvents, histogramEvents } from "@/lib/data/events-query";
 import { formatTime, plural } from "@/lib/format/time";
-import { getDb } from "@/lib/server/db";
+import { getReadDb } from "@/lib/server/db";
 import { Histogram } from "./histogram";
 
 /** The cap on the match count: past it, counting costs more than the number tells. */
@@ -9,8 +9,7 @@ export const COUNT_CAP = 10_000;
 
 /** "1,234 matching events" / "10,000+ matching events", in its own query under Suspense. */
 export async function MatchCount({ authority, q }: { authority: Authority; q: string }) {
-  const db = await getDb();
-  const res = await countEvents(db, authority, { q, max: COUNT_CAP });
+  const res = await countEvents(await getReadDb("events.count"), authority, { q, max: COUNT_CAP });
   if (res.error?.code === "too_expensive") {
     return (
       <span className="muted" data-testid="match-count">
@@ -41,8 +40,11 @@ export async function HistogramPanel(props: {
   from: Date | null;
   to: Date | null;
 }) {
-  const db = await getDb();
-  const res = await histogramEvents(db, props.authority, { q: props.q, from: props.from, to: props.to });
+  const res = await histogramEvents(await getReadDb("events.histogram"), props.authority, {
+    q: props.q,
+    from: props.from,
+    to: props.to,
+  });
   if (res.error?.code === "too_expensive") {
     return (
       <p className="muted histogram-empty" data-testid="histogram-unavailable">

@@ -2,11 +2,12 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { SearchParams } from "nuqs/server";
 import { Suspense } from "react";
+import { ReadSourceNote } from "@/components/read-source-note";
 import type { Authority } from "@/lib/auth/authority";
 import { requirePermission } from "@/lib/auth/guard";
 import { listRequests, listRequestsSchema } from "@/lib/data/requests";
 import { formatTime, plural } from "@/lib/format/time";
-import { getDb } from "@/lib/server/db";
+import { getReadDb } from "@/lib/server/db";
 import { KeysetPager } from "../_components/keyset-pager";
 import { ListSearch } from "../_components/list-search";
 import "../requests.css";
@@ -30,7 +31,9 @@ async function RequestsTable({ authority, params }: { authority: Authority; para
         {parsed.error.issues[0]?.message ?? "That search is not valid."}
       </p>
     );
-  const page = await listRequests(await getDb(), authority, parsed.data);
+  const read = await getReadDb("requests.list");
+  const page = await listRequests(read, authority, parsed.data);
+  const note = <ReadSourceNote source={read.source} />;
   const manyTenants = authority.tenants.length > 1;
   const base = { q: params.q || null, session: params.session, tenant: params.tenant };
   const pager = (
@@ -41,17 +44,23 @@ async function RequestsTable({ authority, params }: { authority: Authority; para
     />
   );
   if (page.rows.length === 0)
-    return params.q || params.session ? (
-      <p className="notice">No request matches: try a shorter part of the id, principal or agent.</p>
-    ) : params.cursor ? (
-      <p className="notice">
-        No more requests. <Link href="/requests">Back to the newest</Link>.
-      </p>
-    ) : (
-      <p className="notice">No requests yet: agent platforms report them through POST /api/v1/events.</p>
+    return (
+      <>
+        {note}
+        {params.q || params.session ? (
+          <p className="notice">No request matches: try a shorter part of the id, principal or agent.</p>
+        ) : params.cursor ? (
+          <p className="notice">
+            No more requests. <Link href="/requests">Back to the newest</Link>.
+          </p>
+        ) : (
+          <p className="notice">No requests yet: agent platforms report them through POST /api/v1/events.</p>
+        )}
+      </>
     );
   return (
     <>
+      {note}
       <div className="table-wrap">
         <table className="data fixed" data-testid="requests-table">
           <caption className="sr-only">Requests, newest first</caption>

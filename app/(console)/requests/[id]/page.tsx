@@ -7,6 +7,7 @@ import { PinToCase } from "@/app/(console)/cases/_components/pin-to-case";
 import { EvidenceExportLink } from "@/app/(console)/evidence/_components/export-link";
 import { DerivationGraphView } from "@/components/graph/derivation-graph";
 import { GraphOutline } from "@/components/graph/graph-outline";
+import { ReadSourceNote } from "@/components/read-source-note";
 import { TenantChoice } from "@/components/tenant-choice";
 import type { Authority } from "@/lib/auth/authority";
 import { requirePermission } from "@/lib/auth/guard";
@@ -15,7 +16,7 @@ import { listRequestCalls, requestMintTimes } from "@/lib/data/requests";
 import { plural } from "@/lib/format/time";
 import type { DerivationGraph } from "@/lib/graph/build";
 import { buildWaterfall } from "@/lib/graph/waterfall";
-import { getDb } from "@/lib/server/db";
+import { getDb, getReadDb } from "@/lib/server/db";
 import "../requests.css";
 import { loadRequestView, requestHref } from "../search-params";
 import { ObservedCalls } from "./_components/observed";
@@ -35,10 +36,10 @@ async function TimelinePanel({
   tenant: string;
   graph: DerivationGraph | null;
 }) {
-  const db = await getDb();
+  const read = await getReadDb("requests.timeline");
   const [{ calls, truncated }, minted] = await Promise.all([
-    listRequestCalls(db, authority, { request, tenant }),
-    requestMintTimes(db, authority, { request, tenant }),
+    listRequestCalls(read, authority, { request, tenant }),
+    requestMintTimes(read, authority, { request, tenant }),
   ]);
   const mintedAt = [...minted.values()].sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
   const waterfall = buildWaterfall(
@@ -73,7 +74,9 @@ export default async function RequestPage({
     );
   const tenant = asked ? (holders.includes(asked) ? asked : null) : (holders[0] ?? null);
   if (!tenant) notFound();
-  const graph = await getRequestGraph(db, authority, request, { tenant });
+  // Which tenants hold the request is read on the primary (it decides the 404); the graph may come from the replica.
+  const read = await getReadDb("requests.graph");
+  const graph = await getRequestGraph(read, authority, request, { tenant });
   const root = graph?.nodes.find((n) => n.kind === "minted" && n.parentId === null);
   const denied = graph?.nodes.reduce((s, n) => s + n.calls.denied, 0) ?? 0;
   const allowed = graph?.nodes.reduce((s, n) => s + n.calls.allowed, 0) ?? 0;
@@ -84,6 +87,7 @@ export default async function RequestPage({
         <Link href="/requests">Requests</Link> / <span className="mono">{request}</span>
       </p>
       <h1 style={{ overflowWrap: "anywhere" }}>Request {request}</h1>
+      <ReadSourceNote source={read.source} />
       {graph ? (
         <p>
           {root ? (

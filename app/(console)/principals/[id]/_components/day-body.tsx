@@ -3,13 +3,14 @@ import { ChartTable } from "@/components/charts/chart-table";
 import { OutcomeBars } from "@/components/charts/outcome-bars";
 import { RankedBars } from "@/components/charts/ranked-bars";
 import { DayGraphView } from "@/components/graph/day-graph";
+import { ReadSourceNote } from "@/components/read-source-note";
 import { TierMark } from "@/components/tier-mark";
 import type { Authority } from "@/lib/auth/authority";
 import { can } from "@/lib/auth/permissions";
 import { getPrincipalDay } from "@/lib/data/principal-day";
 import { formatClock, plural } from "@/lib/format/time";
 import { revokeHref } from "@/lib/links";
-import { getDb } from "@/lib/server/db";
+import { getReadDb } from "@/lib/server/db";
 import { dayEventsHref } from "@/lib/summary/explorer-href";
 import { DaySummary } from "./day-summary";
 
@@ -27,11 +28,13 @@ export async function DayBody({
   who: string;
   coverage: React.ReactNode;
 }) {
-  const d = await getPrincipalDay(await getDb(), authority, { principal, day });
+  const read = await getReadDb("principals.day");
+  const d = await getPrincipalDay(read, authority, { principal, day });
   const t = d.totals;
   const admin = can(authority, "sessions.revoke");
   return (
     <>
+      <ReadSourceNote source={read.source} />
       {admin && d.tenants.length > 0 ? (
         <p className="row-actions" style={{ margin: "0 0 8px" }}>
           {d.tenants.map((tenant) => (

@@ -2,7 +2,7 @@ import { TierMark } from "@/components/tier-mark";
 import type { Authority } from "@/lib/auth/authority";
 import { listEvents } from "@/lib/data/events-query";
 import { formatTime } from "@/lib/format/time";
-import { getDb } from "@/lib/server/db";
+import { getReadDb } from "@/lib/server/db";
 
 /** An observed request is a trace: its tool calls come from spans, with or without capabilities. */
 export async function ObservedCalls({
@@ -15,7 +15,11 @@ export async function ObservedCalls({
   tenant: string;
 }) {
   const q = `request:${JSON.stringify(request)} tier:observed tenant:${JSON.stringify(tenant)}`;
-  const observed = await listEvents(await getDb(), authority, { q, sort: "ts_asc", limit: 200 });
+  const observed = await listEvents(await getReadDb("events.list"), authority, {
+    q,
+    sort: "ts_asc",
+    limit: 200,
+  });
   if (observed.rows.length === 0) return null;
   return (
     <>
