@@ -113,6 +113,12 @@ export async function handleRevocations(
     },
   });
   return new Response(stream, {
-    headers: { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" },
+    headers: {
+      "content-type": "text/event-stream",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+      // nginx passes each event on at once instead of buffering the response.
+      "x-accel-buffering": "no",
+    },
   });
 }

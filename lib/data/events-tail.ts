@@ -228,6 +228,7 @@ export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTail
     },
   });
   return new Response(stream, {
-    headers: { "content-type": "text/event-stream", "cache-control": "no-store" },
+    // x-accel-buffering: nginx passes each event on at once instead of buffering the response.
+    headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" },
   });
 }

@@ -172,7 +172,10 @@ describe.runIf(hasPostgres)("two console instances on one PostgreSQL", () => {
       tenants: ["acme", "globex"],
     });
     const onB = await loadSessionAuthority(b.db, { sessionId: watcher.sessionId, activeTenant: null });
-    const tail = frames(liveTail(b.db, onB as Authority, "", { pollMs: 50, slots: createSlotLimiter(3) }));
+    const tailRes = liveTail(b.db, onB as Authority, "", { pollMs: 50, slots: createSlotLimiter(3) });
+    // Through a proxy (docs/operations.md): nginx must not buffer the event stream.
+    expect(tailRes.headers.get("x-accel-buffering")).toBe("no");
+    const tail = frames(tailRes);
     const feedKey = await newKey(a.db, "acme", "verifier");
     const feed = frames(
       await handleRevocations(
