@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
+import { ADVISORY_LOCKS, withSessionLock } from "@/db/advisory-locks";
 import { type Database, openDatabase, targetFromConfig } from "@/db/client";
 import { checkDurability } from "@/db/durability";
 import { migrateDatabase } from "@/db/migrate";
@@ -99,30 +100,36 @@ async function prepareDatabase() {
     log(`database: ${database.describe}`);
     await checkDurability(database, { production: cfg.production });
     await migrateDatabase(database);
-    const consoleKey = loadOrCreateConsoleKey({ dataDir: cfg.dataDir, env: process.env });
-    await registerConsoleKey(database, consoleKey);
-    const fresh = (await database.db.select({ id: tenants.id }).from(tenants).limit(1)).length === 0;
-    const scale = process.env.DEMO_SCALE ?? "full";
-    if (fresh && scale !== "none") {
-      if ((await countEvents(database.db)) > 0) {
-        log("An earlier first start stopped while loading the demo; loading it again.");
-        await clearPartialDemo(database.db);
-        await registerConsoleKey(database, consoleKey);
-      }
-      await loadDemo(database, consoleKey, scale === "small" ? 4 : 88);
-    }
-    const seeded = await seedDemo(database.db, cfg.dataDir);
-    // What the seed and migrations just wrote is signed now, not when the server's checkpointer
-    // first runs (after the build, minutes later on a first start).
-    await checkpointMovedHeads(database.db, { signer: consoleKey });
-    if (seeded) printSignIns(seeded, true);
-    else if (fs.existsSync(demoCredentialsPath(cfg.dataDir))) {
-      printSignIns(JSON.parse(fs.readFileSync(demoCredentialsPath(cfg.dataDir), "utf8")), false);
-    } else log("Existing data kept; create console users with `npm run user -- create ...`.");
+    // Several instances starting at once on one PostgreSQL: one at a time from here, so the
+    // demo is loaded and seeded once (the next finds the tenants and users and keeps them).
+    await withSessionLock(database, ADVISORY_LOCKS.firstStart, () => firstStart(database));
   } finally {
     // The server opens the database itself; PGlite admits one process at a time.
     await database.close();
   }
+}
+
+async function firstStart(database: Database) {
+  const consoleKey = loadOrCreateConsoleKey({ dataDir: cfg.dataDir, env: process.env });
+  await registerConsoleKey(database, consoleKey);
+  const fresh = (await database.db.select({ id: tenants.id }).from(tenants).limit(1)).length === 0;
+  const scale = process.env.DEMO_SCALE ?? "full";
+  if (fresh && scale !== "none") {
+    if ((await countEvents(database.db)) > 0) {
+      log("An earlier first start stopped while loading the demo; loading it again.");
+      await clearPartialDemo(database.db);
+      await registerConsoleKey(database, consoleKey);
+    }
+    await loadDemo(database, consoleKey, scale === "small" ? 4 : 88);
+  }
+  const seeded = await seedDemo(database.db, cfg.dataDir);
+  // What the seed and migrations just wrote is signed now, not when the server's checkpointer
+  // first runs (after the build, minutes later on a first start).
+  await checkpointMovedHeads(database.db, { signer: consoleKey });
+  if (seeded) printSignIns(seeded, true);
+  else if (fs.existsSync(demoCredentialsPath(cfg.dataDir))) {
+    printSignIns(JSON.parse(fs.readFileSync(demoCredentialsPath(cfg.dataDir), "utf8")), false);
+  } else log("Existing data kept; create console users with `npm run user -- create ...`.");
 }
 
 const root = process.cwd();

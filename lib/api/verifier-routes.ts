@@ -1,6 +1,6 @@
 import type { ApiError, KeysResponse, RevocationFeedPage } from "@capability-console/sdk/schema";
 import type { Db } from "@/db/client";
-import { authenticateApiKey } from "@/lib/data/api-key-auth";
+import { apiKeyLive, authenticateApiKey } from "@/lib/data/api-key-auth";
 import { listPublishedKeys, listRevocationsSince } from "@/lib/data/verifier-feed";
 import { type SlotLimiter, streamSlots, tooManyStreams } from "@/lib/server/stream-slots";
 
@@ -86,6 +86,8 @@ export async function handleRevocations(
       write(`retry: 1000\n\n`);
       try {
         while (!closed && Date.now() - started < maxMs) {
+          // A key revoked since the stream opened (on any console instance) ends it at the next poll.
+          if (!(await apiKeyLive(db, who))) break;
           const page = await listRevocationsSince(db, { tenant: who.tenant, since: cursor });
           // A Last-Event-ID above the tenant's head is no cursor of this feed: replay it whole.
           if (page.head < cursor) {
@@ -111,6 +113,12 @@ export async function handleRevocations(
     },
   });
   return new Response(stream, {
-    headers: { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" },
+    headers: {
+      "content-type": "text/event-stream",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+      // nginx passes each event on at once instead of buffering the response.
+      "x-accel-buffering": "no",
+    },
   });
 }

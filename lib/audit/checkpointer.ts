@@ -3,6 +3,7 @@ import type { Db, Executor } from "@/db/client";
 import { durableCommit } from "@/db/durability";
 import { type Checkpoint, chainHeads, checkpoints, events, treeCheckpoints } from "@/db/schema";
 import { loadConfig } from "@/lib/config";
+import { runExclusive } from "@/lib/jobs";
 import { signTreeCheckpoint, treeOrigin } from "@/lib/merkle/sign";
 import { getLatestTreeCheckpoint, type StoredTreeCheckpoint, treeRoot } from "@/lib/merkle/store";
 import { type Rounds, startRounds } from "@/lib/rounds";
@@ -15,10 +16,6 @@ import { type CheckpointSigner, signCheckpoint } from "./checkpoint";
 export const CHECKPOINT_BOUND_MS = 5_000;
 /** How often each console process looks for moved heads; the bound leaves room for a slow round. */
 export const CHECKPOINT_INTERVAL_MS = 1_000;
-
-// One round at a time across every console instance on one PostgreSQL: a transaction-level
-// advisory lock, so two instances never sign the same head. The number is arbitrary but fixed.
-const ROUND_LOCK = 0x63_63_70_74; // "ccpt"
 
 export interface SignedCheckpoint extends Omit<Checkpoint, "id"> {
   /** How long the oldest event it newly covers waited for a checkpoint (received_at to signing). */
@@ -71,13 +68,11 @@ export async function checkpointMovedHeads(
   },
 ): Promise<SignedCheckpoint[]> {
   const logOrigin = args.logOrigin ?? loadConfig().logOrigin;
-  return db.transaction(async (tx) => {
+  // One round at a time across every console instance on one PostgreSQL (lib/jobs.ts), so two
+  // instances never sign the same head: the other's round signs nothing.
+  const round = await runExclusive(db, "checkpoint", async (tx) => {
     // Signed checkpoints are evidence: durable even on the background's async-commit connections.
     await durableCommit(tx);
-    const lock = (await tx.execute(sql`select pg_try_advisory_xact_lock(${ROUND_LOCK}) as ok`)) as {
-      rows: { ok: boolean }[];
-    };
-    if (!lock.rows[0]?.ok) return [];
     // Taken after the lock: a round that just committed elsewhere is visible (READ COMMITTED).
     // "chain_heads"."tenant" spelled out: drizzle renders ${chainHeads.tenant} as a bare "tenant"
     // in a one-table select, which inside the subquery meant c.tenant = c.tenant, so a tenant
@@ -130,6 +125,7 @@ export async function checkpointMovedHeads(
     }
     return signed;
   });
+  return round.ran ? round.value : [];
 }
 
 export type Checkpointer = Rounds<SignedCheckpoint[]>;

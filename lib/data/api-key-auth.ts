@@ -38,6 +38,15 @@ export async function authenticateApiKey(
   return { keyId: row.id, tenant: row.tenant, source: row.source };
 }
 
+/** Whether a key authenticated earlier is still unrevoked (for long-lived answers that recheck it). */
+export async function apiKeyLive(db: Executor, key: { tenant: string; keyId: string }): Promise<boolean> {
+  const [row] = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.tenant, key.tenant), eq(apiKeys.id, key.keyId), isNull(apiKeys.revokedAt)));
+  return row !== undefined;
+}
+
 /** Records use at most once a minute per key, outside the ingest transaction (no row lock to queue on). */
 export async function touchApiKey(db: Executor, key: { tenant: string; keyId: string }): Promise<void> {
   await db

@@ -80,6 +80,9 @@ export async function tailEvents(
   return { rows: rows as unknown as EventRow[], positions };
 }
 
+const sameTenants = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((t) => b.includes(t));
+
 /** How many of the latest matching events a new tail shows first, per tenant (like tail -n). */
 export const TAIL_BACKLOG = 20;
 
@@ -185,8 +188,14 @@ export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTail
             sessionId: authority.sessionId,
             activeTenant: authority.activeTenant,
           }).catch(() => null);
-          if (!still || still.role !== authority.role) {
+          if (!still) {
             send("session-ended", { message: "Your session has ended. Sign in again." });
+            return;
+          }
+          // The role or tenants changed (by an admin, perhaps on another console instance): the
+          // tail must not go on showing what the authority it opened with could see.
+          if (still.role !== authority.role || !sameTenants(tenantsInView(still), tenantsInView(authority))) {
+            send("session-ended", { message: "Your access has changed. Reload the page to tail again." });
             return;
           }
           let res: Awaited<ReturnType<typeof tailEvents>>;
@@ -219,6 +228,7 @@ export function liveTail(db: Db, authority: Authority, q: string, opts: LiveTail
     },
   });
   return new Response(stream, {
-    headers: { "content-type": "text/event-stream", "cache-control": "no-store" },
+    // x-accel-buffering: nginx passes each event on at once instead of buffering the response.
+    headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" },
   });
 }

@@ -17,8 +17,10 @@ const DIRS = ["lib", "app", "scripts", "db"];
 
 /** Advisory locks lock no rows, but they are node-local on Citus: each one is known and placed. */
 const ADVISORY_LOCKS: Record<string, string> = {
-  "db/migrate.ts": "one migrator at a time; migrations run against the coordinator",
-  "lib/audit/checkpointer.ts": "one checkpoint round at a time across console instances (on the coordinator)",
+  "db/advisory-locks.ts":
+    "session locks: one migrator, one first start at a time; both run against the coordinator",
+  "lib/jobs.ts":
+    "one round of an exclusive background job (checkpoint signing) at a time across console instances (on the coordinator)",
   "lib/data/tenant-admin.ts": "issuer keys (a reference table) added one at a time",
   "lib/data/api-keys-admin.ts": "one key per tenant and source at a time; keyed by the tenant",
   "lib/data/sign-in-limit.ts": "sign-in attempts per account and address (console plane, coordinator-local)",
