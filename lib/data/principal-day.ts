@@ -240,6 +240,31 @@ async function principalDayOn(
 }
 
 /** Principals active in view on a day, busiest first, for the Principals index. */
+/**
+ * The latest UTC day (YYYY-MM-DD) on which a bot in the viewer's tenants made a tool call, at
+ * or before `notAfter`; undefined when there was none. The Principals page opens on it when no
+ * day is asked for, so a manager at 00:30 UTC sees yesterday's people, not an empty list.
+ */
+export async function latestActiveDay(
+  db: Db,
+  authority: Authority,
+  notAfter: Date,
+): Promise<string | undefined> {
+  assertCan(authority, "console.read");
+  const [row] = await db
+    .select({ day: sql<string | null>`to_char(max(${events.ts}) at time zone 'UTC', 'YYYY-MM-DD')` })
+    .from(events)
+    .where(
+      and(
+        inArray(events.tenant, tenantsInView(authority)),
+        eq(events.type, "tool.call"),
+        isNotNull(events.principal),
+        lt(events.ts, new Date(Math.floor(notAfter.getTime() / 86_400_000 + 1) * 86_400_000)),
+      ),
+    );
+  return row?.day ?? undefined;
+}
+
 export async function listPrincipalsForDay(db: Db, authority: Authority, day: string) {
   assertCan(authority, "console.read");
   const from = new Date(`${day}T00:00:00.000Z`);

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { didItEver, getCapabilityDetail } from "@/lib/data/capabilities";
-import { getPrincipalDay } from "@/lib/data/principal-day";
+import { getPrincipalDay, latestActiveDay } from "@/lib/data/principal-day";
 import { handleIngest } from "@/lib/ingest";
 import { backends } from "../support/db";
 import { addTenants } from "../support/fixtures";
@@ -164,6 +164,17 @@ describe.each(backends)("a person's day and a capability's uses on $name", (back
     // globex's root with the same id counts only globex's calls.
     const other = await getCapabilityDetail(database.db, admin, { id: ROOT, tenant: "globex" });
     expect(other?.uses).toEqual({ allowed: 4 });
+  });
+
+  it("finds the latest day with a tool call in the viewer's tenants, for the Principals page's default", async () => {
+    // Days later, just after midnight: that day is still empty, so the page opens on the 21st.
+    expect(await latestActiveDay(database.db, acmeViewer, new Date("2026-11-25T00:30:00Z"))).toBe(DAY);
+    // During the day itself, and never a day after `notAfter`.
+    expect(await latestActiveDay(database.db, acmeViewer, new Date(`${DAY}T23:59:00Z`))).toBe(DAY);
+    expect(await latestActiveDay(database.db, acmeViewer, new Date("2026-11-20T12:00:00Z"))).toBeUndefined();
+    // Another tenant's activity is not a reason to open on a day.
+    const initech = authority({ role: "viewer", tenants: ["initech"] });
+    expect(await latestActiveDay(database.db, initech, new Date("2026-11-25T00:30:00Z"))).toBeUndefined();
   });
 
   it("answers did it ever…? with the count and the first time, or 0 of N calls", async () => {

@@ -1,16 +1,20 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { requirePermission } from "@/lib/auth/guard";
-import { daySchema, listPrincipalsForDay, todayUtc } from "@/lib/data/principal-day";
+import { daySchema, latestActiveDay, listPrincipalsForDay, todayUtc } from "@/lib/data/principal-day";
 import { getDb } from "@/lib/server/db";
 
 export const metadata: Metadata = { title: "Principals" };
 
 export default async function PrincipalsPage({ searchParams }: { searchParams: Promise<{ day?: string }> }) {
   const authority = await requirePermission("console.read");
-  const parsed = daySchema.safeParse((await searchParams).day ?? todayUtc());
-  const day = parsed.success ? parsed.data : todayUtc();
-  const rows = await listPrincipalsForDay(await getDb(), authority, day);
+  const asked = (await searchParams).day;
+  const db = await getDb();
+  const parsed = daySchema.safeParse(asked ?? todayUtc());
+  // No day asked for: the latest day with activity (today when there is any), said on the page.
+  const latest = asked === undefined ? await latestActiveDay(db, authority, new Date()) : undefined;
+  const day = parsed.success ? (latest ?? parsed.data) : todayUtc();
+  const rows = await listPrincipalsForDay(db, authority, day);
   return (
     <>
       <h1>Principals</h1>
@@ -22,6 +26,11 @@ export default async function PrincipalsPage({ searchParams }: { searchParams: P
         <input type="date" name="day" defaultValue={day} aria-label="Day" />
         <button type="submit">Show</button>
         {parsed.success ? null : <span className="error">Unknown day; showing today.</span>}
+        {latest && latest !== todayUtc() ? (
+          <span className="muted" data-testid="latest-day-note">
+            No activity yet today ({todayUtc()}); showing the latest day with some.
+          </span>
+        ) : null}
       </form>
       {rows.length === 0 ? (
         <p className="notice">No agent activity on {day} in your tenants. Pick another day above.</p>
