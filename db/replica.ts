@@ -36,22 +36,38 @@ export type ReadSource =
  * It is not a Db, so a function typed `db: Db` (a revocation check, an escalation's use, a write)
  * cannot be handed one: only the routed query functions, which take `ReadExecutor`, accept it.
  */
+/**
+ * The handle's state, under a registry symbol rather than #private fields: a Next server bundle
+ * can hold two copies of this module (the route's and the page layer's), and `instanceof` or a
+ * #field of one copy does not recognise an object made by the other.
+ */
+const STATE = Symbol.for("capability-console.ReadDb");
+interface ReadState {
+  db: Db;
+  primary: Db;
+  source: ReadSource;
+  onFailure: () => void;
+}
+const stateOf = (from: unknown): ReadState | undefined =>
+  typeof from === "object" && from !== null && STATE in from
+    ? (from as { [STATE]: ReadState })[STATE]
+    : undefined;
+
 export class ReadDb {
-  readonly #db: Db;
-  readonly #primary: Db;
-  #source: ReadSource;
-  readonly #onFailure: () => void;
+  readonly [STATE]: ReadState;
 
   constructor(args: { db: Db; primary: Db; source: ReadSource; onFailure?: () => void }) {
-    this.#db = args.db;
-    this.#primary = args.primary;
-    this.#source = args.source;
-    this.#onFailure = args.onFailure ?? (() => {});
+    this[STATE] = {
+      db: args.db,
+      primary: args.primary,
+      source: args.source,
+      onFailure: args.onFailure ?? (() => {}),
+    };
   }
 
   /** Read after the query ran: a replica that failed mid-read says primary. */
   get source(): ReadSource {
-    return this.#source;
+    return this[STATE].source;
   }
 
   /**
@@ -59,22 +75,23 @@ export class ReadDb {
    * statement for a recovery conflict gets the read again on the primary; the note then says so.
    */
   static async run<T>(from: ReadExecutor, read: (db: Db) => Promise<T>): Promise<T> {
-    if (!(from instanceof ReadDb)) return read(from);
-    if (from.#source.from !== "replica") return read(from.#db);
+    const state = stateOf(from);
+    if (!state) return read(from as Db);
+    if (state.source.from !== "replica") return read(state.db);
     try {
-      return await read(from.#db);
+      return await read(state.db);
     } catch (err) {
       if (!replicaFailure(err)) throw err;
       console.warn("[db] replica read failed, reading the primary:", rootMessage(err));
-      from.#onFailure();
-      from.#source = { from: "primary", reason: "unreachable" };
-      return read(from.#primary);
+      state.onFailure();
+      state.source = { from: "primary", reason: "unreachable" };
+      return read(state.primary);
     }
   }
 
   /** The database for a streamed read (an export's batches), which cannot be repeated whole. */
   static executor(from: ReadExecutor): Db {
-    return from instanceof ReadDb ? from.#db : from;
+    return stateOf(from)?.db ?? (from as Db);
   }
 }
 

@@ -3,7 +3,7 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import { ReadSourceNote } from "@/components/read-source-note";
 import { openDatabase } from "@/db/client";
-import { parseLsn, type ReplicaRead, ReplicaRouter } from "@/db/replica";
+import { parseLsn, ReadDb, type ReplicaRead, ReplicaRouter } from "@/db/replica";
 import { loadConfig } from "@/lib/config";
 import { describeReadSource } from "@/lib/format/read-source";
 
@@ -20,6 +20,30 @@ describe("read replica routing without a replica", () => {
         expect(read.source).toEqual({ from: "primary", reason: "none" });
         expect(describeReadSource(read.source)).toBeNull();
       }
+    } finally {
+      await database.close();
+    }
+  });
+});
+
+describe("a routed handle made by another copy of db/replica.ts", () => {
+  // The production server bundle held two copies of the module: `instanceof ReadDb` was false
+  // for the route's handle, the handle itself was queried as a Db, and every export answered 500.
+  it("still runs its reads on the database it wraps", async () => {
+    const database = await openDatabase({ kind: "pglite" });
+    try {
+      const mine = new ReadDb({
+        db: database.db,
+        primary: database.db,
+        source: { from: "primary", reason: "none" },
+      });
+      // What another copy's class builds: a different prototype, the same registry symbol.
+      const state = Object.getOwnPropertySymbols(mine).map((k) => [k, (mine as never)[k]]);
+      const foreign = Object.fromEntries(state) as unknown as ReadDb;
+      expect(foreign).not.toBeInstanceOf(ReadDb);
+      const seen = await ReadDb.run(foreign, async (db) => db);
+      expect(seen).toBe(database.db);
+      expect(ReadDb.executor(foreign)).toBe(database.db);
     } finally {
       await database.close();
     }
