@@ -148,7 +148,7 @@ export function EventDetail(props: {
       (props.canRevoke && (s("session") || s("capabilityId") || s("principal"))) ? (
         <section aria-label="Act on this event" className="event-acts" data-testid="event-acts">
           {props.canEscalate && denied && s("principal") && s("tool") && !s("resourceId") ? (
-            <p className="muted" data-testid="escalate-none">
+            <p className="muted event-acts-note" data-testid="escalate-none">
               No exact escalation from here: this call names no single {s("resourceType") ?? "resource"} (a
               type-wide {s("action") ?? "call"}), and an escalation grants one operation on one resource. If
               the agent needs it, widen what its capability grants on {s("resourceType") ?? "it"}.
