@@ -1,5 +1,18 @@
 import "server-only";
-import { and, asc, count, countDistinct, desc, eq, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  countDistinct,
+  desc,
+  eq,
+  gte,
+  inArray,
+  isNotNull,
+  lt,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { ReadDb, type ReadExecutor } from "@/db/replica";
@@ -239,7 +252,15 @@ async function principalDayOn(
   };
 }
 
-/** Principals active in view on a day, busiest first, for the Principals index. */
+/** Tool calls by a principal in the viewer's tenants, with `more` conditions. */
+const principalCallsInView = (authority: Authority, ...more: SQL[]) =>
+  and(
+    inArray(events.tenant, tenantsInView(authority)),
+    eq(events.type, "tool.call"),
+    isNotNull(events.principal),
+    ...more,
+  );
+
 /**
  * The latest UTC day (YYYY-MM-DD) on which a bot in the viewer's tenants made a tool call, at
  * or before `notAfter`; undefined when there was none. The Principals page opens on it when no
@@ -255,16 +276,15 @@ export async function latestActiveDay(
     .select({ day: sql<string | null>`to_char(max(${events.ts}) at time zone 'UTC', 'YYYY-MM-DD')` })
     .from(events)
     .where(
-      and(
-        inArray(events.tenant, tenantsInView(authority)),
-        eq(events.type, "tool.call"),
-        isNotNull(events.principal),
+      principalCallsInView(
+        authority,
         lt(events.ts, new Date(Math.floor(notAfter.getTime() / 86_400_000 + 1) * 86_400_000)),
       ),
     );
   return row?.day ?? undefined;
 }
 
+/** Principals active in view on a day, busiest first, for the Principals index. */
 export async function listPrincipalsForDay(db: Db, authority: Authority, day: string) {
   assertCan(authority, "console.read");
   const from = new Date(`${day}T00:00:00.000Z`);
@@ -277,15 +297,7 @@ export async function listPrincipalsForDay(db: Db, authority: Authority, day: st
       denied: sql<number>`count(*) filter (where ${events.outcome} = 'denied')`.mapWith(Number),
     })
     .from(events)
-    .where(
-      and(
-        inArray(events.tenant, tenantsInView(authority)),
-        eq(events.type, "tool.call"),
-        isNotNull(events.principal),
-        gte(events.ts, from),
-        lt(events.ts, to),
-      ),
-    )
+    .where(principalCallsInView(authority, gte(events.ts, from), lt(events.ts, to)))
     .groupBy(events.principal, events.tenant)
     .orderBy(desc(count()))
     .limit(200);
