@@ -102,7 +102,8 @@ export async function handleRevocations(
           await new Promise((r) => setTimeout(r, pollMs));
         }
       } catch (err) {
-        console.error("[revocations] stream failed:", err instanceof Error ? err.message : err);
+        // A poll still out when the client went away may fail as the pool closes: nobody to tell.
+        if (!closed) console.error("[revocations] stream failed:", err instanceof Error ? err.message : err);
       }
       release();
       if (!closed) controller.close();
