@@ -11,6 +11,7 @@ import {
   capabilityResourceId,
   evaluatePolicy,
   globMatch,
+  type NarrowedEntry,
   Narrowings,
   operationFor,
   rightsFor,
@@ -19,6 +20,7 @@ import {
 } from "@capability-console/sdk/gateway";
 import type { GatewayClient, GatewayRule } from "@capability-console/sdk/schema";
 import { inputDigest } from "@capability-console/sdk/tools";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 const client: GatewayClient = {
@@ -306,5 +308,80 @@ describe("gateway narrowings", () => {
     expect(root.authorize(bare).allowed).toBe(true);
     clock.advance(30_000);
     expect(narrowings.authorize(entry, op)).toMatchObject({ allowed: false, code: "denied" });
+  });
+
+  // The gateway decides a call before the upstream sees it with Narrowings.gate (the root and
+  // the call's facts) and signs the narrowing while the upstream works: that is only sound if the
+  // two answer alike for every call, whatever the rights.
+  it("the gate allows a call exactly when its narrowing does, and refuses once that is revoked (property)", async () => {
+    const clock = createTestClock(Date.parse("2026-12-03T04:00:00Z"));
+    const issuer = await generateIssuerKey("gw-gate");
+    const types = ["File", "Order", "Customer"];
+    const actions = ["read", "write", "delete"];
+    const paths = ["/w/a.txt", "/w/my notes.txt", ""];
+    const rightArb = fc.record(
+      {
+        resource: fc.constantFrom(...types),
+        actions: fc.subarray(actions, { minLength: 1 }),
+        ids: fc.subarray(paths.filter(Boolean).map(capabilityResourceId), { minLength: 1 }),
+      },
+      { requiredKeys: ["resource", "actions"] },
+    );
+    const callArb = fc.record({
+      tool: fc.constantFrom("fs.read_file", "fs.write_file", "orders.update status"),
+      resourceType: fc.constantFrom(...types),
+      action: fc.constantFrom(...actions),
+      path: fc.oneof(fc.constantFrom(...paths), fc.string({ maxLength: 12 })),
+      extra: fc.option(fc.integer(), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(rightArb, { minLength: 1, maxLength: 3 }),
+        fc.array(callArb, { minLength: 1, maxLength: 4 }),
+        async (rights, calls) => {
+          const revocations = createRevocationList();
+          const root = await mintCapability({
+            issuer,
+            tenant: "acme",
+            principal: client.principal,
+            agent: client.agent,
+            session: "sess_gw_gate",
+            request: "req_gw_gate",
+            rights,
+            ttlMs: 3600_000,
+            clock,
+            revocations,
+          });
+          const narrowings = new Narrowings(clock, 30_000);
+          const opOf = (c: (typeof calls)[number], path = c.path) =>
+            operationFor({
+              tool: c.tool,
+              declaration: { resourceType: c.resourceType, resourceArgument: "path", action: c.action },
+              arguments: c.extra === undefined ? { path } : { path, extra: c.extra },
+              digestKey: key,
+            });
+          for (const c of calls) {
+            const op = opOf(c);
+            const gate = narrowings.gate(root, op);
+            const { entry } = narrowings.narrow(root, op);
+            expect(gate.decision.allowed).toBe(narrowings.authorize(entry, op).allowed);
+            // Held: the same answer, until the narrowing is revoked by its own id.
+            const again = narrowings.gate(root, op);
+            expect(again.held).toBe(entry);
+            expect(again.decision.allowed).toBe(gate.decision.allowed);
+          }
+          const first = opOf(calls[0] as (typeof calls)[number]);
+          const held = narrowings.gate(root, first).held as NarrowedEntry;
+          revocations.revokeCapability(held.capability.id);
+          expect(narrowings.gate(root, first).decision).toMatchObject({ allowed: false, code: "revoked" });
+          expect(narrowings.authorize(held, first).allowed).toBe(false);
+          // Revoking the root refuses every call, held or not.
+          revocations.revokeCapability(root.id);
+          const fresh = opOf(calls[0] as (typeof calls)[number], "/w/never-called");
+          expect(narrowings.gate(root, fresh).decision).toMatchObject({ allowed: false, code: "revoked" });
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

@@ -17,7 +17,7 @@ import type { GatewayConfig, ToolDeclaration } from "./config.js";
 import type { ConsoleConfigFollower } from "./console-config.js";
 import { type EventContext, type GatewayDecisionMeta, type GatewayMeta, gatewayEvent } from "./events.js";
 import { SessionGrants } from "./grants.js";
-import { Narrowings } from "./narrowing.js";
+import { type NarrowedEntry, Narrowings } from "./narrowing.js";
 import { evaluatePolicy, LIST_RIGHT, operationFor, rightsFor, rulesForTool } from "./policy.js";
 import type { Upstream } from "./upstream.js";
 
@@ -102,10 +102,11 @@ export class GatewaySession {
    * blocks for the summary is most of an event's cost, and the agent need not wait for it.
    * RunningGateway.flushEvents() waits for these.
    */
-  private later(build: () => Parameters<EventSender["send"]>[0]): void {
+  private later(build: () => Parameters<EventSender["send"]>[0] | undefined): void {
     this.deps.defer(() => {
       try {
-        this.emit(build());
+        const event = build();
+        if (event) this.emit(event);
       } catch (err) {
         this.deps.log(`gateway: event not built: ${String(err)}`);
       }
@@ -250,17 +251,47 @@ export class GatewaySession {
       digestKey: deps.config.digestKey,
     });
     const upstream = exposed.upstream.name;
-    const { entry: narrowedEntry, fresh } = this.narrowings.narrow(root, op);
-    const narrowed = narrowedEntry.capability;
+    // The call's narrowed capability: signed on first need, which on the allowed path is after
+    // the answer (Narrowings.gate decided the call; the narrowing is its evidence, as the event
+    // is). Its event is queued first, so it precedes the call's own event in the same drain.
+    let narrowing: { entry: NarrowedEntry; fresh: boolean } | undefined;
+    const narrowedEntry = (): NarrowedEntry => {
+      narrowing ??= this.narrowings.narrow(root, op);
+      return narrowing.entry;
+    };
+    const narrowed = () => narrowedEntry().capability;
+    this.later(() => {
+      const capability = narrowed();
+      if (!narrowing?.fresh) return undefined;
+      return gatewayEvent({
+        ctx,
+        clock: deps.clock,
+        startedMs: started,
+        type: "capability.attenuated",
+        outcome: "allowed",
+        capability,
+        operation: op,
+        gateway: meta({ upstream, decision: "narrowed" }),
+      });
+    });
     const record = (e: {
       outcome: "allowed" | "denied" | "error";
-      capability: Capability;
+      /** Asked when the event is built, after the answer. */
+      capability: () => Capability;
       reason?: string;
       gateway: GatewayDecisionMeta;
     }) => {
       const latencyMs = deps.clock.now() - started;
-      this.later(() =>
-        gatewayEvent({
+      this.later(() => {
+        // The call is recorded whatever happens to its narrowing: with the root, saying so.
+        let capability = root;
+        let reason = e.reason;
+        try {
+          capability = e.capability();
+        } catch (err) {
+          reason = `${reason ? `${reason}; ` : ""}recorded with the session's root: the call could not be narrowed (${(err as Error).message})`;
+        }
+        return gatewayEvent({
           ctx,
           clock: deps.clock,
           startedMs: started,
@@ -268,23 +299,12 @@ export class GatewaySession {
           operation: op,
           latencyMs,
           ...e,
+          capability,
+          reason,
           gateway: meta({ upstream, ...e.gateway }),
-        }),
-      );
+        });
+      });
     };
-    if (fresh)
-      this.later(() =>
-        gatewayEvent({
-          ctx,
-          clock: deps.clock,
-          startedMs: started,
-          type: "capability.attenuated",
-          outcome: "allowed",
-          capability: narrowed,
-          operation: op,
-          gateway: meta({ upstream, decision: "narrowed" }),
-        }),
-      );
 
     const revoked = root.revokedReason();
     if (revoked) {
@@ -306,8 +326,12 @@ export class GatewaySession {
       arguments: argsValue,
     });
     if (policy.allowed) {
-      const decision = this.narrowings.authorize(narrowedEntry, op);
-      if (!decision.allowed) {
+      // Decided before the upstream sees the call, by the held narrowing of this exact call or
+      // by the root with the call's own facts, which is the fresh narrowing's answer too
+      // (Narrowings.gate; a property test holds them to it).
+      const gate = this.narrowings.gate(root, op);
+      if (!gate.decision.allowed) {
+        const { decision } = gate;
         record({
           outcome: "denied",
           capability: narrowed,
@@ -337,13 +361,13 @@ export class GatewaySession {
           exposed,
           args: argsValue,
           op,
-          capability: used.capability,
+          capability: () => used.capability,
           record,
           gateway: { decision: "escalated", escalation: grant.id, check: policy.check },
         });
       record({
         outcome: "denied",
-        capability: used.capability ?? narrowed,
+        capability: () => used.capability ?? narrowed(),
         reason: `escalation ${grant.id} refused: ${used.reason}`,
         gateway: { decision: "denied", check: `escalation:${used.code}`, escalation: grant.id },
       });
@@ -360,7 +384,7 @@ export class GatewaySession {
       startedMs: started,
       type: "tool.call",
       outcome: "denied",
-      capability: narrowed,
+      capability: narrowed(),
       operation: op,
       reason: policy.missing,
       latencyMs: deps.clock.now() - started,
@@ -398,10 +422,10 @@ export class GatewaySession {
     exposed: ExposedTool;
     args: Record<string, unknown>;
     op: GatewayOperation;
-    capability: Capability;
+    capability: () => Capability;
     record: (e: {
       outcome: "allowed" | "denied" | "error";
-      capability: Capability;
+      capability: () => Capability;
       reason?: string;
       gateway: GatewayDecisionMeta;
     }) => void;

@@ -27,6 +27,10 @@ export function capabilityOperation(op: GatewayOperation): Operation {
   };
 }
 
+function heldKey(root: Capability, cap: Operation): string {
+  return [root.id, cap.tool, cap.resource, cap.id, cap.action, cap.argDigest].join("\u0000");
+}
+
 export class Narrowings {
   private readonly held = new LruCache<string, NarrowedEntry>(MAX_HELD);
 
@@ -44,10 +48,10 @@ export class Narrowings {
    */
   narrow(root: Capability, op: GatewayOperation): { entry: NarrowedEntry; fresh: boolean } {
     const cap = capabilityOperation(op);
-    const key = [root.id, cap.tool, cap.resource, cap.id, cap.action, cap.argDigest].join("\u0000");
+    const key = heldKey(root, cap);
     const now = this.clock.now();
-    const held = this.held.get(key);
-    if (held && held.expiresAt - now > this.ttlMs / 2) return { entry: held, fresh: false };
+    const held = this.heldFor(key, now);
+    if (held) return { entry: held, fresh: false };
     const capability = root.narrowTo({
       resource: cap.resource,
       id: cap.id,
@@ -59,6 +63,31 @@ export class Narrowings {
     const entry = { capability, expiresAt: now + this.ttlMs };
     this.held.set(key, entry);
     return { entry, fresh: true };
+  }
+
+  /** The narrowed capability this exact call would reuse, if one is held (no narrowing). */
+  peek(root: Capability, op: GatewayOperation): NarrowedEntry | undefined {
+    return this.heldFor(heldKey(root, capabilityOperation(op)), this.clock.now());
+  }
+
+  private heldFor(key: string, now: number): NarrowedEntry | undefined {
+    const held = this.held.get(key);
+    return held && held.expiresAt - now > this.ttlMs / 2 ? held : undefined;
+  }
+
+  /**
+   * Whether this call may reach the upstream, decided before it does: the root's answer with the
+   * call's own facts, and, when this exact call holds a narrowing, that narrowing not revoked by
+   * its own id. The narrowing only restates this very call (its tool, resource, action, digest,
+   * a TTL from now; a held one has more than half of it left), so the narrowed capability allows
+   * the call exactly when this does (a property test holds them to it). That lets the gateway
+   * sign a fresh narrowing after the answer, as evidence, instead of on the agent's time.
+   */
+  gate(root: Capability, op: GatewayOperation): { decision: Decision; held?: NarrowedEntry } {
+    const held = this.peek(root, op);
+    const revoked = held?.capability.revokedReason();
+    if (revoked) return { decision: { allowed: false, code: "revoked", reason: revoked }, held };
+    return { decision: root.authorize(capabilityOperation(op)), held };
   }
 
   /**
