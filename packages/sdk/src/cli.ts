@@ -16,7 +16,7 @@ export const USAGE = `Usage: capability-console <command> [options]
 
 Commands:
   verify bundle <file> [options]   Check an evidence bundle offline (run with --help for options)
-  gateway [config.json]            Run the MCP capability gateway (needs @modelcontextprotocol/sdk)
+  gateway [config.json] [--stdio]  Run the MCP capability gateway (needs @modelcontextprotocol/sdk)
   version                          Print the SDK's version
   help                             Show this help
 

@@ -40,5 +40,14 @@ export {
 } from "./policy.js";
 export { followRevocationStream } from "./revocation-stream.js";
 export { runGateway } from "./run.js";
-export { GATEWAY_VERSION, type RunningGateway, type StartGatewayOptions, startGateway } from "./server.js";
+export {
+  GATEWAY_VERSION,
+  GatewayCredentialError,
+  type RunningGateway,
+  type RunningStdioGateway,
+  type StartGatewayOptions,
+  type StartStdioGatewayOptions,
+  startGateway,
+  startStdioGateway,
+} from "./server.js";
 export { Upstream, UpstreamError } from "./upstream.js";

@@ -3,7 +3,7 @@
 import { toPublicKey } from "../capability/index.js";
 import { GatewayConfigError, loadGatewayConfig } from "./config.js";
 import { loadOrCreateIssuerKey } from "./issuer-key.js";
-import { startGateway } from "./server.js";
+import { GatewayCredentialError, startGateway, startStdioGateway } from "./server.js";
 
 export interface GatewayCliIo {
   stdout: (s: string) => void;
@@ -11,10 +11,15 @@ export interface GatewayCliIo {
   env: Record<string, string | undefined>;
 }
 
-export const GATEWAY_USAGE = `Usage: capability-console gateway [config.json]
+export const GATEWAY_USAGE = `Usage: capability-console gateway [config.json] [--stdio]
 
 Runs the MCP capability gateway (docs/gateway.md). The config path may also come from
 GATEWAY_CONFIG; GATEWAY_PORT, CONSOLE_URL and CONSOLE_API_KEY override the file.
+
+  --stdio   Serve one agent over stdin/stdout instead of Streamable HTTP (for MCP clients
+            that start servers as commands). The agent's credential comes from
+            CAPCONSOLE_GATEWAY_CREDENTIAL; stdout carries only MCP, everything else goes to
+            stderr.
 `;
 
 /** Starts the gateway; resolves with the exit code once it has stopped (or failed to start). */
@@ -23,7 +28,22 @@ export async function runGateway(argv: string[], io: GatewayCliIo): Promise<numb
     io.stdout(GATEWAY_USAGE);
     return 0;
   }
-  const path = argv[0] ?? io.env.GATEWAY_CONFIG;
+  const stdio = argv.includes("--stdio");
+  const unknown = argv.find((a) => a.startsWith("-") && a !== "--stdio");
+  if (unknown) {
+    io.stderr(`unknown option ${unknown}\n\n${GATEWAY_USAGE}`);
+    return 2;
+  }
+  const path = argv.find((a) => !a.startsWith("-")) ?? io.env.GATEWAY_CONFIG;
+  const credential = io.env.CAPCONSOLE_GATEWAY_CREDENTIAL ?? "";
+  if (stdio && !credential.trim()) {
+    io.stderr(
+      "--stdio: set CAPCONSOLE_GATEWAY_CREDENTIAL to the agent's gateway client credential (gwc_…, issued in the console under Gateway → Clients)\n",
+    );
+    return 2;
+  }
+  // Over stdio, stdout is the MCP stream: what would be printed goes to stderr.
+  const info = stdio ? io.stderr : io.stdout;
   if (!path) {
     io.stderr(`name the config file (or set GATEWAY_CONFIG)\n\n${GATEWAY_USAGE}`);
     return 2;
@@ -40,27 +60,44 @@ export async function runGateway(argv: string[], io: GatewayCliIo): Promise<numb
   }
   const { key, created } = await loadOrCreateIssuerKey(config.issuerKeyFile);
   const pub = toPublicKey(key);
-  io.stdout(
+  info(
     `${created ? "Generated" : "Using"} the gateway's issuer key ${config.issuerKeyFile}\n` +
       `  kid:        ${pub.kid}\n  public key: ${pub.publicKey}\n` +
       (created ? "  Add it in the console under Admin → Issuer keys so its capabilities verify.\n" : ""),
   );
-  let gateway: Awaited<ReturnType<typeof startGateway>>;
-  try {
-    gateway = await startGateway({ config, issuer: key, log: (l) => io.stderr(`${l}\n`) });
-  } catch (err) {
+  const cannotStart = (err: unknown) => {
     const cause = (err as { cause?: { message?: string } }).cause?.message;
     io.stderr(
-      `gateway: cannot start: ${(err as Error).message}${cause ? ` (${cause})` : ""}; is the console at ${config.consoleUrl} up, and is apiKey an ingest key of the tenant?\n`,
+      err instanceof GatewayCredentialError
+        ? `gateway: cannot start: ${err.message}\n`
+        : `gateway: cannot start: ${(err as Error).message}${cause ? ` (${cause})` : ""}; is the console at ${config.consoleUrl} up, and is apiKey an ingest key of the tenant?\n`,
     );
     return 1;
-  }
-  io.stdout(`MCP endpoint: ${gateway.url}/mcp\n`);
-  await new Promise<void>((resolve) => {
+  };
+  const signalled = new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+  if (stdio) {
+    let gateway: Awaited<ReturnType<typeof startStdioGateway>>;
+    try {
+      gateway = await startStdioGateway({ config, issuer: key, credential, log: (l) => io.stderr(`${l}\n`) });
+    } catch (err) {
+      return cannotStart(err);
+    }
+    await Promise.race([signalled, gateway.closed]);
+    await gateway.close();
+    return 0;
+  }
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway({ config, issuer: key, log: (l) => io.stderr(`${l}\n`) });
+  } catch (err) {
+    return cannotStart(err);
+  }
+  io.stdout(`MCP endpoint: ${gateway.url}/mcp\n`);
+  await signalled;
   await gateway.close();
   return 0;
 }

@@ -5,7 +5,9 @@
 import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Readable, Writable } from "node:stream";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import {
   CallToolRequestSchema,
@@ -178,7 +180,19 @@ function send(
   res.end(JSON.stringify(body));
 }
 
-export async function startGateway(o: StartGatewayOptions): Promise<RunningGateway> {
+/** What both faces share: the console's config, revocations, events, the upstreams and their tools. */
+interface GatewayCore {
+  deps: GatewayDeps;
+  follower: ConsoleConfigFollower;
+  upstreams: Map<string, Upstream>;
+  sender: EventSender;
+  /** Builds the events waiting for the 50 ms timer now. */
+  drain(): void;
+  /** Stops following the console and closes the upstreams; events are flushed. */
+  close(): Promise<void>;
+}
+
+async function startCore(o: StartGatewayOptions): Promise<GatewayCore> {
   const { config } = o;
   const clock = o.clock ?? systemClock;
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -249,12 +263,35 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
     defer,
     log,
   };
+  follower.start();
+  return {
+    deps,
+    follower,
+    upstreams,
+    sender,
+    drain,
+    async close() {
+      follower.stop();
+      stopStream();
+      verifier.close();
+      await Promise.all([...upstreams.values()].map((u) => u.close()));
+      drain();
+      await sender.close();
+    },
+  };
+}
+
+export async function startGateway(o: StartGatewayOptions): Promise<RunningGateway> {
+  const { config } = o;
+  const clock = o.clock ?? systemClock;
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const core = await startCore({ ...o, clock, log });
+  const { deps, follower, upstreams, sender, drain } = core;
   const open = new Map<string, Open>();
   const sessions = new Map<string, GatewaySession>();
   follower.onChange = () => {
     for (const { server } of open.values()) server.sendToolListChanged().catch(() => {});
   };
-  follower.start();
   // An MCP session the agent left without DELETE ends after sessionTtlSeconds without a request.
   const sweep = setInterval(() => {
     const idleBefore = clock.now() - config.sessionTtlSeconds * 1000;
@@ -459,18 +496,114 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
       await sender.flush();
     },
     async close() {
-      follower.stop();
       clearInterval(sweep);
-      stopStream();
-      verifier.close();
       for (const { transport } of open.values()) await transport.close().catch(() => {});
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();
       });
-      await Promise.all([...upstreams.values()].map((u) => u.close()));
-      drain();
-      await sender.close();
+      await core.close();
     },
   };
+}
+
+export interface StartStdioGatewayOptions extends StartGatewayOptions {
+  /**
+   * The agent's gateway client credential (`gwc_…`). Over stdio the MCP authorization spec has
+   * the server take credentials from its environment, not from an HTTP header: the agent's MCP
+   * client config sets it (CAPCONSOLE_GATEWAY_CREDENTIAL) when it starts the gateway.
+   */
+  credential: string;
+  /** The agent's side of the pipe; default this process's stdin and stdout. */
+  stdin?: Readable;
+  stdout?: Writable;
+}
+
+export interface RunningStdioGateway {
+  session: GatewaySession;
+  upstreams: ReadonlyMap<string, Upstream>;
+  sender: EventSender;
+  /** Resolves when the agent closes the pipe (or close() was called). */
+  closed: Promise<void>;
+  flushEvents(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway as a stdio MCP server, for an agent that starts its MCP servers as commands (Claude
+ * Desktop's `command`/`args`/`env`, most MCP clients): one agent, one MCP session, the credential
+ * from the environment. The same checks, narrowing, step-up, revocation and events as over
+ * Streamable HTTP (GatewaySession); the credential is looked up again on every request, so a
+ * client revoked in the console is refused from the next config poll on. Nothing but MCP goes to
+ * stdout: logs go to `log` (stderr by default).
+ */
+export async function startStdioGateway(o: StartStdioGatewayOptions): Promise<RunningStdioGateway> {
+  const clock = o.clock ?? systemClock;
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const authorization = `Bearer ${o.credential.trim()}`;
+  const core = await startCore({ ...o, clock, log });
+  const first = core.follower.identify(authorization);
+  if (!first.ok) {
+    await core.close();
+    throw new GatewayCredentialError(
+      first.error === "missing"
+        ? "CAPCONSOLE_GATEWAY_CREDENTIAL is not a gateway client credential (gwc_… as the console issued it)"
+        : first.message,
+    );
+  }
+  const clientId = first.client.id;
+  const session = new GatewaySession(core.deps, clientId);
+  const current = (): GatewayClient => {
+    const who = core.follower.identify(authorization);
+    if (!who.ok) throw new McpError(-32001, `${who.message}: this gateway can no longer serve the agent`);
+    return who.client;
+  };
+  const server = new Server(
+    { name: "capability-console-gateway", version: GATEWAY_VERSION },
+    {
+      capabilities: { tools: { listChanged: true } },
+      instructions:
+        "Tools of several MCP servers behind a capability gateway. A refused call names the missing right and an escalation request; retry the same call after an admin grants it.",
+    },
+  );
+  server.setRequestHandler(ListToolsRequestSchema, () => session.listTools(current()));
+  server.setRequestHandler(CallToolRequestSchema, (req) =>
+    session.callTool(current(), req.params.name, req.params.arguments),
+  );
+  core.follower.onChange = () => void server.sendToolListChanged().catch(() => {});
+  const transport = new StdioServerTransport(o.stdin ?? process.stdin, o.stdout ?? process.stdout);
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await server.close().catch(() => {});
+      await core.close();
+    })();
+    return closing;
+  };
+  const closed = new Promise<void>((resolve) => {
+    server.onclose = () => {
+      void close().then(resolve);
+    };
+  });
+  // The agent closing its end of the pipe ends the session (StdioServerTransport does not watch it).
+  (o.stdin ?? process.stdin).once("end", () => void close());
+  await server.connect(transport);
+  log(
+    `gateway: serving MCP on stdio for client ${first.client.name || clientId} (${first.client.principal}, agent ${first.client.agent}) of tenant ${core.follower.config.tenant}; issuer key ${o.issuer.kid}`,
+  );
+  return {
+    session,
+    upstreams: core.upstreams,
+    sender: core.sender,
+    closed,
+    async flushEvents() {
+      core.drain();
+      await core.sender.flush();
+    },
+    close,
+  };
+}
+
+export class GatewayCredentialError extends Error {
+  override name = "GatewayCredentialError";
 }
