@@ -181,6 +181,76 @@ describe.each(backends)("MCP gateway over stdio on $name", (backend) => {
     }
   });
 
+  it("answers malformed lines with JSON-RPC errors, as over HTTP, and the session goes on", async () => {
+    const child = spawn(process.execPath, [CLI, "gateway", configPath, "--stdio"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        CAPCONSOLE_GATEWAY_CREDENTIAL: world.credential,
+      } as unknown as NodeJS.ProcessEnv,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const lines: Array<{ id?: unknown; error?: { code: number; message: string }; result?: unknown }> = [];
+    let buffer = "";
+    child.stdout.on("data", (d: Buffer) => {
+      buffer += d.toString();
+      for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
+        lines.push(JSON.parse(buffer.slice(0, i)));
+        buffer = buffer.slice(i + 1);
+      }
+    });
+    try {
+      const send = (line: string) => child.stdin.write(`${line}\n`);
+      send(
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: {
+            protocolVersion: "2025-06-18",
+            capabilities: {},
+            clientInfo: { name: "raw", version: "1" },
+          },
+        }),
+      );
+      await expect.poll(() => lines.length, { timeout: 30_000 }).toBe(1);
+      send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+      send("this is not json");
+      send(JSON.stringify({ foo: 1 }));
+      send(
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: 2,
+          method: "tools/call",
+          params: { name: "fs.read_text_file", arguments: "x" },
+        }),
+      );
+      send(
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: 3,
+          method: "tools/call",
+          params: { name: "fs.read_text_file", arguments: { path: path.join(world.dir, "hello.txt") } },
+        }),
+      );
+      await expect.poll(() => lines.length, { timeout: 10_000 }).toBe(5);
+      expect(lines[1]).toMatchObject({ id: null, error: { code: -32700 } });
+      expect(lines[1]?.error?.message).toMatch(/^Parse error: /);
+      expect(lines[2]).toMatchObject({ id: null, error: { code: -32600 } });
+      expect(lines[3]).toMatchObject({
+        id: 2,
+        error: { code: -32602, message: "tools/call params.arguments must be an object" },
+      });
+      expect(lines[4]).toMatchObject({
+        id: 3,
+        result: { content: [{ type: "text", text: "hello from server-filesystem" }] },
+      });
+    } finally {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.stdin.end();
+      await exited;
+    }
+  }, 60_000);
+
   it("refuses to start without a credential, or with one the console does not know", async () => {
     const none = await runCli(["gateway", configPath, "--stdio"], {});
     expect(none.code).toBe(2);

@@ -13,6 +13,7 @@ import {
   CallToolRequestSchema,
   ErrorCode,
   isInitializeRequest,
+  type JSONRPCMessage,
   ListToolsRequestSchema,
   McpError,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -588,6 +589,34 @@ export async function startStdioGateway(o: StartStdioGatewayOptions): Promise<Ru
   // The agent closing its end of the pipe ends the session (StdioServerTransport does not watch it).
   (o.stdin ?? process.stdin).once("end", () => void close());
   await server.connect(transport);
+  // What the SDK would drop or answer with a schema dump gets the answer the HTTP face gives: a
+  // line that is not JSON-RPC is -32700 (a parse error keeps the session), a tools/call with bad
+  // params -32602 naming what is wrong.
+  const reply = (message: object) => void transport.send(message as JSONRPCMessage).catch(() => {});
+  const onerror = transport.onerror;
+  transport.onerror = (err) => {
+    if (err instanceof SyntaxError || err.name === "ZodError")
+      reply(
+        JSONRPC_ERROR(
+          err instanceof SyntaxError ? ErrorCode.ParseError : ErrorCode.InvalidRequest,
+          err instanceof SyntaxError
+            ? `Parse error: ${err.message}`
+            : "Invalid Request: not a JSON-RPC 2.0 message",
+        ),
+      );
+    onerror?.(err);
+  };
+  const onmessage = transport.onmessage;
+  transport.onmessage = (message: JSONRPCMessage) => {
+    const call = toolCallOf(message);
+    if (call?.kind === "malformed")
+      return reply({
+        jsonrpc: "2.0",
+        id: call.id,
+        error: { code: ErrorCode.InvalidParams, message: call.message },
+      });
+    onmessage?.(message);
+  };
   log(
     `gateway: serving MCP on stdio for client ${first.client.name || clientId} (${first.client.principal}, agent ${first.client.agent}) of tenant ${core.follower.config.tenant}; issuer key ${o.issuer.kid}`,
   );
