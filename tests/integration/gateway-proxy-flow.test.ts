@@ -3,6 +3,10 @@
 // the console's real route handlers and data layer on both backends.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { systemClock } from "@capability-console/sdk/capability";
+import { createPlatformVerifier } from "@capability-console/sdk/client";
+import { SessionGrants } from "@capability-console/sdk/gateway";
+import type { GatewayOperation, PickedUpEscalation } from "@capability-console/sdk/schema";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -161,6 +165,44 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     await world.gateway.flushEvents();
     const rows = await world.eventsOf(world.sessionOf());
     expect(rows.find((e) => e.tool === "fs.delete_everything")?.outcome).toBe("error");
+  });
+
+  it("a pick-up answer naming another operation than its token is refused before the use is spent", async () => {
+    const target = path.join(dir, "tamper.txt");
+    const args = { path: target, content: "only this file" };
+    const refused = await agent.callTool({ name: "fs.write_file", arguments: args });
+    expect(refused.isError).toBe(true);
+    const requestId = refused._meta?.["capconsole/escalationRequest"] as string;
+    const op = refused._meta?.["capconsole/operation"] as GatewayOperation;
+    await grantGatewayEscalationRequest(
+      database.db,
+      world.admin,
+      { id: requestId },
+      { consoleKey: world.served.consoleKey },
+    );
+    const consoleOptions = { baseUrl: world.served.url, apiKey: world.served.apiKey };
+    const verifier = await createPlatformVerifier({ ...consoleOptions, clock: systemClock });
+    try {
+      const grants = new SessionGrants({
+        console: consoleOptions,
+        clock: systemClock,
+        verifier,
+        session: world.sessionOf(),
+      });
+      const grant = (await grants.find(op)) as PickedUpEscalation;
+      expect(grant.operation.resourceId).toBe(target);
+      // A pick-up answer rewritten to name another file than the one its signed token covers.
+      const elsewhere = { ...op, resourceId: path.join(dir, "elsewhere.txt") };
+      const forged = { ...grant, operation: { ...grant.operation, resourceId: elsewhere.resourceId } };
+      const used = await grants.use(forged, elsewhere);
+      expect(used).toMatchObject({ allowed: false, code: "token_mismatch" });
+      if (!used.allowed) expect(used.reason).toContain("the escalation's token does not authorize this call");
+      // Its one use was not spent: the genuine operation is still allowed, once.
+      expect((await grants.use(grant, op)).allowed).toBe(true);
+      expect((await grants.use(grant, op)).allowed).toBe(false);
+    } finally {
+      verifier.close();
+    }
   });
 
   it("revoking the session in the console refuses the next call within 2 s", async () => {

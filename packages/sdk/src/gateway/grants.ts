@@ -7,6 +7,7 @@ import { pickUpEscalations, useEscalation } from "../client/escalations.js";
 import type { PlatformVerifier } from "../client/platform.js";
 import type { GatewayOperation } from "../schema/gateway.js";
 import type { PickedUpEscalation } from "../schema/wire.js";
+import { capabilityOperation } from "./narrowing.js";
 
 export type GrantUse =
   | { allowed: true; capability: Capability }
@@ -49,6 +50,17 @@ export class SessionGrants {
     this.grants = this.grants.filter((g) => g !== grant);
     const verified = this.o.verifier.verify(grant.token);
     if (!verified.ok) return { allowed: false, code: "token_mismatch", reason: verified.error.message };
+    // The console checks the operation again when it records the use; the signed token must cover
+    // the call too (its resource type, id and action), so a pick-up answer that names another
+    // operation than its token is refused here, before the grant's one use is spent on it.
+    const covers = verified.capability.authorize(capabilityOperation(op));
+    if (!covers.allowed)
+      return {
+        allowed: false,
+        code: "token_mismatch",
+        reason: `the escalation's token does not authorize this call (${covers.reason})`,
+        capability: verified.capability,
+      };
     const used = await useEscalation(this.o.console, grant, op).catch((err: unknown) => ({
       allowed: false as const,
       code: "unknown" as const,
