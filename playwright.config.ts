@@ -42,7 +42,12 @@ export default defineConfig({
     workers: 1,
     use: { ...devices["Desktop Chrome"], baseURL: `http://localhost:${b.port}` },
     // markup: this project also runs the tests of markup alone (tests/e2e/fixtures.ts markupOnly).
-    metadata: { dataDir: path.join(dataRoot, b.name), markup: b.name === backends.at(-1)?.name },
+    // markupOther: the markup tests sent to the other server when there are two (markupOnly).
+    metadata: {
+      dataDir: path.join(dataRoot, b.name),
+      markup: b.name === backends.at(-1)?.name,
+      markupOther: b.name === backends[0]?.name,
+    },
   })),
   webServer: backends.map((b) => ({
     command: "node --import tsx --conditions=react-server scripts/start.ts --no-build",

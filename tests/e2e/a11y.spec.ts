@@ -72,7 +72,8 @@ for (const theme of ["light", "dark"] as const) {
     users,
     baseURL,
   }, testInfo) => {
-    markupOnly(testInfo);
+    // The two sweeps are the suite's longest tests: one per server, so they run side by side.
+    markupOnly(testInfo, theme === "dark" ? "other" : "markup");
     test.setTimeout(300_000);
     const { context, page } = await signIn(users.admin);
     await setTheme(context, baseURL ?? "", theme);

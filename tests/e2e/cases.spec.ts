@@ -155,7 +155,7 @@ test("the cases pages fit 1,024 and 1,440 px, and pass axe in light and dark", a
   users,
   baseURL,
 }, testInfo) => {
-  markupOnly(testInfo);
+  markupOnly(testInfo, "other");
   fs.mkdirSync(SHOTS, { recursive: true });
   const { context, page } = await signIn(users.investigator);
   const title = `Layout check: a rather long case title that has to wrap ${Date.now()}`;
