@@ -17,4 +17,10 @@ const server = http.createServer((req, res) => {
   void handle(req, res);
 });
 if (dev) server.on("upgrade", app.getUpgradeHandler());
+// An idle kept-alive connection is closed by its client or by a proxy in front (60 s is the
+// common load-balancer default), not by this server after Node's 5 s: a server closing first
+// races a client reusing the socket, and the client gets ECONNRESET (seen in the e2e suite on a
+// busy machine, on an API key's GET). headersTimeout must stay above keepAliveTimeout.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 server.listen(port, () => console.log(`Ready on port ${port} (${dev ? "development" : "production"})`));

@@ -11,13 +11,19 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
-import { events } from "@/db/schema";
-import { issueGatewayClient, revokeGatewayClient } from "@/lib/data/gateway";
+import { capabilities, events } from "@/db/schema";
+import {
+  addGatewayRule,
+  gatewayRuleInputSchema,
+  issueGatewayClient,
+  revokeGatewayClient,
+} from "@/lib/data/gateway";
 import { grantGatewayEscalationRequest } from "@/lib/data/gateway-requests";
 import { backends } from "../support/db";
 import { FS_SERVER, type GatewayWorld, openGatewayWorld } from "./gateway-proxy-console";
 
 const CLI = path.resolve(import.meta.dirname, "../../packages/sdk/dist/cli.js");
+const SLOW_SERVER = path.resolve(import.meta.dirname, "../fixtures/mcp-crash-server.mjs");
 const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]?.text ?? "";
 
 /** The CLI's exit code and stderr when it does not get as far as serving. */
@@ -63,6 +69,62 @@ describe.each(backends)("MCP gateway over stdio on $name", (backend) => {
     await c.connect(transport);
     return c;
   };
+  /** The gateway process spoken to line by line, as an agent's MCP client would. */
+  const rawGateway = (credential: string) => {
+    const child = spawn(process.execPath, [CLI, "gateway", configPath, "--stdio"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        CAPCONSOLE_GATEWAY_CREDENTIAL: credential,
+      } as unknown as NodeJS.ProcessEnv,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const lines: Array<{ id?: unknown; error?: { code: number; message: string }; result?: unknown }> = [];
+    let buffer = "";
+    child.stdout.on("data", (d: Buffer) => {
+      buffer += d.toString();
+      for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
+        lines.push(JSON.parse(buffer.slice(0, i)));
+        buffer = buffer.slice(i + 1);
+      }
+    });
+    // "close", not "exit": it comes after the last of stdout has been read.
+    const exited = new Promise<number | null>((r) => child.once("close", (c) => r(c)));
+    let errText = "";
+    child.stderr.on("data", (d: Buffer) => {
+      errText += d.toString();
+    });
+    const send = (line: string) => child.stdin.write(`${line}\n`);
+    return {
+      lines,
+      send,
+      call: (id: number, name: string, args: Record<string, unknown>) =>
+        send(JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } })),
+      /** The answer to request `id` (notifications, which have none, are skipped). */
+      answer: (id: number) => lines.find((l) => l.id === id),
+      stderr: () => errText,
+      async initialize() {
+        send(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: 1,
+            method: "initialize",
+            params: {
+              protocolVersion: "2025-06-18",
+              capabilities: {},
+              clientInfo: { name: "raw", version: "1" },
+            },
+          }),
+        );
+        await expect.poll(() => lines.some((l) => l.id === 1), { timeout: 30_000 }).toBe(true);
+        send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+      },
+      /** Closes the agent's end of the pipe and waits for the gateway to exit. */
+      end: () => {
+        child.stdin.end();
+        return exited;
+      },
+    };
+  };
   const writesOf = () =>
     database.db
       .select()
@@ -92,7 +154,20 @@ describe.each(backends)("MCP gateway over stdio on $name", (backend) => {
               write_file: { resourceType: "File", resourceArgument: "path", action: "write" },
             },
           },
+          slow: { command: process.execPath, args: [SLOW_SERVER], tools: {} },
         },
+      }),
+    );
+    await addGatewayRule(
+      database.db,
+      world.admin,
+      gatewayRuleInputSchema.parse({
+        tenant: "acme",
+        subjectKind: "agent",
+        subjectValue: "support-bot",
+        tool: "slow.slow",
+        arguments: [],
+        note: "a slow tool for the shutdown test",
       }),
     );
     agent = await connect(world.credential);
@@ -107,7 +182,8 @@ describe.each(backends)("MCP gateway over stdio on $name", (backend) => {
   it("serves the granted tools only, a read, and a refused write stepped up once by the console", async () => {
     const names = (await agent.listTools()).tools.map((t) => t.name).sort();
     expect(names).toContain("fs.read_text_file");
-    expect(names.every((n) => n.startsWith("fs.read_"))).toBe(true);
+    expect(names.every((n) => n.startsWith("fs.read_") || n === "slow.slow")).toBe(true);
+    expect(names).not.toContain("fs.write_file");
 
     const ok = await agent.callTool({
       name: "fs.read_text_file",
@@ -136,7 +212,7 @@ describe.each(backends)("MCP gateway over stdio on $name", (backend) => {
     const replay = await agent.callTool({ name: "fs.write_file", arguments: args });
     expect(replay.isError).toBe(true);
 
-    // The console has every decision, from the gateway process, with its capability lineage.
+    // The console has every decision from the gateway process, with its capability lineage.
     await expect
       .poll(async () => (await writesOf()).map((e) => e.outcome), { timeout: 10_000 })
       .toEqual(["denied", "allowed", "denied"]);
@@ -146,8 +222,23 @@ describe.each(backends)("MCP gateway over stdio on $name", (backend) => {
     expect(denied?.meta).toMatchObject({
       gateway: { client: world.clientId, escalationRequest: requestId },
     });
-    // Nothing but MCP went to stdout (the SDK client would have failed to parse it); logs went
-    // to stderr, and never the credential.
+    // The read was authorized by a capability narrowed from the session's root.
+    const sessionRows = await database.db
+      .select()
+      .from(events)
+      .where(and(eq(events.tenant, "acme"), eq(events.session, denied?.session as string)));
+    const minted = sessionRows.find((e) => e.type === "capability.minted");
+    const read = sessionRows.find(
+      (e) => e.type === "tool.call" && e.tool === "fs.read_text_file" && e.outcome === "allowed",
+    );
+    const [readCap] = await database.db
+      .select()
+      .from(capabilities)
+      .where(and(eq(capabilities.tenant, "acme"), eq(capabilities.id, read?.capabilityId as string)));
+    expect(minted?.capabilityId).toBeTruthy();
+    expect(readCap?.parentId).toBe(minted?.capabilityId);
+    // Logs went to stderr, never the credential. (That stdout carries only MCP is checked by the
+    // raw-line tests below, which parse every line it prints.)
     expect(stderr).toContain("serving MCP on stdio for client support bot");
     expect(stderr).not.toContain(world.credential);
   });
@@ -182,41 +273,12 @@ describe.each(backends)("MCP gateway over stdio on $name", (backend) => {
   });
 
   it("answers malformed lines with JSON-RPC errors, as over HTTP, and the session goes on", async () => {
-    const child = spawn(process.execPath, [CLI, "gateway", configPath, "--stdio"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        CAPCONSOLE_GATEWAY_CREDENTIAL: world.credential,
-      } as unknown as NodeJS.ProcessEnv,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const lines: Array<{ id?: unknown; error?: { code: number; message: string }; result?: unknown }> = [];
-    let buffer = "";
-    child.stdout.on("data", (d: Buffer) => {
-      buffer += d.toString();
-      for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
-        lines.push(JSON.parse(buffer.slice(0, i)));
-        buffer = buffer.slice(i + 1);
-      }
-    });
+    const raw = rawGateway(world.credential);
     try {
-      const send = (line: string) => child.stdin.write(`${line}\n`);
-      send(
-        JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "initialize",
-          params: {
-            protocolVersion: "2025-06-18",
-            capabilities: {},
-            clientInfo: { name: "raw", version: "1" },
-          },
-        }),
-      );
-      await expect.poll(() => lines.length, { timeout: 30_000 }).toBe(1);
-      send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
-      send("this is not json");
-      send(JSON.stringify({ foo: 1 }));
-      send(
+      await raw.initialize();
+      raw.send("this is not json");
+      raw.send(JSON.stringify({ foo: 1 }));
+      raw.send(
         JSON.stringify({
           jsonrpc: "2.0",
           id: 2,
@@ -224,31 +286,38 @@ describe.each(backends)("MCP gateway over stdio on $name", (backend) => {
           params: { name: "fs.read_text_file", arguments: "x" },
         }),
       );
-      send(
-        JSON.stringify({
-          jsonrpc: "2.0",
-          id: 3,
-          method: "tools/call",
-          params: { name: "fs.read_text_file", arguments: { path: path.join(world.dir, "hello.txt") } },
-        }),
-      );
-      await expect.poll(() => lines.length, { timeout: 10_000 }).toBe(5);
-      expect(lines[1]).toMatchObject({ id: null, error: { code: -32700 } });
-      expect(lines[1]?.error?.message).toMatch(/^Parse error: /);
-      expect(lines[2]).toMatchObject({ id: null, error: { code: -32600 } });
-      expect(lines[3]).toMatchObject({
-        id: 2,
+      raw.call(3, "fs.read_text_file", { path: path.join(world.dir, "hello.txt") });
+      // Every line on stdout is JSON-RPC (rawGateway parses each one; anything else throws).
+      await expect.poll(() => raw.lines.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+      const [, parse, invalid] = raw.lines;
+      expect(parse).toMatchObject({ id: null, error: { code: -32700 } });
+      expect(parse?.error?.message).toMatch(/^Parse error: /);
+      expect(invalid).toMatchObject({ id: null, error: { code: -32600 } });
+      expect(raw.answer(2)).toMatchObject({
         error: { code: -32602, message: "tools/call params.arguments must be an object" },
       });
-      expect(lines[4]).toMatchObject({
-        id: 3,
+      expect(raw.answer(3)).toMatchObject({
         result: { content: [{ type: "text", text: "hello from server-filesystem" }] },
       });
     } finally {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.stdin.end();
-      await exited;
+      await raw.end();
     }
+  }, 60_000);
+
+  it("a call still running when the agent closes the pipe is answered and recorded before it exits", async () => {
+    const raw = rawGateway(world.credential);
+    await raw.initialize();
+    raw.call(7, "slow.slow", { text: "finished after the pipe closed", ms: 1500 });
+    const code = await raw.end();
+    expect(code).toBe(0);
+    expect(raw.answer(7)).toMatchObject({
+      result: { content: [{ type: "text", text: "finished after the pipe closed" }] },
+    });
+    const rows = await database.db
+      .select()
+      .from(events)
+      .where(and(eq(events.tenant, "acme"), eq(events.type, "tool.call"), eq(events.tool, "slow.slow")));
+    expect(rows.map((e) => e.outcome)).toEqual(["allowed"]);
   }, 60_000);
 
   it("refuses to start without a credential, or with one the console does not know", async () => {

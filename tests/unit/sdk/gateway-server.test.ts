@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { generateIssuerKey } from "@capability-console/sdk/capability";
+import { createTestClock, generateIssuerKey } from "@capability-console/sdk/capability";
 import { parseGatewayConfig, type RunningGateway, startGateway } from "@capability-console/sdk/gateway";
 import {
   type GatewayConfigResponse,
@@ -190,6 +190,7 @@ describe("gateway with a fake console and server-filesystem", () => {
   let gateway: RunningGateway;
   let dir: string;
   let agent: Client;
+  let config: ReturnType<typeof parseGatewayConfig>;
 
   const connect = async (bearer = credential) => {
     const client = new Client({ name: "test-agent", version: "1.0.0" });
@@ -207,7 +208,7 @@ describe("gateway with a fake console and server-filesystem", () => {
     fake = await fakeConsole();
     dir = await mkdtemp(path.join(tmpdir(), "gw-fs-"));
     await writeFile(path.join(dir, "hello.txt"), "hello from the upstream");
-    const config = parseGatewayConfig({
+    config = parseGatewayConfig({
       consoleUrl: fake.url,
       apiKey: "cc_fake",
       port: 0,
@@ -427,6 +428,46 @@ describe("gateway with a fake console and server-filesystem", () => {
     expect(read.capability.parentId).toBe(root.capability.id);
     expect(read.meta.gateway).toMatchObject({ decision: "allowed", client: clientId, upstream: "fs" });
     expect(read.inputDigest).toMatch(/^hmac-sha256:/);
+  });
+
+  it("a call decided by a held narrowing is recorded with it, even once past half its TTL", async () => {
+    // Its own gateway on a test clock: the narrowing is signed after the answer, when the event
+    // is built, by which time the held narrowing that decided may no longer be reusable.
+    const clock = createTestClock(Date.now());
+    const own = await startGateway({
+      config,
+      issuer: await generateIssuerKey("gw-held"),
+      clock,
+      log: () => {},
+    });
+    const a = new Client({ name: "held-agent", version: "1.0.0" });
+    await a.connect(
+      new StreamableHTTPClientTransport(new URL(`${own.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${credential}` } },
+      }),
+    );
+    try {
+      const call = { name: "fs.read_text_file", arguments: { path: path.join(dir, "hello.txt") } };
+      expect((await a.callTool(call)).isError).toBeFalsy();
+      await own.flushEvents();
+      clock.advance(14_000); // callTtlSeconds is 30: still held, more than half left
+      expect((await a.callTool(call)).isError).toBeFalsy();
+      clock.advance(2_000); // past half now, before the second call's event is built
+      await own.flushEvents();
+      const session = [...own.sessions.values()][0]?.id;
+      const mine = fake.events.filter((e) => e.session === session) as Array<{
+        type: string;
+        tool?: string;
+        capability: { id: string };
+      }>;
+      const calls = mine.filter((e) => e.type === "tool.call" && e.tool === "fs.read_text_file");
+      expect(calls).toHaveLength(2);
+      expect(calls[1]?.capability.id).toBe(calls[0]?.capability.id);
+      expect(mine.filter((e) => e.type === "capability.attenuated")).toHaveLength(1);
+    } finally {
+      await a.close();
+      await own.close();
+    }
   });
 
   it("a rule change applies on the next call; a session revocation refuses the next call", async () => {

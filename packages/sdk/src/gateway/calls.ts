@@ -253,27 +253,31 @@ export class GatewaySession {
     const upstream = exposed.upstream.name;
     // The call's narrowed capability: signed on first need, which on the allowed path is after
     // the answer (Narrowings.gate decided the call; the narrowing is its evidence, as the event
-    // is). Its event is queued first, so it precedes the call's own event in the same drain.
+    // is). A held narrowing that decided the call is the one its event cites (set below).
     let narrowing: { entry: NarrowedEntry; fresh: boolean } | undefined;
+    let attenuatedSent = false;
     const narrowedEntry = (): NarrowedEntry => {
       narrowing ??= this.narrowings.narrow(root, op);
       return narrowing.entry;
     };
     const narrowed = () => narrowedEntry().capability;
-    this.later(() => {
-      const capability = narrowed();
-      if (!narrowing?.fresh) return undefined;
-      return gatewayEvent({
-        ctx,
-        clock: deps.clock,
-        startedMs: started,
-        type: "capability.attenuated",
-        outcome: "allowed",
-        capability,
-        operation: op,
-        gateway: meta({ upstream, decision: "narrowed" }),
-      });
-    });
+    /** A fresh narrowing's own event, once, just before the first event that cites it. */
+    const emitAttenuated = () => {
+      if (!narrowing?.fresh || attenuatedSent) return;
+      attenuatedSent = true;
+      this.emit(
+        gatewayEvent({
+          ctx,
+          clock: deps.clock,
+          startedMs: started,
+          type: "capability.attenuated",
+          outcome: "allowed",
+          capability: narrowing.entry.capability,
+          operation: op,
+          gateway: meta({ upstream, decision: "narrowed" }),
+        }),
+      );
+    };
     const record = (e: {
       outcome: "allowed" | "denied" | "error";
       /** Asked when the event is built, after the answer. */
@@ -291,6 +295,7 @@ export class GatewaySession {
         } catch (err) {
           reason = `${reason ? `${reason}; ` : ""}recorded with the session's root: the call could not be narrowed (${(err as Error).message})`;
         }
+        emitAttenuated();
         return gatewayEvent({
           ctx,
           clock: deps.clock,
@@ -330,6 +335,9 @@ export class GatewaySession {
       // by the root with the call's own facts, which is the fresh narrowing's answer too
       // (Narrowings.gate; a property test holds them to it).
       const gate = this.narrowings.gate(root, op);
+      // The held narrowing that decided (allowed, or refused as revoked) is the one recorded, even
+      // if it passes half its TTL before the event is built.
+      if (gate.held) narrowing ??= { entry: gate.held, fresh: false };
       if (!gate.decision.allowed) {
         const { decision } = gate;
         record({
@@ -407,6 +415,7 @@ export class GatewaySession {
       requestError = (err as Error).message;
     }
     (deniedEvent.meta as { gateway: GatewayMeta }).gateway.escalationRequest = requestId;
+    emitAttenuated();
     this.emit(deniedEvent);
     const how = requestId
       ? `escalation request ${requestId}: ask an admin to grant it in the console, then retry the same call`

@@ -57,7 +57,8 @@ export class SessionGrants {
     if (!covers.allowed)
       return {
         allowed: false,
-        code: "token_mismatch",
+        // A Datalog refusal is a token for another operation; expiry or revocation say so.
+        code: covers.code === "denied" ? "token_mismatch" : covers.code,
         reason: `the escalation's token does not authorize this call (${covers.reason})`,
         capability: verified.capability,
       };

@@ -87,8 +87,7 @@ export async function runGateway(argv: string[], io: GatewayCliIo): Promise<numb
       return cannotStart(err);
     }
     await Promise.race([signalled, gateway.closed]);
-    await gateway.close();
-    return 0;
+    return closeWithin(() => gateway.close(), io);
   }
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
@@ -98,6 +97,27 @@ export async function runGateway(argv: string[], io: GatewayCliIo): Promise<numb
   }
   io.stdout(`MCP endpoint: ${gateway.url}/mcp\n`);
   await signalled;
-  await gateway.close();
-  return 0;
+  return closeWithin(() => gateway.close(), io);
+}
+
+/** How long a stop may take: calls in flight finish and buffered events are sent meanwhile. */
+const CLOSE_WITHIN_MS = 15_000;
+
+/**
+ * Closes cleanly, unless that takes longer than CLOSE_WITHIN_MS (an unreachable console keeps the
+ * event sender retrying) or another SIGINT/SIGTERM comes: then the process ends at once, saying
+ * what may be lost, rather than ignoring its supervisor.
+ */
+async function closeWithin(close: () => Promise<void>, io: GatewayCliIo): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const forced = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`not closed after ${CLOSE_WITHIN_MS / 1000} s`), CLOSE_WITHIN_MS);
+    process.once("SIGINT", () => resolve("a second signal"));
+    process.once("SIGTERM", () => resolve("a second signal"));
+  });
+  const outcome = await Promise.race([close().then(() => undefined), forced]);
+  clearTimeout(timer);
+  if (outcome === undefined) return 0;
+  io.stderr(`gateway: stopped on ${outcome}; events not yet sent to the console may be lost\n`);
+  process.exit(1);
 }

@@ -193,7 +193,11 @@ interface GatewayCore {
   close(): Promise<void>;
 }
 
-async function startCore(o: StartGatewayOptions): Promise<GatewayCore> {
+async function startCore(
+  o: StartGatewayOptions,
+  /** Runs after the first config poll, before anything else starts; throwing stops the start. */
+  check?: (follower: ConsoleConfigFollower) => void,
+): Promise<GatewayCore> {
   const { config } = o;
   const clock = o.clock ?? systemClock;
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -201,6 +205,7 @@ async function startCore(o: StartGatewayOptions): Promise<GatewayCore> {
 
   const follower = new ConsoleConfigFollower({ ...consoleOptions, intervalMs: config.configPollMs });
   await follower.pollOnce();
+  check?.(follower);
   const verifier = await createPlatformVerifier({
     ...consoleOptions,
     clock,
@@ -275,7 +280,8 @@ async function startCore(o: StartGatewayOptions): Promise<GatewayCore> {
       follower.stop();
       stopStream();
       verifier.close();
-      await Promise.all([...upstreams.values()].map((u) => u.close()));
+      // Closed for good: a call still running cannot start an upstream again.
+      await Promise.all([...upstreams.values()].map((u) => u.close({ final: true })));
       drain();
       await sender.close();
     },
@@ -542,17 +548,21 @@ export async function startStdioGateway(o: StartStdioGatewayOptions): Promise<Ru
   const clock = o.clock ?? systemClock;
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const authorization = `Bearer ${o.credential.trim()}`;
-  const core = await startCore({ ...o, clock, log });
-  const first = core.follower.identify(authorization);
-  if (!first.ok) {
-    await core.close();
-    throw new GatewayCredentialError(
-      first.error === "missing"
-        ? "CAPCONSOLE_GATEWAY_CREDENTIAL is not a gateway client credential (gwc_… as the console issued it)"
-        : first.message,
-    );
-  }
-  const clientId = first.client.id;
+  let first: GatewayClient | undefined;
+  // The credential is checked against the console's first config answer, before the revocation
+  // feed, the event sender or any upstream process starts.
+  const core = await startCore({ ...o, clock, log }, (follower) => {
+    const who = follower.identify(authorization);
+    if (!who.ok)
+      throw new GatewayCredentialError(
+        who.error === "missing"
+          ? "CAPCONSOLE_GATEWAY_CREDENTIAL is not a gateway client credential (gwc_… as the console issued it)"
+          : who.message,
+      );
+    first = who.client;
+  });
+  const client = first as GatewayClient;
+  const clientId = client.id;
   const session = new GatewaySession(core.deps, clientId);
   const current = (): GatewayClient => {
     const who = core.follower.identify(authorization);
@@ -567,27 +577,48 @@ export async function startStdioGateway(o: StartStdioGatewayOptions): Promise<Ru
         "Tools of several MCP servers behind a capability gateway. A refused call names the missing right and an escalation request; retry the same call after an admin grants it.",
     },
   );
-  server.setRequestHandler(ListToolsRequestSchema, () => session.listTools(current()));
+  // Calls still running when the agent goes away finish (and are recorded) before the upstreams
+  // and the event sender close; none starts once closing began.
+  const inFlight = new Set<Promise<unknown>>();
+  let closingNow = false;
+  const tracked = <T>(run: () => Promise<T>): Promise<T> => {
+    if (closingNow) throw new McpError(ErrorCode.ConnectionClosed, "the gateway is shutting down");
+    const p = run();
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => {});
+    return p;
+  };
+  server.setRequestHandler(ListToolsRequestSchema, () => tracked(() => session.listTools(current())));
   server.setRequestHandler(CallToolRequestSchema, (req) =>
-    session.callTool(current(), req.params.name, req.params.arguments),
+    tracked(() => session.callTool(current(), req.params.name, req.params.arguments)),
   );
   core.follower.onChange = () => void server.sendToolListChanged().catch(() => {});
   const transport = new StdioServerTransport(o.stdin ?? process.stdin, o.stdout ?? process.stdout);
   let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
+  // Assigned before anything runs: server.close() calls onclose, which calls this again.
+  const close = (): Promise<void> => {
+    closing ??= Promise.resolve().then(async () => {
+      closingNow = true;
+      await Promise.allSettled([...inFlight]);
+      // The SDK writes a handler's answer a few promise turns after the handler settles, and
+      // closing the server first would drop it: let those turns run.
+      await new Promise((r) => setImmediate(r));
       await server.close().catch(() => {});
       await core.close();
-    })();
+    });
     return closing;
   };
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => {
-      void close().then(resolve);
+      void close().then(resolve, resolve);
     };
   });
-  // The agent closing its end of the pipe ends the session (StdioServerTransport does not watch it).
-  (o.stdin ?? process.stdin).once("end", () => void close());
+  // The agent gone (its end of the pipe closed, or a write to it failing) ends the session.
+  (o.stdout ?? process.stdout).on("error", () => void close().catch(() => {}));
+  // The agent closing its end of the pipe ends the session (StdioServerTransport does not watch
+  // it), once the requests read before the end have been dispatched to their handlers (the SDK
+  // starts them a few promise turns after reading; the end arrives on the next tick).
+  (o.stdin ?? process.stdin).once("end", () => setImmediate(() => void close().catch(() => {})));
   await server.connect(transport);
   // What the SDK would drop or answer with a schema dump gets the answer the HTTP face gives: a
   // line that is not JSON-RPC is -32700 (a parse error keeps the session), a tools/call with bad
@@ -618,7 +649,7 @@ export async function startStdioGateway(o: StartStdioGatewayOptions): Promise<Ru
     onmessage?.(message);
   };
   log(
-    `gateway: serving MCP on stdio for client ${first.client.name || clientId} (${first.client.principal}, agent ${first.client.agent}) of tenant ${core.follower.config.tenant}; issuer key ${o.issuer.kid}`,
+    `gateway: serving MCP on stdio for client ${client.name || clientId} (${client.principal}, agent ${client.agent}) of tenant ${core.follower.config.tenant}; issuer key ${o.issuer.kid}`,
   );
   return {
     session,

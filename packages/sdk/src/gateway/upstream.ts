@@ -33,6 +33,7 @@ export class Upstream {
   /** Why the last connection ended, when it ended on its own (a crash, a closed socket). */
   lastExit: string | undefined;
   private stderrTail = "";
+  private finished = false;
   tools: Tool[] = [];
 
   constructor(
@@ -72,6 +73,10 @@ export class Upstream {
   /** Connects (or reconnects after a crash) and reads the tool list. */
   connect(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);
+    if (this.finished)
+      return Promise.reject(
+        new UpstreamError(`upstream ${this.name} is closed: the gateway is shutting down`),
+      );
     this.connecting ??= (async () => {
       const transport = this.makeTransport();
       const client = new Client({ name: "capability-console-gateway", version: this.version });
@@ -129,7 +134,9 @@ export class Upstream {
     }
   }
 
-  async close(): Promise<void> {
+  /** Ends the connection; `final`: for good (the gateway stops), so no call starts it again. */
+  async close(o: { final?: boolean } = {}): Promise<void> {
+    if (o.final) this.finished = true;
     const client = this.client;
     this.client = undefined;
     await client?.close().catch(() => {});
