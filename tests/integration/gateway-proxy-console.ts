@@ -27,6 +27,7 @@ import type { Authority } from "@/lib/auth/authority";
 import { generateIssuerKey, type IssuerKeyPair } from "@/lib/capability";
 import { insertApiKey } from "@/lib/data/api-keys";
 import { addGatewayRule, gatewayRuleInputSchema, issueGatewayClient } from "@/lib/data/gateway";
+import { grantGatewayEscalationRequest } from "@/lib/data/gateway-requests";
 import { handleIngest } from "@/lib/ingest";
 import { createSlotLimiter } from "@/lib/server/stream-slots";
 import { addTenants, signedIn } from "../support/fixtures";
@@ -120,6 +121,8 @@ export interface GatewayWorld {
   clientId: string;
   credential: string;
   connect(credential?: string): Promise<Client>;
+  /** The admin grants a gateway's escalation request (the console signs with its own key). */
+  grant(requestId: string): Promise<unknown>;
   /** The gateway session (`sess_gw_…`) opened last. */
   sessionOf(): string;
   eventsOf(session: string): Promise<(typeof events.$inferSelect)[]>;
@@ -193,6 +196,8 @@ export async function openGatewayWorld(
     dir,
     clientId: issued.id,
     credential: issued.credential,
+    grant: (requestId) =>
+      grantGatewayEscalationRequest(db, admin, { id: requestId }, { consoleKey: served.consoleKey }),
     async connect(credential = issued.credential) {
       const c = new Client({ name: "vitest-agent", version: "1.0.0" });
       await c.connect(

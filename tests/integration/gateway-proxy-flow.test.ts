@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { capabilities, sessions } from "@/db/schema";
 import { getRequestGraph } from "@/lib/data/capabilities";
-import { getGatewayEscalationRequest, grantGatewayEscalationRequest } from "@/lib/data/gateway-requests";
+import { getGatewayEscalationRequest } from "@/lib/data/gateway-requests";
 import { getPrincipalDay } from "@/lib/data/principal-day";
 import { revokeSession } from "@/lib/data/revocations";
 import { backends } from "../support/db";
@@ -82,12 +82,7 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     const pending = await getGatewayEscalationRequest(database.db, { tenant: "acme" }, requestId);
     expect(pending?.status).toBe("requested");
 
-    await grantGatewayEscalationRequest(
-      database.db,
-      world.admin,
-      { id: requestId },
-      { consoleKey: world.served.consoleKey },
-    );
+    await world.grant(requestId);
     const stepped = await agent.callTool({ name: "fs.write_file", arguments: args });
     expect(stepped.isError).toBeFalsy();
     expect(await readFile(target, "utf8")).toBe("written after step-up");
@@ -174,12 +169,7 @@ describe.each(backends)("MCP gateway in front of server-filesystem on $name", (b
     expect(refused.isError).toBe(true);
     const requestId = refused._meta?.["capconsole/escalationRequest"] as string;
     const op = refused._meta?.["capconsole/operation"] as GatewayOperation;
-    await grantGatewayEscalationRequest(
-      database.db,
-      world.admin,
-      { id: requestId },
-      { consoleKey: world.served.consoleKey },
-    );
+    await world.grant(requestId);
     const consoleOptions = { baseUrl: world.served.url, apiKey: world.served.apiKey };
     const verifier = await createPlatformVerifier({ ...consoleOptions, clock: systemClock });
     try {

@@ -18,7 +18,6 @@ import {
   issueGatewayClient,
   revokeGatewayClient,
 } from "@/lib/data/gateway";
-import { grantGatewayEscalationRequest } from "@/lib/data/gateway-requests";
 import { backends } from "../support/db";
 import { FS_SERVER, type GatewayWorld, openGatewayWorld } from "./gateway-proxy-console";
 
@@ -200,12 +199,7 @@ describe.each(backends)("MCP gateway over stdio on $name", (backend) => {
       /^refused: no rule allows fs\.write_file .*escalation request [0-9a-f-]{36}/,
     );
     const requestId = refused._meta?.["capconsole/escalationRequest"] as string;
-    await grantGatewayEscalationRequest(
-      database.db,
-      world.admin,
-      { id: requestId },
-      { consoleKey: world.served.consoleKey },
-    );
+    await world.grant(requestId);
     const stepped = await agent.callTool({ name: "fs.write_file", arguments: args });
     expect(stepped.isError).toBeFalsy();
     expect(await readFile(target, "utf8")).toBe("written over stdio after step-up");

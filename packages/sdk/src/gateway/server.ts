@@ -288,6 +288,18 @@ async function startCore(
   };
 }
 
+/** The MCP server an agent talks to, on either face (its handlers are set by the face). */
+function gatewayMcpServer(): Server {
+  return new Server(
+    { name: "capability-console-gateway", version: GATEWAY_VERSION },
+    {
+      capabilities: { tools: { listChanged: true } },
+      instructions:
+        "Tools of several MCP servers behind a capability gateway. A refused call names the missing right and an escalation request; retry the same call after an admin grants it.",
+    },
+  );
+}
+
 export async function startGateway(o: StartGatewayOptions): Promise<RunningGateway> {
   const { config } = o;
   const clock = o.clock ?? systemClock;
@@ -328,14 +340,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
 
   async function newSession(client: GatewayClient): Promise<Open> {
     const session = new GatewaySession(deps, client.id);
-    const server = new Server(
-      { name: "capability-console-gateway", version: GATEWAY_VERSION },
-      {
-        capabilities: { tools: { listChanged: true } },
-        instructions:
-          "Tools of several MCP servers behind a capability gateway. A refused call names the missing right and an escalation request; retry the same call after an admin grants it.",
-      },
-    );
+    const server = gatewayMcpServer();
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: true,
@@ -569,14 +574,7 @@ export async function startStdioGateway(o: StartStdioGatewayOptions): Promise<Ru
     if (!who.ok) throw new McpError(-32001, `${who.message}: this gateway can no longer serve the agent`);
     return who.client;
   };
-  const server = new Server(
-    { name: "capability-console-gateway", version: GATEWAY_VERSION },
-    {
-      capabilities: { tools: { listChanged: true } },
-      instructions:
-        "Tools of several MCP servers behind a capability gateway. A refused call names the missing right and an escalation request; retry the same call after an admin grants it.",
-    },
-  );
+  const server = gatewayMcpServer();
   // Calls still running when the agent goes away finish (and are recorded) before the upstreams
   // and the event sender close; none starts once closing began.
   const inFlight = new Set<Promise<unknown>>();
