@@ -102,11 +102,10 @@ export class GatewaySession {
    * blocks for the summary is most of an event's cost, and the agent need not wait for it.
    * RunningGateway.flushEvents() waits for these.
    */
-  private later(build: () => Parameters<EventSender["send"]>[0] | undefined): void {
+  private later(build: () => Parameters<EventSender["send"]>[0]): void {
     this.deps.defer(() => {
       try {
-        const event = build();
-        if (event) this.emit(event);
+        this.emit(build());
       } catch (err) {
         this.deps.log(`gateway: event not built: ${String(err)}`);
       }
