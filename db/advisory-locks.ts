@@ -12,6 +12,8 @@ export const ADVISORY_LOCKS = {
   firstStart: 7_357_002,
   /** lib/jobs.ts "checkpoint": the checkpoint signing round (its key since issue 4: "ccpt"). */
   checkpointJob: 0x63_63_70_74,
+  /** lib/jobs.ts "retention": partitions ahead, retention cuts, dropping emptied months ("ccrt"). */
+  retentionJob: 0x63_63_72_74,
 } as const;
 
 /**

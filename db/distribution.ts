@@ -61,6 +61,7 @@ export const TABLE_PLACEMENT: Record<string, Placement> = {
   checkpoints: distributed,
   merkle_nodes: distributed,
   tree_checkpoints: distributed,
+  retention_cuts: distributed,
   streams: distributed,
   stream_dead_letters: distributed,
   alert_rules: distributed,

@@ -3,6 +3,7 @@ import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { ADVISORY_LOCKS, withSessionLock } from "./advisory-locks";
 import type { Database } from "./client";
+import { ensureEventPartitions } from "./partitions";
 
 // Resolved from the working directory (the repo root for npm scripts, vitest and next start).
 export const MIGRATIONS_DIR = path.resolve(
@@ -14,6 +15,7 @@ export async function migrateDatabase(database: Database): Promise<void> {
   if (database.kind === "pglite") {
     // biome-ignore lint/suspicious/noExplicitAny: the migrator wants its driver's own class.
     await migratePglite(database.db as any, config);
+    await ensureEventPartitions(database.db);
     return;
   }
   // Serialises concurrent migrators (several console instances starting at once on PostgreSQL):
@@ -21,5 +23,7 @@ export async function migrateDatabase(database: Database): Promise<void> {
   await withSessionLock(database, ADVISORY_LOCKS.migrate, async (single) => {
     // biome-ignore lint/suspicious/noExplicitAny: the migrator wants its driver's own class.
     await migrateNodePg(single.db as any, config);
+    // The months ahead exist before this instance writes (the retention job keeps them ahead).
+    await ensureEventPartitions(single.db);
   });
 }

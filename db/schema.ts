@@ -158,8 +158,11 @@ export const events = pgTable(
     hash: text("hash").notNull(),
   },
   (t) => [
-    primaryKey({ name: "events_pkey", columns: [t.tenant, t.id] }),
-    uniqueIndex("events_tenant_seq_uidx").on(t.tenant, t.seq),
+    // Partitioned by month of received_at (migration 0010, db/partitions.ts): PostgreSQL wants the
+    // partition column in every unique key. Id, seq and span stay unique per tenant because every
+    // writer checks them under the tenant's chain-head lock before inserting.
+    primaryKey({ name: "events_pkey", columns: [t.tenant, t.id, t.receivedAt] }),
+    uniqueIndex("events_tenant_seq_uidx").on(t.tenant, t.seq, t.receivedAt),
     index("events_tenant_ts_idx").on(t.tenant, t.ts, t.id),
     index("events_tenant_principal_ts_idx").on(t.tenant, t.principal, t.ts),
     index("events_tenant_capability_idx").on(t.tenant, t.capabilityId),
@@ -168,7 +171,7 @@ export const events = pgTable(
     index("events_tenant_type_ts_idx").on(t.tenant, t.type, t.ts),
     // An observed event is stored once per span, however often its exporter retries.
     uniqueIndex("events_tenant_observed_span_uidx")
-      .on(t.tenant, t.traceId, t.spanId)
+      .on(t.tenant, t.traceId, t.spanId, t.receivedAt)
       .where(sql`${t.tier} = 'observed'`),
     check(
       "events_observed_span_check",
@@ -599,6 +602,28 @@ export const treeCheckpoints = pgTable(
 );
 
 export type TreeCheckpoint = typeof treeCheckpoints.$inferSelect;
+
+// Retention cuts (issue 17; docs/retention.md): the tenant's events up to and including `seq` were
+// archived and deleted. Verification starts at the latest cut: the chain hash at seq (a signed
+// checkpoint states it) and the Merkle tree of size seq (a signed tree checkpoint).
+export const retentionCuts = pgTable(
+  "retention_cuts",
+  {
+    tenant: text("tenant").notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    fromSeq: bigint("from_seq", { mode: "number" }).notNull(),
+    hash: text("hash").notNull(),
+    treeRoot: bytea("tree_root").notNull(),
+    before: ts("before").notNull(),
+    events: integer("events").notNull(),
+    archive: text("archive").notNull(),
+    archiveSha256: text("archive_sha256").notNull(),
+    cutAt: ts("cut_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "retention_cuts_pkey", columns: [t.tenant, t.seq] })],
+);
+
+export type RetentionCutRow = typeof retentionCuts.$inferSelect;
 
 // --- MCP capability gateway (issue 14) ----------------------------------------------------
 

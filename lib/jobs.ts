@@ -18,6 +18,7 @@ import { type Pace, type Rounds, startRounds } from "@/lib/rounds";
 /** Each exclusive job and its advisory lock key (db/advisory-locks.ts). */
 export const EXCLUSIVE_JOBS = {
   checkpoint: ADVISORY_LOCKS.checkpointJob,
+  retention: ADVISORY_LOCKS.retentionJob,
 } as const satisfies Record<string, number>;
 
 export type ExclusiveJob = keyof typeof EXCLUSIVE_JOBS;

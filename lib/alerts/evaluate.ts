@@ -3,9 +3,10 @@
 // question to the database about events up to the candidate in chain order, and dedup is one
 // pure decision over the firings so far. So a backtest over the events a live run saw fires the
 // same alerts, and a live run never sees an event "from the future" of its trigger.
-import { and, asc, eq, gt, gte, inArray, isNull, lt, lte, not, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, lt, lte, not, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { capabilities, events } from "@/db/schema";
+import { eventsSince } from "@/lib/data/event-time";
 import { parseQuery } from "@/lib/query";
 import { queryToSql } from "@/lib/query/sql";
 import { widerRight } from "./rights";
@@ -270,7 +271,7 @@ export async function evaluateRule(tx: Executor, args: EvaluateArgs): Promise<Ev
   const range =
     "afterSeq" in args.range
       ? and(gt(events.seq, args.range.afterSeq), lte(events.seq, args.range.headSeq))
-      : and(gte(events.ts, args.range.from), lt(events.ts, args.range.to));
+      : and(eventsSince(args.range.from), lt(events.ts, args.range.to));
   const limit = args.limit ?? 1000;
   const candidates = await tx
     .select(candidateColumns)

@@ -4,9 +4,9 @@ import { type Event, type TreeCheckpoint, treeCheckpoints } from "@/db/schema";
 import { Frontier, type TreeNode } from "@/lib/merkle/frontier";
 import { equalHash } from "@/lib/merkle/hash";
 import { NoteError, openNote, parseCheckpointText, parseVkey, vkey } from "@/lib/merkle/note";
-import { nodeKey } from "@/lib/merkle/proof";
+import { nodeKey, nodesForRoot } from "@/lib/merkle/proof";
 import { rawPublicKey, treeOrigin } from "@/lib/merkle/sign";
-import { leafOfContentHash, STORED_FROM_LEVEL } from "@/lib/merkle/store";
+import { fetchNodes, leafOfContentHash, STORED_FROM_LEVEL } from "@/lib/merkle/store";
 import { contentHash } from "./chain";
 import type { CheckpointKeys } from "./checkpoint";
 
@@ -57,7 +57,15 @@ export class TreeVerifier {
     private tenant: string,
   ) {}
 
-  static async start(db: Executor, args: { tenant: string; keys: CheckpointKeys }): Promise<TreeVerifier> {
+  /**
+   * `anchor`: the size of the tenant's latest retention cut (docs/retention.md). The rows below
+   * it are gone; the tree grows on from its right edge as stored, which must hash to the root of
+   * a signed tree checkpoint of exactly that size.
+   */
+  static async start(
+    db: Executor,
+    args: { tenant: string; keys: CheckpointKeys; anchor?: number },
+  ): Promise<TreeVerifier> {
     const v = new TreeVerifier(db, args.tenant);
     v.cps = await db
       .select()
@@ -66,6 +74,28 @@ export class TreeVerifier {
       .orderBy(asc(treeCheckpoints.size));
     const keys = publicKeyMap(args.keys);
     for (const cp of v.cps) v.checkNote(cp, keys.get(cp.kid));
+    const anchor = args.anchor ?? 0;
+    if (anchor > 0) {
+      const ids = nodesForRoot(anchor);
+      const nodes = await fetchNodes(db, args.tenant, ids);
+      const edge: TreeNode[] = [];
+      for (const id of ids) {
+        const hash = nodes.get(nodeKey(id));
+        if (hash) edge.push({ ...id, hash });
+        else v.report(anchor, null, `merkle node ${nodeKey(id)} of the tree at the retention cut (${anchor}) is missing`);
+      }
+      if (edge.length === ids.length) v.frontier = Frontier.fromEdge(anchor, edge);
+      else v.frontier.size = anchor;
+      while (v.nextCp < v.cps.length && (v.cps[v.nextCp] as TreeCheckpoint).size < anchor) v.nextCp++;
+      const at = v.cps[v.nextCp];
+      if (!at || at.size !== anchor)
+        v.report(anchor, null, `no signed tree checkpoint of size ${anchor} (the retention cut)`);
+      else if (edge.length === ids.length) {
+        v.nextCp++;
+        if (!equalHash(at.root, v.frontier.root()))
+          v.report(anchor, null, `the stored tree at the retention cut (${anchor}) differs from its signed checkpoint`);
+      }
+    }
     return v;
   }
 

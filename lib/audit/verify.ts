@@ -1,6 +1,6 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
-import { type Checkpoint, chainHeads, checkpoints, events } from "@/db/schema";
+import { type Checkpoint, chainHeads, checkpoints, events, retentionCuts } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "./chain";
 import { type CheckpointKeys, checkpointVerifier } from "./checkpoint";
 import { TreeVerifier } from "./verify-tree";
@@ -28,6 +28,8 @@ export interface TenantVerification {
   oldestUncoveredAt: Date | null;
   /** The first sequence number that does not verify, or null. */
   firstBrokenSeq: number | null;
+  /** The retention cut verification started from (rows up to its seq were archived), or null. */
+  anchor: { seq: number; before: Date; cutAt: Date; archive: string; archiveSha256: string } | null;
   /** The first few problems, in sequence order (chain and Merkle tree together). */
   problems: ChainProblem[];
   /** The Merkle tree (issue 15): its signed checkpoints and the first leaf that does not verify. */
@@ -99,19 +101,40 @@ export async function verifyTenantChainIn(
     bySeq.set(c.seq, [...(bySeq.get(c.seq) ?? []), c]);
   }
 
-  const tree = await TreeVerifier.start(db, { tenant, keys: args.keys });
+  // A retention cut (docs/retention.md): rows up to its seq were archived and deleted, and the
+  // chain is verified from it. Its hash must be what a signed checkpoint at that seq says, and the
+  // tenant's own chain must record the cut (console.retention.cut, after it) with the same hash.
+  const [cut] = await db
+    .select()
+    .from(retentionCuts)
+    .where(eq(retentionCuts.tenant, tenant))
+    .orderBy(desc(retentionCuts.seq))
+    .limit(1);
+  const anchor = cut?.seq ?? 0;
+  if (cut) {
+    const signed = (bySeq.get(cut.seq) ?? []).some((c) => c.hash === cut.hash && verifySig(c) === "ok");
+    if (!signed) report(cut.seq, `the retention cut at seq ${cut.seq} has no signed checkpoint with its hash`);
+    const recorded = await db
+      .select({ meta: events.meta })
+      .from(events)
+      .where(and(eq(events.tenant, tenant), eq(events.type, "console.retention.cut"), gt(events.seq, cut.seq)));
+    if (!recorded.some((r) => r.meta.toSeq === cut.seq && r.meta.hash === cut.hash))
+      report(cut.seq, `the retention cut at seq ${cut.seq} is not recorded in the chain after it`);
+  }
 
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
+  const tree = await TreeVerifier.start(db, { tenant, keys: args.keys, anchor });
+
+  let expectedSeq = anchor + 1;
+  let prevHash = cut?.hash ?? GENESIS_HASH;
   let rows = 0;
   // Once the chain has broken, later rows are not trusted as "verified" even if they link up.
   let broken = false;
-  let verifiedSeq = 0;
-  let lastSeq = 0;
+  let verifiedSeq = anchor;
+  let lastSeq = anchor;
   const coveredSeq = cps.at(-1)?.seq ?? 0;
   let uncovered = 0;
   let oldestUncoveredAt: Date | null = null;
-  for (let after = 0; ; ) {
+  for (let after = anchor; ; ) {
     const page = await db
       .select()
       .from(events)
@@ -210,6 +233,9 @@ export async function verifyTenantChainIn(
     uncovered,
     oldestUncoveredAt,
     firstBrokenSeq,
+    anchor: cut
+      ? { seq: cut.seq, before: cut.before, cutAt: cut.cutAt, archive: cut.archive, archiveSha256: cut.archiveSha256 }
+      : null,
     problems,
     tree: {
       checkpoints: tree.checkpoints.length,

@@ -1,9 +1,10 @@
 import "server-only";
-import { and, count, desc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { events } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
+import { eventsSince } from "./event-time";
 
 // Coverage (issue 13): the share of tool calls that ran under a capability. An attested
 // tool.call always names its capability (the v1 schema requires one); an observed one (from
@@ -61,7 +62,7 @@ export async function getCoverage(
   const conds: SQL[] = [
     inArray(events.tenant, tenantsInView(authority)),
     eq(events.type, "tool.call"),
-    gte(events.ts, args.from),
+    eventsSince(args.from),
     lt(events.ts, args.to),
   ];
   if (args.principal !== undefined) conds.push(eq(events.principal, args.principal));

@@ -18,6 +18,7 @@ import {
 import { parseQuery } from "@/lib/query/parse";
 import { type Detail, queryToSql } from "@/lib/query/sql";
 import type { QueryError } from "@/lib/query/types";
+import { eventsSinceSql } from "./event-time";
 import {
   boundedRows,
   EXPORT_BUDGET,
@@ -480,7 +481,7 @@ async function histogramOn(
     const rows = await boundedRows<{ b: number | string; outcome: string; n: number | string }>(
       db,
       sql`select floor((extract(epoch from "events"."ts") * 1000 - ${origin}) / ${step})::int as "b", "events"."outcome" as "outcome", count(*) as "n"
-        from "events" where ${prepared.where} and "events"."ts" >= ${from.toISOString()}::timestamptz and "events"."ts" < ${to.toISOString()}::timestamptz
+        from "events" where ${prepared.where} and ${eventsSinceSql(from)} and "events"."ts" < ${to.toISOString()}::timestamptz
         group by 1, 2`,
       budget,
     );

@@ -5,6 +5,7 @@ import { ReadDb, type ReadExecutor } from "@/db/replica";
 import { capabilities, escalations, events, revocations } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
+import { eventsSince } from "./event-time";
 import { foldReasons } from "./principal-day";
 
 export interface Overview {
@@ -49,18 +50,18 @@ async function overviewOn(db: Db, authority: Authority, now: Date): Promise<Over
   const since24h = new Date(now.getTime() - DAY);
   const since7d = new Date(Math.floor(now.getTime() / DAY) * DAY - 6 * DAY);
   const inScope = inArray(events.tenant, scope);
-  const calls7d = and(inScope, eq(events.type, "tool.call"), gte(events.ts, since7d));
+  const calls7d = and(inScope, eq(events.type, "tool.call"), eventsSince(since7d));
   const day = sql<string>`to_char(${events.ts} at time zone 'UTC', 'YYYY-MM-DD')`;
   const [[ev], [denied], [caps], byDay, reasons, principals, agents, revoked, active, recent] =
     await Promise.all([
       db
         .select({ n: count() })
         .from(events)
-        .where(and(inScope, gte(events.ts, since24h))),
+        .where(and(inScope, eventsSince(since24h))),
       db
         .select({ n: count() })
         .from(events)
-        .where(and(inScope, gte(events.ts, since24h), eq(events.outcome, "denied"))),
+        .where(and(inScope, eventsSince(since24h), eq(events.outcome, "denied"))),
       db.select({ n: count() }).from(capabilities).where(inArray(capabilities.tenant, scope)),
       db
         .select({ day, outcome: events.outcome, n: count() })

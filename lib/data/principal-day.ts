@@ -1,18 +1,5 @@
 import "server-only";
-import {
-  and,
-  asc,
-  count,
-  countDistinct,
-  desc,
-  eq,
-  gte,
-  inArray,
-  isNotNull,
-  lt,
-  type SQL,
-  sql,
-} from "drizzle-orm";
+import { and, asc, count, countDistinct, desc, eq, inArray, isNotNull, lt, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { ReadDb, type ReadExecutor } from "@/db/replica";
@@ -22,6 +9,7 @@ import { assertCan, can } from "@/lib/auth/permissions";
 import { type CallGroup, type DaySummary, type DenialRow, summarizeDay } from "@/lib/summary/day";
 import { buildDayGraph, type DayFlowRow, type DayGraph } from "@/lib/summary/day-graph";
 import { type CategorizedDenials, groupDenials } from "@/lib/summary/denials";
+import { eventsSince } from "./event-time";
 
 export const daySchema = z
   .string()
@@ -106,7 +94,7 @@ async function principalDayOn(
   const base = and(
     inArray(events.tenant, scope),
     eq(events.principal, args.principal),
-    gte(events.ts, from),
+    eventsSince(from),
     lt(events.ts, to),
   );
   const calls = and(base, eq(events.type, "tool.call"));
@@ -297,7 +285,7 @@ export async function listPrincipalsForDay(db: Db, authority: Authority, day: st
       denied: sql<number>`count(*) filter (where ${events.outcome} = 'denied')`.mapWith(Number),
     })
     .from(events)
-    .where(principalCallsInView(authority, gte(events.ts, from), lt(events.ts, to)))
+    .where(principalCallsInView(authority, eventsSince(from), lt(events.ts, to)))
     .groupBy(events.principal, events.tenant)
     .orderBy(desc(count()))
     .limit(200);

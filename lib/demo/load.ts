@@ -1,5 +1,6 @@
-import { and, count, eq, sql } from "drizzle-orm";
+import { and, count, eq, min, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { ensureEventPartitions } from "@/db/partitions";
 import { escalations, events, issuers, tenants } from "@/db/schema";
 import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
 import type { Authority } from "@/lib/auth/authority";
@@ -101,7 +102,10 @@ export async function loadDemoActivity(o: DemoLoadOptions): Promise<number> {
   await revokeAsTheConsole(o.db, o.tenants, consoleRevocations);
   // The week "arrived" as it happened: received a moment after each event, not all at load time,
   // so the explorer does not mark the whole history late. received_at is outside the chain. One
-  // statement per tenant: none changes rows of several tenants (docs/scale.md).
+  // statement per tenant: none changes rows of several tenants (docs/scale.md). The months that
+  // puts them in must exist first (db/partitions.ts).
+  const [first] = await o.db.select({ at: min(events.ts) }).from(events);
+  if (first?.at) await ensureEventPartitions(o.db, { from: first.at });
   for (const tenant of o.tenants)
     await o.db
       .update(events)

@@ -10,6 +10,30 @@ export class Frontier {
   private edge: TreeNode[] = [];
   size = 0;
 
+  /**
+   * The frontier of a tree of `size` leaves from its right edge: the perfect subtrees tiling
+   * [0, size), largest first (nodesForRoot(size) in lib/merkle/proof.ts). Verification that starts
+   * at a retention cut (docs/retention.md) grows the tree on from there.
+   */
+  static fromEdge(size: number, edge: readonly TreeNode[]): Frontier {
+    let at = 0;
+    for (const n of edge) {
+      if (n.index * 2 ** n.level !== at)
+        throw new Error(`node ${n.level}/${n.index} is not on the edge at ${at}`);
+      at += 2 ** n.level;
+    }
+    if (at !== size) throw new Error(`the edge covers ${at} leaves, not ${size}`);
+    const f = new Frontier();
+    f.edge = edge.map((n) => ({ ...n }));
+    f.size = size;
+    return f;
+  }
+
+  /** The right edge (perfect subtrees tiling [0, size), largest first). */
+  get nodes(): readonly TreeNode[] {
+    return this.edge;
+  }
+
   /** Adds leaf `size`; returns the nodes it completes, the leaf first. */
   append(leaf: Hash): TreeNode[] {
     const made: TreeNode[] = [{ level: 0, index: this.size, hash: leaf }];

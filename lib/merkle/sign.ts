@@ -27,6 +27,11 @@ function rawPublicKeyOfPrivate(privateKey: string): Uint8Array {
   return Uint8Array.from(der.subarray(SPKI_PREFIX.length));
 }
 
+/** "ed25519/<hex>" of a signer's public half. */
+export function publicKeyOfSigner(signer: { privateKey: string }): string {
+  return `ed25519/${Buffer.from(rawPublicKeyOfPrivate(signer.privateKey)).toString("hex")}`;
+}
+
 /** The signed checkpoint note "<origin>\n<size>\n<base64 root>\n" + signature line. */
 export function signTreeCheckpoint(
   signer: { privateKey: string },

@@ -1,5 +1,6 @@
 import { getTableColumns, getTableName, SQL, type SQLChunk, StringChunk, type Table } from "drizzle-orm";
 import { capabilities, events } from "@/db/schema";
+import { LIMITS } from "@/lib/ingest/event-schema";
 import { findKey } from "./keys";
 import type { ParsedQuery, QueryError, QueryNode, Term } from "./types";
 
@@ -237,7 +238,14 @@ class Compiler {
         return;
       // The timestamp as drizzle binds a Date for a timestamptz column.
       case "after":
+        // received_at is the partition key (db/partitions.ts): ingest refuses a ts more than
+        // maxFutureSkewMs ahead of its arrival, so an event at or after `at` arrived at or after
+        // at − skew. Saying so lets PostgreSQL skip every month before it; it matches the same rows.
+        this.out.write("(");
         this.compare(E.ts, ">=", t.at.toISOString());
+        this.out.write(" and ");
+        this.compare(E.receivedAt, ">=", new Date(t.at.getTime() - LIMITS.maxFutureSkewMs).toISOString());
+        this.out.write(")");
         return;
       case "before":
         this.compare(E.ts, "<", t.at.toISOString());

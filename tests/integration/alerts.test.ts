@@ -249,7 +249,8 @@ describe.each(backends)("alerts on $name", (backend) => {
     const steps = await database.db
       .select({ type: events.type })
       .from(events)
-      .where(and(eq(events.tenant, T), eq(events.resourceId, a.id)));
+      .where(and(eq(events.tenant, T), eq(events.resourceId, a.id)))
+      .orderBy(events.seq);
     expect(steps.map((s) => s.type)).toEqual([
       "console.alert.opened",
       "console.alert.acknowledged",

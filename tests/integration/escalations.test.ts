@@ -1,4 +1,4 @@
-import { and, count, eq } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import {
@@ -225,28 +225,18 @@ describe.each(backends)("escalations on $name", (backend) => {
   it("leaves no row and no token when the audit write fails", async () => {
     const before = await snapshot();
     const caps = await database.db.select({ n: count() }).from(capabilities);
-    // An event row squatting on the next sequence number: appendEvents' insert now violates the
-    // tenant chain's unique (tenant, seq) and the transaction must roll back whole.
-    const [head] = await database.db.select().from(chainHeads).where(eq(chainHeads.tenant, "acme"));
-    const squat = {
-      id: "squatter",
-      ts: new Date(),
-      tenant: "acme",
-      type: "test.squat",
-      outcome: "allowed" as const,
-      contentHash: "x",
-      seq: (head?.seq ?? 0) + 1,
-      prevHash: "x",
-      hash: "x",
-    };
-    await database.db.insert(events).values(squat);
+    // The audit write fails: events refuses escalation.* rows (a constraint added for this test
+    // only, NOT VALID so earlier rows stand), and the transaction must roll back whole.
+    await database.db.execute(
+      sql`alter table events add constraint audit_write_fails check (type not like 'escalation.%') not valid`,
+    );
     let result: unknown;
     try {
       result = await issueEscalation(database.db, admin, input({ reason: "must not exist" }), deps);
     } catch (err) {
       result = err;
     } finally {
-      await database.db.delete(events).where(eq(events.id, "squatter"));
+      await database.db.execute(sql`alter table events drop constraint audit_write_fails`);
     }
     expect(result).toBeInstanceOf(Error);
     expect(JSON.stringify(result)).not.toMatch(/"token"/);

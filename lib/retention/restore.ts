@@ -1,0 +1,125 @@
+// Restoring a retention archive (docs/retention.md): the archive is verified first (against the
+// console keys the database knows), must be the tenant's latest cut (archives go back newest
+// first), and its rows go back in one transaction: the cut is removed, so verification starts
+// from the cut before it again and runs through the restored rows. Retention for the tenant is
+// switched off (recorded in its chain), or the next sweep would cut the same rows again.
+import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { ensureEventPartitions } from "@/db/partitions";
+import { type Event, events, retentionCuts, tenants } from "@/db/schema";
+import { appendEvents, lockChainHead } from "@/lib/audit/append";
+import { consoleEvents } from "@/lib/audit/console-event";
+import { readArchive, verifyArchive } from "./archive";
+import { retentionDays } from "./sweep";
+
+export class RestoreRefused extends Error {}
+
+export interface Restored {
+  tenant: string;
+  fromSeq: number;
+  toSeq: number;
+  events: number;
+  /** The retention days switched off (null when none was set). */
+  retentionWas: number | null;
+}
+
+const COLUMNS = Object.entries(getTableColumns(events));
+const COLUMN_LIST = sql.raw(COLUMNS.map(([, c]) => `"${c.name}"`).join(", "));
+
+async function insertRows(tx: Parameters<Parameters<Db["transaction"]>[0]>[0], rows: Event[]) {
+  const json = JSON.stringify(
+    rows.map((r) =>
+      Object.fromEntries(
+        COLUMNS.map(([key, col]) => {
+          const v = (r as Record<string, unknown>)[key];
+          return [col.name, v instanceof Date ? v.toISOString() : (v ?? null)];
+        }),
+      ),
+    ),
+  );
+  await tx.execute(
+    sql`insert into events (${COLUMN_LIST}) select ${COLUMN_LIST} from json_populate_recordset(null::events, ${json}::json)`,
+  );
+}
+
+export async function restoreArchive(
+  db: Db,
+  args: { file: string; keys: ReadonlyMap<string, string>; actor?: { email: string; sessionId: string } },
+): Promise<Restored> {
+  const check = await verifyArchive(args.file, args.keys);
+  if (!check.ok || !check.header)
+    throw new RestoreRefused(`the archive does not verify: ${check.problems.slice(0, 3).join("; ")}`);
+  const h = check.header;
+  const tenant = h.tenant;
+  return db.transaction(async (tx) => {
+    await lockChainHead(tx, tenant);
+    const cuts = await tx
+      .select()
+      .from(retentionCuts)
+      .where(eq(retentionCuts.tenant, tenant))
+      .orderBy(desc(retentionCuts.seq))
+      .limit(2);
+    const [latest, before] = cuts;
+    if (!latest) throw new RestoreRefused(`tenant ${tenant} has no retention cut: nothing to restore`);
+    if (latest.seq !== h.end.seq || latest.hash !== h.end.hash)
+      throw new RestoreRefused(
+        latest.seq > h.end.seq
+          ? `restore the newer archive first: tenant ${tenant}'s latest cut is at seq ${latest.seq} (${latest.archive})`
+          : `this archive ends at seq ${h.end.seq}, not at tenant ${tenant}'s cut (seq ${latest.seq}, ${latest.archive})`,
+      );
+    if ((before?.seq ?? 0) !== h.start.seq)
+      throw new RestoreRefused(
+        `this archive starts after seq ${h.start.seq}, but the cut before it is at seq ${before?.seq ?? 0}`,
+      );
+    let batch: Event[] = [];
+    let count = 0;
+    let oldest: Date | null = null;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const first = batch.reduce(
+        (a, r) => (r.receivedAt < a ? r.receivedAt : a),
+        batch[0]?.receivedAt as Date,
+      );
+      if (!oldest || first < oldest) {
+        oldest = first;
+        await ensureEventPartitions(tx, { from: first });
+      }
+      await insertRows(tx, batch);
+      count += batch.length;
+      batch = [];
+    };
+    for await (const item of readArchive(args.file)) {
+      if (!("row" in item)) continue;
+      batch.push(item.row);
+      if (batch.length >= 1000) await flush();
+    }
+    await flush();
+    await tx
+      .delete(retentionCuts)
+      .where(and(eq(retentionCuts.tenant, tenant), eq(retentionCuts.seq, latest.seq)));
+    const [t] = await tx.select().from(tenants).where(eq(tenants.id, tenant)).for("update");
+    const was = retentionDays(t?.settings);
+    if (t && was !== null) {
+      const { retentionDays: _off, ...rest } = t.settings as Record<string, unknown>;
+      await tx.update(tenants).set({ settings: rest }).where(eq(tenants.id, tenant));
+    }
+    await appendEvents(
+      tx,
+      consoleEvents({
+        actor: args.actor ?? { email: "console", sessionId: "restore" },
+        type: "console.retention.restored",
+        tenants: [tenant],
+        resource: { type: "Tenant", id: tenant },
+        meta: {
+          fromSeq: h.start.seq + 1,
+          toSeq: h.end.seq,
+          events: count,
+          archive: latest.archive,
+          archiveSha256: latest.archiveSha256,
+          retentionWas: was,
+        },
+      }),
+    );
+    return { tenant, fromSeq: h.start.seq + 1, toSeq: h.end.seq, events: count, retentionWas: was };
+  });
+}
