@@ -82,7 +82,12 @@ export class TreeVerifier {
       for (const id of ids) {
         const hash = nodes.get(nodeKey(id));
         if (hash) edge.push({ ...id, hash });
-        else v.report(anchor, null, `merkle node ${nodeKey(id)} of the tree at the retention cut (${anchor}) is missing`);
+        else
+          v.report(
+            anchor,
+            null,
+            `merkle node ${nodeKey(id)} of the tree at the retention cut (${anchor}) is missing`,
+          );
       }
       if (edge.length === ids.length) v.frontier = Frontier.fromEdge(anchor, edge);
       else v.frontier.size = anchor;
@@ -93,7 +98,11 @@ export class TreeVerifier {
       else if (edge.length === ids.length) {
         v.nextCp++;
         if (!equalHash(at.root, v.frontier.root()))
-          v.report(anchor, null, `the stored tree at the retention cut (${anchor}) differs from its signed checkpoint`);
+          v.report(
+            anchor,
+            null,
+            `the stored tree at the retention cut (${anchor}) differs from its signed checkpoint`,
+          );
       }
     }
     return v;

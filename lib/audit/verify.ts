@@ -113,11 +113,14 @@ export async function verifyTenantChainIn(
   const anchor = cut?.seq ?? 0;
   if (cut) {
     const signed = (bySeq.get(cut.seq) ?? []).some((c) => c.hash === cut.hash && verifySig(c) === "ok");
-    if (!signed) report(cut.seq, `the retention cut at seq ${cut.seq} has no signed checkpoint with its hash`);
+    if (!signed)
+      report(cut.seq, `the retention cut at seq ${cut.seq} has no signed checkpoint with its hash`);
     const recorded = await db
       .select({ meta: events.meta })
       .from(events)
-      .where(and(eq(events.tenant, tenant), eq(events.type, "console.retention.cut"), gt(events.seq, cut.seq)));
+      .where(
+        and(eq(events.tenant, tenant), eq(events.type, "console.retention.cut"), gt(events.seq, cut.seq)),
+      );
     if (!recorded.some((r) => r.meta.toSeq === cut.seq && r.meta.hash === cut.hash))
       report(cut.seq, `the retention cut at seq ${cut.seq} is not recorded in the chain after it`);
   }
@@ -234,7 +237,13 @@ export async function verifyTenantChainIn(
     oldestUncoveredAt,
     firstBrokenSeq,
     anchor: cut
-      ? { seq: cut.seq, before: cut.before, cutAt: cut.cutAt, archive: cut.archive, archiveSha256: cut.archiveSha256 }
+      ? {
+          seq: cut.seq,
+          before: cut.before,
+          cutAt: cut.cutAt,
+          archive: cut.archive,
+          archiveSha256: cut.archiveSha256,
+        }
       : null,
     problems,
     tree: {

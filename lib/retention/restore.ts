@@ -76,10 +76,7 @@ export async function restoreArchive(
     let oldest: Date | null = null;
     const flush = async () => {
       if (batch.length === 0) return;
-      const first = batch.reduce(
-        (a, r) => (r.receivedAt < a ? r.receivedAt : a),
-        batch[0]?.receivedAt as Date,
-      );
+      const first = new Date(Math.min(...batch.map((r) => r.receivedAt.getTime())));
       if (!oldest || first < oldest) {
         oldest = first;
         await ensureEventPartitions(tx, { from: first });

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
 import {
   capabilities,
-  chainHeads,
   escalations,
   events,
   issuers,
