@@ -10,11 +10,15 @@ import type { DatabaseTarget, Db } from "@/db/client";
 import { type AlertEvaluator, startAlertEvaluator } from "@/lib/alerts/runner";
 import type { CheckpointSigner } from "@/lib/audit/checkpoint";
 import { type Checkpointer, startCheckpointer } from "@/lib/audit/checkpointer";
+import { loadConfig } from "@/lib/config";
+import { type RetentionJob, startRetention } from "@/lib/retention/sweep";
 import { backgroundShare, Pace } from "@/lib/rounds";
 import { type Deliverer, startDeliverer } from "@/lib/streams/deliverer";
 
 export interface BackgroundWork {
   checkpointer: Checkpointer | null;
+  /** Partitions ahead, retention cuts and emptied months (docs/retention.md); needs the console key. */
+  retention: RetentionJob | null;
   deliverer: Deliverer | null;
   alerts: AlertEvaluator;
   stop(): Promise<void>;
@@ -29,7 +33,9 @@ export interface BackgroundOptions {
   /** NEXTAUTH_SECRET: stream secrets are sealed under it; without it no streams are delivered. */
   masterSecret: string | undefined;
   /** Round intervals (the bench runs them more often than the defaults of one second). */
-  intervalMs?: { checkpoint?: number; deliver?: number; alerts?: number };
+  intervalMs?: { checkpoint?: number; deliver?: number; alerts?: number; retention?: number };
+  /** Where retention archives go (lib/config.ts archiveDir when omitted). */
+  archiveDir?: string;
   /**
    * The share of wall time stream delivery and rule evaluation may take together (lib/rounds.ts
    * Pace); CONSOLE_BACKGROUND_SHARE, default 0.3. Checkpoints are not held to it: they are cheap
@@ -52,6 +58,14 @@ export function startBackgroundWork(db: Db, o: BackgroundOptions): BackgroundWor
   const checkpointer = signer
     ? startCheckpointer(db, { signer, intervalMs: o.intervalMs?.checkpoint })
     : null;
+  const retention = signer
+    ? startRetention(db, {
+        signer,
+        archiveDir: o.archiveDir ?? loadConfig().archiveDir,
+        intervalMs: o.intervalMs?.retention,
+        log: (m, e) => log(`[retention] ${m}${e ? ` ${e instanceof Error ? e.message : String(e)}` : ""}`),
+      })
+    : null;
   const pace = new Pace(o.share ?? backgroundShare());
   const deliverer = o.masterSecret
     ? startDeliverer(db, { masterSecret: o.masterSecret, intervalMs: o.intervalMs?.deliver, pace })
@@ -61,10 +75,11 @@ export function startBackgroundWork(db: Db, o: BackgroundOptions): BackgroundWor
   const alerts = startAlertEvaluator(db, { intervalMs: o.intervalMs?.alerts, pace });
   return {
     checkpointer,
+    retention,
     deliverer,
     alerts,
     async stop() {
-      await Promise.all([checkpointer?.stop(), deliverer?.stop(), alerts.stop()]);
+      await Promise.all([checkpointer?.stop(), retention?.stop(), deliverer?.stop(), alerts.stop()]);
     },
   };
 }

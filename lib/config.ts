@@ -5,6 +5,8 @@ import path from "node:path";
 export interface ConsoleConfig {
   port: number;
   dataDir: string;
+  /** Where retention archives are written (CONSOLE_ARCHIVE_DIR, default DATA_DIR/archive; docs/retention.md). */
+  archiveDir: string;
   databaseUrl: string | undefined;
   /** A streaming replica of DATABASE_URL for the explorer's read-only pages (db/replica.ts). */
   replicaUrl: string | undefined;
@@ -42,10 +44,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig 
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new Error(`PORT must be a TCP port number (1-65535), got "${env.PORT}"`);
   }
+  // The ignore comments keep Next from tracing the whole project for these runtime paths.
+  const dataDir = path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR || "./data");
   return {
     port,
-    // The ignore comment keeps Next from tracing the whole project for this runtime path.
-    dataDir: path.resolve(/*turbopackIgnore: true*/ env.DATA_DIR || "./data"),
+    dataDir,
+    archiveDir: path.resolve(
+      /*turbopackIgnore: true*/ env.CONSOLE_ARCHIVE_DIR || path.join(dataDir, "archive"),
+    ),
     databaseUrl: env.DATABASE_URL || undefined,
     replicaUrl: env.DATABASE_REPLICA_URL || undefined,
     replicaMaxLagSeconds: maxLagFrom(env.DATABASE_REPLICA_MAX_LAG_SECONDS),

@@ -91,6 +91,8 @@ export function startRounds<T>(opts: {
   again?: (result: T) => boolean;
   /** Shared with the process's other rounds: together they keep to its share of wall time. */
   pace?: Pace;
+  /** When the first round runs (default: after one interval). */
+  firstMs?: number;
 }): Rounds<T> {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -119,7 +121,7 @@ export function startRounds<T>(opts: {
     }, delay);
     timer.unref();
   };
-  schedule(opts.intervalMs);
+  schedule(opts.firstMs ?? opts.intervalMs);
   return {
     tick,
     async stop() {

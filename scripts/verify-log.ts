@@ -68,6 +68,10 @@ try {
           console.log(
             `OK      ${r.tenant}: ${r.rows} events, head seq ${r.headSeq ?? "-"}, ${coverage(r, now)}; ${treeLine(r)}`,
           );
+        if (r.anchor)
+          console.log(
+            `        from the retention cut at seq ${r.anchor.seq} (${r.anchor.cutAt.toISOString()}): seq 1..${r.anchor.seq} are in archive ${r.anchor.archive} (${r.anchor.archiveSha256}); check it with npm run archive -- verify`,
+          );
         else {
           console.log(
             `BROKEN  ${r.tenant}: first broken seq ${r.firstBrokenSeq} (verified through ${r.verifiedSeq})`,

@@ -8,6 +8,7 @@ import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { type Authority, assertTenantsInScope } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
+import { MAX_RETENTION_DAYS, retentionDays } from "@/lib/retention/sweep";
 import { ConflictError, NotFoundError } from "./console-users";
 import { escalationPolicy, REAUTH_WINDOW_MS, ReauthRequiredError } from "./escalations";
 
@@ -40,6 +41,8 @@ export interface TenantPolicyRow {
   name: string;
   twoPersonEscalations: boolean;
   escalationMaxTtlSeconds: number;
+  /** Days events are kept (docs/retention.md), or null: kept forever. */
+  retentionDays: number | null;
 }
 
 /** The escalation policy of each tenant the admin manages. */
@@ -58,6 +61,7 @@ export async function listTenantPolicies(db: Db, authority: Authority): Promise<
       name: t.name,
       twoPersonEscalations: p.twoPerson,
       escalationMaxTtlSeconds: p.maxTtlSeconds,
+      retentionDays: retentionDays(t.settings),
     };
   });
 }
@@ -90,7 +94,7 @@ export async function setTenantPolicy(
       twoPersonEscalations: input.twoPersonEscalations,
       escalationMaxTtlSeconds: input.escalationMaxTtlSeconds,
     };
-    const result = { tenant: row.id, name: row.name, ...after };
+    const result = { tenant: row.id, name: row.name, ...after, retentionDays: retentionDays(row.settings) };
     if (
       before.twoPerson === after.twoPersonEscalations &&
       before.maxTtlSeconds === after.escalationMaxTtlSeconds
@@ -115,6 +119,70 @@ export async function setTenantPolicy(
       }),
     );
     return result;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention (docs/retention.md)
+
+export const tenantRetentionSchema = z.object({
+  tenant: tenantField,
+  // Empty (or absent): kept forever.
+  retentionDays: z
+    .preprocess(
+      (v) => (v === "" || v === null ? undefined : v),
+      z.coerce
+        .number({ error: "Retention must be a number of days, or empty to keep events forever." })
+        .int({ error: "Retention must be a whole number of days." })
+        .min(1, { error: "Retention must be at least 1 day." })
+        .max(MAX_RETENTION_DAYS, { error: `Retention can be at most ${MAX_RETENTION_DAYS} days.` })
+        .optional(),
+    )
+    .transform((v) => v ?? null),
+});
+export type TenantRetentionInput = z.output<typeof tenantRetentionSchema>;
+
+/**
+ * Sets how long a tenant's events are kept. Shortening it (or setting one where there was none)
+ * makes the retention job delete evidence sooner, so, like relaxing the escalation policy, it
+ * needs a sign-in from the last few minutes. Every change is an event in the tenant's chain.
+ */
+export async function setTenantRetention(
+  db: Db,
+  authority: Authority,
+  input: TenantRetentionInput,
+  now = new Date(),
+): Promise<{ tenant: string; before: number | null; after: number | null }> {
+  assertCan(authority, "tenants.manage");
+  assertTenantsInScope(authority, [input.tenant]);
+  return db.transaction(async (tx) => {
+    const [row] = await tx.select().from(tenants).where(eq(tenants.id, input.tenant)).for("update");
+    if (!row) throw new NotFoundError("Unknown tenant.");
+    const before = retentionDays(row.settings);
+    const after = input.retentionDays;
+    if (before === after) return { tenant: row.id, before, after };
+    const shortens = after !== null && (before === null || after < before);
+    if (shortens && now.getTime() - authority.authTime.getTime() > REAUTH_WINDOW_MS)
+      throw new ReauthRequiredError(
+        "Sign in again to confirm it is you: shortening retention deletes events sooner and needs a sign-in from the last 5 minutes.",
+      );
+    const { retentionDays: _old, ...rest } = row.settings;
+    await tx
+      .update(tenants)
+      .set({ settings: after === null ? rest : { ...rest, retentionDays: after } })
+      .where(eq(tenants.id, row.id));
+    await appendEvents(
+      tx,
+      consoleEvents({
+        actor: authority,
+        type: "console.tenant.retention_changed",
+        tenants: [row.id],
+        resource: { type: "Tenant", id: row.id },
+        meta: { before, after },
+        now,
+      }),
+    );
+    return { tenant: row.id, before, after };
   });
 }
 

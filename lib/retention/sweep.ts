@@ -410,5 +410,7 @@ export function startRetention(
     empty: { ran: false, created: [], cuts: [], dropped: [], refused: [], more: false },
     log,
     again: (r) => r.more && r.refused.length === 0,
+    // Soon after start (a console restarted more often than the interval still sweeps), not at once.
+    firstMs: Math.min(60_000, opts.intervalMs ?? RETENTION_INTERVAL_MS),
   });
 }

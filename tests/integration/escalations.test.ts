@@ -1,15 +1,7 @@
 import { and, count, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/db/client";
-import {
-  capabilities,
-  escalations,
-  events,
-  issuers,
-  revocations,
-  sessions,
-  tenants,
-} from "@/db/schema";
+import { capabilities, escalations, events, issuers, revocations, sessions, tenants } from "@/db/schema";
 import { handleEscalationPickup, handleEscalationUse } from "@/lib/api/escalation-routes";
 import { handleIntrospect } from "@/lib/api/introspect";
 import { type Authority, ForbiddenError } from "@/lib/auth/authority";

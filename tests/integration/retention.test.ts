@@ -1,6 +1,6 @@
 // Issue 17 points 1 and 2: monthly partitions and per-tenant retention with verifiable archives.
-import { execFileSync } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { and, count, eq, sql } from "drizzle-orm";
@@ -12,11 +12,12 @@ import { appendEvents } from "@/lib/audit/append";
 import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { verifyTenantChain } from "@/lib/audit/verify";
+import { prepareEventsQuery } from "@/lib/data/events-query";
 import { verifyArchive } from "@/lib/retention/archive";
 import { RestoreRefused, restoreArchive } from "@/lib/retention/restore";
 import { expiryBoundary, retentionRound } from "@/lib/retention/sweep";
 import { backends } from "../support/db";
-import { addTenants } from "../support/fixtures";
+import { addTenants, signedIn } from "../support/fixtures";
 import { signer, verifyKeys } from "../support/ingest-fixtures";
 
 const keys = new Map(verifyKeys.map((k) => [k.kid, k.publicKey]));
@@ -105,16 +106,30 @@ describe.each(backends)("partitions and retention on $name", (backend) => {
     expect(inOld.rows[0]?.n).toBe(64);
   });
 
-  it("skips months before after: (the plan reads only the months that can hold matches)", async () => {
-    const after = new Date(NOW.getTime() - 86_400_000).toISOString();
+  it("skips months before after: (the explorer's own query reads only the months that can hold matches)", async () => {
+    // Signed in at globex (its login event lands after globex's old rows), looking at acme.
+    const investigator = {
+      ...(await signedIn(database.db, { email: "inv@x.test", role: "investigator", tenants: ["globex"] })),
+      tenants: ["acme"],
+    };
+    const day = new Date(NOW.getTime() - 86_400_000).toISOString().slice(0, 10);
+    const prepared = prepareEventsQuery(investigator, `principal:user1@x.test after:${day}`, NOW);
+    if (!prepared.ok) throw new Error(prepared.error.message);
     const plan = (await database.db.execute(
-      sql`explain (format json) select id from events where tenant = 'acme' and ts >= ${after}::timestamptz and received_at >= ${after}::timestamptz - interval '5 minutes' order by ts desc limit 50`,
+      sql`explain (format json) select id from events where ${prepared.where} order by ts desc, id desc limit 50`,
     )) as { rows: { "QUERY PLAN": unknown }[] };
     const text = JSON.stringify(plan.rows[0]?.["QUERY PLAN"]);
     expect(text).not.toContain(oldName);
     expect(text).toContain(
       `events_${NOW.getUTCFullYear()}_${String(NOW.getUTCMonth() + 1).padStart(2, "0")}`,
     );
+    // Without after: every month is read, the old one too (the check above can fail).
+    const all = prepareEventsQuery(investigator, "principal:user1@x.test", NOW);
+    if (!all.ok) throw new Error(all.error.message);
+    const wide = (await database.db.execute(
+      sql`explain (format json) select id from events where ${all.where} order by ts desc, id desc limit 50`,
+    )) as { rows: { "QUERY PLAN": unknown }[] };
+    expect(JSON.stringify(wide.rows[0]?.["QUERY PLAN"])).toContain(oldName);
   });
 
   it("cuts only the tenant with retention, archives, verifies from the anchor, keeps a month others use", async () => {
@@ -153,6 +168,26 @@ describe.each(backends)("partitions and retention on $name", (backend) => {
     expect(bad.ok).toBe(false);
     expect(bad.problems.join("\n")).toMatch(/seq 2 \(line 3\): content differs/);
     await expect(restoreArchive(database.db, { file: tampered, keys })).rejects.toThrow(RestoreRefused);
+    if (backend.name === "pglite") {
+      // The command an outsider runs: exit 0 with the console's keys, 1 on the tampered copy.
+      const keysFile = path.join(dir, "keys.json");
+      await writeFile(keysFile, JSON.stringify(verifyKeys));
+      const cli = (f: string) =>
+        spawnSync(
+          "npx",
+          ["tsx", "--conditions=react-server", "scripts/archive.ts", "verify", f, "--keys", keysFile],
+          {
+            encoding: "utf8",
+            env: { ...process.env, DATA_DIR: dir, DATABASE_URL: "" },
+          },
+        );
+      const ok = cli(file);
+      expect(ok.stdout).toMatch(/^OK {6}acme: seq 1\.\.64 \(64 events/);
+      expect(ok.status).toBe(0);
+      const broken = cli(tampered);
+      expect(broken.stdout).toMatch(/BROKEN[\s\S]*seq 2 \(line 3\): content differs/);
+      expect(broken.status).toBe(1);
+    }
   });
 
   it("drops the month once every tenant in it has cut, and refuses to cut a chain that does not verify", async () => {

@@ -33,7 +33,9 @@ import {
   listTenantPolicies,
   retireIssuerKey,
   setTenantPolicy,
+  setTenantRetention,
   tenantPolicySchema,
+  tenantRetentionSchema,
 } from "@/lib/data/tenant-admin";
 import { handleIngest } from "@/lib/ingest";
 import { createRateLimiter } from "@/lib/ingest/rate-limit";
@@ -125,6 +127,7 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
           name: expect.any(String),
           twoPersonEscalations: false,
           escalationMaxTtlSeconds: 300,
+          retentionDays: null,
         },
       ]);
       await expect(listTenantPolicies(database.db, investigator)).rejects.toBeInstanceOf(ForbiddenError);
@@ -249,6 +252,64 @@ describe.each(backends)("tenant policy, issuer keys and the platform's escalatio
       const [row] = (await listEscalations(database.db, admin)).filter((e) => e.id === asked.id);
       expect(row?.status).toBe("pending");
       await setTenantPolicy(database.db, admin, policy());
+    });
+  });
+
+  describe("retention", () => {
+    const retention = (days: string) => tenantRetentionSchema.parse({ tenant: "acme", retentionDays: days });
+
+    it("names the field a bad value is in; empty means forever", () => {
+      for (const [value, message] of [
+        ["0", /at least 1 day/],
+        ["1.5", /whole number/],
+        ["99999", /at most 36500/],
+        ["soon", /number of days/],
+      ] as const) {
+        const r = tenantRetentionSchema.safeParse({ tenant: "acme", retentionDays: value });
+        expect(r.success, value).toBe(false);
+        expect(r.error?.issues[0]?.path).toEqual(["retentionDays"]);
+        expect(r.error?.issues[0]?.message).toMatch(message);
+      }
+      expect(retention("").retentionDays).toBeNull();
+      expect(retention("400").retentionDays).toBe(400);
+    });
+
+    it("is set by the tenant's admin only, shortening needs a recent sign-in, every change an event", async () => {
+      const before = await dumpAllTables(database.db);
+      await expect(setTenantRetention(database.db, investigator, retention("30"))).rejects.toBeInstanceOf(
+        ForbiddenError,
+      );
+      await expect(setTenantRetention(database.db, globexAdmin, retention("30"))).rejects.toBeInstanceOf(
+        ForbiddenError,
+      );
+      const stale = { ...admin, authTime: STALE };
+      await expect(setTenantRetention(database.db, stale, retention("400"))).rejects.toBeInstanceOf(
+        ReauthRequiredError,
+      );
+      expect(await dumpAllTables(database.db)).toBe(before);
+      expect(await setTenantRetention(database.db, admin, retention("400"))).toEqual({
+        tenant: "acme",
+        before: null,
+        after: 400,
+      });
+      // Lengthening (or keeping forever) deletes nothing sooner: no fresh sign-in needed.
+      await setTenantRetention(database.db, stale, retention("800"));
+      await expect(setTenantRetention(database.db, stale, retention("500"))).rejects.toBeInstanceOf(
+        ReauthRequiredError,
+      );
+      await setTenantRetention(database.db, stale, retention(""));
+      const changes = await database.db
+        .select({ meta: events.meta, principal: events.principal })
+        .from(events)
+        .where(and(eq(events.tenant, "acme"), eq(events.type, "console.tenant.retention_changed")))
+        .orderBy(events.seq);
+      expect(changes.map((c) => c.meta)).toEqual([
+        { before: null, after: 400 },
+        { before: 400, after: 800 },
+        { before: 800, after: null },
+      ]);
+      expect(changes.every((c) => c.principal === admin.email)).toBe(true);
+      expect((await listTenantPolicies(database.db, admin))[0]?.retentionDays).toBeNull();
     });
   });
 

@@ -494,6 +494,12 @@ export const REGISTRY: RegistryEntry[] = [
     // escalation entries below (300-second fixtures) keep working.
     args: () => [null, form({ tenant: "acme", escalationMaxTtlSeconds: "600" })],
   }),
+  action("admin/tenant-actions.ts", "setTenantRetentionAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    // Ten years: nothing in the fixtures is that old, so no later entry loses a row.
+    args: () => [null, form({ tenant: "acme", retentionDays: "3650" })],
+  }),
   action("admin/tenant-actions.ts", "addIssuerKeyAction", {
     allow: ADMIN,
     scope: "tenant",

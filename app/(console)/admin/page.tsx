@@ -7,6 +7,7 @@ import { ApiKeysSection } from "./_components/api-keys-section";
 import { CreateUserForm } from "./_components/create-user-form";
 import { IssuerKeysSection } from "./_components/issuer-keys-section";
 import { TenantPolicyForm } from "./_components/policy-form";
+import { TenantRetentionForm } from "./_components/retention-form";
 import { UsersTable } from "./_components/users-table";
 import { VerifyLogPanel } from "./_components/verify-log-panel";
 
@@ -36,6 +37,22 @@ export default async function AdminPage() {
         </p>
         {policies.map((p) => (
           <TenantPolicyForm key={p.tenant} policy={p} />
+        ))}
+      </section>
+      <section aria-labelledby="retention-heading">
+        <h2 id="retention-heading">Retention</h2>
+        <p className="muted">
+          How long each tenant's events are kept. Expired months are written to a signed archive that verifies
+          offline and restores with one command, then deleted; the audit log still verifies from the signed
+          cut. Shortening retention needs a sign-in from the last 5 minutes.
+        </p>
+        {policies.map((p) => (
+          <TenantRetentionForm
+            key={p.tenant}
+            tenant={p.tenant}
+            name={p.name}
+            retentionDays={p.retentionDays}
+          />
         ))}
       </section>
       <IssuerKeysSection authority={authority} />

@@ -7,7 +7,9 @@ import {
   retireIssuerKey,
   retireIssuerKeySchema,
   setTenantPolicy,
+  setTenantRetention,
   tenantPolicySchema,
+  tenantRetentionSchema,
 } from "@/lib/data/tenant-admin";
 
 export type TenantPolicyState = FormState<
@@ -38,6 +40,27 @@ export const setTenantPolicyAction = defineFormAction({
     };
   },
   revalidate: ["/admin", "/escalations"],
+});
+
+export type TenantRetentionState = FormState<
+  { tenant: string; retentionDays: number | null },
+  Record<string, string>
+>;
+
+export const setTenantRetentionAction = defineFormAction({
+  permission: "tenants.manage",
+  schema: tenantRetentionSchema,
+  what: "save the retention",
+  values: (form): Record<string, string> => ({
+    tenant: String(form.get("tenant") ?? ""),
+    retentionDays: String(form.get("retentionDays") ?? "").trim(),
+  }),
+  read: (values) => ({ tenant: values.tenant, retentionDays: values.retentionDays }),
+  run: async ({ db, authority, input }) => {
+    const saved = await setTenantRetention(db, authority, input);
+    return { tenant: saved.tenant, retentionDays: saved.after };
+  },
+  revalidate: ["/admin"],
 });
 
 export type AddIssuerKeyState = FormState<{ kid: string; tenant: string }, Record<string, string>>;
