@@ -6,8 +6,8 @@
 import { and, asc, eq, gt, inArray, isNull, lt, lte, not, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { capabilities, events } from "@/db/schema";
-import { eventsSince } from "@/lib/data/event-time";
 import { parseQuery } from "@/lib/query";
+import { eventsSince } from "@/lib/query/event-time";
 import { queryToSql } from "@/lib/query/sql";
 import { widerRight } from "./rights";
 import { type AlertDefinition, type BusinessHours, type GroupKey, insideBusinessHours } from "./rule";

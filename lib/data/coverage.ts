@@ -4,7 +4,7 @@ import type { Db } from "@/db/client";
 import { events } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
-import { eventsSince } from "./event-time";
+import { eventsSince } from "@/lib/query/event-time";
 
 // Coverage (issue 13): the share of tool calls that ran under a capability. An attested
 // tool.call always names its capability (the v1 schema requires one); an observed one (from

@@ -15,10 +15,10 @@ import {
   pgTimestampToCursorTs,
   pgTimestampToDate,
 } from "@/lib/query/cursor";
+import { eventsSinceSql } from "@/lib/query/event-time";
 import { parseQuery } from "@/lib/query/parse";
 import { type Detail, queryToSql } from "@/lib/query/sql";
 import type { QueryError } from "@/lib/query/types";
-import { eventsSinceSql } from "./event-time";
 import {
   boundedRows,
   EXPORT_BUDGET,

@@ -5,7 +5,7 @@ import { ReadDb, type ReadExecutor } from "@/db/replica";
 import { capabilities, escalations, events, revocations } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
-import { eventsSince } from "./event-time";
+import { eventsSince } from "@/lib/query/event-time";
 import { foldReasons } from "./principal-day";
 
 export interface Overview {

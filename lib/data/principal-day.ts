@@ -6,10 +6,10 @@ import { ReadDb, type ReadExecutor } from "@/db/replica";
 import { events } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
+import { eventsSince } from "@/lib/query/event-time";
 import { type CallGroup, type DaySummary, type DenialRow, summarizeDay } from "@/lib/summary/day";
 import { buildDayGraph, type DayFlowRow, type DayGraph } from "@/lib/summary/day-graph";
 import { type CategorizedDenials, groupDenials } from "@/lib/summary/denials";
-import { eventsSince } from "./event-time";
 
 export const daySchema = z
   .string()
