@@ -85,7 +85,7 @@ try {
     try {
       const r = await restoreArchive(database.db, { file, keys: keys as Map<string, string> });
       console.log(
-        `RESTORED ${r.tenant}: seq ${r.fromSeq}..${r.toSeq} (${r.events} events) into ${database.describe}; ${r.retentionWas === null ? "retention was not set" : `retention (${r.retentionWas} days) is now off: set it again on the Admin page when the investigation is done`}`,
+        `RESTORED ${r.tenant}: seq ${r.fromSeq}..${r.toSeq} (${r.events} events) into ${database.describe}; ${r.retentionWas === null ? "retention was not set" : `retention (${r.retentionWas} ${r.retentionWas === 1 ? "day" : "days"}) is now off: set it again on the Admin page when the investigation is done`}`,
       );
     } finally {
       await database.close();

@@ -48,7 +48,8 @@ function coverage(r: TenantVerification, now: number): string {
 /** "Merkle tree: 1204 leaves, signed tree checkpoint size 1199 (kid)". */
 function treeLine(r: TenantVerification): string {
   const cp = r.tree.latestCheckpoint;
-  return `Merkle tree of ${r.rows} leaves verified${cp ? `, latest signed tree checkpoint size ${cp.size} (${cp.kid})` : ", no signed tree checkpoint yet"}`;
+  const leaves = r.anchor ? `${r.rows + r.anchor.seq} leaves (${r.rows} after the cut)` : `${r.rows} leaves`;
+  return `Merkle tree of ${leaves} verified${cp ? `, latest signed tree checkpoint size ${cp.size} (${cp.kid})` : ", no signed tree checkpoint yet"}`;
 }
 
 let code = 0;
@@ -64,15 +65,15 @@ try {
       const now = Date.now();
       if (results.length === 0) console.log("no audit chains yet");
       for (const r of results) {
-        if (r.ok)
+        if (r.ok) {
           console.log(
             `OK      ${r.tenant}: ${r.rows} events, head seq ${r.headSeq ?? "-"}, ${coverage(r, now)}; ${treeLine(r)}`,
           );
-        if (r.anchor)
-          console.log(
-            `        from the retention cut at seq ${r.anchor.seq} (${r.anchor.cutAt.toISOString()}): seq 1..${r.anchor.seq} are in archive ${r.anchor.archive} (${r.anchor.archiveSha256}); check it with npm run archive -- verify`,
-          );
-        else {
+          if (r.anchor)
+            console.log(
+              `        from the retention cut at seq ${r.anchor.seq} (${r.anchor.cutAt.toISOString()}): seq 1..${r.anchor.seq} are in archive ${r.anchor.archive} (${r.anchor.archiveSha256}); check it with npm run archive -- verify`,
+            );
+        } else {
           console.log(
             `BROKEN  ${r.tenant}: first broken seq ${r.firstBrokenSeq} (verified through ${r.verifiedSeq})`,
           );

@@ -201,10 +201,12 @@ async function cutTenant(
   tx: Tx,
   due: Due,
   opts: { signer: CheckpointSigner; archiveDir: string; logOrigin: string; now: Date },
-): Promise<RetentionCut> {
+): Promise<RetentionCut | null> {
   const { tenant, prev, to } = due;
   const origin = treeOrigin(opts.logOrigin, tenant);
   const prevCut = await latestCut(tx, tenant);
+  // Read before the lock: another instance may have made this cut since (a second console).
+  if ((prevCut?.seq ?? 0) !== prev) return null;
   const startHash = prevCut?.hash ?? GENESIS_HASH;
   const [end] = await tx
     .select({ hash: events.hash })
@@ -361,7 +363,7 @@ export async function retentionRound(
         await durableCommit(tx);
         return cutTenant(tx, first, { signer: opts.signer, archiveDir: opts.archiveDir, logOrigin, now });
       });
-      if (cut.ran) out.cuts.push(cut.value);
+      if (cut.ran && cut.value) out.cuts.push(cut.value);
     } catch (err) {
       if (!(err instanceof RetentionRefused)) throw err;
       out.refused.push(first.tenant);

@@ -1,7 +1,11 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { and, asc, eq, max, sql } from "drizzle-orm";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "@/db/client";
+import { addMonths, ensureEventPartitions, monthStart } from "@/db/partitions";
 import {
   apiKeys,
   chainHeads,
@@ -10,10 +14,14 @@ import {
   escalations,
   events,
   loginAttempts,
+  retentionCuts,
+  tenants,
 } from "@/db/schema";
 import { handleEscalationUse } from "@/lib/api/escalation-routes";
 import { handleRevocations } from "@/lib/api/verifier-routes";
-import { startCheckpointer } from "@/lib/audit/checkpointer";
+import { appendEvents } from "@/lib/audit/append";
+import { checkpointMovedHeads, startCheckpointer } from "@/lib/audit/checkpointer";
+import { consoleEvents } from "@/lib/audit/console-event";
 import { verifyChains } from "@/lib/audit/verify";
 import type { Authority } from "@/lib/auth/authority";
 import { revokeApiKey } from "@/lib/data/api-keys-admin";
@@ -25,6 +33,7 @@ import { revokeSession, revokeSessionSchema } from "@/lib/data/revocations";
 import { createStream, createStreamSchema } from "@/lib/data/streams";
 import { handleIngest } from "@/lib/ingest";
 import { runExclusive, startExclusiveJob } from "@/lib/jobs";
+import { retentionRound } from "@/lib/retention/sweep";
 import { generateConsoleKey } from "@/lib/server/issuer-key";
 import { createSlotLimiter } from "@/lib/server/stream-slots";
 import { startDeliverer } from "@/lib/streams/deliverer";
@@ -363,5 +372,49 @@ describe.runIf(hasPostgres)("two console instances on one PostgreSQL", () => {
     await Promise.all(jobs.map((j) => j.stop()));
     expect(rounds).toBeGreaterThan(5);
     expect(most).toBe(1);
+  });
+
+  it("cuts a tenant's expired month once while both instances run retention rounds at the same time", async () => {
+    const tenant = "retained";
+    await addTenants(a.db, [tenant]);
+    const old = addMonths(monthStart(new Date()), -3);
+    await ensureEventPartitions(a.db, { from: old });
+    const batch = Array.from({ length: 40 }, (_, i) =>
+      consoleEvents({
+        actor: { email: "x@x.test", sessionId: "s" },
+        type: "console.test",
+        tenants: [tenant],
+        now: new Date(old.getTime() + 86_400_000 + i * 1000),
+      }),
+    ).flat();
+    await a.db.transaction((tx) => appendEvents(tx, batch));
+    await a.db.execute(
+      sql`update events set received_at = ts + interval '0.2 seconds' where tenant = ${tenant}`,
+    );
+    await checkpointMovedHeads(a.db, { signer, tenants: [tenant] });
+    await a.db
+      .update(tenants)
+      .set({ settings: { retentionDays: 30 } })
+      .where(eq(tenants.id, tenant));
+    const dirs = [await mkdtemp(path.join(tmpdir(), "cc-a-")), await mkdtemp(path.join(tmpdir(), "cc-b-"))];
+    try {
+      const rounds = await Promise.all(
+        [a, b, a, b].map((inst, i) => retentionRound(inst.db, { signer, archiveDir: dirs[i % 2] as string })),
+      );
+      const cuts = rounds.flatMap((r) => r.cuts);
+      expect(cuts.map((c) => [c.tenant, c.fromSeq, c.toSeq])).toEqual([[tenant, 1, 32]]);
+      expect(rounds.flatMap((r) => r.refused)).toEqual([]);
+      const cutRows = await a.db.select().from(retentionCuts).where(eq(retentionCuts.tenant, tenant));
+      expect(cutRows).toHaveLength(1);
+      const files = (
+        await Promise.all(dirs.map((d) => readdir(path.join(d, tenant)).catch(() => [])))
+      ).flat();
+      expect(files.filter((f) => f.endsWith(".ccarchive.jsonl.gz"))).toHaveLength(1);
+      const [v] = await verifyChains(b.db, { tenants: [tenant], keys: verifyKeys });
+      expect(v?.problems).toEqual([]);
+      expect(v?.anchor?.seq).toBe(32);
+    } finally {
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    }
   });
 });

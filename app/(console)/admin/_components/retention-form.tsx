@@ -58,7 +58,7 @@ export function TenantRetentionForm({
         {state?.ok
           ? state.data.retentionDays === null
             ? "Saved: events are kept forever."
-            : `Saved: events are kept ${state.data.retentionDays} days.`
+            : `Saved: events are kept ${state.data.retentionDays} ${state.data.retentionDays === 1 ? "day" : "days"}.`
           : state?.error}
       </p>
     </form>
