@@ -62,6 +62,8 @@ export const TABLE_PLACEMENT: Record<string, Placement> = {
   merkle_nodes: distributed,
   tree_checkpoints: distributed,
   retention_cuts: distributed,
+  event_rollups_daily: distributed,
+  event_rollups_hourly: distributed,
   streams: distributed,
   stream_dead_letters: distributed,
   alert_rules: distributed,

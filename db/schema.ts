@@ -7,6 +7,7 @@ import {
   boolean,
   check,
   customType,
+  date,
   doublePrecision,
   foreignKey,
   index,
@@ -18,6 +19,7 @@ import {
   smallint,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
@@ -624,6 +626,38 @@ export const retentionCuts = pgTable(
 );
 
 export type RetentionCutRow = typeof retentionCuts.$inferSelect;
+
+// Rollups kept at ingest for the Overview (issue 17; lib/audit/rollups.ts, migration 0012).
+// Daily: tool calls by UTC day of ts, outcome, principal, agent and (denied only) reason.
+export const eventRollupsDaily = pgTable(
+  "event_rollups_daily",
+  {
+    tenant: text("tenant").notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    outcome: outcomeEnum("outcome").notNull(),
+    principal: text("principal"),
+    agent: text("agent"),
+    reason: text("reason"),
+    n: bigint("n", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    unique("event_rollups_daily_key")
+      .on(t.tenant, t.day, t.outcome, t.principal, t.agent, t.reason)
+      .nullsNotDistinct(),
+  ],
+);
+
+// Hourly: every event by UTC hour of ts and outcome.
+export const eventRollupsHourly = pgTable(
+  "event_rollups_hourly",
+  {
+    tenant: text("tenant").notNull(),
+    hour: ts("hour").notNull(),
+    outcome: outcomeEnum("outcome").notNull(),
+    n: bigint("n", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ name: "event_rollups_hourly_pkey", columns: [t.tenant, t.hour, t.outcome] })],
+);
 
 // --- MCP capability gateway (issue 14) ----------------------------------------------------
 

@@ -9,6 +9,7 @@ import {
   treeNodesJson,
 } from "@/lib/merkle/store";
 import { type ChainedContent, chainHash, contentHash, GENESIS_HASH } from "./chain";
+import { type RollupRow, rollupCtes } from "./rollups";
 
 /**
  * Locks the tenant's chain head row (creating it at genesis), which serialises the tenant's
@@ -112,6 +113,9 @@ async function insertEventRows(tx: Executor, rows: NewEvent[], nodes: NewTreeNod
     }),
   );
   const insertEvents = sql`insert into events (${list}) select ${list} from json_populate_recordset(null::events, ${json}::json)`;
-  if (nodes.length === 0) await tx.execute(insertEvents);
-  else await tx.execute(sql`with tree as (${treeNodesInsert(treeNodesJson(nodes))}) ${insertEvents}`);
+  // The Overview's rollups (lib/audit/rollups.ts) ride in the same statement too.
+  const ctes = rollupCtes(rows as RollupRow[]);
+  if (nodes.length > 0) ctes.unshift(sql`tree as (${treeNodesInsert(treeNodesJson(nodes))})`);
+  if (ctes.length === 0) await tx.execute(insertEvents);
+  else await tx.execute(sql`with ${sql.join(ctes, sql`, `)} ${insertEvents}`);
 }

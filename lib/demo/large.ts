@@ -3,6 +3,7 @@ import { getTableColumns, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { capabilities, chainHeads, events, tenants } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
+import { rebuildRollups } from "@/lib/audit/rollups";
 import { catchUpTree } from "@/lib/merkle/store";
 import { prng } from "./request";
 
@@ -216,8 +217,10 @@ export async function seedLarge(o: LargeSeedOptions): Promise<LargeSeedResult> {
       .insert(chainHeads)
       .values({ tenant, seq: head.seq, hash: head.hash })
       .onConflictDoUpdate({ target: chainHeads.tenant, set: { seq: head.seq, hash: head.hash } });
-    // The rows above bypass appendEvents: give them their Merkle leaves (issue 15).
+    // The rows above bypass appendEvents: give them their Merkle leaves (issue 15) and the
+    // Overview's rollups (issue 17).
     await catchUpTree(o.db, tenant);
+    await rebuildRollups(o.db, tenant);
   }
   await o.db.execute(sql`analyze events`);
   await o.db.execute(sql`analyze capabilities`);

@@ -9,6 +9,7 @@ import { ensureEventPartitions } from "@/db/partitions";
 import { type Event, events, retentionCuts, tenants } from "@/db/schema";
 import { appendEvents, lockChainHead } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
+import { addToRollups } from "@/lib/audit/rollups";
 import { readArchive, verifyArchive } from "./archive";
 import { retentionDays } from "./sweep";
 
@@ -82,6 +83,7 @@ export async function restoreArchive(
         await ensureEventPartitions(tx, { from: first });
       }
       await insertRows(tx, batch);
+      await addToRollups(tx, batch);
       count += batch.length;
       batch = [];
     };

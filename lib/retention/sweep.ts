@@ -16,6 +16,7 @@ import { appendEvents } from "@/lib/audit/append";
 import { GENESIS_HASH } from "@/lib/audit/chain";
 import { type CheckpointSigner, signCheckpoint } from "@/lib/audit/checkpoint";
 import { consoleEvents } from "@/lib/audit/console-event";
+import { subtractFromRollups } from "@/lib/audit/rollups";
 import { loadConfig } from "@/lib/config";
 import { runExclusive } from "@/lib/jobs";
 import { nodeKey, nodesForRoot } from "@/lib/merkle/proof";
@@ -288,6 +289,7 @@ async function cutTenant(
       now: opts.now,
     }),
   );
+  await subtractFromRollups(tx, tenant, to);
   await tx.delete(events).where(and(eq(events.tenant, tenant), lte(events.seq, to)));
   return { tenant, fromSeq: prev + 1, toSeq: to, events: to - prev, before: due.before, archive };
 }
