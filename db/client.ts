@@ -1,5 +1,6 @@
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -114,16 +115,18 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   }
   let lock: DirLock | undefined;
   let client: PGlite;
+  // pg_trgm: the explorer's free-text index (migration 0013).
+  const PGLITE_EXTENSIONS = { pg_trgm };
   if (target.dataDir) {
     lock = acquireDirLock(target.dataDir);
     try {
-      client = await PGlite.create(path.join(target.dataDir, "pglite"));
+      client = await PGlite.create(path.join(target.dataDir, "pglite"), { extensions: PGLITE_EXTENSIONS });
     } catch (err) {
       lock.release();
       throw err;
     }
   } else {
-    client = await PGlite.create();
+    client = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
   }
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {

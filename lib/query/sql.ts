@@ -86,6 +86,8 @@ const C = refs(capabilities);
 
 // Free text searches these (and reason, for those who see it).
 const TEXT_COLUMNS = [E.tool, E.principal, E.agent, E.resourceId];
+/** Exactly the expression of the index events_text_trgm (migration 0013), so the planner uses it. */
+export const TEXT_INDEX_EXPRESSION = `(coalesce(${E.tool}, '') || E'\\n' || coalesce(${E.principal}, '') || E'\\n' || coalesce(${E.agent}, '') || E'\\n' || coalesce(${E.resourceId}, '') || E'\\n' || coalesce(${E.reason}, ''))`;
 
 class Compiler {
   readonly notices: QueryError[] = [];
@@ -176,7 +178,11 @@ class Compiler {
         const p = likePattern(t.value, { contains: true });
         // Viewers' rows carry no reason, so their free text does not search it either.
         const cols = this.scope.detail === "full" ? [...TEXT_COLUMNS, E.reason] : TEXT_COLUMNS;
+        // The trigram index's expression narrows the rows (migration 0013); each column's own
+        // ILIKE decides, so text spanning two columns, or a viewer's match in a reason, never counts.
+        this.out.write(`(${TEXT_INDEX_EXPRESSION} ilike `).bind(p).write(" and ");
         this.out.list(cols, (c) => this.compare(c, "ilike", p), " or ");
+        this.out.write(")");
         return;
       }
       case "principal":
