@@ -26,6 +26,8 @@ export interface BenchResult {
 export interface BenchGroup {
   name: string;
   description: string;
+  /** Runs only when named (`npm run bench -- NAME`): it takes too long for every bench run. */
+  onlyWhenNamed?: boolean;
   run(): Promise<BenchResult[]>;
 }
 

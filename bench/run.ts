@@ -4,8 +4,8 @@ import { pathToFileURL } from "node:url";
 import type { BenchGroup, BenchResult } from "./harness";
 
 /**
- * `npm run bench` runs every group in bench/groups; `npm run bench -- NAME [NAME...]` runs
- * some. A group is a module whose default export is a BenchGroup: adding bench/groups/ingest.ts
+ * `npm run bench` runs every group in bench/groups except the long ones (onlyWhenNamed);
+ * `npm run bench -- NAME [NAME...]` runs those named. A group is a module whose default export is a BenchGroup: adding bench/groups/ingest.ts
  * is all it takes to register one. Writes bench/results/latest.json; exits 1 if a target fails.
  */
 const here = import.meta.dirname;
@@ -49,7 +49,14 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  const selected = wanted.length > 0 ? all.filter((g) => wanted.includes(g.name)) : all;
+  // A group that runs for an hour or more (scale) runs only when named.
+  const selected =
+    wanted.length > 0 ? all.filter((g) => wanted.includes(g.name)) : all.filter((g) => !g.onlyWhenNamed);
+  const skipped = all.filter((g) => g.onlyWhenNamed && !selected.includes(g));
+  if (skipped.length > 0)
+    console.log(
+      `not running ${skipped.map((g) => g.name).join(", ")} (long; name it to run it: npm run bench -- ${skipped[0]?.name})`,
+    );
   const results: BenchResult[] = [];
   for (const group of selected) {
     console.log(`running ${group.name}: ${group.description}`);

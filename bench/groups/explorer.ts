@@ -38,7 +38,8 @@ function scansEvents(node: unknown): boolean {
   if (!node || typeof node !== "object") return false;
   const n = node as Record<string, unknown>;
   // The table or one of its monthly partitions (db/partitions.ts).
-  if (n["Node Type"] === "Seq Scan" && /^events(_\d{4}_\d{2})?$/.test(String(n["Relation Name"]))) return true;
+  if (n["Node Type"] === "Seq Scan" && /^events(_\d{4}_\d{2})?$/.test(String(n["Relation Name"])))
+    return true;
   return Object.values(n).some((v) => typeof v === "object" && scansEvents(v));
 }
 

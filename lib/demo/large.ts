@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { getTableColumns, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { ensureEventPartitions } from "@/db/partitions";
 import { capabilities, chainHeads, events, tenants } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
 import { rebuildRollups } from "@/lib/audit/rollups";
@@ -16,8 +17,9 @@ const hex = (s: string) => createHash("sha256").update(s).digest("hex");
 const DAY = 86_400_000;
 
 function jsonInsert(table: "events" | "capabilities", rows: Record<string, unknown>[]) {
+  const withArrival = table === "events" && rows[0]?.receivedAt !== undefined;
   const cols = Object.entries(getTableColumns(table === "events" ? events : capabilities)).filter(
-    ([k]) => k !== "receivedAt" && k !== "firstSeenAt",
+    ([k]) => (k !== "receivedAt" || withArrival) && k !== "firstSeenAt",
   );
   const list = sql.raw(cols.map(([, c]) => `"${c.name}"`).join(", "));
   const json = JSON.stringify(
@@ -37,6 +39,11 @@ export interface LargeSeedOptions {
   days?: number;
   tenants?: string[];
   principalsPerTenant?: number;
+  /**
+   * Each event received 0.2 s after its ts, as if it had arrived as it happened (spread over the
+   * monthly partitions, which are created first), instead of all at seeding time.
+   */
+  arrivedWhenSent?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -57,6 +64,7 @@ export async function seedLarge(o: LargeSeedOptions): Promise<LargeSeedResult> {
     .insert(tenants)
     .values(tenantIds.map((id) => ({ id, name: id })))
     .onConflictDoNothing();
+  if (o.arrivedWhenSent) await ensureEventPartitions(o.db, { from: new Date(now - (days + 1) * DAY) });
   // Continue each tenant's chain where it stands, so a seeded database still verifies.
   const heads = await o.db.select().from(chainHeads);
   const chains = new Map(
@@ -84,7 +92,11 @@ export async function seedLarge(o: LargeSeedOptions): Promise<LargeSeedResult> {
   for (let r = 0; total < o.events; r++) {
     const tenant = tenantIds[r % tenantIds.length] as string;
     const principal = `user${rng.int(0, perTenant - 1)}@${tenant}.example`;
-    const at = now - Math.floor(rng.next() * days * DAY);
+    // Arriving as sent: requests in time order (a chain's seq follows its received_at, as when
+    // live); otherwise anywhere in the window.
+    const at = o.arrivedWhenSent
+      ? now - Math.floor((1 - total / o.events) * days * DAY) - rng.int(0, 60_000)
+      : now - Math.floor(rng.next() * days * DAY);
     const request = `req_${hex(`${nonce}-${r}`).slice(0, 12)}`;
     const session = `sess_${principal.split("@")[0]}_${Math.floor(at / DAY)}`;
     const writes = rng.chance(0.2);
@@ -195,7 +207,14 @@ export async function seedLarge(o: LargeSeedOptions): Promise<LargeSeedResult> {
       const ch = contentHash(row);
       chain.seq += 1;
       const h = chainHash({ tenant, seq: chain.seq, prevHash: chain.hash, contentHash: ch });
-      evBuf.push({ ...row, contentHash: ch, seq: chain.seq, prevHash: chain.hash, hash: h });
+      evBuf.push({
+        ...row,
+        contentHash: ch,
+        seq: chain.seq,
+        prevHash: chain.hash,
+        hash: h,
+        ...(o.arrivedWhenSent ? { receivedAt: new Date((row.ts as Date).getTime() + 200) } : {}),
+      });
       chain.hash = h;
       total++;
     }
