@@ -99,7 +99,9 @@ describe("queryToSql", () => {
     // matches is decided by each visible column's own test, never the reason's for a viewer.
     const summary = compile("timeout", { detail: "summary" }).sql;
     expect(summary).not.toContain('"events"."reason" ilike');
-    expect(summary).toMatch(/ilike \$2 and \("events"\."tool" ilike \$3 or "events"\."principal" ilike \$4 or "events"\."agent" ilike \$5 or "events"\."resource_id" ilike \$6\)\)/);
+    expect(summary).toMatch(
+      /ilike \$2 and \("events"\."tool" ilike \$3 or "events"\."principal" ilike \$4 or "events"\."agent" ilike \$5 or "events"\."resource_id" ilike \$6\)\)/,
+    );
     expect(compile("timeout", { detail: "full" }).sql).toContain('"events"."reason" ilike');
   });
 });
