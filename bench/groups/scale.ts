@@ -15,7 +15,7 @@ import { checkpointMovedHeads } from "../../lib/audit/checkpointer";
 import { verifyTenantChain } from "../../lib/audit/verify";
 import type { Authority } from "../../lib/auth/authority";
 import { listEvents } from "../../lib/data/events-query";
-import { aggregatesFromEvents, getOverview } from "../../lib/data/overview";
+import { aggregatesFromEvents, aggregatesFromRollups, getOverview } from "../../lib/data/overview";
 import { getPrincipalDay } from "../../lib/data/principal-day";
 import { seedLarge } from "../../lib/demo/large";
 import { retentionRound } from "../../lib/retention/sweep";
@@ -142,24 +142,39 @@ async function measure(database: Database, n: number, tenantCount: number, progr
     });
   }
 
-  // The Overview over all tenants: from rollups, against the same aggregates from events.
+  // The Overview's aggregates over all tenants: from rollups, against the same from events; and
+  // the whole Overview (which also lists the latest events) against its target.
   {
     const t = await pair(
-      () => getOverview(database.db, all, now),
+      () => aggregatesFromRollups(database.db, ids, now),
       () => aggregatesFromEvents(database.db, ids, now),
     );
     const p95 = percentile(t.subject, 95);
     const base = percentile(t.baseline, 95);
-    progress(`Overview, all tenants: p95 ${p95.toFixed(1)} ms (aggregating events: ${base.toFixed(1)} ms)`);
+    progress(
+      `Overview aggregates, all tenants: p95 ${p95.toFixed(1)} ms from rollups, ${base.toFixed(1)} ms from events`,
+    );
     results.push({
       group: GROUP,
-      name: `${scale}: Overview of all tenants p95 (baseline: the same aggregates from events)`,
+      name: `${scale}: Overview aggregates of all tenants from rollups p95 vs the same from events`,
       value: ms(p95),
       unit: "ms",
       baseline: ms(base),
       ratio: ms(p95 / base),
+      target: "<= 1",
+      pass: p95 <= base,
+    });
+    const whole = percentile(await alone(() => getOverview(database.db, all, now), Math.min(RUNS, 100)), 95);
+    progress(`Overview page data, all tenants: p95 ${whole.toFixed(1)} ms`);
+    results.push({
+      group: GROUP,
+      name: `${scale}: Overview of all tenants (everything the page reads) p95`,
+      value: ms(whole),
+      unit: "ms",
+      baseline: null,
+      ratio: null,
       target: "p95 <= 200 ms",
-      pass: p95 <= 200,
+      pass: whole <= 200,
     });
   }
 

@@ -107,17 +107,56 @@ async function derivedNodes(
     )) as { rows: { seq: string | number; content_hash: string }[] };
     for (const r of res.rows) leaves.set(Number(r.seq) - 1, leafOfContentHash(r.content_hash));
   }
+  // Leaves a retention cut deleted (docs/retention.md): the cut stored the low pieces of its
+  // block's edge, read only where a leaf is gone, so a kept event's proof still resolves.
+  const stored = new Map<string, Hash>();
   const hashOf = (level: number, index: number): Hash | undefined => {
+    const kept = stored.get(nodeKey({ level, index }));
+    if (kept) return kept;
     if (level === 0) return leaves.get(index);
     const l = hashOf(level - 1, 2 * index);
     const r = l && hashOf(level - 1, 2 * index + 1);
     return l && r ? nodeHash(l, r) : undefined;
   };
+  const gaps = [
+    ...new Set(
+      ids
+        .filter((id) => !hashOf(id.level, id.index))
+        .map((id) => Math.floor((id.index * 2 ** id.level) / BLOCK)),
+    ),
+  ];
+  if (gaps.length > 0) {
+    const res = (await db.execute(sql`
+      select level, idx, encode(hash, 'hex') as hash from merkle_nodes
+       where tenant = ${tenant} and level < ${STORED_FROM_LEVEL} and (${sql.join(
+         gaps.map((b) => sql`((idx * (1::bigint << level)) between ${b * BLOCK} and ${(b + 1) * BLOCK - 1})`),
+         sql` or `,
+       )})`)) as { rows: { level: number; idx: string | number; hash: string }[] };
+    for (const r of res.rows)
+      stored.set(nodeKey({ level: Number(r.level), index: Number(r.idx) }), Buffer.from(r.hash, "hex"));
+  }
   for (const id of ids) {
     const h = hashOf(id.level, id.index);
     if (h) out.set(nodeKey(id), h);
   }
   return out;
+}
+
+/**
+ * Before a retention cut at `size` deletes the leaves below it: stores the pieces of the tree's
+ * edge at `size` that lie below STORED_FROM_LEVEL (at most three: the part of the last block the
+ * cut ends inside), so proofs of the kept leaves in that block, and the tree at `size`, resolve.
+ */
+export async function keepEdgeBelowStoredLevel(db: Executor, tenant: string, size: number): Promise<void> {
+  const low = nodesForRoot(size).filter((id) => id.level < STORED_FROM_LEVEL);
+  if (low.length === 0) return;
+  const nodes = await fetchNodes(db, tenant, low);
+  const rows = low.map((id) => {
+    const hash = nodes.get(nodeKey(id));
+    if (!hash) throw new Error(`tenant ${tenant}: leaves of node ${nodeKey(id)} are missing`);
+    return { tenant, level: id.level, index: id.index, hash };
+  });
+  await db.execute(sql`${treeNodesInsert(treeNodesJson(rows))} on conflict do nothing`);
 }
 
 // The right edge of each tenant's tree as this process last wrote it, keyed by the chain head

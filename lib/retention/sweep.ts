@@ -1,8 +1,7 @@
 // Retention (issue 17 point 2; docs/retention.md). A tenant's admin sets how many days its events
 // are kept (tenants.settings.retentionDays; none: forever). Events go a whole month of
 // received_at at a time, once the month is older than that: the tenant's chain prefix up to the
-// last such event (rounded down to a multiple of 16, the lowest Merkle level the store keeps, so
-// every kept event's proof still resolves) is written to an archive, the archive is read back
+// last such event is written to an archive, the archive is read back
 // and verified, the cut is recorded (a retention_cuts row and a console.retention.cut event in
 // the tenant's own chain), and only then are the rows deleted. A month's partition is dropped
 // once no tenant has rows left in it. One instance runs this at a time (lib/jobs.ts).
@@ -21,7 +20,7 @@ import { loadConfig } from "@/lib/config";
 import { runExclusive } from "@/lib/jobs";
 import { nodeKey, nodesForRoot } from "@/lib/merkle/proof";
 import { publicKeyOfSigner, signTreeCheckpoint, treeOrigin } from "@/lib/merkle/sign";
-import { fetchNodes, treeRoot } from "@/lib/merkle/store";
+import { fetchNodes, keepEdgeBelowStoredLevel, treeRoot } from "@/lib/merkle/store";
 import { type Rounds, startRounds } from "@/lib/rounds";
 import {
   ARCHIVE_FORMAT,
@@ -31,8 +30,6 @@ import {
   writeArchive,
 } from "./archive";
 
-/** The lowest stored Merkle level's width (lib/merkle/store.ts STORED_FROM_LEVEL = 4). */
-export const CUT_ALIGNMENT = 16;
 export const MAX_RETENTION_DAYS = 36_500;
 const PAGE = 2000;
 
@@ -80,7 +77,7 @@ export async function dueCuts(db: Executor, now: Date): Promise<Due[]> {
       .select({ seq: max(events.seq) })
       .from(events)
       .where(and(eq(events.tenant, t.id), lt(events.receivedAt, before)));
-    const to = Math.floor(Number(last?.seq ?? 0) / CUT_ALIGNMENT) * CUT_ALIGNMENT;
+    const to = Number(last?.seq ?? 0);
     const prev = await latestCutSeq(db, t.id);
     if (to > prev) out.push({ tenant: t.id, before, prev, to });
   }
@@ -103,7 +100,7 @@ async function latestCutSeq(db: Executor, tenant: string): Promise<number> {
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
-/** The right edge of the tenant's tree at `size`, from stored nodes (all of level ≥ 4: size is aligned). */
+/** The right edge of the tenant's tree at `size`, from stored nodes (keepEdgeBelowStoredLevel kept its low pieces). */
 async function edgeAt(db: Executor, tenant: string, size: number): Promise<ArchiveAnchor["edge"]> {
   const ids = nodesForRoot(size);
   const nodes = await fetchNodes(db, tenant, ids);
@@ -214,6 +211,9 @@ async function cutTenant(
     .from(events)
     .where(and(eq(events.tenant, tenant), eq(events.seq, to)));
   if (!end) throw new RetentionRefused(`tenant ${tenant}: the row at seq ${to} is missing`);
+  // The tree below its stored levels is derived from the rows: keep the edge pieces the cut ends
+  // inside before they go (lib/merkle/store.ts), for the tree at `to` and the kept leaves' proofs.
+  await keepEdgeBelowStoredLevel(tx, tenant, to);
   const common = { tenant, signer: opts.signer, origin, now: opts.now };
   const start = await anchorAt(tx, { ...common, seq: prev, hash: startHash });
   const finish = await anchorAt(tx, { ...common, seq: to, hash: end.hash });

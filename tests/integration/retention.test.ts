@@ -13,6 +13,8 @@ import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { verifyTenantChain } from "@/lib/audit/verify";
 import { prepareEventsQuery } from "@/lib/data/events-query";
+import { getInclusionProofs, getLatestTreeCheckpoint, leafOfContentHash } from "@/lib/merkle/store";
+import { verifyInclusion } from "@/lib/merkle/verify";
 import { verifyArchive } from "@/lib/retention/archive";
 import { RestoreRefused, restoreArchive } from "@/lib/retention/restore";
 import { expiryBoundary, retentionRound } from "@/lib/retention/sweep";
@@ -68,12 +70,14 @@ describe.each(backends)("partitions and retention on $name", (backend) => {
     dir = await mkdtemp(path.join(tmpdir(), "cc-archive-"));
     await addTenants(database.db, ["acme", "globex", "initech"]);
     await ensureEventPartitions(database.db, { from: OLD });
-    // acme: 64 old events and 20 recent; globex: 48 old; initech: 32 old, one edited below.
+    // acme: 64 old events and 20 recent; globex: 45 old (a cut inside a 16-leaf block) and 5
+    // recent; initech: 32 old, one edited below.
     await writeEvents(database.db, "acme", 64, OLD_AT);
     await writeEvents(database.db, "acme", 20, NOW);
     await receivedLongAgo(database.db, "acme", 64);
-    await writeEvents(database.db, "globex", 48, OLD_AT);
-    await receivedLongAgo(database.db, "globex", 48);
+    await writeEvents(database.db, "globex", 45, OLD_AT);
+    await writeEvents(database.db, "globex", 5, NOW);
+    await receivedLongAgo(database.db, "globex", 45);
     await writeEvents(database.db, "initech", 32, OLD_AT);
     await writeEvents(database.db, "initech", 8, NOW);
     await receivedLongAgo(database.db, "initech", 32);
@@ -223,7 +227,22 @@ describe.each(backends)("partitions and retention on $name", (backend) => {
     expect((await listEventPartitions(database.db)).map((p) => p.name)).not.toContain(oldName);
     const g = await verifyTenantChain(database.db, { tenant: "globex", keys });
     expect(g.problems).toEqual([]);
-    expect(g.anchor?.seq).toBe(48);
+    expect(g.anchor?.seq).toBe(45);
+    // The kept events in the block the cut ends inside still have proofs: the cut kept the low
+    // pieces of the tree's edge, and the proof verifies against the signed root.
+    await checkpointMovedHeads(database.db, { signer });
+    const head = await getLatestTreeCheckpoint(database.db, "globex");
+    const size = head?.size as number;
+    expect(size).toBeGreaterThan(50);
+    const proofs = await getInclusionProofs(database.db, { tenant: "globex", indices: [45, 46, 47], size });
+    const [row] = await database.db
+      .select({ contentHash: events.contentHash })
+      .from(events)
+      .where(and(eq(events.tenant, "globex"), eq(events.seq, 46)));
+    const leaf = leafOfContentHash(row?.contentHash as string);
+    expect(
+      verifyInclusion({ index: 45, size, leaf, proof: proofs.get(45) ?? [], root: head?.root as Uint8Array }),
+    ).toBe(true);
   });
 
   it("reports a forged cut: no signed checkpoint at it, not recorded in the chain", async () => {

@@ -402,7 +402,7 @@ describe.runIf(hasPostgres)("two console instances on one PostgreSQL", () => {
         [a, b, a, b].map((inst, i) => retentionRound(inst.db, { signer, archiveDir: dirs[i % 2] as string })),
       );
       const cuts = rounds.flatMap((r) => r.cuts);
-      expect(cuts.map((c) => [c.tenant, c.fromSeq, c.toSeq])).toEqual([[tenant, 1, 32]]);
+      expect(cuts.map((c) => [c.tenant, c.fromSeq, c.toSeq])).toEqual([[tenant, 1, 40]]);
       expect(rounds.flatMap((r) => r.refused)).toEqual([]);
       const cutRows = await a.db.select().from(retentionCuts).where(eq(retentionCuts.tenant, tenant));
       expect(cutRows).toHaveLength(1);
@@ -412,7 +412,7 @@ describe.runIf(hasPostgres)("two console instances on one PostgreSQL", () => {
       expect(files.filter((f) => f.endsWith(".ccarchive.jsonl.gz"))).toHaveLength(1);
       const [v] = await verifyChains(b.db, { tenants: [tenant], keys: verifyKeys });
       expect(v?.problems).toEqual([]);
-      expect(v?.anchor?.seq).toBe(32);
+      expect(v?.anchor?.seq).toBe(40);
     } finally {
       await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     }
