@@ -38,8 +38,11 @@ export async function appendEvents(
   batch: ChainedContent[],
   /** Content hashes the caller already computed, in batch order (ingest needs them first). */
   knownHashes?: readonly string[],
-  /** tree: false only for bench/groups/merkle.ts (ingest with vs without) and tests writing a pre-0005 schema. */
-  internal: { tree?: boolean } = {},
+  /**
+   * tree: false only for bench/groups/merkle.ts (ingest with vs without) and tests writing a
+   * pre-0005 schema; rollups: false only for tests writing a schema before 0012 (no rollup tables).
+   */
+  internal: { tree?: boolean; rollups?: boolean } = {},
 ): Promise<NewEvent[]> {
   const hashOf = new Map<ChainedContent, string>();
   batch.forEach((e, i) => {
@@ -82,7 +85,7 @@ export async function appendEvents(
       .set({ seq, hash, updatedAt: sql`now()` })
       .where(eq(chainHeads.tenant, tenant));
   }
-  if (rows.length > 0) await insertEventRows(tx, rows, nodes);
+  if (rows.length > 0) await insertEventRows(tx, rows, nodes, internal.rollups !== false);
   return rows;
 }
 
@@ -99,7 +102,12 @@ const ATTESTED_LIST = sql.raw(ATTESTED.map(([, c]) => `"${c.name}"`).join(", "))
  * Thousands of bound parameters (a multi-row VALUES) cost more to build and to parse. The
  * Merkle nodes ride in the same statement (a data-modifying CTE): a round trip per batch less.
  */
-async function insertEventRows(tx: Executor, rows: NewEvent[], nodes: NewTreeNode[]): Promise<void> {
+async function insertEventRows(
+  tx: Executor,
+  rows: NewEvent[],
+  nodes: NewTreeNode[],
+  rollups: boolean,
+): Promise<void> {
   const observed = rows.some((r) => r.tier === "observed");
   const [columns, list] = observed ? [COLUMNS, COLUMN_LIST] : [ATTESTED, ATTESTED_LIST];
   const json = JSON.stringify(
@@ -114,7 +122,7 @@ async function insertEventRows(tx: Executor, rows: NewEvent[], nodes: NewTreeNod
   );
   const insertEvents = sql`insert into events (${list}) select ${list} from json_populate_recordset(null::events, ${json}::json)`;
   // The Overview's rollups (lib/audit/rollups.ts) ride in the same statement too.
-  const ctes = rollupCtes(rows as RollupRow[]);
+  const ctes = rollups ? rollupCtes(rows as RollupRow[]) : [];
   if (nodes.length > 0) ctes.unshift(sql`tree as (${treeNodesInsert(treeNodesJson(nodes))})`);
   if (ctes.length === 0) await tx.execute(insertEvents);
   else await tx.execute(sql`with ${sql.join(ctes, sql`, `)} ${insertEvents}`);

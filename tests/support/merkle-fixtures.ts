@@ -26,8 +26,9 @@ export function content(tenant: string, n: number): ChainedContent[] {
   });
 }
 
+/** tree: false writes a schema before 0005, which has no rollup tables either (0012). */
 export async function append(db: Db, batch: ChainedContent[], tree = true): Promise<void> {
-  await db.transaction((tx) => appendEvents(tx, batch, undefined, { tree }));
+  await db.transaction((tx) => appendEvents(tx, batch, undefined, { tree, rollups: tree }));
 }
 
 /** The tenant's leaf hashes from its stored events, in seq order (seqs checked to be 1..n). */
