@@ -1,4 +1,4 @@
-import { eq, getTableColumns, sql } from "drizzle-orm";
+import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { chainHeads, events, type NewEvent } from "@/db/schema";
 import {
@@ -91,11 +91,30 @@ export async function appendEvents(
 
 // Column names come from our own schema, never from input; receivedAt keeps its default.
 const COLUMNS = Object.entries(getTableColumns(events)).filter(([key]) => key !== "receivedAt");
-const COLUMN_LIST = sql.raw(COLUMNS.map(([, c]) => `"${c.name}"`).join(", "));
 // Attested rows leave `tier` to its default (issue 13): the statement stays what it was before
 // the column existed, so code running against an older schema (a migration test) still works.
 const ATTESTED = COLUMNS.filter(([key]) => key !== "tier");
-const ATTESTED_LIST = sql.raw(ATTESTED.map(([, c]) => `"${c.name}"`).join(", "));
+/** Every column, received_at included: rows put back as they were stored (a restored archive). */
+export const ALL_EVENT_COLUMNS = Object.entries(getTableColumns(events));
+
+/**
+ * `insert into events (…) select … from json_populate_recordset(…)` of `rows` over `columns`
+ * (schema keys and their columns; names from our schema, never from input).
+ */
+export function eventsInsert(rows: readonly Record<string, unknown>[], columns: typeof COLUMNS): SQL {
+  const list = sql.raw(columns.map(([, c]) => `"${c.name}"`).join(", "));
+  const json = JSON.stringify(
+    rows.map((r) =>
+      Object.fromEntries(
+        columns.map(([key, col]) => {
+          const v = r[key];
+          return [col.name, v instanceof Date ? v.toISOString() : (v ?? null)];
+        }),
+      ),
+    ),
+  );
+  return sql`insert into events (${list}) select ${list} from json_populate_recordset(null::events, ${json}::json)`;
+}
 
 /**
  * One statement with one JSON parameter: PostgreSQL expands it with json_populate_recordset.
@@ -109,18 +128,10 @@ async function insertEventRows(
   rollups: boolean,
 ): Promise<void> {
   const observed = rows.some((r) => r.tier === "observed");
-  const [columns, list] = observed ? [COLUMNS, COLUMN_LIST] : [ATTESTED, ATTESTED_LIST];
-  const json = JSON.stringify(
-    rows.map((r) => {
-      const o: Record<string, unknown> = {};
-      for (const [key, col] of columns) {
-        const v = key === "tier" ? (r.tier ?? "attested") : (r as Record<string, unknown>)[key];
-        o[col.name] = v instanceof Date ? v.toISOString() : (v ?? null);
-      }
-      return o;
-    }),
+  const insertEvents = eventsInsert(
+    rows.map((r) => ({ ...r, tier: r.tier ?? "attested" })),
+    observed ? COLUMNS : ATTESTED,
   );
-  const insertEvents = sql`insert into events (${list}) select ${list} from json_populate_recordset(null::events, ${json}::json)`;
   // The Overview's rollups (lib/audit/rollups.ts) ride in the same statement too.
   const ctes = rollups ? rollupCtes(rows as RollupRow[]) : [];
   if (nodes.length > 0) ctes.unshift(sql`tree as (${treeNodesInsert(treeNodesJson(nodes))})`);

@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
-import { type Checkpoint, chainHeads, checkpoints, events, retentionCuts } from "@/db/schema";
+import { type Checkpoint, chainHeads, checkpoints, events } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "./chain";
 import { type CheckpointKeys, checkpointVerifier } from "./checkpoint";
+import { latestCut } from "./cuts";
 import { TreeVerifier } from "./verify-tree";
 
 export interface ChainProblem {
@@ -104,12 +105,7 @@ export async function verifyTenantChainIn(
   // A retention cut (docs/retention.md): rows up to its seq were archived and deleted, and the
   // chain is verified from it. Its hash must be what a signed checkpoint at that seq says, and the
   // tenant's own chain must record the cut (console.retention.cut, after it) with the same hash.
-  const [cut] = await db
-    .select()
-    .from(retentionCuts)
-    .where(eq(retentionCuts.tenant, tenant))
-    .orderBy(desc(retentionCuts.seq))
-    .limit(1);
+  const cut = await latestCut(db, tenant);
   const anchor = cut?.seq ?? 0;
   if (cut) {
     const signed = (bySeq.get(cut.seq) ?? []).some((c) => c.hash === cut.hash && verifySig(c) === "ok");

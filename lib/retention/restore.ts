@@ -3,11 +3,11 @@
 // first), and its rows go back in one transaction: the cut is removed, so verification starts
 // from the cut before it again and runs through the restored rows. Retention for the tenant is
 // switched off (recorded in its chain), or the next sweep would cut the same rows again.
-import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { ensureEventPartitions } from "@/db/partitions";
-import { type Event, events, retentionCuts, tenants } from "@/db/schema";
-import { appendEvents, lockChainHead } from "@/lib/audit/append";
+import { type Event, retentionCuts, tenants } from "@/db/schema";
+import { ALL_EVENT_COLUMNS, appendEvents, eventsInsert, lockChainHead } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { addToRollups } from "@/lib/audit/rollups";
 import { readArchive, verifyArchive } from "./archive";
@@ -22,25 +22,6 @@ export interface Restored {
   events: number;
   /** The retention days switched off (null when none was set). */
   retentionWas: number | null;
-}
-
-const COLUMNS = Object.entries(getTableColumns(events));
-const COLUMN_LIST = sql.raw(COLUMNS.map(([, c]) => `"${c.name}"`).join(", "));
-
-async function insertRows(tx: Parameters<Parameters<Db["transaction"]>[0]>[0], rows: Event[]) {
-  const json = JSON.stringify(
-    rows.map((r) =>
-      Object.fromEntries(
-        COLUMNS.map(([key, col]) => {
-          const v = (r as Record<string, unknown>)[key];
-          return [col.name, v instanceof Date ? v.toISOString() : (v ?? null)];
-        }),
-      ),
-    ),
-  );
-  await tx.execute(
-    sql`insert into events (${COLUMN_LIST}) select ${COLUMN_LIST} from json_populate_recordset(null::events, ${json}::json)`,
-  );
 }
 
 export async function restoreArchive(
@@ -82,7 +63,7 @@ export async function restoreArchive(
         oldest = first;
         await ensureEventPartitions(tx, { from: first });
       }
-      await insertRows(tx, batch);
+      await tx.execute(eventsInsert(batch, ALL_EVENT_COLUMNS));
       await addToRollups(tx, batch);
       count += batch.length;
       batch = [];

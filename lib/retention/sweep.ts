@@ -6,15 +6,24 @@
 // the tenant's own chain), and only then are the rows deleted. A month's partition is dropped
 // once no tenant has rows left in it. One instance runs this at a time (lib/jobs.ts).
 import path from "node:path";
-import { and, desc, eq, gt, lt, lte, max, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, lt, lte, max, sql } from "drizzle-orm";
 import type { Db, Executor, Tx } from "@/db/client";
 import { durableCommit } from "@/db/durability";
 import { ensureEventPartitions, listEventPartitions, monthStart } from "@/db/partitions";
-import { checkpoints, type Event, events, retentionCuts, tenants, treeCheckpoints } from "@/db/schema";
+import {
+  checkpoints,
+  type Event,
+  events,
+  issuers,
+  retentionCuts,
+  tenants,
+  treeCheckpoints,
+} from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { GENESIS_HASH } from "@/lib/audit/chain";
 import { type CheckpointSigner, signCheckpoint } from "@/lib/audit/checkpoint";
 import { consoleEvents } from "@/lib/audit/console-event";
+import { latestCut } from "@/lib/audit/cuts";
 import { subtractFromRollups } from "@/lib/audit/rollups";
 import { loadConfig } from "@/lib/config";
 import { runExclusive } from "@/lib/jobs";
@@ -82,16 +91,6 @@ export async function dueCuts(db: Executor, now: Date): Promise<Due[]> {
     if (to > prev) out.push({ tenant: t.id, before, prev, to });
   }
   return out;
-}
-
-export async function latestCut(db: Executor, tenant: string) {
-  const [cut] = await db
-    .select()
-    .from(retentionCuts)
-    .where(eq(retentionCuts.tenant, tenant))
-    .orderBy(desc(retentionCuts.seq))
-    .limit(1);
-  return cut ?? null;
 }
 
 async function latestCutSeq(db: Executor, tenant: string): Promise<number> {
@@ -294,12 +293,16 @@ async function cutTenant(
   return { tenant, fromSeq: prev + 1, toSeq: to, events: to - prev, before: due.before, archive };
 }
 
-/** kid → "ed25519/<hex>" of every console key (verification uses keys the database holds). */
+/**
+ * kid → "ed25519/<hex>" of every console key the database holds: issuers without a tenant, as
+ * lib/merkle/keys.ts publishes them (a rotation leaves the old key there).
+ */
 async function consoleKeys(db: Executor): Promise<Map<string, string>> {
-  const res = (await db.execute(
-    sql`select kid, public_key from issuers where tenant is null and kid like 'console-%'`,
-  )) as { rows: { kid: string; public_key: string }[] };
-  return new Map(res.rows.map((r) => [r.kid, r.public_key]));
+  const rows = await db
+    .select({ kid: issuers.kid, publicKey: issuers.publicKey })
+    .from(issuers)
+    .where(isNull(issuers.tenant));
+  return new Map(rows.map((r) => [r.kid, r.publicKey]));
 }
 
 /** Past months (entirely before this month) with no rows left: dropped. */
