@@ -145,3 +145,41 @@ export function result(input: {
 function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
+
+/** The p-th percentile (nearest rank, 0–100) of per-call timings. */
+export function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+
+/**
+ * Per-call milliseconds of a subject and its baseline, interleaved call by call (the order
+ * flipping every call) after a warm-up of both: a burst of machine noise hits both sides alike
+ * instead of whichever happened to be running.
+ */
+export async function interleavedCalls(
+  subject: () => Promise<unknown>,
+  baseline: () => Promise<unknown>,
+  opts: { runs: number; warmup: number },
+): Promise<{ subject: number[]; baseline: number[] }> {
+  const time = async (fn: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await fn();
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < opts.warmup; i++) {
+    await subject();
+    await baseline();
+  }
+  const out = { subject: [] as number[], baseline: [] as number[] };
+  for (let i = 0; i < opts.runs; i++) {
+    if (i % 2 === 0) {
+      out.subject.push(await time(subject));
+      out.baseline.push(await time(baseline));
+    } else {
+      out.baseline.push(await time(baseline));
+      out.subject.push(await time(subject));
+    }
+  }
+  return out;
+}

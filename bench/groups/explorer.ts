@@ -5,7 +5,7 @@ import type { Authority } from "../../lib/auth/authority";
 import { listEvents } from "../../lib/data/events-query";
 import { seedLarge } from "../../lib/demo/large";
 import { onScratchPglite, onScratchPostgres } from "../databases";
-import type { BenchGroup, BenchResult } from "../harness";
+import { type BenchGroup, type BenchResult, interleavedCalls, percentile } from "../harness";
 
 const GROUP = "explorer";
 // Enough calls that the p95 is not just the second-slowest call.
@@ -26,11 +26,6 @@ const authority: Authority = {
   sessionId: "bench",
   authTime: new Date(),
 };
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
 
 /** True when an EXPLAIN (FORMAT JSON) plan reads the events table with a sequential scan. */
 function scansEvents(node: unknown): boolean {
@@ -84,37 +79,6 @@ function cases(sample: Awaited<ReturnType<typeof seedLarge>>["sample"]): Case[] 
   ];
 }
 
-/**
- * Per-call milliseconds of the console and of the hand-written SQL, interleaved call by call (the
- * order flipping every round) after a warm-up of both: a burst of machine noise hits both sides
- * alike instead of whichever happened to be running.
- */
-async function timedPair(
-  viaConsole: () => Promise<unknown>,
-  viaHand: () => Promise<unknown>,
-): Promise<{ console: number[]; hand: number[] }> {
-  const time = async (fn: () => Promise<unknown>) => {
-    const t0 = performance.now();
-    await fn();
-    return performance.now() - t0;
-  };
-  for (let i = 0; i < WARMUP; i++) {
-    await viaConsole();
-    await viaHand();
-  }
-  const out = { console: [] as number[], hand: [] as number[] };
-  for (let i = 0; i < RUNS; i++) {
-    if (i % 2 === 0) {
-      out.console.push(await time(viaConsole));
-      out.hand.push(await time(viaHand));
-    } else {
-      out.hand.push(await time(viaHand));
-      out.console.push(await time(viaConsole));
-    }
-  }
-  return out;
-}
-
 async function measure(backend: string, database: Database, n: number, progress: (s: string) => void) {
   await migrateDatabase(database);
   const started = Date.now();
@@ -136,13 +100,14 @@ async function measure(backend: string, database: Database, n: number, progress:
   let seqScans = 0;
   for (const c of cases(seeded.sample)) {
     let rows = 0;
-    const { console: viaConsole, hand: viaHand } = await timedPair(
+    const { subject: viaConsole, baseline: viaHand } = await interleavedCalls(
       async () => {
         const res = await listEvents(database.db, authority, { q: c.q, limit: 50 });
         if (res.error) throw new Error(`${c.name}: ${res.error.message}`);
         rows = res.rows.length;
       },
       () => database.db.execute(c.hand),
+      { runs: RUNS, warmup: WARMUP },
     );
     const plan = (await database.db.execute(sql`explain (format json) ${c.hand}`)) as {
       rows: { "QUERY PLAN": unknown }[];

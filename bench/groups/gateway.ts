@@ -7,7 +7,7 @@ import { loadGatewayConfig, loadOrCreateIssuerKey, startGateway } from "@capabil
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { BenchGroup, BenchResult } from "../harness";
+import { type BenchGroup, type BenchResult, percentile } from "../harness";
 
 const GROUP = "gateway";
 const CALLS = 600;
@@ -19,11 +19,6 @@ const CLI = path.resolve(import.meta.dirname, "../../packages/sdk/dist/cli.js");
 const CONSOLE = path.resolve(import.meta.dirname, "../gateway-console.ts");
 const ECHO_HTTP = path.resolve(import.meta.dirname, "../mcp-echo-http.mjs");
 const ECHO_STDIO = path.resolve(import.meta.dirname, "../../tests/fixtures/mcp-crash-server.mjs");
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
 
 const round2 = (n: number) => Number(n.toFixed(2));
 

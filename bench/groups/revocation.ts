@@ -10,15 +10,10 @@ import { insertApiKey } from "../../lib/data/api-keys";
 import { nextFeedCursor } from "../../lib/data/verifier-feed";
 import { createPlatformVerifier } from "../../lib/sdk/platform";
 import { routeFetch } from "../../tests/support/route-fetch";
-import type { BenchGroup, BenchResult } from "../harness";
+import { type BenchGroup, type BenchResult, percentile } from "../harness";
 
 const GROUP = "revocation";
 const ROUNDS = 20;
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
 
 /**
  * How long a revocation recorded in the console takes to reach an SDK verifier with the default

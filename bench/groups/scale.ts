@@ -21,17 +21,12 @@ import { seedLarge } from "../../lib/demo/large";
 import { retentionRound } from "../../lib/retention/sweep";
 import { generateConsoleKey } from "../../lib/server/issuer-key";
 import { onScratchPostgres } from "../databases";
-import type { BenchGroup, BenchResult } from "../harness";
+import { type BenchGroup, type BenchResult, interleavedCalls, percentile } from "../harness";
 
 const GROUP = "scale";
 const RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 200);
 const WARMUP = 5;
 const DAYS = 120;
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
 
 const time = async (fn: () => Promise<unknown>) => {
   const t0 = performance.now();
@@ -39,24 +34,8 @@ const time = async (fn: () => Promise<unknown>) => {
   return performance.now() - t0;
 };
 
-/** Interleaved per-call timings of a subject and its baseline (the order flips every call). */
-async function pair(subject: () => Promise<unknown>, baseline: () => Promise<unknown>) {
-  for (let i = 0; i < WARMUP; i++) {
-    await subject();
-    await baseline();
-  }
-  const out = { subject: [] as number[], baseline: [] as number[] };
-  for (let i = 0; i < RUNS; i++) {
-    if (i % 2 === 0) {
-      out.subject.push(await time(subject));
-      out.baseline.push(await time(baseline));
-    } else {
-      out.baseline.push(await time(baseline));
-      out.subject.push(await time(subject));
-    }
-  }
-  return out;
-}
+const pair = (subject: () => Promise<unknown>, baseline: () => Promise<unknown>) =>
+  interleavedCalls(subject, baseline, { runs: RUNS, warmup: WARMUP });
 
 async function alone(fn: () => Promise<unknown>, runs = RUNS) {
   for (let i = 0; i < WARMUP; i++) await fn();
