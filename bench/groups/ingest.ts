@@ -1,8 +1,6 @@
 import { createHash } from "node:crypto";
-import { pipeline } from "node:stream/promises";
-import { getTableColumns, getTableName } from "drizzle-orm";
+import { getTableName } from "drizzle-orm";
 import pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import type { Database } from "../../db/client";
 import { migrateDatabase } from "../../db/migrate";
 import { events, type NewEvent } from "../../db/schema";
@@ -14,6 +12,7 @@ import { eventSchema } from "../../lib/ingest/event-schema";
 import { handleIngest } from "../../lib/ingest/handler";
 import { toEventContent } from "../../lib/ingest/rows";
 import { generateConsoleKey } from "../../lib/server/issuer-key";
+import { copyBody, copyInto } from "../copy";
 import { onScratchPglite, onScratchPostgres } from "../databases";
 import type { BenchGroup, BenchResult } from "../harness";
 import { serveHandler } from "../http-server";
@@ -98,30 +97,6 @@ function rawRows(
   });
 }
 
-/** The events table's columns that `rows` set, as [property, column] pairs. */
-function copyColumns(rows: NewEvent[]) {
-  const set = new Set(
-    rows.flatMap((r) => Object.keys(r).filter((k) => (r as Record<string, unknown>)[k] !== undefined)),
-  );
-  return Object.entries(getTableColumns(events)).filter(([k]) => set.has(k));
-}
-
-/** One row as CSV for COPY, each value as the driver would send it (jsonb as JSON, arrays as literals). */
-function csvLine(row: NewEvent, cols: ReturnType<typeof copyColumns>): string {
-  return `${cols
-    .map(([k, col]) => {
-      const v = (row as Record<string, unknown>)[k];
-      if (v === undefined || v === null) return "";
-      let d: unknown = col.mapToDriverValue(v as never);
-      if (d instanceof Date) d = d.toISOString();
-      else if (Array.isArray(d))
-        d = `{${d.map((x) => `"${String(x).replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
-      else if (typeof d === "object") d = JSON.stringify(d);
-      return `"${String(d).replace(/"/g, '""')}"`;
-    })
-    .join(",")}\n`;
-}
-
 /**
  * The physical ceiling (issue #17, point 3): COPY of the same rows, chain columns included, into
  * a table with the events table's columns and no index, key or constraint beyond NOT NULL.
@@ -136,18 +111,10 @@ async function copyCeiling(url: string) {
   );
   return {
     async round(batches: NewEvent[][]) {
-      const rows = batches.flat();
-      const cols = copyColumns(rows);
-      const body = rows.map((r) => csvLine(r, cols)).join("");
-      const names = cols.map(([, c]) => `"${c.name}"`).join(", ");
+      const copy = copyBody(events, batches.flat() as Record<string, unknown>[], table);
       const t0 = performance.now();
-      await pipeline(
-        (async function* () {
-          yield body;
-        })(),
-        client.query(copyFrom(`copy ${table} (${names}) from stdin with (format csv)`)),
-      );
-      return rows.length / ((performance.now() - t0) / 1000);
+      await copyInto(client, copy);
+      return batches.flat().length / ((performance.now() - t0) / 1000);
     },
     async close() {
       await client.query(`drop table if exists ${table}`).catch(() => {});

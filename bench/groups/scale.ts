@@ -7,10 +7,11 @@
 // oldest month and drops its partition. Seeding takes most of the time: the default run is long,
 // which is why it is the bench's, not the test suite's.
 import { sql } from "drizzle-orm";
+import pg from "pg";
 import type { Database } from "../../db/client";
 import { migrateDatabase } from "../../db/migrate";
 import { listEventPartitions, monthStart } from "../../db/partitions";
-import { tenants } from "../../db/schema";
+import { capabilities, events, tenants } from "../../db/schema";
 import { checkpointMovedHeads } from "../../lib/audit/checkpointer";
 import { verifyTenantChain } from "../../lib/audit/verify";
 import type { Authority } from "../../lib/auth/authority";
@@ -20,6 +21,7 @@ import { getPrincipalDay } from "../../lib/data/principal-day";
 import { seedLarge } from "../../lib/demo/large";
 import { retentionRound } from "../../lib/retention/sweep";
 import { generateConsoleKey } from "../../lib/server/issuer-key";
+import { copyBody, copyInto } from "../copy";
 import { onScratchPostgres } from "../databases";
 import { type BenchGroup, type BenchResult, interleavedCalls, percentile } from "../harness";
 
@@ -46,8 +48,20 @@ async function alone(fn: () => Promise<unknown>, runs = RUNS) {
 
 const ms = (v: number) => Number(v.toFixed(2));
 
-async function measure(database: Database, n: number, tenantCount: number, progress: (s: string) => void) {
+async function measure(
+  database: Database,
+  url: string,
+  n: number,
+  tenantCount: number,
+  progress: (s: string) => void,
+) {
   await migrateDatabase(database);
+  // Loaded with COPY, each table on its own connection (events and capabilities at once).
+  const copiers = {
+    events: new pg.Client({ connectionString: url }),
+    capabilities: new pg.Client({ connectionString: url }),
+  };
+  await Promise.all(Object.values(copiers).map((c) => c.connect()));
   const ids = Array.from({ length: tenantCount }, (_, i) => `t${String(i).padStart(2, "0")}`);
   const started = Date.now();
   let last = 0;
@@ -58,12 +72,19 @@ async function measure(database: Database, n: number, tenantCount: number, progr
     days: DAYS,
     principalsPerTenant: 50,
     arrivedWhenSent: true,
+    deferIndexes: true,
+    write: async (table, rows) => {
+      if (rows.length > 0)
+        await copyInto(copiers[table], copyBody(table === "events" ? events : capabilities, rows));
+    },
+    onIndexes: (count) => progress(`loaded; building ${count} secondary indexes`),
     onProgress: (done, total) => {
       if (Date.now() - last < 10_000) return;
       last = Date.now();
       progress(`seeding ${done.toLocaleString("en")} / ${total.toLocaleString("en")} events`);
     },
   });
+  await Promise.all(Object.values(copiers).map((c) => c.end()));
   const seedS = Math.round((Date.now() - started) / 1000);
   await database.db.execute(sql`vacuum analyze events`);
   const months = (await listEventPartitions(database.db)).length;
@@ -96,10 +117,12 @@ async function measure(database: Database, n: number, tenantCount: number, progr
     [
       "explorer, all tenants, latest page",
       all,
-      sql`select * from events where tenant in (${sql.join(
+      // The best hand-written form: each tenant's newest 50, merged (a plain ORDER BY over
+      // `tenant in (…)` sorts every event in scope; its p95 is printed below for comparison).
+      sql`select p.* from unnest(array[${sql.join(
         ids.map((t) => sql`${t}`),
         sql`, `,
-      )}) order by ts desc, id desc limit 50`,
+      )}]::text[]) as s(tenant) cross join lateral (select * from events where tenant = s.tenant order by ts desc, id desc limit 50) p order by p.ts desc, p.id desc limit 50`,
     ],
   ] as const) {
     const t = await pair(
@@ -109,6 +132,14 @@ async function measure(database: Database, n: number, tenantCount: number, progr
     const p95 = percentile(t.subject, 95);
     const base = percentile(t.baseline, 95);
     progress(`${label}: p95 ${p95.toFixed(1)} ms (hand SQL ${base.toFixed(1)} ms)`);
+    if (authority === all) {
+      const naive = sql`select * from events where tenant in (${sql.join(
+        ids.map((id) => sql`${id}`),
+        sql`, `,
+      )}) order by ts desc, id desc limit 50`;
+      const sorted = percentile(await alone(() => database.db.execute(naive), 20), 95);
+      progress(`  (one ORDER BY over every tenant's events, for comparison: p95 ${sorted.toFixed(1)} ms)`);
+    }
     results.push({
       group: GROUP,
       name: `${scale}: ${label}, p95 vs hand-written SQL p95`,
@@ -261,7 +292,7 @@ async function run(): Promise<BenchResult[]> {
   const tenantCount = Number(process.env.BENCH_SCALE_TENANTS ?? 50);
   const out = await onScratchPostgres(
     { prefix: "cc_bench_scale", poolSize: 4, progress, missing: "the scale targets are not measured" },
-    (database) => measure(database, n, tenantCount, progress),
+    (database, url) => measure(database, url, n, tenantCount, progress),
   );
   return out ?? [];
 }

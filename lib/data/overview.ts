@@ -5,6 +5,7 @@ import { ReadDb, type ReadExecutor } from "@/db/replica";
 import { capabilities, escalations, events, revocations } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
+import { pgTimestampToDate } from "@/lib/query/cursor";
 import { eventsSince } from "@/lib/query/event-time";
 import { foldReasons } from "./principal-day";
 
@@ -181,11 +182,30 @@ export async function aggregatesFromEvents(
   };
 }
 
+type RecentEvent = Overview["recent"][number];
+
+/**
+ * The newest `limit` events across `tenants`: each tenant's newest (a short walk down its
+ * (tenant, ts, id) index), merged, rather than a sort of every event in scope.
+ */
+async function latestEvents(db: Db, tenants: readonly string[], limit: number): Promise<RecentEvent[]> {
+  if (tenants.length === 0) return [];
+  const result = (await db.execute(
+    sql`select "page".* from unnest(array[${sql.join(
+      tenants.map((t) => sql`${t}`),
+      sql`, `,
+    )}]::text[]) as "scope"("tenant") cross join lateral (
+      select "events"."id", "events"."ts", "events"."tenant", "events"."type", "events"."principal", "events"."outcome", "events"."tier"
+      from "events" where "events"."tenant" = "scope"."tenant" order by "events"."ts" desc, "events"."id" desc limit ${limit}
+    ) as "page" order by "page"."ts" desc, "page"."id" desc limit ${limit}`,
+  )) as unknown as { rows: (Omit<RecentEvent, "ts"> & { ts: string })[] };
+  return result.rows.map((r) => ({ ...r, ts: pgTimestampToDate(r.ts) }));
+}
+
 async function overviewOn(db: Db, authority: Authority, now: Date): Promise<Overview> {
   assertCan(authority, "console.read");
   const scope = tenantsInView(authority);
   const { since7d } = overviewWindows(now);
-  const inScope = inArray(events.tenant, scope);
   const [agg, [caps], revoked, active, recent] = await Promise.all([
     aggregatesFromRollups(db, scope, now),
     db.select({ n: count() }).from(capabilities).where(inArray(capabilities.tenant, scope)),
@@ -223,20 +243,7 @@ async function overviewOn(db: Db, authority: Authority, now: Date): Promise<Over
       )
       .orderBy(escalations.expiresAt)
       .limit(20),
-    db
-      .select({
-        id: events.id,
-        ts: events.ts,
-        tenant: events.tenant,
-        type: events.type,
-        principal: events.principal,
-        outcome: events.outcome,
-        tier: events.tier,
-      })
-      .from(events)
-      .where(inScope)
-      .orderBy(desc(events.ts), desc(events.id))
-      .limit(10),
+    latestEvents(db, scope, 10),
   ]);
   const perDay = Array.from({ length: 7 }, (_, i) => ({
     label: new Date(since7d.getTime() + i * DAY).toISOString().slice(0, 10),

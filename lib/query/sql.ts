@@ -18,7 +18,16 @@ export interface QueryScope {
  * (a tenant: outside the scope matches nothing and says so, without saying whether it exists).
  */
 export type CompiledQuery =
-  | { ok: true; where: SQL; notices: QueryError[] }
+  | {
+      ok: true;
+      where: SQL;
+      notices: QueryError[];
+      /**
+       * The query has free text: its trigram index (events_text_trgm) is the one index on events
+       * that does not lead with the tenant, so a walk per tenant would search it once per tenant.
+       */
+      freeText: boolean;
+    }
   | { ok: false; error: QueryError };
 
 /** Escapes LIKE's metacharacters (backslash is Postgres's default LIKE escape). */
@@ -316,5 +325,6 @@ export function queryToSql(query: ParsedQuery, scope: QueryScope): CompiledQuery
     compiler.node(root);
     out.write(")");
   }
-  return { ok: true, where: out.toSql(), notices: compiler.notices };
+  const freeText = root ? [...termsOf(root)].some((t) => t.key === "text") : false;
+  return { ok: true, where: out.toSql(), notices: compiler.notices, freeText };
 }
