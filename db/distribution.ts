@@ -64,6 +64,7 @@ export const TABLE_PLACEMENT: Record<string, Placement> = {
   retention_cuts: distributed,
   event_rollups_daily: distributed,
   event_rollups_hourly: distributed,
+  capability_counts: distributed,
   streams: distributed,
   stream_dead_letters: distributed,
   alert_rules: distributed,

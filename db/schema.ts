@@ -659,6 +659,14 @@ export const eventRollupsHourly = pgTable(
   (t) => [primaryKey({ name: "event_rollups_hourly_pkey", columns: [t.tenant, t.hour, t.outcome] })],
 );
 
+// How many capabilities each tenant has (issue 17): the Overview's "Capabilities seen" read a
+// count(*) over every capability in view, hundreds of milliseconds at ten million events. Kept by
+// the writers of capabilities in the statement's transaction (lib/data/capability-counts.ts).
+export const capabilityCounts = pgTable("capability_counts", {
+  tenant: text("tenant").primaryKey(),
+  n: bigint("n", { mode: "number" }).notNull(),
+});
+
 // --- MCP capability gateway (issue 14) ----------------------------------------------------
 
 export const GATEWAY_SUBJECT_KINDS = ["any", "agent", "group", "principal"] as const;

@@ -12,6 +12,7 @@ import {
   systemClock,
 } from "@/lib/capability";
 import { uuidv7 } from "@/lib/ids";
+import { addCapabilities } from "./capability-counts";
 
 // Shared by the console side (lib/data/escalations.ts, lib/data/revocations.ts) and the
 // platform side (lib/data/escalation-uses.ts) of escalations.
@@ -69,7 +70,7 @@ export async function recordEscalationCapability(
   cap: Capability,
   issuerKid: string,
 ): Promise<void> {
-  await tx
+  const inserted = await tx
     .insert(capabilities)
     .values({
       id: cap.id,
@@ -88,7 +89,9 @@ export async function recordEscalationCapability(
       issuedAt: row.issuedAt,
       expiresAt: row.expiresAt,
     })
-    .onConflictDoNothing();
+    .onConflictDoNothing()
+    .returning({ id: capabilities.id });
+  await addCapabilities(tx, row.tenant, inserted.length);
 }
 
 /** An escalation.* event about one escalation, for its tenant's audit chain. */

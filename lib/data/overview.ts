@@ -2,7 +2,7 @@ import "server-only";
 import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { ReadDb, type ReadExecutor } from "@/db/replica";
-import { capabilities, escalations, events, revocations } from "@/db/schema";
+import { capabilityCounts, escalations, events, revocations } from "@/db/schema";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
 import { pgTimestampToDate } from "@/lib/query/cursor";
@@ -208,7 +208,10 @@ async function overviewOn(db: Db, authority: Authority, now: Date): Promise<Over
   const { since7d } = overviewWindows(now);
   const [agg, [caps], revoked, active, recent] = await Promise.all([
     aggregatesFromRollups(db, scope, now),
-    db.select({ n: count() }).from(capabilities).where(inArray(capabilities.tenant, scope)),
+    db
+      .select({ n: sql<number>`coalesce(sum(${capabilityCounts.n}), 0)::int` })
+      .from(capabilityCounts)
+      .where(inArray(capabilityCounts.tenant, scope)),
     db
       // The console's revocations (the verifier feed), not *.revoked events: a platform's own
       // report of a revocation is not one verifiers act on (issue 11).

@@ -5,6 +5,7 @@ import { ensureEventPartitions } from "@/db/partitions";
 import { capabilities, chainHeads, events, tenants } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
 import { rebuildRollups } from "@/lib/audit/rollups";
+import { recountCapabilities } from "@/lib/data/capability-counts";
 import { catchUpTree } from "@/lib/merkle/store";
 import { prng } from "./request";
 
@@ -298,6 +299,7 @@ export async function seedLarge(o: LargeSeedOptions): Promise<LargeSeedResult> {
     // Overview's rollups (issue 17).
     await catchUpTree(o.db, tenant);
     await rebuildRollups(o.db, tenant);
+    await recountCapabilities(o.db, tenant);
   }
   await o.db.execute(sql`analyze events`);
   await o.db.execute(sql`analyze capabilities`);

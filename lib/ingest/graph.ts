@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { capabilities, type NewCapability, sessions } from "@/db/schema";
+import { addCapabilities, INSERTED } from "@/lib/data/capability-counts";
 import type { IngestEvent } from "./event-schema";
 import type { CapabilityFacts } from "./rows";
 
@@ -101,7 +102,7 @@ export async function upsertCapabilities(
 
   const incomplete = sql`cardinality(capabilities.ancestors) <> capabilities.depth`;
   const better = sql`(${incomplete} and cardinality(excluded.ancestors) = excluded.depth)`;
-  await tx
+  const written = await tx
     .insert(capabilities)
     .values(values)
     .onConflictDoUpdate({
@@ -120,7 +121,9 @@ export async function upsertCapabilities(
         issuedAt: sql`coalesce(capabilities.issued_at, excluded.issued_at)`,
         expiresAt: sql`coalesce(capabilities.expires_at, excluded.expires_at)`,
       },
-    });
+    })
+    .returning({ inserted: INSERTED });
+  await addCapabilities(tx, tenant, written.filter((w) => w.inserted).length);
 
   await repairDescendants(
     tx,
