@@ -70,7 +70,10 @@ describe.each(backends)("capability counts on $name", (backend) => {
     const batch = fc.record({
       tenant: fc.constantFrom(...TENANTS),
       caps: fc.array(
-        fc.record({ id: fc.constantFrom(...POOL), parent: fc.option(fc.constantFrom(...POOL), { nil: null }) }),
+        fc.record({
+          id: fc.constantFrom(...POOL),
+          parent: fc.option(fc.constantFrom(...POOL), { nil: null }),
+        }),
         { minLength: 1, maxLength: 6 },
       ),
     });
