@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lte, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { capabilities, type NewCapability, sessions } from "@/db/schema";
 import { addCapabilities, INSERTED } from "@/lib/data/capability-counts";
@@ -20,6 +20,46 @@ function mergeFacts(a: CapabilityFacts, b: CapabilityFacts): CapabilityFacts {
   }
   return out;
 }
+
+// Every column but first_seen_at (its default, now, is the first sighting), by schema key.
+const CAPABILITY_COLUMNS = Object.entries(getTableColumns(capabilities)).filter(
+  ([key]) => key !== "firstSeenAt",
+);
+const CAPABILITY_LIST = sql.raw(CAPABILITY_COLUMNS.map(([, c]) => `"${c.name}"`).join(", "));
+
+function capabilitiesJson(rows: readonly NewCapability[]): string {
+  return JSON.stringify(
+    rows.map((r) =>
+      Object.fromEntries(
+        CAPABILITY_COLUMNS.map(([key, col]) => {
+          const v = (r as Record<string, unknown>)[key];
+          return [col.name, v instanceof Date ? v.toISOString() : (v ?? null)];
+        }),
+      ),
+    ),
+  );
+}
+
+// A capability seen again keeps what it knew and fills in what it did not; a path learned
+// complete replaces an incomplete one (a child stored before its parent).
+const INCOMPLETE = "cardinality(capabilities.ancestors) <> capabilities.depth";
+const BETTER = `(${INCOMPLETE} and cardinality(excluded.ancestors) = excluded.depth)`;
+const UPSERT_SET = sql.raw(
+  [
+    "parent_id = coalesce(capabilities.parent_id, excluded.parent_id)",
+    `ancestors = case when ${BETTER} then excluded.ancestors else capabilities.ancestors end`,
+    `root_id = case when ${BETTER} then excluded.root_id else capabilities.root_id end`,
+    `depth = case when ${BETTER} then excluded.depth else capabilities.depth end`,
+    "issuer_kid = coalesce(capabilities.issuer_kid, excluded.issuer_kid)",
+    "principal = coalesce(capabilities.principal, excluded.principal)",
+    "agent = coalesce(capabilities.agent, excluded.agent)",
+    "session = coalesce(capabilities.session, excluded.session)",
+    "request = coalesce(capabilities.request, excluded.request)",
+    "summary = case when capabilities.summary = '{}'::jsonb then excluded.summary else capabilities.summary end",
+    "issued_at = coalesce(capabilities.issued_at, excluded.issued_at)",
+    "expires_at = coalesce(capabilities.expires_at, excluded.expires_at)",
+  ].join(", "),
+);
 
 /**
  * Records the capabilities a batch's events refer to, so derivation graphs can be drawn from what
@@ -100,30 +140,16 @@ export async function upsertCapabilities(
       return { ...rest, rootId: k.rootId, depth: k.depth, ancestors: k.ancestors };
     });
 
-  const incomplete = sql`cardinality(capabilities.ancestors) <> capabilities.depth`;
-  const better = sql`(${incomplete} and cardinality(excluded.ancestors) = excluded.depth)`;
-  const written = await tx
-    .insert(capabilities)
-    .values(values)
-    .onConflictDoUpdate({
-      target: [capabilities.tenant, capabilities.id],
-      set: {
-        parentId: sql`coalesce(capabilities.parent_id, excluded.parent_id)`,
-        ancestors: sql`case when ${better} then excluded.ancestors else capabilities.ancestors end`,
-        rootId: sql`case when ${better} then excluded.root_id else capabilities.root_id end`,
-        depth: sql`case when ${better} then excluded.depth else capabilities.depth end`,
-        issuerKid: sql`coalesce(capabilities.issuer_kid, excluded.issuer_kid)`,
-        principal: sql`coalesce(capabilities.principal, excluded.principal)`,
-        agent: sql`coalesce(capabilities.agent, excluded.agent)`,
-        session: sql`coalesce(capabilities.session, excluded.session)`,
-        request: sql`coalesce(capabilities.request, excluded.request)`,
-        summary: sql`case when capabilities.summary = '{}'::jsonb then excluded.summary else capabilities.summary end`,
-        issuedAt: sql`coalesce(capabilities.issued_at, excluded.issued_at)`,
-        expiresAt: sql`coalesce(capabilities.expires_at, excluded.expires_at)`,
-      },
-    })
-    .returning({ inserted: INSERTED });
-  await addCapabilities(tx, tenant, written.filter((w) => w.inserted).length);
+  // One statement with one JSON parameter (as appendEvents writes events): a multi-row VALUES
+  // of a few hundred capabilities bound thousands of parameters, which cost more to build and to
+  // parse than the rows cost to write.
+  const written = (await tx.execute(sql`
+    insert into capabilities (${CAPABILITY_LIST}) select ${CAPABILITY_LIST}
+      from json_populate_recordset(null::capabilities, ${capabilitiesJson(values)}::json)
+    on conflict (tenant, id) do update set ${UPSERT_SET}
+    returning ${INSERTED} as "inserted"`)) as unknown as { rows: { inserted: boolean }[] };
+  const inserted = written.rows.filter((w) => w.inserted).length;
+  await addCapabilities(tx, tenant, inserted);
 
   await repairDescendants(
     tx,
