@@ -17,6 +17,7 @@ import { getInclusionProofs, getLatestTreeCheckpoint, leafOfContentHash } from "
 import { verifyInclusion } from "@/lib/merkle/verify";
 import { verifyArchive } from "@/lib/retention/archive";
 import { RestoreRefused, restoreArchive } from "@/lib/retention/restore";
+import { overdueRetention } from "@/lib/retention/status";
 import { expiryBoundary, retentionRound } from "@/lib/retention/sweep";
 import { backends } from "../support/db";
 import { addTenants, signedIn } from "../support/fixtures";
@@ -139,7 +140,12 @@ describe.each(backends)("partitions and retention on $name", (backend) => {
   it("cuts only the tenant with retention, archives, verifies from the anchor, keeps a month others use", async () => {
     await setRetention(database.db, "acme", 60);
     expect(expiryBoundary(NOW, 60) > OLD_AT).toBe(true);
+    // Health says acme's retention is behind (expired events older than a day), nobody else's.
+    const scope = ["acme", "globex", "initech"];
+    expect((await overdueRetention(database.db, scope, NOW)).map((o) => o.tenant)).toEqual(["acme"]);
+    expect(await overdueRetention(database.db, ["globex"], NOW)).toEqual([]);
     const round = await retentionRound(database.db, { signer, archiveDir: dir, now: NOW });
+    expect(await overdueRetention(database.db, scope, NOW)).toEqual([]);
     expect(round.refused).toEqual([]);
     expect(round.cuts).toHaveLength(1);
     const cut = round.cuts[0];
@@ -210,6 +216,10 @@ describe.each(backends)("partitions and retention on $name", (backend) => {
     });
     const all = [first, second];
     expect(all.flatMap((r) => r.refused)).toContain("initech");
+    // The refusal shows where an admin looks (/api/health), whichever instance ran the job.
+    expect(
+      (await overdueRetention(database.db, ["acme", "globex", "initech"], NOW)).map((o) => o.tenant),
+    ).toEqual(["initech"]);
     expect(all.flatMap((r) => r.cuts).map((c) => c.tenant)).toEqual(["globex"]);
     expect(await rowsOf(database.db, "initech")).toBe(before);
     expect(await database.db.select().from(retentionCuts).where(eq(retentionCuts.tenant, "initech"))).toEqual(

@@ -2,12 +2,14 @@ import { sql } from "drizzle-orm";
 import { getAuthority } from "@/lib/auth/guard";
 import { can } from "@/lib/auth/permissions";
 import { listStreams } from "@/lib/data/streams";
+import { overdueRetention } from "@/lib/retention/status";
 import { getDb } from "@/lib/server/db";
 
 export const dynamic = "force-dynamic";
 
 // Public on purpose (load balancers probe it): anonymously it says only whether the database
-// answers. A signed-in admin also gets the health of their tenants' event streams.
+// answers. A signed-in admin also gets the health of their tenants' event streams and whether
+// any of their tenants' retention is overdue.
 export async function GET() {
   let db: Awaited<ReturnType<typeof getDb>>;
   try {
@@ -30,5 +32,11 @@ export async function GET() {
     lastSuccessAt: s.lastSuccessAt,
   }));
   const failing = streams.filter((s) => s.status === "disabled" || s.lastError);
-  return Response.json({ status: "ok", streams: { failing: failing.length, detail: streams } });
+  // Retention behind by more than a day (a refused cut, a job that does not run), in scope only.
+  const overdue = await overdueRetention(db, authority.tenants);
+  return Response.json({
+    status: "ok",
+    streams: { failing: failing.length, detail: streams },
+    retention: { overdue: overdue.length, detail: overdue },
+  });
 }
