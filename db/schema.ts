@@ -661,7 +661,7 @@ export const eventRollupsHourly = pgTable(
 
 // How many capabilities each tenant has (issue 17): the Overview's "Capabilities seen" read a
 // count(*) over every capability in view, hundreds of milliseconds at ten million events. Kept by
-// the writers of capabilities in the statement's transaction (lib/data/capability-counts.ts).
+// the writers of capabilities in the statement's transaction (lib/ingest/capability-counts.ts).
 export const capabilityCounts = pgTable("capability_counts", {
   tenant: text("tenant").primaryKey(),
   n: bigint("n", { mode: "number" }).notNull(),

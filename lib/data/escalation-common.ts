@@ -12,7 +12,7 @@ import {
   systemClock,
 } from "@/lib/capability";
 import { uuidv7 } from "@/lib/ids";
-import { addCapabilities } from "./capability-counts";
+import { addCapabilities } from "@/lib/ingest/capability-counts";
 
 // Shared by the console side (lib/data/escalations.ts, lib/data/revocations.ts) and the
 // platform side (lib/data/escalation-uses.ts) of escalations.

@@ -5,7 +5,7 @@ import { ensureEventPartitions } from "@/db/partitions";
 import { capabilities, chainHeads, events, tenants } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
 import { rebuildRollups } from "@/lib/audit/rollups";
-import { recountCapabilities } from "@/lib/data/capability-counts";
+import { recountCapabilities } from "@/lib/ingest/capability-counts";
 import { catchUpTree } from "@/lib/merkle/store";
 import { prng } from "./request";
 

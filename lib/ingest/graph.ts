@@ -1,7 +1,7 @@
 import { and, eq, getTableColumns, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { capabilities, type NewCapability, sessions } from "@/db/schema";
-import { addCapabilities, INSERTED } from "@/lib/data/capability-counts";
+import { addCapabilities, INSERTED } from "@/lib/ingest/capability-counts";
 import type { IngestEvent } from "./event-schema";
 import type { CapabilityFacts } from "./rows";
 
