@@ -150,9 +150,10 @@ export type Prepared =
       notice?: QueryError;
       /**
        * Set when a page over several tenants is best read as each tenant's newest rows merged
-       * (see fetchPage): more than one tenant in view and no free text.
+       * (see fetchPage): more than one tenant in view and no free text. `tenants` is the scope
+       * itself (tenantsInView), `filter` the query's condition without it.
        */
-      perTenant?: readonly string[];
+      perTenant?: { tenants: readonly string[]; filter: SQL };
     }
   | { ok: false; error: QueryError };
 
@@ -179,7 +180,7 @@ export function prepareEventsQuery(
     where: compiled.where,
     detail,
     notice: compiled.notices[0],
-    ...(perTenant ? { perTenant: tenants } : {}),
+    ...(perTenant ? { perTenant: { tenants, filter: compiled.filter } } : {}),
   };
 }
 
@@ -253,7 +254,7 @@ async function fetchPage(
      */
     backward?: boolean;
     /** Prepared.perTenant: read each of these tenants' first rows, then merge them. */
-    perTenant?: readonly string[];
+    perTenant?: { tenants: readonly string[]; filter: SQL };
   },
 ): Promise<{ rows: EventDetailRow[]; last: Cursor | null; first: Cursor | null; more: boolean }> {
   const walk: EventSort = args.backward ? (args.sort === "ts_desc" ? "ts_asc" : "ts_desc") : args.sort;
@@ -263,11 +264,13 @@ async function fetchPage(
   // milliseconds at a few hundred thousand events). The same page is each tenant's newest n
   // (a short walk down its (tenant, ts, id) index in every partition), merged and cut to n: the
   // global first n are among them, so the rows, their order and the cursors are the same.
+  // Each tenant's walk names its tenant, one of the scope's, so the scope's `tenant in (…)` is
+  // left out of it: beside `tenant = …` it made every walk try each tenant of the list.
   const statement = args.perTenant
     ? sql`select "page".* from unnest(array[${sql.join(
-        args.perTenant.map((t) => sql`${t}`),
+        args.perTenant.tenants.map((t) => sql`${t}`),
         sql`, `,
-      )}]::text[]) as "scope"("tenant") cross join lateral (${SELECT[args.detail]} where "events"."tenant" = "scope"."tenant" and ${where} ${ORDER[walk]} limit ${n}) as "page" ${PAGE_ORDER[walk]} limit ${n}`
+      )}]::text[]) as "scope"("tenant") cross join lateral (${SELECT[args.detail]} where "events"."tenant" = "scope"."tenant" and ${args.after ? sql`(${args.perTenant.filter} and ${keyset(walk, args.after)})` : args.perTenant.filter} ${ORDER[walk]} limit ${n}) as "page" ${PAGE_ORDER[walk]} limit ${n}`
     : sql`${SELECT[args.detail]} where ${where} ${ORDER[walk]} limit ${n}`;
   const fetched = await boundedRows<RawRow>(db, statement, args.budget);
   const more = fetched.length > args.limit;

@@ -27,6 +27,12 @@ export type CompiledQuery =
        * that does not lead with the tenant, so a walk per tenant would search it once per tenant.
        */
       freeText: boolean;
+      /**
+       * The query's own condition, without the tenant scope that `where` adds around it (its
+       * capability subqueries keep theirs): for a statement that already names one tenant of
+       * the scope per row, as the explorer's per-tenant page does.
+       */
+      filter: SQL;
     }
   | { ok: false; error: QueryError };
 
@@ -325,6 +331,9 @@ export function queryToSql(query: ParsedQuery, scope: QueryScope): CompiledQuery
     compiler.node(root);
     out.write(")");
   }
+  const filterOut = new SqlWriter();
+  if (!root) filterOut.write("true");
+  else new Compiler(scope, filterOut).node(root);
   const freeText = root ? [...termsOf(root)].some((t) => t.key === "text") : false;
-  return { ok: true, where: out.toSql(), notices: compiler.notices, freeText };
+  return { ok: true, where: out.toSql(), notices: compiler.notices, freeText, filter: filterOut.toSql() };
 }
