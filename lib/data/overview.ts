@@ -103,16 +103,16 @@ export async function aggregatesFromRollups(
       .from(events)
       .where(head),
     rows<{ day: string; outcome: "allowed" | "denied" | "error"; n: string }>(
-      sql`select day::text as day, outcome, sum(n) as n from event_rollups_daily where tenant in (${tenants}) and day >= ${day}::date group by day, outcome`,
+      sql`select day::text as day, value as outcome, sum(n) as n from event_rollups_daily where tenant in (${tenants}) and dim = 'outcome' and day >= ${day}::date group by day, value`,
     ),
     rows<{ reason: string | null; n: string }>(
-      sql`select reason, sum(n) as n from event_rollups_daily where tenant in (${tenants}) and day >= ${day}::date and outcome = 'denied' group by reason order by sum(n) desc, reason limit 300`,
+      sql`select value as reason, sum(n) as n from event_rollups_daily where tenant in (${tenants}) and dim = 'reason' and day >= ${day}::date group by value order by sum(n) desc, value limit 300`,
     ),
     rows<{ name: string; n: string }>(
-      sql`select principal as name, sum(n) as n from event_rollups_daily where tenant in (${tenants}) and day >= ${day}::date and principal is not null group by principal order by sum(n) desc, principal limit 6`,
+      sql`select value as name, sum(n) as n from event_rollups_daily where tenant in (${tenants}) and dim = 'principal' and day >= ${day}::date group by value order by sum(n) desc, value limit 6`,
     ),
     rows<{ name: string; n: string }>(
-      sql`select agent as name, sum(n) as n from event_rollups_daily where tenant in (${tenants}) and day >= ${day}::date and agent is not null group by agent order by sum(n) desc, agent limit 6`,
+      sql`select value as name, sum(n) as n from event_rollups_daily where tenant in (${tenants}) and dim = 'agent' and day >= ${day}::date group by value order by sum(n) desc, value limit 6`,
     ),
   ]);
   const whole = (o?: string) => hours.filter((h) => !o || h.outcome === o).reduce((a, h) => a + num(h.n), 0);

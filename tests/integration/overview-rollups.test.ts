@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { appendEvents } from "@/lib/audit/append";
 import type { ChainedContent } from "@/lib/audit/chain";
-import { subtractFromRollups } from "@/lib/audit/rollups";
+import { rebuildRollups, subtractFromRollups } from "@/lib/audit/rollups";
 import { aggregatesFromEvents, aggregatesFromRollups } from "@/lib/data/overview";
 import { uuidv7 } from "@/lib/ids";
 import { backends } from "../support/db";
@@ -105,5 +105,22 @@ describe.each(backends)("the Overview's rollups on $name", (backend) => {
       await tx.execute(sql`delete from events where tenant = 'acme' and seq <= ${seq}`);
     });
     for (const scope of [["acme"], TENANTS]) await expectEqual(scope, NOW);
+  });
+
+  it("rebuilt from the events, the rollups are the rows kept batch by batch", async () => {
+    const stored = async () => {
+      const daily = (await database.db.execute(
+        sql`select tenant, day::text, dim, value, n::int from event_rollups_daily order by 1, 2, 3, 4`,
+      )) as unknown as { rows: unknown[] };
+      const hourly = (await database.db.execute(
+        sql`select tenant, hour::text, outcome::text, n::int from event_rollups_hourly order by 1, 2, 3`,
+      )) as unknown as { rows: unknown[] };
+      return { daily: daily.rows, hourly: hourly.rows };
+    };
+    const kept = await stored();
+    expect(kept.daily.length).toBeGreaterThan(0);
+    for (const t of TENANTS) await database.db.transaction((tx) => rebuildRollups(tx, t));
+    expect(await stored()).toEqual(kept);
+    await expectEqual(TENANTS, NOW);
   });
 });
