@@ -641,6 +641,8 @@ export const eventRollupsDaily = pgTable(
     value: text("value"),
     n: bigint("n", { mode: "number" }).notNull(),
   },
+  // Also event_rollups_daily_cover (tenant, dim, day) INCLUDE (value, n), in migration 0015 only:
+  // drizzle cannot declare INCLUDE. It makes the Overview's reads index-only.
   (t) => [unique("event_rollups_daily_key").on(t.tenant, t.dim, t.day, t.value).nullsNotDistinct()],
 );
 

