@@ -228,6 +228,24 @@ const PAGE_ORDER: Record<EventSort, SQL> = {
   ts_asc: sql.raw(`order by "page"."ts" asc, "page"."id" asc`),
 };
 
+/**
+ * The first `limit` rows, in `sort` order, of every tenant's `perTenant` (a select over events
+ * that names "scope"."tenant" and takes its own first `limit` in the same order), merged and cut
+ * to `limit`: the first `limit` overall are among them. One walk per tenant instead of a sort of
+ * every row in scope.
+ */
+export function mergedPerTenant(
+  tenants: readonly string[],
+  perTenant: SQL,
+  sort: EventSort,
+  limit: number,
+): SQL {
+  return sql`select "page".* from unnest(array[${sql.join(
+    tenants.map((t) => sql`${t}`),
+    sql`, `,
+  )}]::text[]) as "scope"("tenant") cross join lateral (${perTenant}) as "page" ${PAGE_ORDER[sort]} limit ${limit}`;
+}
+
 export type RawRow = Record<string, unknown> & { id: string; ts: string; receivedAt?: string };
 
 /** Turns the timestamps of raw rows (Postgres's text) into Dates, in place. */
@@ -267,10 +285,12 @@ async function fetchPage(
   // Each tenant's walk names its tenant, one of the scope's, so the scope's `tenant in (…)` is
   // left out of it: beside `tenant = …` it made every walk try each tenant of the list.
   const statement = args.perTenant
-    ? sql`select "page".* from unnest(array[${sql.join(
-        args.perTenant.tenants.map((t) => sql`${t}`),
-        sql`, `,
-      )}]::text[]) as "scope"("tenant") cross join lateral (${SELECT[args.detail]} where "events"."tenant" = "scope"."tenant" and ${args.after ? sql`(${args.perTenant.filter} and ${keyset(walk, args.after)})` : args.perTenant.filter} ${ORDER[walk]} limit ${n}) as "page" ${PAGE_ORDER[walk]} limit ${n}`
+    ? mergedPerTenant(
+        args.perTenant.tenants,
+        sql`${SELECT[args.detail]} where "events"."tenant" = "scope"."tenant" and ${args.after ? sql`(${args.perTenant.filter} and ${keyset(walk, args.after)})` : args.perTenant.filter} ${ORDER[walk]} limit ${n}`,
+        walk,
+        n,
+      )
     : sql`${SELECT[args.detail]} where ${where} ${ORDER[walk]} limit ${n}`;
   const fetched = await boundedRows<RawRow>(db, statement, args.budget);
   const more = fetched.length > args.limit;

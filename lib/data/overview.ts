@@ -7,6 +7,7 @@ import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan, can } from "@/lib/auth/permissions";
 import { pgTimestampToDate } from "@/lib/query/cursor";
 import { eventsSince } from "@/lib/query/event-time";
+import { mergedPerTenant } from "./events-query";
 import { foldReasons } from "./principal-day";
 
 export interface Overview {
@@ -191,13 +192,13 @@ type RecentEvent = Overview["recent"][number];
 async function latestEvents(db: Db, tenants: readonly string[], limit: number): Promise<RecentEvent[]> {
   if (tenants.length === 0) return [];
   const result = (await db.execute(
-    sql`select "page".* from unnest(array[${sql.join(
-      tenants.map((t) => sql`${t}`),
-      sql`, `,
-    )}]::text[]) as "scope"("tenant") cross join lateral (
-      select "events"."id", "events"."ts", "events"."tenant", "events"."type", "events"."principal", "events"."outcome", "events"."tier"
-      from "events" where "events"."tenant" = "scope"."tenant" order by "events"."ts" desc, "events"."id" desc limit ${limit}
-    ) as "page" order by "page"."ts" desc, "page"."id" desc limit ${limit}`,
+    mergedPerTenant(
+      tenants,
+      sql`select "events"."id", "events"."ts", "events"."tenant", "events"."type", "events"."principal", "events"."outcome", "events"."tier"
+        from "events" where "events"."tenant" = "scope"."tenant" order by "events"."ts" desc, "events"."id" desc limit ${limit}`,
+      "ts_desc",
+      limit,
+    ),
   )) as unknown as { rows: (Omit<RecentEvent, "ts"> & { ts: string })[] };
   return result.rows.map((r) => ({ ...r, ts: pgTimestampToDate(r.ts) }));
 }

@@ -80,6 +80,13 @@ class SqlWriter {
     return this.write(close);
   }
 
+  /** Writes what `other` holds, text and bound values, as if written here. */
+  append(other: SqlWriter): this {
+    this.chunks.push(new StringChunk(this.text), ...other.chunks);
+    this.text = other.text;
+    return this;
+  }
+
   toSql(): SQL {
     return new SQL([...this.chunks, new StringChunk(this.text)] as SQLChunk[]);
   }
@@ -320,20 +327,16 @@ export function queryToSql(query: ParsedQuery, scope: QueryScope): CompiledQuery
         };
     }
   }
-  const out = new SqlWriter();
-  const compiler = new Compiler(scope, out);
+  // The query's own condition is compiled once: alone it is `filter`; inside the scope, `where`.
+  const filter = new SqlWriter();
+  const compiler = new Compiler(scope, filter);
   const root = query.root;
-  if (!root) compiler.inScope(E.tenant);
-  else {
-    out.write("(");
-    compiler.inScope(E.tenant);
-    out.write(" and ");
-    compiler.node(root);
-    out.write(")");
-  }
-  const filterOut = new SqlWriter();
-  if (!root) filterOut.write("true");
-  else new Compiler(scope, filterOut).node(root);
+  if (root) compiler.node(root);
+  else filter.write("true");
+  const where = new SqlWriter();
+  if (root) where.write("(");
+  new Compiler(scope, where).inScope(E.tenant);
+  if (root) where.write(" and ").append(filter).write(")");
   const freeText = root ? [...termsOf(root)].some((t) => t.key === "text") : false;
-  return { ok: true, where: out.toSql(), notices: compiler.notices, freeText, filter: filterOut.toSql() };
+  return { ok: true, where: where.toSql(), notices: compiler.notices, freeText, filter: filter.toSql() };
 }
