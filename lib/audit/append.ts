@@ -103,7 +103,18 @@ export const ALL_EVENT_COLUMNS = Object.entries(getTableColumns(events));
  */
 export function eventsInsert(rows: readonly Record<string, unknown>[], columns: typeof COLUMNS): SQL {
   const list = sql.raw(columns.map(([, c]) => `"${c.name}"`).join(", "));
-  const json = JSON.stringify(
+  return sql`insert into events (${list}) select ${list} from json_populate_recordset(null::events, ${recordsetJson(rows, columns)}::json)`;
+}
+
+/**
+ * `rows` (by schema key) as the JSON array json_populate_recordset reads: each object keyed by
+ * column name, every column present (null when unset), timestamps in ISO 8601.
+ */
+export function recordsetJson(
+  rows: readonly Record<string, unknown>[],
+  columns: readonly (readonly [string, { name: string }])[],
+): string {
+  return JSON.stringify(
     rows.map((r) =>
       Object.fromEntries(
         columns.map(([key, col]) => {
@@ -113,7 +124,6 @@ export function eventsInsert(rows: readonly Record<string, unknown>[], columns: 
       ),
     ),
   );
-  return sql`insert into events (${list}) select ${list} from json_populate_recordset(null::events, ${json}::json)`;
 }
 
 /**

@@ -3,6 +3,7 @@ import { getTableColumns, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { ensureEventPartitions } from "@/db/partitions";
 import { capabilities, chainHeads, events, tenants } from "@/db/schema";
+import { recordsetJson } from "@/lib/audit/append";
 import { chainHash, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
 import { rebuildRollups } from "@/lib/audit/rollups";
 import { recountCapabilities } from "@/lib/ingest/capability-counts";
@@ -23,14 +24,7 @@ function jsonInsert(table: "events" | "capabilities", rows: Record<string, unkno
     ([k]) => (k !== "receivedAt" || withArrival) && k !== "firstSeenAt",
   );
   const list = sql.raw(cols.map(([, c]) => `"${c.name}"`).join(", "));
-  const json = JSON.stringify(
-    rows.map((r) =>
-      Object.fromEntries(
-        cols.map(([k, c]) => [c.name, r[k] instanceof Date ? (r[k] as Date).toISOString() : (r[k] ?? null)]),
-      ),
-    ),
-  );
-  return sql`insert into ${sql.identifier(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.identifier(table)}, ${json}::json)`;
+  return sql`insert into ${sql.identifier(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.identifier(table)}, ${recordsetJson(rows, cols)}::json)`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { and, eq, getTableColumns, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { capabilities, type NewCapability, sessions } from "@/db/schema";
+import { recordsetJson } from "@/lib/audit/append";
 import { addCapabilities, INSERTED } from "@/lib/ingest/capability-counts";
 import type { IngestEvent } from "./event-schema";
 import type { CapabilityFacts } from "./rows";
@@ -26,19 +27,6 @@ const CAPABILITY_COLUMNS = Object.entries(getTableColumns(capabilities)).filter(
   ([key]) => key !== "firstSeenAt",
 );
 const CAPABILITY_LIST = sql.raw(CAPABILITY_COLUMNS.map(([, c]) => `"${c.name}"`).join(", "));
-
-function capabilitiesJson(rows: readonly NewCapability[]): string {
-  return JSON.stringify(
-    rows.map((r) =>
-      Object.fromEntries(
-        CAPABILITY_COLUMNS.map(([key, col]) => {
-          const v = (r as Record<string, unknown>)[key];
-          return [col.name, v instanceof Date ? v.toISOString() : (v ?? null)];
-        }),
-      ),
-    ),
-  );
-}
 
 // A capability seen again keeps what it knew and fills in what it did not; a path learned
 // complete replaces an incomplete one (a child stored before its parent).
@@ -145,7 +133,7 @@ export async function upsertCapabilities(
   // parse than the rows cost to write.
   const written = (await tx.execute(sql`
     insert into capabilities (${CAPABILITY_LIST}) select ${CAPABILITY_LIST}
-      from json_populate_recordset(null::capabilities, ${capabilitiesJson(values)}::json)
+      from json_populate_recordset(null::capabilities, ${recordsetJson(values, CAPABILITY_COLUMNS)}::json)
     on conflict (tenant, id) do update set ${UPSERT_SET}
     returning ${INSERTED} as "inserted"`)) as unknown as { rows: { inserted: boolean }[] };
   const inserted = written.rows.filter((w) => w.inserted).length;
