@@ -65,6 +65,7 @@ export const TABLE_PLACEMENT: Record<string, Placement> = {
   event_rollups_daily: distributed,
   event_rollups_hourly: distributed,
   capability_counts: distributed,
+  subject_keys: distributed,
   streams: distributed,
   stream_dead_letters: distributed,
   alert_rules: distributed,

@@ -152,6 +152,11 @@ export const events = pgTable(
     cost: doublePrecision("cost"),
     meta: jsonb("meta").$type<Record<string, unknown>>().notNull().default({}),
     tier: eventTierEnum("tier").notNull().default("attested"),
+    // 1: the content hash covers every field in clear. 2 (issue 17, lib/audit/subjects.ts): it
+    // covers salted commitments of principal and meta, so the subject can be erased.
+    contentVersion: smallint("content_version").notNull().default(1),
+    // Set when the subject was erased: the commitments the content hash covers, by field.
+    erased: jsonb("erased").$type<Record<string, string>>(),
     // sha256 of the event as accepted: a retry with the same id and other content is a conflict.
     contentHash: text("content_hash").notNull(),
     // Tamper evidence: a per-tenant hash chain in commit order.
@@ -665,6 +670,19 @@ export const capabilityCounts = pgTable("capability_counts", {
   tenant: text("tenant").primaryKey(),
   n: bigint("n", { mode: "number" }).notNull(),
 });
+
+// A key per subject (a principal of a tenant) from which the salts of its events' commitments
+// are derived (issue 17, lib/audit/subjects.ts). Erasing the subject deletes its key.
+export const subjectKeys = pgTable(
+  "subject_keys",
+  {
+    tenant: text("tenant").notNull(),
+    subject: text("subject").notNull(),
+    key: bytea("key").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "subject_keys_pkey", columns: [t.tenant, t.subject] })],
+);
 
 // --- MCP capability gateway (issue 14) ----------------------------------------------------
 

@@ -10,6 +10,7 @@ import {
 } from "@/lib/merkle/store";
 import { type ChainedContent, chainHash, contentHash, GENESIS_HASH } from "./chain";
 import { type RollupRow, rollupCtes } from "./rollups";
+import { ensureSubjectKeys, subjectsOf } from "./subjects";
 
 /**
  * Locks the tenant's chain head row (creating it at genesis), which serialises the tenant's
@@ -63,8 +64,12 @@ export async function appendEvents(
     const size = seq;
     const headHash = hash;
     const leaves: Uint8Array[] = [];
-    for (const e of byTenant.get(tenant) ?? []) {
-      const ch = hashOf.get(e) ?? contentHash(e);
+    const list = byTenant.get(tenant) ?? [];
+    // Erasable events the caller did not hash need their subjects' keys (created if new).
+    const subjects = subjectsOf(list.filter((e) => !hashOf.has(e)));
+    const keys = subjects.length > 0 ? await ensureSubjectKeys(tx, tenant, subjects) : undefined;
+    for (const e of list) {
+      const ch = hashOf.get(e) ?? contentHash(e, keys);
       seq += 1;
       const next = chainHash({ tenant, seq, prevHash: hash, contentHash: ch });
       rows.push({
@@ -91,9 +96,16 @@ export async function appendEvents(
 
 // Column names come from our own schema, never from input; receivedAt keeps its default.
 const COLUMNS = Object.entries(getTableColumns(events)).filter(([key]) => key !== "receivedAt");
-// Attested rows leave `tier` to its default (issue 13): the statement stays what it was before
-// the column existed, so code running against an older schema (a migration test) still works.
-const ATTESTED = COLUMNS.filter(([key]) => key !== "tier");
+// Attested rows leave `tier` to its default (issue 13), rows of content version 1 leave
+// `content_version` to its, and `erased` is never set by a writer: the statement stays what it
+// was before the columns existed, so code running against an older schema (a migration test)
+// still works.
+const OPTIONAL = new Set(["tier", "contentVersion", "erased"]);
+const BASE = COLUMNS.filter(([key]) => !OPTIONAL.has(key));
+const columnsFor = (observed: boolean, erasable: boolean) =>
+  COLUMNS.filter(
+    ([key]) => !OPTIONAL.has(key) || (key === "tier" && observed) || (key === "contentVersion" && erasable),
+  );
 /** Every column, received_at included: rows put back as they were stored (a restored archive). */
 export const ALL_EVENT_COLUMNS = Object.entries(getTableColumns(events));
 
@@ -138,9 +150,10 @@ async function insertEventRows(
   rollups: boolean,
 ): Promise<void> {
   const observed = rows.some((r) => r.tier === "observed");
+  const erasable = rows.some((r) => (r.contentVersion ?? 1) !== 1);
   const insertEvents = eventsInsert(
-    rows.map((r) => ({ ...r, tier: r.tier ?? "attested" })),
-    observed ? COLUMNS : ATTESTED,
+    rows.map((r) => ({ ...r, tier: r.tier ?? "attested", contentVersion: r.contentVersion ?? 1 })),
+    observed || erasable ? columnsFor(observed, erasable) : BASE,
   );
   // The Overview's rollups (lib/audit/rollups.ts) ride in the same statement too.
   const ctes = rollups ? rollupCtes(rows as RollupRow[]) : [];

@@ -1,11 +1,14 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "@capability-console/sdk";
 import type { NewEvent } from "@/db/schema";
+import { CONTENT_VERSION_ERASABLE, commitmentsOf, type SubjectKeys } from "./subjects";
 
 export const GENESIS_HASH = `sha256:${"0".repeat(64)}`;
 
 /** The stored columns an event's content hash covers; the chain columns themselves excluded. */
 export type ChainedContent = Omit<NewEvent, "seq" | "prevHash" | "hash" | "contentHash" | "receivedAt">;
+
+export type { SubjectKeys };
 
 // JSON with sorted keys and no whitespace, so a row read back from the database hashes the
 // same as the row written (jsonb reorders keys; timestamps come back as Date). One definition,
@@ -40,11 +43,19 @@ const CONTENT_KEYS = [
   "meta",
 ] as const satisfies readonly (keyof ChainedContent)[];
 
-/** The exact text an event's content hash covers (evidence bundles carry it verbatim). */
-export function canonicalContent(event: ChainedContent): string {
+/**
+ * The exact text an event's content hash covers (evidence bundles carry it verbatim). An
+ * erasable event (content version 2, lib/audit/subjects.ts) needs its subject's key, unless it
+ * is erased: without either this throws SubjectKeyMissing.
+ */
+export function canonicalContent(event: ChainedContent, keys?: SubjectKeys): string {
   const picked: Record<string, unknown> = {};
   for (const key of CONTENT_KEYS) picked[key] = event[key] ?? null;
   if (picked.meta === null) picked.meta = {};
+  if (event.contentVersion === CONTENT_VERSION_ERASABLE) {
+    Object.assign(picked, commitmentsOf(event, keys));
+    picked.v = CONTENT_VERSION_ERASABLE;
+  }
   // The tier is covered only when it is "observed" (issue 13): every attested event, including
   // each one stored before the tier existed, keeps the exact hash it had, and an observed event
   // cannot be relabelled attested (or back) without breaking its content hash.
@@ -52,8 +63,8 @@ export function canonicalContent(event: ChainedContent): string {
   return canonicalJson(picked);
 }
 
-export function contentHash(event: ChainedContent): string {
-  return sha256(canonicalContent(event));
+export function contentHash(event: ChainedContent, keys?: SubjectKeys): string {
+  return sha256(canonicalContent(event, keys));
 }
 
 export function chainHash(args: {

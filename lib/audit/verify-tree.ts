@@ -9,6 +9,7 @@ import { rawPublicKey, treeOrigin } from "@/lib/merkle/sign";
 import { fetchNodes, leafOfContentHash, STORED_FROM_LEVEL } from "@/lib/merkle/store";
 import { contentHash } from "./chain";
 import type { CheckpointKeys } from "./checkpoint";
+import type { SubjectKeys } from "./subjects";
 
 // The Merkle half of verify-log (issue 15): re-derives the tenant's tree from its rows, leaf by
 // leaf with O(log n) memory (Frontier), and compares every node the rows complete with the
@@ -133,7 +134,7 @@ export class TreeVerifier {
   }
 
   /** One page of the tenant's rows, in seq order, continuing the last page. */
-  async page(rows: readonly Event[]): Promise<void> {
+  async page(rows: readonly Event[], keys?: SubjectKeys): Promise<void> {
     if (rows.length === 0) return;
     const a = this.frontier.size;
     const b = a + rows.length;
@@ -144,7 +145,7 @@ export class TreeVerifier {
       // The leaf from the row's content as stored now: an edited row breaks its leaf.
       let leaf: Uint8Array;
       try {
-        leaf = leafOfContentHash(contentHash(row));
+        leaf = leafOfContentHash(contentHash(row, keys));
       } catch {
         leaf = new Uint8Array(32);
       }

@@ -4,6 +4,7 @@ import { type Checkpoint, chainHeads, checkpoints, events } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "./chain";
 import { type CheckpointKeys, checkpointVerifier } from "./checkpoint";
 import { latestCut } from "./cuts";
+import { loadSubjectKeys, SubjectKeyMissing, subjectsOf } from "./subjects";
 import { TreeVerifier } from "./verify-tree";
 
 export interface ChainProblem {
@@ -140,6 +141,8 @@ export async function verifyTenantChainIn(
       .where(and(eq(events.tenant, tenant), gt(events.seq, after)))
       .orderBy(asc(events.seq))
       .limit(PAGE);
+    // Erasable rows hash with their subjects' keys (lib/audit/subjects.ts); erased rows need none.
+    const keys = await loadSubjectKeys(db, tenant, subjectsOf(page));
     for (const row of page) {
       rows += 1;
       if (row.seq !== expectedSeq) {
@@ -153,8 +156,14 @@ export async function verifyTenantChainIn(
         report(row.seq, "prev_hash does not link to the previous row (row deleted, moved or reordered)");
         broken = true;
       }
-      if (contentHash(row) !== row.contentHash) {
-        report(row.seq, "content differs from its content hash (row edited)");
+      try {
+        if (contentHash(row, keys) !== row.contentHash) {
+          report(row.seq, "content differs from its content hash (row edited)");
+          broken = true;
+        }
+      } catch (err) {
+        if (!(err instanceof SubjectKeyMissing)) throw err;
+        report(row.seq, `${err.message}: its content cannot be checked`);
         broken = true;
       }
       const recomputed = chainHash({
@@ -182,7 +191,7 @@ export async function verifyTenantChainIn(
       expectedSeq = row.seq + 1;
       lastSeq = row.seq;
     }
-    await tree.page(page);
+    await tree.page(page, keys);
     const last = page.at(-1);
     if (!last || page.length < PAGE) break;
     after = last.seq;

@@ -39,6 +39,8 @@ export const PERMISSIONS = {
   "evidence.export": INVESTIGATORS,
   /** The Merkle log's signed checkpoints, verifier keys and proofs (own tenants): evidence to hand on. */
   "log.read": EVERYONE,
+  /** Erase a person (a principal) from a tenant's events inside retention: cannot be undone. */
+  "subjects.erase": ADMINS,
   /** Check the audit log's hash chain and checkpoints. */
   "audit.verify": ADMINS,
   /** Event streams to SIEMs and webhooks: add, change, pause, replay, delete; see their health. */

@@ -16,7 +16,11 @@ import { escalationPolicy, REAUTH_WINDOW_MS, ReauthRequiredError } from "./escal
 // rule, the TTL cap) and the tenant's issuer keys (the public keys its agent platform mints
 // capabilities with; verifiers read them from GET /api/v1/keys).
 
-const tenantField = z.string({ error: "Pick a tenant." }).trim().min(1, { error: "Pick a tenant." }).max(64);
+export const tenantField = z
+  .string({ error: "Pick a tenant." })
+  .trim()
+  .min(1, { error: "Pick a tenant." })
+  .max(64);
 
 // ---------------------------------------------------------------------------------------------
 // Escalation policy

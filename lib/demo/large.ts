@@ -21,7 +21,8 @@ const DAY = 86_400_000;
 function jsonInsert(table: "events" | "capabilities", rows: Record<string, unknown>[]) {
   const withArrival = table === "events" && rows[0]?.receivedAt !== undefined;
   const cols = Object.entries(getTableColumns(table === "events" ? events : capabilities)).filter(
-    ([k]) => (k !== "receivedAt" || withArrival) && k !== "firstSeenAt",
+    ([k]) =>
+      (k !== "receivedAt" || withArrival) && k !== "firstSeenAt" && k !== "contentVersion" && k !== "erased",
   );
   const list = sql.raw(cols.map(([, c]) => `"${c.name}"`).join(", "));
   return sql`insert into ${sql.identifier(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.identifier(table)}, ${recordsetJson(rows, cols)}::json)`;

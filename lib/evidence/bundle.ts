@@ -2,6 +2,7 @@ import "server-only";
 import { createHash } from "node:crypto";
 import {
   BUNDLE_FORMAT,
+  BUNDLE_FORMAT_V2,
   type BundleManifest,
   type BundleSource,
   type EvidenceBundle,
@@ -13,6 +14,13 @@ import { type Event, events } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { canonicalContent, contentHash } from "@/lib/audit/chain";
 import { consoleEvents } from "@/lib/audit/console-event";
+import {
+  CONTENT_VERSION_ERASABLE,
+  loadSubjectKeys,
+  SubjectKeyMissing,
+  saltsOf,
+  subjectsOf,
+} from "@/lib/audit/subjects";
 import type { Authority } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
 import { exportEvents, prepareEventsQuery } from "@/lib/data/events-query";
@@ -130,13 +138,28 @@ export async function buildEvidenceBundle(
       ids.push(row.id);
     }
     const rows = (await loadRows(db, tenant, ids)).sort((a, b) => a.seq - b.seq);
-    const broken = rows.find((r) => contentHash(r) !== r.contentHash);
+    // Erasable events hash with their subjects' keys; the bundle discloses each one's salts.
+    const keys = await loadSubjectKeys(db, tenant, subjectsOf(rows));
+    const hashOf = (r: Event) => {
+      try {
+        return contentHash(r, keys);
+      } catch (err) {
+        if (err instanceof SubjectKeyMissing) return null;
+        throw err;
+      }
+    };
+    const broken = rows.find((r) => hashOf(r) !== r.contentHash);
     if (broken)
       return {
         ok: false,
         status: 409,
         error: `Event ${broken.id} no longer matches its content hash: run Verify audit log before exporting.`,
       };
+    // v2 when an event is erasable (its principal and meta are read from disclosures); a bundle
+    // of older events stays v1, readable by verifiers that know v1 only.
+    const format = rows.some((r) => r.contentVersion === CONTENT_VERSION_ERASABLE)
+      ? BUNDLE_FORMAT_V2
+      : BUNDLE_FORMAT;
     const leavesDigest = `sha256:${createHash("sha256")
       .update(Buffer.concat(rows.map((r) => hexBytes(r.contentHash))))
       .digest("hex")}`;
@@ -149,7 +172,7 @@ export async function buildEvidenceBundle(
       type: EXPORT_EVENT_TYPE,
       tenants: [tenant],
       resource: req.kind === "query" ? { type: "query", id: "explorer" } : { type: req.kind, id: req.id },
-      meta: { source, eventCount: rows.length, leavesDigest, exportedBy, format: BUNDLE_FORMAT },
+      meta: { source, eventCount: rows.length, leavesDigest, exportedBy, format },
       now: opts.now,
     });
     if (!record) throw new Error("no export event");
@@ -174,9 +197,18 @@ export async function buildEvidenceBundle(
     const entry = (r: Event) => {
       const proof = proofs.get(r.seq - 1);
       if (!proof) throw new Error(`no inclusion proof for leaf ${r.seq - 1}`);
+      const salts = saltsOf(r, keys);
       return {
-        canonical: canonicalContent(r),
+        canonical: canonicalContent(r, keys),
         proof: formatTlogProof({ index: r.seq - 1, proof, signedCheckpoint: checkpoint.note }),
+        ...(salts
+          ? {
+              disclosures: {
+                principal: { salt: salts.principal, value: r.principal },
+                meta: { salt: salts.meta, value: r.meta ?? {} },
+              },
+            }
+          : {}),
       };
     };
     const manifest: BundleManifest = {
@@ -189,7 +221,7 @@ export async function buildEvidenceBundle(
       exportEventId: stored.id,
     };
     const bundle: EvidenceBundle = {
-      format: BUNDLE_FORMAT,
+      format,
       manifest,
       vkeys: await opts.proofs.logVerifierKeys(tenant),
       checkpoint: checkpoint.note,

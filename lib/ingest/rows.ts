@@ -1,5 +1,6 @@
 import type { NewCapability } from "@/db/schema";
 import type { ChainedContent } from "@/lib/audit/chain";
+import { CONTENT_VERSION_ERASABLE, erasableEvent } from "@/lib/audit/subjects";
 import type { IngestCapability, IngestEvent } from "./event-schema";
 
 /** The stored columns of an event (what its content hash covers). */
@@ -28,6 +29,8 @@ export function toEventContent(e: IngestEvent): ChainedContent {
     latencyMs: e.latencyMs ?? null,
     cost: e.cost ?? null,
     meta: e.meta ?? {},
+    // Erasable (issue 17): principal and meta are hashed as salted commitments.
+    contentVersion: erasableEvent(e) ? CONTENT_VERSION_ERASABLE : 1,
   };
 }
 

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { appendEvents, lockChainHead } from "@/lib/audit/append";
 import { type ChainedContent, contentHash } from "@/lib/audit/chain";
+import { ensureSubjectKeys, subjectsOf } from "@/lib/audit/subjects";
 import type { IngestEvent } from "./event-schema";
 import { upsertCapabilities, upsertSessions } from "./graph";
 import { capabilityFacts, toEventContent } from "./rows";
@@ -63,7 +64,9 @@ async function storeInTx(
   await lockChainHead(tx, tenant);
 
   const contents = args.events.map(toEventContent);
-  const hashes = contents.map(contentHash);
+  // Erasable events (lib/audit/subjects.ts) hash with their subject's key, created on first use.
+  const keys = await ensureSubjectKeys(tx, tenant, subjectsOf(contents));
+  const hashes = contents.map((c) => contentHash(c, keys));
   const ids = [...new Set(contents.map((c) => c.id))];
   // Only this tenant's rows: another tenant's event with the same id is none of this key's
   // business, and the answer must not reveal that it exists (issue 11).

@@ -1,3 +1,4 @@
+import { CONTENT_VERSION_ERASABLE, erasableEvent } from "@/lib/audit/subjects";
 // An observed event (lib/otlp/dialects.ts) as a stored, hash-chained events row of tier
 // "observed". Its strings came from someone's spans, so they pass the same text rules as the
 // attested ingest (no ANSI, no bidi controls, no raw tokens); a span that breaks one is rejected
@@ -78,6 +79,8 @@ export function toObservedContent(e: ObservedEvent, tenant: string, now: Date): 
       cost: null,
       meta,
       tier: "observed",
+      // Erasable like attested events (lib/audit/subjects.ts): a person named by spans can go too.
+      contentVersion: erasableEvent({ type: e.type, principal: e.principal }) ? CONTENT_VERSION_ERASABLE : 1,
     },
   };
 }

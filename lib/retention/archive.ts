@@ -15,6 +15,7 @@ import { createGunzip, createGzip } from "node:zlib";
 import type { Event } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
 import { type CheckpointKeys, checkpointVerifier } from "@/lib/audit/checkpoint";
+import { commitmentsFromSalts } from "@/lib/audit/subjects";
 import { Frontier, type TreeNode } from "@/lib/merkle/frontier";
 import { equalHash } from "@/lib/merkle/hash";
 import { NoteError, openNote, parseCheckpointText, parseVkey, vkey } from "@/lib/merkle/note";
@@ -59,6 +60,9 @@ export interface ArchiveHeader {
 }
 
 type Row = Omit<Event, "ts" | "receivedAt"> & { ts: string; receivedAt: string };
+
+/** A row as archived: an erasable, not erased, row also carries its salts by field (hex). */
+export type ArchivedEvent = Event & { salts?: Record<string, string> };
 
 export function archiveFileName(tenant: string, fromSeq: number, toSeq: number): string {
   return `${encodeURIComponent(tenant)}-seq-${fromSeq}-${toSeq}.ccarchive.jsonl.gz`;
@@ -112,7 +116,7 @@ export async function writeArchive(
 /** The header and the rows of an archive, read as a stream (memory stays flat). */
 export async function* readArchive(
   file: string,
-): AsyncGenerator<{ header: ArchiveHeader } | { row: Event; line: number }> {
+): AsyncGenerator<{ header: ArchiveHeader } | { row: ArchivedEvent; line: number }> {
   const lines = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
   let n = 0;
   for await (const text of lines) {
@@ -125,7 +129,10 @@ export async function* readArchive(
       yield { header: h };
     } else {
       const r = value as Row;
-      yield { row: { ...r, ts: new Date(r.ts), receivedAt: new Date(r.receivedAt) } as Event, line: n };
+      yield {
+        row: { ...r, ts: new Date(r.ts), receivedAt: new Date(r.receivedAt) } as ArchivedEvent,
+        line: n,
+      };
     }
   }
 }
@@ -265,7 +272,11 @@ export async function verifyArchive(file: string, keys?: CheckpointKeys): Promis
       if (row.seq !== expected)
         report(`${at}: expected seq ${expected} (rows missing, repeated or reordered)`);
       if (row.prevHash !== prevHash) report(`${at}: prev_hash does not link to the previous row`);
-      const content = contentHash(row);
+      // An erasable row carries the salts of its commitments (the subject keys stay behind).
+      const salts = (row as ArchivedEvent).salts;
+      const content = salts
+        ? contentHash({ ...row, erased: commitmentsFromSalts(row, salts) })
+        : contentHash(row);
       if (content !== row.contentHash) report(`${at}: content differs from its content hash (row edited)`);
       if (
         chainHash({

@@ -4,13 +4,20 @@
 // from the cut before it again and runs through the restored rows. Retention for the tenant is
 // switched off (recorded in its chain), or the next sweep would cut the same rows again.
 import { and, desc, eq } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import type { Db, Executor } from "@/db/client";
 import { ensureEventPartitions } from "@/db/partitions";
 import { type Event, retentionCuts, tenants } from "@/db/schema";
 import { ALL_EVENT_COLUMNS, appendEvents, eventsInsert, lockChainHead } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { addToRollups } from "@/lib/audit/rollups";
-import { readArchive, verifyArchive } from "./archive";
+import {
+  commitmentsFromSalts,
+  ERASED_PRINCIPAL,
+  loadSubjectKeys,
+  saltOf,
+  subjectsOf,
+} from "@/lib/audit/subjects";
+import { type ArchivedEvent, readArchive, verifyArchive } from "./archive";
 import { retentionDays } from "./sweep";
 
 export class RestoreRefused extends Error {}
@@ -53,7 +60,7 @@ export async function restoreArchive(
       throw new RestoreRefused(
         `this archive starts after seq ${h.start.seq}, but the cut before it is at seq ${before?.seq ?? 0}`,
       );
-    let batch: Event[] = [];
+    let batch: ArchivedEvent[] = [];
     let count = 0;
     let oldest: Date | null = null;
     const flush = async () => {
@@ -63,6 +70,7 @@ export async function restoreArchive(
         oldest = first;
         await ensureEventPartitions(tx, { from: first });
       }
+      batch = await keepErasures(tx, tenant, batch);
       await tx.execute(eventsInsert(batch, ALL_EVENT_COLUMNS));
       await addToRollups(tx, batch);
       count += batch.length;
@@ -101,5 +109,29 @@ export async function restoreArchive(
       }),
     );
     return { tenant, fromSeq: h.start.seq + 1, toSeq: h.end.seq, events: count, retentionWas: was };
+  });
+}
+
+/**
+ * An archive made before its subject was erased still holds the values and their salts: put
+ * back, such a row is erased again (its commitments from the archive's salts, values blanked),
+ * since the subject's key is gone, or was replaced by a new one when the subject came back.
+ */
+async function keepErasures(tx: Executor, tenant: string, archived: ArchivedEvent[]): Promise<Event[]> {
+  // Archives made before erasable events existed have no content version: 1.
+  const batch = archived.map((r) => ({
+    ...r,
+    contentVersion: r.contentVersion ?? 1,
+    erased: r.erased ?? null,
+  }));
+  const salted = batch.filter((r) => r.salts);
+  if (salted.length === 0) return batch;
+  const keys = await loadSubjectKeys(tx, tenant, subjectsOf(salted));
+  return batch.map(({ salts, ...row }) => {
+    if (!salts) return row;
+    const key = keys.get(row.principal ?? "");
+    const same = key && saltOf(key, tenant, row.id, "principal").toString("hex") === salts.principal;
+    if (same) return row;
+    return { ...row, erased: commitmentsFromSalts(row, salts), principal: ERASED_PRINCIPAL, meta: {} };
   });
 }

@@ -25,6 +25,7 @@ import { type CheckpointSigner, signCheckpoint } from "@/lib/audit/checkpoint";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { latestCut } from "@/lib/audit/cuts";
 import { subtractFromRollups } from "@/lib/audit/rollups";
+import { loadSubjectKeys, saltsOf, subjectsOf } from "@/lib/audit/subjects";
 import { loadConfig } from "@/lib/config";
 import { runExclusive } from "@/lib/jobs";
 import { nodeKey, nodesForRoot } from "@/lib/merkle/proof";
@@ -184,7 +185,13 @@ async function* segment(tx: Executor, tenant: string, from: number, to: number):
       .orderBy(events.seq)
       .limit(PAGE);
     if (page.length === 0) return;
-    yield page;
+    // Erasable rows carry their salts (lib/audit/subjects.ts): the archive verifies without the
+    // subject keys, and discloses each event's values only.
+    const keys = await loadSubjectKeys(tx, tenant, subjectsOf(page));
+    yield page.map((row) => {
+      const salts = saltsOf(row, keys);
+      return salts ? { ...row, salts } : row;
+    });
     after = (page.at(-1) as Event).seq;
   }
 }

@@ -92,7 +92,13 @@ describe.each(opens)("migration 0003 on $name", (backend) => {
       const checked = validateBatch({ events: evs });
       if (!checked.ok) throw new Error("fixture events invalid");
       // No Merkle tree before migration 0005 (it backfills the tree).
-      await appendEvents(db, checked.events.map(toEventContent), undefined, { tree: false, rollups: false });
+      // Version 1 (every event stored before migration 0016 is).
+      await appendEvents(
+        db,
+        checked.events.map((e) => ({ ...toEventContent(e), contentVersion: 1 })),
+        undefined,
+        { tree: false, rollups: false },
+      );
       await db.execute(sql`
         insert into capabilities (id, tenant, token_hash, parent_id, root_id, ancestors, depth, kind, session)
         values ('aa01', 'acme', 'sha256:1', null, 'aa01', '{}', 0, 'minted', 's1'),

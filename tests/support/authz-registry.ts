@@ -108,6 +108,7 @@ const NAMES = {
   capabilityToRevoke: "acce55c0ffee",
   issuerKid: "acme-issuer-2026",
   oldRevokedSession: "acme-sess-old",
+  principalToErase: "erin@acme.example",
 };
 
 async function pendingOrActive(
@@ -312,6 +313,18 @@ export async function createMatrixFixtures(db: Db, consoleKey: IssuerKeyPair): P
         outcome: "allowed",
         meta: {},
       },
+      // An erasable event of a person nobody else in the matrix uses (eraseSubjectAction).
+      {
+        id: uuidv7(now),
+        ts: new Date(now - 60_000),
+        tenant: "acme",
+        type: "tool.call",
+        principal: NAMES.principalToErase,
+        tool: "mail.read",
+        outcome: "allowed",
+        meta: { note: "erase me" },
+        contentVersion: 2,
+      },
     ]),
   );
 
@@ -499,6 +512,19 @@ export const REGISTRY: RegistryEntry[] = [
     scope: "tenant",
     // Ten years: nothing in the fixtures is that old, so no later entry loses a row.
     args: () => [null, form({ tenant: "acme", retentionDays: "3650" })],
+  }),
+  action("admin/erase-actions.ts", "eraseSubjectAction", {
+    allow: ADMIN,
+    scope: "tenant",
+    args: () => [
+      null,
+      form({
+        tenant: "acme",
+        subject: NAMES.principalToErase,
+        confirm: NAMES.principalToErase,
+        reference: "DSR-matrix",
+      }),
+    ],
   }),
   action("admin/tenant-actions.ts", "addIssuerKeyAction", {
     allow: ADMIN,

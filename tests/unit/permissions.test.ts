@@ -36,6 +36,7 @@ const README: Record<Permission, Role[]> = {
   "apiKeys.manage": yes("admin"),
   "tenants.manage": yes("admin"),
   "audit.verify": yes("admin"),
+  "subjects.erase": yes("admin"),
   // event streams to SIEMs and webhooks (README "Roles": admins)
   "streams.manage": yes("admin"),
   // alerts: investigators triage them, admins write the rules

@@ -3,6 +3,19 @@
 // verifier key should come from elsewhere (pinned by the auditor).
 
 export const BUNDLE_FORMAT = "capability-console/evidence-bundle@v1";
+/**
+ * Version 2 adds `disclosures` to events: an erasable event's canonical text carries salted
+ * commitments of its principal and meta, and the disclosure opens them (salt and value).
+ * A v1 reader rejects it by its format, rather than show commitments as the values.
+ */
+export const BUNDLE_FORMAT_V2 = "capability-console/evidence-bundle@v2";
+export type BundleFormat = typeof BUNDLE_FORMAT | typeof BUNDLE_FORMAT_V2;
+
+/** One committed field opened: sha256(hex salt || canonical JSON of value) is its commitment. */
+export interface Disclosure {
+  salt: string;
+  value: unknown;
+}
 /** The type of the audit event that records an export (its id is the manifest's exportEventId). */
 export const EXPORT_EVENT_TYPE = "console.evidence.exported";
 
@@ -31,10 +44,15 @@ export interface BundleEvent {
   canonical: string;
   /** C2SP tlog-proof: the event's inclusion proof against `checkpoint`, which it embeds. */
   proof: string;
+  /**
+   * v2 only: the committed fields of an erasable event (canonical `"v":2`) opened, by field
+   * ("principal", "meta"). A field of an erased subject is not disclosed: nobody can open it.
+   */
+  disclosures?: Record<string, Disclosure>;
 }
 
 export interface EvidenceBundle {
-  format: typeof BUNDLE_FORMAT;
+  format: BundleFormat;
   manifest: BundleManifest;
   /** C2SP vkeys of the console's keys (current and retired) for this tenant's log origin. */
   vkeys: string[];
@@ -69,9 +87,30 @@ export class BundleShapeError extends Error {
   override name = "BundleShapeError";
 }
 
-function parseEvent(v: unknown, where: string): BundleEvent {
-  const e = exactKeys(v, ["canonical", "proof"], where);
-  return { canonical: str(e.canonical, `${where}.canonical`), proof: str(e.proof, `${where}.proof`) };
+const DISCLOSABLE = ["principal", "meta"];
+
+function parseEvent(v: unknown, where: string, v2: boolean): BundleEvent {
+  if (!(v2 && isObject(v) && "disclosures" in v)) {
+    const e = exactKeys(v, ["canonical", "proof"], where);
+    return { canonical: str(e.canonical, `${where}.canonical`), proof: str(e.proof, `${where}.proof`) };
+  }
+  const e = exactKeys(v, ["canonical", "proof", "disclosures"], where);
+  if (!isObject(e.disclosures)) throw new BundleShapeError(`${where}.disclosures must be an object`);
+  const disclosures: Record<string, Disclosure> = {};
+  for (const [field, d] of Object.entries(e.disclosures)) {
+    if (!DISCLOSABLE.includes(field))
+      throw new BundleShapeError(`${where}.disclosures.${field}: only principal and meta are disclosed`);
+    const o = exactKeys(d, ["salt", "value"], `${where}.disclosures.${field}`);
+    const salt = str(o.salt, `${where}.disclosures.${field}.salt`);
+    if (!/^[0-9a-f]{64}$/.test(salt))
+      throw new BundleShapeError(`${where}.disclosures.${field}.salt must be 64 lowercase hex digits`);
+    disclosures[field] = { salt, value: o.value };
+  }
+  return {
+    canonical: str(e.canonical, `${where}.canonical`),
+    proof: str(e.proof, `${where}.proof`),
+    disclosures,
+  };
 }
 
 function parseSource(v: unknown): BundleManifest["source"] {
@@ -97,7 +136,9 @@ function parseSource(v: unknown): BundleManifest["source"] {
 /** The bundle's structure, strictly (no unknown or missing fields). Throws BundleShapeError. */
 export function parseBundleJson(json: unknown): EvidenceBundle {
   const b = exactKeys(json, ["format", "manifest", "vkeys", "checkpoint", "exportEvent", "events"], "bundle");
-  if (b.format !== BUNDLE_FORMAT) throw new BundleShapeError(`bundle.format must be ${BUNDLE_FORMAT}`);
+  if (b.format !== BUNDLE_FORMAT && b.format !== BUNDLE_FORMAT_V2)
+    throw new BundleShapeError(`bundle.format must be ${BUNDLE_FORMAT} or ${BUNDLE_FORMAT_V2}`);
+  const v2 = b.format === BUNDLE_FORMAT_V2;
   const m = exactKeys(
     b.manifest,
     ["tenant", "exportedBy", "exportedAt", "source", "eventCount", "leavesDigest", "exportEventId"],
@@ -110,7 +151,7 @@ export function parseBundleJson(json: unknown): EvidenceBundle {
     throw new BundleShapeError("bundle.vkeys must be a list of up to 100 keys");
   if (!Array.isArray(b.events)) throw new BundleShapeError("bundle.events must be a list");
   return {
-    format: BUNDLE_FORMAT,
+    format: b.format as BundleFormat,
     manifest: {
       tenant: str(m.tenant, "manifest.tenant"),
       exportedBy: {
@@ -125,7 +166,7 @@ export function parseBundleJson(json: unknown): EvidenceBundle {
     },
     vkeys: b.vkeys.map((k, i) => str(k, `vkeys[${i}]`)),
     checkpoint: str(b.checkpoint, "bundle.checkpoint"),
-    exportEvent: parseEvent(b.exportEvent, "exportEvent"),
-    events: b.events.map((e, i) => parseEvent(e, `events[${i}]`)),
+    exportEvent: parseEvent(b.exportEvent, "exportEvent", v2),
+    events: b.events.map((e, i) => parseEvent(e, `events[${i}]`, v2)),
   };
 }

@@ -10,7 +10,7 @@ import {
   EXPORT_EVENT_TYPE,
   parseBundleJson,
 } from "./bundle.js";
-import { concatBytes, decodeUtf8, encodeUtf8, toBase64, toHex } from "./bytes.js";
+import { concatBytes, decodeUtf8, encodeUtf8, fromHex, toBase64, toHex } from "./bytes.js";
 import { leafHash, sha256 } from "./crypto.js";
 import { verifyConsistency, verifyInclusion } from "./merkle.js";
 import {
@@ -43,6 +43,12 @@ export interface EventReport {
   /** "sha256:<hex>" of the canonical text, when it could be read. */
   contentHash: string | null;
   checks: Record<"canonical" | "signature" | "inclusion" | "consistency", CheckState>;
+  /**
+   * An erasable event (canonical "v":2): its committed fields opened by the bundle's disclosures
+   * (checked against the commitments), and those not opened (the subject was erased).
+   */
+  disclosed: Record<string, unknown>;
+  withheld: string[];
   ok: boolean;
   failures: Failure[];
 }
@@ -165,6 +171,39 @@ interface EventContext {
   seenIndices: Map<number, number>;
 }
 
+const COMMITTED = ["principal", "meta"] as const;
+
+/**
+ * An erasable event's canonical text holds "sha256:<hex>" commitments for principal and meta;
+ * each disclosure must open its commitment. Throws (a canonical failure) when one does not, or
+ * when a v1 event carries disclosures.
+ */
+function openDisclosures(
+  content: Record<string, unknown>,
+  event: BundleEvent,
+  disclosed: Record<string, unknown>,
+  withheld: string[],
+) {
+  const given = event.disclosures ?? {};
+  if (content.v !== 2) {
+    if (Object.keys(given).length > 0) throw new Error("is not an erasable event, yet carries disclosures");
+    return;
+  }
+  for (const field of COMMITTED) {
+    const d = given[field];
+    if (!d) {
+      withheld.push(field);
+      continue;
+    }
+    const salt = fromHex(d.salt);
+    if (!salt) throw new Error(`has a disclosure of ${field} whose salt is not hex`);
+    const opened = `sha256:${toHex(sha256(concatBytes(salt, encodeUtf8(canonicalJson(d.value ?? null)))))}`;
+    if (opened !== content[field])
+      throw new Error(`does not commit to the disclosed ${field} (the disclosure was altered)`);
+    disclosed[field] = d.value;
+  }
+}
+
 async function checkEvent(
   event: BundleEvent,
   position: number,
@@ -185,6 +224,8 @@ async function checkEvent(
   };
   const fail = (check: Failure["check"], message: string) =>
     failures.push({ where: placeOf(position, id), check, message });
+  const disclosed: Record<string, unknown> = {};
+  const withheld: string[] = [];
 
   // 1. The canonical text: JSON, in canonical form, an event of the bundle's tenant.
   try {
@@ -200,6 +241,7 @@ async function checkEvent(
       throw new Error(
         `belongs to tenant ${JSON.stringify(content.tenant)}, not the manifest's ${ctx.bundle.manifest.tenant}`,
       );
+    openDisclosures(content, event, disclosed, withheld);
     checks.canonical = "ok";
   } catch (err) {
     checks.canonical = "failed";
@@ -245,7 +287,7 @@ async function checkEvent(
     fail("consistency", "the later checkpoint does not extend this bundle's checkpoint");
   const ok = failures.length === 0 && checks.consistency !== "failed";
   return {
-    report: { position, id, leafIndex, contentHash, checks, ok, failures },
+    report: { position, id, leafIndex, contentHash, checks, disclosed, withheld, ok, failures },
     content,
     leafData,
   };

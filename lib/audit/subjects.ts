@@ -1,0 +1,171 @@
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { canonicalJson } from "@capability-console/sdk";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Executor } from "@/db/client";
+import { subjectKeys } from "@/db/schema";
+
+// Erasable events (issue 17 point 2, docs/retention.md "Erasing a subject").
+//
+// An event of content version 2 names its subject (its principal). Its content hash covers, in
+// place of `principal` and `meta`, the commitment sha256(salt || canonical JSON of the value),
+// where salt = HMAC-SHA256(subject key, tenant "\n" id "\n" field). The subject key is random,
+// one per (tenant, principal), in `subject_keys`.
+//
+// While the key exists, anyone holding it recomputes the salts, the commitments and the content
+// hash from the clear values: an edited principal or meta breaks the row as before. Erasing the
+// subject stores the commitments in the row's `erased` column, blanks the values and deletes the
+// key. The content hash still verifies from the stored commitments, which prove the rest of the
+// row unchanged; the values are gone, and cannot be recovered by guessing (the salt is unknown).
+// A single event's value can be disclosed to an outsider with its salt (evidence bundles do),
+// which opens that event's commitment and no other.
+
+export const CONTENT_VERSION_ERASABLE = 2;
+/** The fields an erasable event commits to instead of hashing them in clear. */
+export const COMMITTED_FIELDS = ["principal", "meta"] as const;
+export type CommittedField = (typeof COMMITTED_FIELDS)[number];
+/** What an erased subject's principal reads as afterwards. */
+export const ERASED_PRINCIPAL = "[erased]";
+
+/** Subject keys of one tenant, by subject. */
+export type SubjectKeys = ReadonlyMap<string, Uint8Array>;
+
+/** An erasable event's subject key is not in the database (and the event is not erased). */
+export class SubjectKeyMissing extends Error {
+  constructor(readonly subject: string) {
+    super("the subject key of an erasable event is missing (deleted without erasing its events)");
+  }
+}
+
+/**
+ * Whether an event written now is erasable: it names a principal, and it is not the console's
+ * own record of what an admin did (console.*), which is the console's accountability log.
+ */
+export function erasableEvent(e: { type: string; principal?: string | null }): boolean {
+  return !!e.principal && !e.type.startsWith("console.");
+}
+
+export function saltOf(key: Uint8Array, tenant: string, id: string, field: CommittedField): Buffer {
+  return createHmac("sha256", key).update(`${tenant}\n${id}\n${field}`).digest();
+}
+
+/** "sha256:<hex>" of salt || canonical JSON of the value. */
+export function commitment(salt: Uint8Array, value: unknown): string {
+  return `sha256:${createHash("sha256")
+    .update(salt)
+    .update(canonicalJson(value ?? null))
+    .digest("hex")}`;
+}
+
+interface Committable {
+  tenant: string;
+  id: string;
+  principal?: string | null;
+  meta?: Record<string, unknown> | null;
+  erased?: Record<string, string> | null;
+}
+
+/**
+ * The commitments an erasable event's content hash covers: the stored ones once erased,
+ * otherwise computed from the values and the subject's key (SubjectKeyMissing without it).
+ */
+export function commitmentsOf(e: Committable, keys: SubjectKeys | undefined): Record<CommittedField, string> {
+  if (e.erased) {
+    const { principal, meta } = e.erased;
+    return { principal: String(principal ?? ""), meta: String(meta ?? "") };
+  }
+  const subject = e.principal ?? "";
+  const key = keys?.get(subject);
+  if (!key) throw new SubjectKeyMissing(subject);
+  return {
+    principal: commitment(saltOf(key, e.tenant, e.id, "principal"), e.principal ?? null),
+    meta: commitment(saltOf(key, e.tenant, e.id, "meta"), e.meta ?? {}),
+  };
+}
+
+/** The subjects of the erasable, not erased, events among `rows`. */
+export function subjectsOf(
+  rows: readonly { contentVersion?: number | null; principal?: string | null; erased?: unknown }[],
+): string[] {
+  const out = new Set<string>();
+  for (const r of rows)
+    if (r.contentVersion === CONTENT_VERSION_ERASABLE && !r.erased && r.principal) out.add(r.principal);
+  return [...out];
+}
+
+const asBytes = (v: unknown): Uint8Array =>
+  v instanceof Uint8Array
+    ? v
+    : typeof v === "string" && v.startsWith("\\x")
+      ? Buffer.from(v.slice(2), "hex")
+      : Buffer.from(String(v), "hex");
+
+/** The keys of `subjects` in `tenant` that exist (none is created). */
+export async function loadSubjectKeys(
+  db: Executor,
+  tenant: string,
+  subjects: readonly string[],
+): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  if (subjects.length === 0) return out;
+  const res = (await db.execute(sql`
+    select "subject", "key" from "subject_keys"
+     where "tenant" = ${tenant}
+       and "subject" in (select json_array_elements_text(${JSON.stringify(subjects)}::json))`)) as unknown as {
+    rows: { subject: string; key: unknown }[];
+  };
+  for (const r of res.rows) out.set(r.subject, asBytes(r.key));
+  return out;
+}
+
+/**
+ * The keys of `subjects` in `tenant`, created for those that have none. Runs in the writer's
+ * transaction; `for share` keeps an erasure (which deletes the key `for update`) from
+ * committing between reading the key and committing the events it salted.
+ */
+export async function ensureSubjectKeys(
+  tx: Executor,
+  tenant: string,
+  subjects: readonly string[],
+): Promise<Map<string, Uint8Array>> {
+  if (subjects.length === 0) return new Map();
+  const rows = subjects.map((subject) => ({ subject, key: randomBytes(32).toString("hex") }));
+  await tx.execute(sql`
+    insert into "subject_keys" ("tenant", "subject", "key")
+    select ${tenant}, r."subject", decode(r."key", 'hex')
+      from json_to_recordset(${JSON.stringify(rows)}::json) as r("subject" text, "key" text)
+    on conflict do nothing`);
+  const found = await tx
+    .select({ subject: subjectKeys.subject, key: subjectKeys.key })
+    .from(subjectKeys)
+    .where(and(eq(subjectKeys.tenant, tenant), inArray(subjectKeys.subject, [...subjects])))
+    .for("share");
+  const res = { rows: found };
+  const out = new Map<string, Uint8Array>();
+  for (const r of res.rows) out.set(r.subject, asBytes(r.key));
+  return out;
+}
+
+/** An erasable, not erased, event's salts by field (hex): what opens its commitments. */
+export function saltsOf(
+  e: Committable & { contentVersion?: number | null },
+  keys: SubjectKeys,
+): Record<CommittedField, string> | null {
+  if (e.contentVersion !== CONTENT_VERSION_ERASABLE || e.erased) return null;
+  const key = keys.get(e.principal ?? "");
+  if (!key) throw new SubjectKeyMissing(e.principal ?? "");
+  return {
+    principal: saltOf(key, e.tenant, e.id, "principal").toString("hex"),
+    meta: saltOf(key, e.tenant, e.id, "meta").toString("hex"),
+  };
+}
+
+/** The commitments of an event's values under the given salts (hex). */
+export function commitmentsFromSalts(
+  e: Committable,
+  salts: Readonly<Record<string, string>>,
+): Record<CommittedField, string> {
+  return {
+    principal: commitment(Buffer.from(String(salts.principal ?? ""), "hex"), e.principal ?? null),
+    meta: commitment(Buffer.from(String(salts.meta ?? ""), "hex"), e.meta ?? {}),
+  };
+}
