@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { getTableName } from "drizzle-orm";
 import pg from "pg";
 import type { Database } from "../../db/client";
@@ -75,13 +75,20 @@ const serve = (database: Database) => serveHandler((request) => handleIngest(dat
  * The baseline: the same rows, chain columns computed in process, written with one multi-row
  * INSERT per batch: no validation, no idempotency check, no capability bookkeeping.
  */
+// Subject keys of the baseline's rows (erasable events hash with them; lib/audit/subjects.ts).
+const baselineKeys = new Map<string, Uint8Array>();
+const keyOf = (subject: string) => {
+  if (!baselineKeys.has(subject)) baselineKeys.set(subject, randomBytes(32));
+};
+
 function rawRows(
   batch: Record<string, unknown>[],
   chain: { seq: number; hash: string; tenant: string },
 ): NewEvent[] {
   return batch.map((e) => {
     const content = toEventContent(eventSchema.parse(e));
-    const ch = contentHash(content);
+    if (content.principal) keyOf(content.principal);
+    const ch = contentHash(content, baselineKeys);
     chain.seq += 1;
     const h = chainHash({ tenant: chain.tenant, seq: chain.seq, prevHash: chain.hash, contentHash: ch });
     const row = {

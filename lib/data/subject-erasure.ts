@@ -185,12 +185,14 @@ async function eraseDerived(tx: Executor, tenant: string, subject: string): Prom
     await tx.execute(
       sql`update ${sql.identifier(table)} set "principal" = ${ERASED_PRINCIPAL} where "tenant" = ${tenant} and "principal" = ${subject}`,
     );
-  // The name as it appears inside JSON strings: replacing it keeps the JSON valid.
-  const inJson = JSON.stringify(subject).slice(1, -1);
+  // Every JSON string in a summary that is exactly the name (quotes included, so a short name
+  // never rewrites part of another word, and the JSON stays valid).
+  const inJson = JSON.stringify(subject);
+  const erasedJson = JSON.stringify(ERASED_PRINCIPAL);
   await tx.execute(sql`
     update "capabilities"
        set "principal" = case when "principal" = ${subject} then ${ERASED_PRINCIPAL} else "principal" end,
-           "summary" = replace("summary"::text, ${inJson}, ${ERASED_PRINCIPAL})::jsonb
+           "summary" = replace("summary"::text, ${inJson}, ${erasedJson})::jsonb
      where "tenant" = ${tenant} and ("principal" = ${subject} or strpos("summary"::text, ${inJson}) > 0)`);
   await tx.execute(sql`
     insert into "event_rollups_daily" ("tenant", "day", "dim", "value", "n")

@@ -345,6 +345,33 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
     expect(v.ok).toBe(true);
   });
 
+  it("a one-letter name is erased as a whole value, never as part of other words", async () => {
+    await addTenants(database.db, ["umbrella"]);
+    const boss = await signedIn(database.db, {
+      email: "una@umbrella.example",
+      role: "admin",
+      tenants: ["umbrella"],
+    });
+    const e = makeEvent("umbrella", { tenant: "umbrella", principal: "a" });
+    const cap = e.capability as Record<string, unknown>;
+    await ingest("umbrella", [
+      { ...e, capability: { ...cap, summary: { ...(cap.summary as object), principal: "a" } } },
+    ]);
+    await eraseSubject(
+      database.db,
+      boss,
+      eraseSubjectSchema.parse({ tenant: "umbrella", subject: "a", confirm: "a", reference: "DSR-a" }),
+    );
+    const [c] = await database.db
+      .execute(sql`select summary from capabilities where tenant = 'umbrella'`)
+      .then((r) => (r as unknown as { rows: { summary: Record<string, unknown> }[] }).rows);
+    expect(c?.summary.principal).toBe(ERASED_PRINCIPAL);
+    expect(c?.summary.rights).toEqual([
+      { resource: "Customer", actions: ["read"], ids: ["c_381"], fields: ["name", "email"] },
+    ]);
+    expect((await verify("umbrella")).problems).toEqual([]);
+  });
+
   it("an erasure racing ingest of the same subject leaves no event without its key", async () => {
     await addTenants(database.db, ["hooli"]);
     const dan = "dan@hooli.example";
