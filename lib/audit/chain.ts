@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "@capability-console/sdk";
 import type { NewEvent } from "@/db/schema";
-import { CONTENT_VERSION_ERASABLE, commitmentsOf, type SubjectKeys } from "./subjects";
+import { CONTENT_VERSION_ERASABLE, ContentUnverifiable, commitmentsOf, type SubjectKeys } from "./subjects";
 
 export const GENESIS_HASH = `sha256:${"0".repeat(64)}`;
 
@@ -49,13 +49,28 @@ const CONTENT_KEYS = [
  * is erased: without either this throws SubjectKeyMissing.
  */
 export function canonicalContent(event: ChainedContent, keys?: SubjectKeys): string {
+  return canonicalWith(event, () => commitmentsOf(event, keys));
+}
+
+/**
+ * The content hash of an erasable event whose commitments were opened elsewhere (an archive's
+ * salts over the row's values): the values are not checked against a key here.
+ */
+export function contentHashOpened(event: ChainedContent, commitments: Record<string, string>): string {
+  if (event.contentVersion !== CONTENT_VERSION_ERASABLE || event.erased)
+    throw new ContentUnverifiable("salts are given for an event that is not erasable, or already erased");
+  return sha256(canonicalWith(event, () => commitments));
+}
+
+function canonicalWith(event: ChainedContent, commitments: () => Record<string, string>): string {
   const picked: Record<string, unknown> = {};
   for (const key of CONTENT_KEYS) picked[key] = event[key] ?? null;
   if (picked.meta === null) picked.meta = {};
-  if (event.contentVersion === CONTENT_VERSION_ERASABLE) {
-    Object.assign(picked, commitmentsOf(event, keys));
+  const version = event.contentVersion ?? 1;
+  if (version === CONTENT_VERSION_ERASABLE) {
+    Object.assign(picked, commitments());
     picked.v = CONTENT_VERSION_ERASABLE;
-  }
+  } else if (version !== 1) throw new ContentUnverifiable(`unknown content version ${version}`);
   // The tier is covered only when it is "observed" (issue 13): every attested event, including
   // each one stored before the tier existed, keeps the exact hash it had, and an observed event
   // cannot be relabelled attested (or back) without breaking its content hash.

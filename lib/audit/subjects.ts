@@ -29,12 +29,25 @@ export const ERASED_PRINCIPAL = "[erased]";
 /** Subject keys of one tenant, by subject. */
 export type SubjectKeys = ReadonlyMap<string, Uint8Array>;
 
+/** An erasable event's content cannot be hashed as stored: verification reports it as broken. */
+export class ContentUnverifiable extends Error {}
+
 /** An erasable event's subject key is not in the database (and the event is not erased). */
-export class SubjectKeyMissing extends Error {
+export class SubjectKeyMissing extends ContentUnverifiable {
   constructor(readonly subject: string) {
     super("the subject key of an erasable event is missing (deleted without erasing its events)");
   }
 }
+
+/** An erased event names a principal or holds meta again: its commitments no longer cover them. */
+export class ErasedRowAltered extends ContentUnverifiable {
+  constructor() {
+    super("an erased event names a principal or holds meta again (row edited)");
+  }
+}
+
+/** Salts are 32 bytes (64 hex digits): no bytes of a value can be moved into one. */
+const SALT = /^[0-9a-f]{64}$/;
 
 /**
  * Whether an event written now is erasable: it names a principal, and it is not the console's
@@ -70,6 +83,9 @@ interface Committable {
  */
 export function commitmentsOf(e: Committable, keys: SubjectKeys | undefined): Record<CommittedField, string> {
   if (e.erased) {
+    // The commitments stand in for the values, so the values must be the blanks erasure left.
+    if (e.principal !== ERASED_PRINCIPAL || Object.keys(e.meta ?? {}).length > 0)
+      throw new ErasedRowAltered();
     const { principal, meta } = e.erased;
     return { principal: String(principal ?? ""), meta: String(meta ?? "") };
   }
@@ -114,6 +130,23 @@ export async function loadSubjectKeys(
     rows: { subject: string; key: unknown }[];
   };
   for (const r of res.rows) out.set(r.subject, asBytes(r.key));
+  return out;
+}
+
+/** The keys of `subjects` in `tenant` that exist, held `for share` until the transaction ends. */
+export async function shareSubjectKeys(
+  tx: Executor,
+  tenant: string,
+  subjects: readonly string[],
+): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  if (subjects.length === 0) return out;
+  const found = await tx
+    .select({ subject: subjectKeys.subject, key: subjectKeys.key })
+    .from(subjectKeys)
+    .where(and(eq(subjectKeys.tenant, tenant), inArray(subjectKeys.subject, [...subjects])))
+    .for("share");
+  for (const r of found) out.set(r.subject, asBytes(r.key));
   return out;
 }
 
@@ -162,10 +195,97 @@ export function saltsOf(
 /** The commitments of an event's values under the given salts (hex). */
 export function commitmentsFromSalts(
   e: Committable,
-  salts: Readonly<Record<string, string>>,
+  salts: Readonly<Record<string, unknown>>,
 ): Record<CommittedField, string> {
+  if (!SALT.test(String(salts.principal)) || !SALT.test(String(salts.meta)))
+    throw new ContentUnverifiable("a salt is not 64 lowercase hex digits");
   return {
     principal: commitment(Buffer.from(String(salts.principal ?? ""), "hex"), e.principal ?? null),
     meta: commitment(Buffer.from(String(salts.meta ?? ""), "hex"), e.meta ?? {}),
   };
+}
+
+/**
+ * The id an erasure gives the rows it erases (`erased.by`), derived from the subject's key so a
+ * run interrupted and run again tags every row alike. Its console.subject.erased record names the
+ * id with the count and a digest of the rows' seqs, which verification checks (ErasureLedger):
+ * a row erased by hand, without a recorded erasure, is reported.
+ */
+export function erasureIdOf(key: Uint8Array): string {
+  return createHmac("sha256", key).update("erasure").digest("hex").slice(0, 32);
+}
+
+/** "sha256:<hex>" of the seqs, ascending, each followed by a newline. */
+export function seqDigest(seqs: readonly number[]): string {
+  const h = createHash("sha256");
+  for (const s of seqs) h.update(`${s}\n`);
+  return `sha256:${h.digest("hex")}`;
+}
+
+export const ERASURE_EVENT_TYPE = "console.subject.erased";
+
+/**
+ * Verification's check that every erased row belongs to a recorded erasure: fed every row in
+ * seq order from the anchor on, then asked for its problems.
+ */
+export class ErasureLedger {
+  private readonly groups = new Map<
+    string,
+    { seqs: number[]; hash: ReturnType<typeof createHash>; n: number }
+  >();
+  private readonly records = new Map<string, { seq: number; meta: Record<string, unknown> }>();
+
+  constructor(private readonly anchor: number) {}
+
+  row(r: { seq: number; type: string; erased?: Record<string, string> | null; meta?: unknown }): void {
+    if (r.type === ERASURE_EVENT_TYPE) {
+      const meta = (r.meta ?? {}) as Record<string, unknown>;
+      if (typeof meta.erasure === "string") this.records.set(meta.erasure, { seq: r.seq, meta });
+    }
+    if (!r.erased) return;
+    const by = String(r.erased.by ?? "");
+    let g = this.groups.get(by);
+    if (!g) {
+      g = { seqs: [], hash: createHash("sha256"), n: 0 };
+      this.groups.set(by, g);
+    }
+    g.n += 1;
+    g.hash.update(`${r.seq}\n`);
+    if (g.seqs.length < 2) g.seqs.push(r.seq);
+    else g.seqs[1] = r.seq;
+  }
+
+  problems(): { seq: number; problem: string }[] {
+    const out: { seq: number; problem: string }[] = [];
+    for (const [by, g] of this.groups) {
+      const first = g.seqs[0] as number;
+      const last = g.seqs.at(-1) as number;
+      const rec = this.records.get(by);
+      if (!rec) {
+        out.push({
+          seq: first,
+          problem: `${g.n} erased ${g.n === 1 ? "event has" : "events have"} no recorded erasure after them (an interrupted erasure: run it again; otherwise rows blanked by hand)`,
+        });
+        continue;
+      }
+      const m = rec.meta;
+      const whole = Number(m.firstSeq) > this.anchor;
+      const digest = `sha256:${g.hash.digest("hex")}`;
+      if (rec.seq < last)
+        out.push({
+          seq: last,
+          problem: "an erased event comes after the erasure that records it (row blanked by hand)",
+        });
+      else if (
+        whole
+          ? g.n !== Number(m.events) || digest !== m.digest
+          : g.n > Number(m.events) || first < Number(m.firstSeq) || last > Number(m.lastSeq)
+      )
+        out.push({
+          seq: first,
+          problem: `the erased events differ from what the erasure at seq ${rec.seq} recorded (${g.n} here, ${String(m.events)} recorded)`,
+        });
+    }
+    return out;
+  }
 }

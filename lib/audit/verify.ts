@@ -4,7 +4,7 @@ import { type Checkpoint, chainHeads, checkpoints, events } from "@/db/schema";
 import { chainHash, contentHash, GENESIS_HASH } from "./chain";
 import { type CheckpointKeys, checkpointVerifier } from "./checkpoint";
 import { latestCut } from "./cuts";
-import { loadSubjectKeys, SubjectKeyMissing, subjectsOf } from "./subjects";
+import { ContentUnverifiable, ErasureLedger, loadSubjectKeys, subjectsOf } from "./subjects";
 import { TreeVerifier } from "./verify-tree";
 
 export interface ChainProblem {
@@ -123,6 +123,7 @@ export async function verifyTenantChainIn(
   }
 
   const tree = await TreeVerifier.start(db, { tenant, keys: args.keys, anchor });
+  const erasures = new ErasureLedger(anchor);
 
   let expectedSeq = anchor + 1;
   let prevHash = cut?.hash ?? GENESIS_HASH;
@@ -145,6 +146,7 @@ export async function verifyTenantChainIn(
     const keys = await loadSubjectKeys(db, tenant, subjectsOf(page));
     for (const row of page) {
       rows += 1;
+      erasures.row(row);
       if (row.seq !== expectedSeq) {
         report(
           expectedSeq,
@@ -162,7 +164,7 @@ export async function verifyTenantChainIn(
           broken = true;
         }
       } catch (err) {
-        if (!(err instanceof SubjectKeyMissing)) throw err;
+        if (!(err instanceof ContentUnverifiable)) throw err;
         report(row.seq, `${err.message}: its content cannot be checked`);
         broken = true;
       }
@@ -211,6 +213,9 @@ export async function verifyTenantChainIn(
       lastSeq + 1,
       `signed checkpoint covers seq ${maxCp.seq} but rows end at ${lastSeq} (tail removed)`,
     );
+
+  // Every erased row must belong to an erasure recorded after it (lib/audit/subjects.ts).
+  for (const p of erasures.problems()) report(p.seq, p.problem);
 
   await tree.finish();
   const treeProblems = [...tree.problems].sort((a, b) => a.seq - b.seq);

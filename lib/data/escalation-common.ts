@@ -3,6 +3,7 @@ import type { EscalationOperation } from "@capability-console/sdk/schema";
 import type { Executor } from "@/db/client";
 import { capabilities, type Escalation } from "@/db/schema";
 import type { ChainedContent } from "@/lib/audit/chain";
+import { CONTENT_VERSION_ERASABLE } from "@/lib/audit/subjects";
 import {
   type Capability,
   type Clock,
@@ -125,5 +126,7 @@ export function escalationEvent(args: {
     capabilityId: args.capabilityId ?? null,
     capabilityHash: args.capabilityHash ?? null,
     meta: { escalationId: args.row.id, ...args.meta },
+    // Erasable (lib/audit/subjects.ts): it names the person the escalation is for.
+    contentVersion: CONTENT_VERSION_ERASABLE,
   };
 }

@@ -19,6 +19,7 @@ import {
 } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
+import { CONTENT_VERSION_ERASABLE } from "@/lib/audit/subjects";
 import { type Authority, tenantsInView } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
 import { ConflictError, FieldError, ForbiddenError, NotFoundError } from "@/lib/errors";
@@ -186,6 +187,8 @@ export async function createGatewayEscalationRequest(
           deniedEvent: input.deniedEvent,
           source: scope.source,
         },
+        // Erasable (lib/audit/subjects.ts): it names the person the gateway acts for.
+        contentVersion: CONTENT_VERSION_ERASABLE,
       },
     ]);
     return { created: true, response: toWire(inserted, null, nowMs) };

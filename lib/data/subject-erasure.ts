@@ -9,7 +9,14 @@ import type { Db, Executor } from "@/db/client";
 import { events, gatewayClients, subjectKeys } from "@/db/schema";
 import { appendEvents, lockChainHead } from "@/lib/audit/append";
 import { consoleEvents } from "@/lib/audit/console-event";
-import { CONTENT_VERSION_ERASABLE, commitmentsOf, ERASED_PRINCIPAL } from "@/lib/audit/subjects";
+import {
+  CONTENT_VERSION_ERASABLE,
+  commitmentsOf,
+  ERASED_PRINCIPAL,
+  ERASURE_EVENT_TYPE,
+  erasureIdOf,
+  seqDigest,
+} from "@/lib/audit/subjects";
 import { type Authority, assertTenantsInScope } from "@/lib/auth/authority";
 import { assertCan } from "@/lib/auth/permissions";
 import { ConflictError, ReauthRequiredError } from "@/lib/errors";
@@ -21,13 +28,13 @@ const CHUNK = 500;
 export const eraseSubjectSchema = z
   .object({
     tenant: tenantField,
+    // Not trimmed: a principal is matched exactly as events name it, spaces included.
     subject: z
       .string()
-      .trim()
       .min(1, { error: "Name the principal to erase, exactly as events name it." })
       .max(320, { error: "A principal is at most 320 characters." })
       .refine((s) => s !== ERASED_PRINCIPAL, { error: "That principal is already erased." }),
-    confirm: z.string().trim(),
+    confirm: z.string(),
     reference: z
       .string()
       .trim()
@@ -47,7 +54,10 @@ export interface Erased {
   tenant: string;
   /** Events whose principal and meta were erased. */
   events: number;
-  /** The subject's events stored before erasure existed (content version 1): kept until retention. */
+  /**
+   * The subject's events that cannot be erased (content version 1: stored before erasure existed,
+   * or the console's own records): kept until retention.
+   */
   notErasable: number;
 }
 
@@ -96,11 +106,27 @@ export async function eraseSubject(
     if (n < CHUNK) break;
   }
   return db.transaction(async (tx) => {
+    // The chain-head lock holds the tenant's writers back: no event of the subject arrives now.
     await lockChainHead(tx, tenant);
+    const [key] = await tx
+      .select({ key: subjectKeys.key })
+      .from(subjectKeys)
+      .where(and(eq(subjectKeys.tenant, tenant), eq(subjectKeys.subject, subject)))
+      .for("update");
     for (let n = CHUNK; n === CHUNK; ) {
       n = await eraseChunk(tx, tenant, subject);
       erased += n;
     }
+    // The rows this erasure tagged, an interrupted earlier run's included: the record binds them.
+    const erasure = key ? erasureIdOf(key.key) : null;
+    const tagged = erasure
+      ? (
+          (await tx.execute(sql`
+          select "seq" from "events"
+           where "tenant" = ${tenant} and "principal" = ${ERASED_PRINCIPAL} and "erased"->>'by' = ${erasure}
+           order by "seq"`)) as unknown as { rows: { seq: number | string }[] }
+        ).rows.map((r) => Number(r.seq))
+      : [];
     const deleted = await tx
       .delete(subjectKeys)
       .where(and(eq(subjectKeys.tenant, tenant), eq(subjectKeys.subject, subject)))
@@ -111,7 +137,7 @@ export async function eraseSubject(
       rows: { n: number }[];
     };
     const notErasable = Number(old.rows[0]?.n ?? 0);
-    if (deleted.length === 0 && erased === 0 && notErasable === 0)
+    if (deleted.length === 0 && tagged.length === 0 && notErasable === 0)
       throw new EraseRefused(`No events of tenant ${tenant} name this principal: check the spelling.`);
     await eraseDerived(tx, tenant, subject);
     // The record names the request's reference and the counts, never the subject.
@@ -119,14 +145,26 @@ export async function eraseSubject(
       tx,
       consoleEvents({
         actor: authority,
-        type: "console.subject.erased",
+        type: ERASURE_EVENT_TYPE,
         tenants: [tenant],
         resource: { type: "Tenant", id: tenant },
-        meta: { reference: input.reference, events: erased, notErasable },
+        meta: {
+          reference: input.reference,
+          events: tagged.length,
+          notErasable,
+          ...(erasure
+            ? {
+                erasure,
+                firstSeq: tagged[0] ?? null,
+                lastSeq: tagged.at(-1) ?? null,
+                digest: seqDigest(tagged),
+              }
+            : {}),
+        },
         now,
       }),
     );
-    return { tenant, events: erased, notErasable };
+    return { tenant, events: tagged.length, notErasable };
   });
 }
 
@@ -157,7 +195,8 @@ async function eraseChunk(tx: Executor, tenant: string, subject: string): Promis
     )
     .limit(CHUNK);
   if (rows.length === 0) return 0;
-  const updates = rows.map((r) => ({ id: r.id, erased: commitmentsOf(r, keys) }));
+  const by = erasureIdOf(key.key);
+  const updates = rows.map((r) => ({ id: r.id, erased: { ...commitmentsOf(r, keys), by } }));
   // By (tenant, id), unique within the tenant (writers check it under the chain-head lock); not
   // by received_at, which JavaScript would round to the millisecond.
   const done = (await tx.execute(sql`

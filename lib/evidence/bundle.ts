@@ -16,8 +16,8 @@ import { canonicalContent, contentHash } from "@/lib/audit/chain";
 import { consoleEvents } from "@/lib/audit/console-event";
 import {
   CONTENT_VERSION_ERASABLE,
+  ContentUnverifiable,
   loadSubjectKeys,
-  SubjectKeyMissing,
   saltsOf,
   subjectsOf,
 } from "@/lib/audit/subjects";
@@ -144,7 +144,7 @@ export async function buildEvidenceBundle(
       try {
         return contentHash(r, keys);
       } catch (err) {
-        if (err instanceof SubjectKeyMissing) return null;
+        if (err instanceof ContentUnverifiable) return null;
         throw err;
       }
     };

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { appendEvents, lockChainHead } from "@/lib/audit/append";
 import { type ChainedContent, contentHash } from "@/lib/audit/chain";
-import { ensureSubjectKeys, subjectsOf } from "@/lib/audit/subjects";
+import { ContentUnverifiable, ensureSubjectKeys, loadSubjectKeys, subjectsOf } from "@/lib/audit/subjects";
 import type { IngestEvent } from "./event-schema";
 import { upsertCapabilities, upsertSessions } from "./graph";
 import { capabilityFacts, toEventContent } from "./rows";
@@ -64,24 +64,37 @@ async function storeInTx(
   await lockChainHead(tx, tenant);
 
   const contents = args.events.map(toEventContent);
-  // Erasable events (lib/audit/subjects.ts) hash with their subject's key, created on first use.
-  const keys = await ensureSubjectKeys(tx, tenant, subjectsOf(contents));
-  const hashes = contents.map((c) => contentHash(c, keys));
   const ids = [...new Set(contents.map((c) => c.id))];
   // Only this tenant's rows: another tenant's event with the same id is none of this key's
   // business, and the answer must not reveal that it exists (issue 11).
-  const existing = new Map<string, { contentHash: string }>();
+  const existing = new Map<string, { contentHash: string; erased: boolean }>();
   // The ids as one JSON parameter: an IN list binds one parameter per id, which costs more to
   // build and to parse than the index probes cost.
   for (let i = 0; i < ids.length; i += 500) {
     const found = (await tx.execute(sql`
-      select "id", "content_hash" as "contentHash" from "events"
+      select "id", "content_hash" as "contentHash", "erased" is not null as "erased" from "events"
        where "tenant" = ${tenant}
          and "id" in (select json_array_elements_text(${JSON.stringify(ids.slice(i, i + 500))}::json))`)) as unknown as {
-      rows: { id: string; contentHash: string }[];
+      rows: { id: string; contentHash: string; erased: boolean }[];
     };
     for (const r of found.rows) existing.set(r.id, r);
   }
+
+  // Erasable events (lib/audit/subjects.ts) hash with their subject's key, created on first use
+  // by a new event only: a retry of an erased person's old event must not bring the name back.
+  const fresh0 = contents.filter((c) => !existing.has(c.id));
+  const keys = await ensureSubjectKeys(tx, tenant, subjectsOf(fresh0));
+  const retried = subjectsOf(contents.filter((c) => existing.has(c.id))).filter((s) => !keys.has(s));
+  for (const [s, k] of await loadSubjectKeys(tx, tenant, retried)) keys.set(s, k);
+  const hashes = contents.map((c) => {
+    try {
+      return contentHash(c, keys);
+    } catch (err) {
+      // A retry of an erased person's event: no key any more (judged below as a duplicate).
+      if (err instanceof ContentUnverifiable) return "";
+      throw err;
+    }
+  });
 
   const results: StoreResult["results"] = [];
   const fresh: ChainedContent[] = [];
@@ -94,7 +107,8 @@ async function storeInTx(
     const before = existing.get(c.id);
     const earlier = firstInBatch.get(c.id);
     let status: ItemStatus;
-    if (before) status = before.contentHash === hash ? "duplicate" : "conflict";
+    // An erased event can no longer be compared: its id is taken, so a retry is a duplicate.
+    if (before) status = before.contentHash === hash || before.erased ? "duplicate" : "conflict";
     else if (earlier !== undefined) status = earlier === hash ? "duplicate" : "conflict";
     else {
       status = "created";

@@ -1,4 +1,4 @@
-import { CONTENT_VERSION_ERASABLE, erasableEvent } from "@/lib/audit/subjects";
+import { CONTENT_VERSION_ERASABLE, ERASED_PRINCIPAL, erasableEvent } from "@/lib/audit/subjects";
 // An observed event (lib/otlp/dialects.ts) as a stored, hash-chained events row of tier
 // "observed". Its strings came from someone's spans, so they pass the same text rules as the
 // attested ingest (no ANSI, no bidi controls, no raw tokens); a span that breaks one is rejected
@@ -35,6 +35,7 @@ export function toObservedContent(e: ObservedEvent, tenant: string, now: Date): 
     ["capcon.capability.hash", e.capability?.hash ?? null],
     ["tool call id", e.toolCallId],
   ];
+  if (e.principal === ERASED_PRINCIPAL) return { ok: false, reason: "principal [erased] is reserved" };
   for (const [name, value] of identifiers) {
     const problem = value === null ? null : textProblem(value, "identifier");
     if (problem) return { ok: false, reason: `${name} ${problem}` };

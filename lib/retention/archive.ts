@@ -13,16 +13,21 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { createGunzip, createGzip } from "node:zlib";
 import type { Event } from "@/db/schema";
-import { chainHash, contentHash, GENESIS_HASH } from "@/lib/audit/chain";
+import { chainHash, contentHash, contentHashOpened, GENESIS_HASH } from "@/lib/audit/chain";
 import { type CheckpointKeys, checkpointVerifier } from "@/lib/audit/checkpoint";
-import { commitmentsFromSalts } from "@/lib/audit/subjects";
+import { ContentUnverifiable, commitmentsFromSalts } from "@/lib/audit/subjects";
 import { Frontier, type TreeNode } from "@/lib/merkle/frontier";
 import { equalHash } from "@/lib/merkle/hash";
 import { NoteError, openNote, parseCheckpointText, parseVkey, vkey } from "@/lib/merkle/note";
 import { rawPublicKey, treeOrigin } from "@/lib/merkle/sign";
 import { leafOfContentHash } from "@/lib/merkle/store";
 
-export const ARCHIVE_FORMAT = "capability-console-archive/1";
+/**
+ * Version 2: erasable rows carry `salts` (lib/audit/subjects.ts). A reader of version 1 would
+ * call those rows edited, so it refuses the file by its format instead. Version 1 is still read.
+ */
+export const ARCHIVE_FORMAT = "capability-console-archive/2";
+const ARCHIVE_FORMAT_V1 = "capability-console-archive/1";
 
 export interface ChainCheckpointJson {
   tenant: string;
@@ -45,7 +50,7 @@ export interface ArchiveAnchor {
 }
 
 export interface ArchiveHeader {
-  format: typeof ARCHIVE_FORMAT;
+  format: typeof ARCHIVE_FORMAT | typeof ARCHIVE_FORMAT_V1;
   tenant: string;
   /** The Merkle log's origin for this tenant (the tree notes' first line). */
   origin: string;
@@ -125,7 +130,8 @@ export async function* readArchive(
     const value = JSON.parse(text) as unknown;
     if (n === 1) {
       const h = value as ArchiveHeader;
-      if (h?.format !== ARCHIVE_FORMAT) throw new Error(`${file}: not a ${ARCHIVE_FORMAT} archive`);
+      if (h?.format !== ARCHIVE_FORMAT && h?.format !== ARCHIVE_FORMAT_V1)
+        throw new Error(`${file}: not a ${ARCHIVE_FORMAT} (or /1) archive`);
       yield { header: h };
     } else {
       const r = value as Row;
@@ -274,10 +280,16 @@ export async function verifyArchive(file: string, keys?: CheckpointKeys): Promis
       if (row.prevHash !== prevHash) report(`${at}: prev_hash does not link to the previous row`);
       // An erasable row carries the salts of its commitments (the subject keys stay behind).
       const salts = (row as ArchivedEvent).salts;
-      const content = salts
-        ? contentHash({ ...row, erased: commitmentsFromSalts(row, salts) })
-        : contentHash(row);
-      if (content !== row.contentHash) report(`${at}: content differs from its content hash (row edited)`);
+      let content: string;
+      try {
+        content = salts ? contentHashOpened(row, commitmentsFromSalts(row, salts)) : contentHash(row);
+      } catch (err) {
+        if (!(err instanceof ContentUnverifiable)) throw err;
+        report(`${at}: ${err.message}`);
+        content = "";
+      }
+      if (content && content !== row.contentHash)
+        report(`${at}: content differs from its content hash (row edited)`);
       if (
         chainHash({
           tenant: header.tenant,
@@ -288,7 +300,8 @@ export async function verifyArchive(file: string, keys?: CheckpointKeys): Promis
       )
         report(`${at}: hash does not match seq, prev_hash and content hash`);
       try {
-        frontier.append(leafOfContentHash(content));
+        // A row already reported keeps the tree going on its stored hash (one problem, not two).
+        frontier.append(leafOfContentHash(content || row.contentHash));
       } catch {
         report(`${at}: content hash unreadable`);
       }

@@ -3,6 +3,7 @@
 // first), and its rows go back in one transaction: the cut is removed, so verification starts
 // from the cut before it again and runs through the restored rows. Retention for the tenant is
 // switched off (recorded in its chain), or the next sweep would cut the same rows again.
+import { randomBytes } from "node:crypto";
 import { and, desc, eq } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
 import { ensureEventPartitions } from "@/db/partitions";
@@ -11,10 +12,13 @@ import { ALL_EVENT_COLUMNS, appendEvents, eventsInsert, lockChainHead } from "@/
 import { consoleEvents } from "@/lib/audit/console-event";
 import { addToRollups } from "@/lib/audit/rollups";
 import {
+  CONTENT_VERSION_ERASABLE,
   commitmentsFromSalts,
   ERASED_PRINCIPAL,
+  ERASURE_EVENT_TYPE,
   loadSubjectKeys,
   saltOf,
+  seqDigest,
   subjectsOf,
 } from "@/lib/audit/subjects";
 import { type ArchivedEvent, readArchive, verifyArchive } from "./archive";
@@ -63,6 +67,9 @@ export async function restoreArchive(
     let batch: ArchivedEvent[] = [];
     let count = 0;
     let oldest: Date | null = null;
+    // Rows of people erased since the archive was made, erased again on the way in; recorded
+    // below like any erasure, so verification knows who blanked them.
+    const reErased = { by: randomBytes(16).toString("hex"), seqs: [] as number[] };
     const flush = async () => {
       if (batch.length === 0) return;
       const first = new Date(Math.min(...batch.map((r) => r.receivedAt.getTime())));
@@ -70,7 +77,7 @@ export async function restoreArchive(
         oldest = first;
         await ensureEventPartitions(tx, { from: first });
       }
-      batch = await keepErasures(tx, tenant, batch);
+      batch = await keepErasures(tx, tenant, batch, reErased);
       await tx.execute(eventsInsert(batch, ALL_EVENT_COLUMNS));
       await addToRollups(tx, batch);
       count += batch.length;
@@ -91,10 +98,30 @@ export async function restoreArchive(
       const { retentionDays: _off, ...rest } = t.settings as Record<string, unknown>;
       await tx.update(tenants).set({ settings: rest }).where(eq(tenants.id, tenant));
     }
+    const actor = args.actor ?? { email: "console", sessionId: "restore" };
+    if (reErased.seqs.length > 0)
+      await appendEvents(
+        tx,
+        consoleEvents({
+          actor,
+          type: ERASURE_EVENT_TYPE,
+          tenants: [tenant],
+          resource: { type: "Tenant", id: tenant },
+          meta: {
+            reference: `restore of ${latest.archive}`,
+            events: reErased.seqs.length,
+            notErasable: 0,
+            erasure: reErased.by,
+            firstSeq: reErased.seqs[0],
+            lastSeq: reErased.seqs.at(-1),
+            digest: seqDigest(reErased.seqs),
+          },
+        }),
+      );
     await appendEvents(
       tx,
       consoleEvents({
-        actor: args.actor ?? { email: "console", sessionId: "restore" },
+        actor,
         type: "console.retention.restored",
         tenants: [tenant],
         resource: { type: "Tenant", id: tenant },
@@ -117,7 +144,12 @@ export async function restoreArchive(
  * back, such a row is erased again (its commitments from the archive's salts, values blanked),
  * since the subject's key is gone, or was replaced by a new one when the subject came back.
  */
-async function keepErasures(tx: Executor, tenant: string, archived: ArchivedEvent[]): Promise<Event[]> {
+async function keepErasures(
+  tx: Executor,
+  tenant: string,
+  archived: ArchivedEvent[],
+  reErased: { by: string; seqs: number[] },
+): Promise<Event[]> {
   // Archives made before erasable events existed have no content version: 1.
   const batch = archived.map((r) => ({
     ...r,
@@ -128,10 +160,13 @@ async function keepErasures(tx: Executor, tenant: string, archived: ArchivedEven
   if (salted.length === 0) return batch;
   const keys = await loadSubjectKeys(tx, tenant, subjectsOf(salted));
   return batch.map(({ salts, ...row }) => {
-    if (!salts) return row;
+    // verifyArchive refuses salts anywhere else; the check is repeated where it matters.
+    if (!salts || row.contentVersion !== CONTENT_VERSION_ERASABLE || row.erased) return row;
     const key = keys.get(row.principal ?? "");
     const same = key && saltOf(key, tenant, row.id, "principal").toString("hex") === salts.principal;
     if (same) return row;
-    return { ...row, erased: commitmentsFromSalts(row, salts), principal: ERASED_PRINCIPAL, meta: {} };
+    reErased.seqs.push(row.seq);
+    const erased = { ...commitmentsFromSalts(row, salts), by: reErased.by };
+    return { ...row, erased, principal: ERASED_PRINCIPAL, meta: {} };
   });
 }

@@ -25,7 +25,7 @@ import { type CheckpointSigner, signCheckpoint } from "@/lib/audit/checkpoint";
 import { consoleEvents } from "@/lib/audit/console-event";
 import { latestCut } from "@/lib/audit/cuts";
 import { subtractFromRollups } from "@/lib/audit/rollups";
-import { loadSubjectKeys, saltsOf, subjectsOf } from "@/lib/audit/subjects";
+import { ContentUnverifiable, saltsOf, shareSubjectKeys, subjectsOf } from "@/lib/audit/subjects";
 import { loadConfig } from "@/lib/config";
 import { runExclusive } from "@/lib/jobs";
 import { nodeKey, nodesForRoot } from "@/lib/merkle/proof";
@@ -177,19 +177,31 @@ async function anchorAt(
 }
 
 async function* segment(tx: Executor, tenant: string, from: number, to: number): AsyncGenerator<Event[]> {
-  for (let after = from - 1; after < to; ) {
-    const page = await tx
+  const read = (after: number) =>
+    tx
       .select()
       .from(events)
       .where(and(eq(events.tenant, tenant), gt(events.seq, after), lte(events.seq, to)))
       .orderBy(events.seq)
       .limit(PAGE);
+  for (let after = from - 1; after < to; ) {
+    let page = await read(after);
     if (page.length === 0) return;
     // Erasable rows carry their salts (lib/audit/subjects.ts): the archive verifies without the
-    // subject keys, and discloses each event's values only.
-    const keys = await loadSubjectKeys(tx, tenant, subjectsOf(page));
+    // subject keys, and discloses each event's values only. The keys are held `for share` until
+    // the cut commits, so an erasure of these people waits; the page is read again under them,
+    // so a row an erasure blanked meanwhile goes into the archive blanked, never in clear.
+    const subjects = subjectsOf(page);
+    const keys = await shareSubjectKeys(tx, tenant, subjects);
+    if (subjects.length > 0) page = await read(after);
     yield page.map((row) => {
-      const salts = saltsOf(row, keys);
+      let salts: Record<string, string> | null = null;
+      try {
+        salts = saltsOf(row, keys);
+      } catch (err) {
+        // No key and not erased: the archive's own check names the row, and the cut is refused.
+        if (!(err instanceof ContentUnverifiable)) throw err;
+      }
       return salts ? { ...row, salts } : row;
     });
     after = (page.at(-1) as Event).seq;

@@ -12,7 +12,7 @@ import { addMonths, ensureEventPartitions, monthStart } from "@/db/partitions";
 import { events, sessions, subjectKeys, tenants } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
-import { ERASED_PRINCIPAL } from "@/lib/audit/subjects";
+import { commitmentsOf, ERASED_PRINCIPAL, loadSubjectKeys } from "@/lib/audit/subjects";
 import { verifyTenantChain } from "@/lib/audit/verify";
 import type { Authority } from "@/lib/auth/authority";
 import { EraseRefused, eraseSubject, eraseSubjectSchema } from "@/lib/data/subject-erasure";
@@ -44,6 +44,7 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
   let database: Database;
   let admin: Authority;
   let dir: string;
+  let sent: Record<string, unknown>[];
   const proofs = () =>
     storeProofSource(database.db, {
       signer: consoleKey,
@@ -67,13 +68,11 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
     await addTenants(database.db, ["acme", "globex"]);
     // One event of alice from before erasable events existed (content version 1).
     await database.db.transaction((tx) => appendEvents(tx, [event("acme", 900, { contentVersion: 1 })]));
-    await ingest(
-      "acme",
-      Array.from({ length: 30 }, (_, i) => {
-        const principal = i % 3 === 2 ? "bob@acme.example" : ALICE;
-        return { principal, meta: { prompt: `summarise ticket ${i} for ${principal}` } };
-      }),
-    );
+    sent = Array.from({ length: 30 }, (_, i) => {
+      const principal = i % 3 === 2 ? "bob@acme.example" : ALICE;
+      return makeEvent("acme", { principal, meta: { prompt: `summarise ticket ${i} for ${principal}` } });
+    });
+    await ingest("acme", sent);
     await ingest("globex", [{ principal: ALICE, tenant: "globex" }]);
     admin = await signedIn(database.db, { email: "ada@acme.example", role: "admin", tenants: ["acme"] });
   });
@@ -201,7 +200,10 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
     expect(named.map((r) => r.type).sort()).toEqual(["console.evidence.exported", "tool.call"]);
     expect(left.filter((r) => r.principal === ERASED_PRINCIPAL)).toHaveLength(20);
     const record = left.find((r) => r.type === "console.subject.erased");
-    expect(record?.meta).toEqual({ reference: "DSR-1042", events: 20, notErasable: 1 });
+    // The record binds the rows it blanked: how many, which seqs (digest), under which id.
+    expect(record?.meta).toMatchObject({ reference: "DSR-1042", events: 20, notErasable: 1, firstSeq: 2 });
+    expect(record?.meta.erasure).toMatch(/^[0-9a-f]{32}$/);
+    expect(record?.meta.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(JSON.stringify(record)).not.toContain("alice");
     expect(
       await database.db
@@ -256,6 +258,82 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
       sql`update events set erased = ${JSON.stringify(next?.erased)}::jsonb where tenant = 'acme' and seq = ${seq + 1}`,
     );
     expect((await verify()).problems).toEqual([]);
+  });
+
+  it("reports an erased row named again, a row blanked by hand, and one slipped into a recorded erasure", async () => {
+    const [row] = await database.db
+      .select()
+      .from(events)
+      .where(and(eq(events.tenant, "acme"), eq(events.principal, ERASED_PRINCIPAL)))
+      .limit(1);
+    const at = (seq: number) => and(eq(events.tenant, "acme"), eq(events.seq, seq));
+    await database.db
+      .update(events)
+      .set({ principal: "mallory@acme.example" })
+      .where(at(row?.seq as number));
+    // Like any edited row, its leaf no longer matches the stored tree and signed checkpoints.
+    const named = (await verify()).problems;
+    expect(named[0]).toEqual({
+      seq: row?.seq,
+      problem:
+        "an erased event names a principal or holds meta again (row edited): its content cannot be checked",
+    });
+    expect(named.slice(1).map((p) => p.problem.slice(0, 12))).toEqual(
+      Array(named.length - 1).fill("Merkle tree:"),
+    );
+    expect(named.length).toBeGreaterThan(1);
+    await database.db
+      .update(events)
+      .set({ principal: ERASED_PRINCIPAL })
+      .where(at(row?.seq as number));
+
+    // A database writer can read bob's key and blank one of his events so that it still hashes.
+    const [bob] = await database.db
+      .select()
+      .from(events)
+      .where(and(eq(events.tenant, "acme"), eq(events.principal, "bob@acme.example")))
+      .limit(1);
+    if (!bob) throw new Error("no bob");
+    const bobKeys = await loadSubjectKeys(database.db, "acme", ["bob@acme.example"]);
+    const blank = { principal: ERASED_PRINCIPAL, meta: {} };
+    await database.db
+      .update(events)
+      .set({ ...blank, erased: commitmentsOf(bob, bobKeys) })
+      .where(at(bob.seq));
+    const byHand = await verify();
+    expect(byHand.problems.map((p) => p.problem)).toEqual([
+      "1 erased event has no recorded erasure after them (an interrupted erasure: run it again; otherwise rows blanked by hand)",
+    ]);
+    // Tagged with alice's erasure, the recorded count and digest no longer match.
+    const [rec] = await database.db
+      .select({ meta: events.meta })
+      .from(events)
+      .where(and(eq(events.tenant, "acme"), eq(events.type, "console.subject.erased")));
+    await database.db
+      .update(events)
+      .set({ erased: { ...commitmentsOf(bob, bobKeys), by: String(rec?.meta.erasure) } })
+      .where(at(bob.seq));
+    expect((await verify()).problems.map((p) => p.problem).join("\n")).toMatch(
+      /the erased events differ from what the erasure at seq \d+ recorded \(21 here, 20 recorded\)/,
+    );
+    await database.db
+      .update(events)
+      .set({ principal: bob.principal, meta: bob.meta, erased: null })
+      .where(at(bob.seq));
+    expect((await verify()).problems).toEqual([]);
+  });
+
+  it("answers a platform's retry of an erased event as a duplicate, without bringing the name back", async () => {
+    const retry = await ingest("acme", [sent[0] as Record<string, unknown>]);
+    expect(retry.results).toEqual([{ id: (sent[0] as { id: string }).id, status: "duplicate" }]);
+    expect(
+      await database.db
+        .select()
+        .from(subjectKeys)
+        .where(and(eq(subjectKeys.tenant, "acme"), eq(subjectKeys.subject, ALICE))),
+    ).toEqual([]);
+    // "[erased]" itself is not a name a platform may send.
+    expect(validateBatch({ events: [makeEvent("acme", { principal: ERASED_PRINCIPAL })] }).ok).toBe(false);
   });
 
   it("a bundle after the erasure verifies and withholds what was erased; alice can come back with a new key", async () => {

@@ -1,12 +1,14 @@
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type ChainedContent, canonicalContent, contentHash } from "@/lib/audit/chain";
+import { type ChainedContent, canonicalContent, contentHash, contentHashOpened } from "@/lib/audit/chain";
 import {
   CONTENT_VERSION_ERASABLE,
+  ContentUnverifiable,
   commitmentsFromSalts,
   commitmentsOf,
   ERASED_PRINCIPAL,
+  ErasedRowAltered,
   erasableEvent,
   SubjectKeyMissing,
   saltsOf,
@@ -74,6 +76,30 @@ describe("erasable events' content hash", () => {
     expect(a?.principal).not.toBe(b?.principal);
     expect(a?.principal).not.toBe(a?.meta);
     expect(contentHash(v2(1), new Map([[ALICE, randomBytes(32)]]))).not.toBe(contentHash(v2(1), keys));
+  });
+
+  it("takes an archive's salts only for an erasable row not erased, and only 32-byte salts", () => {
+    const e = v2(4);
+    const salts = saltsOf(e, keys);
+    if (!salts) throw new Error("no salts");
+    expect(contentHashOpened(e, commitmentsFromSalts(e, salts))).toBe(contentHash(e, keys));
+    const v1 = event("acme", 4);
+    expect(() => contentHashOpened(v1, commitmentsFromSalts(v1, salts))).toThrow(ContentUnverifiable);
+    // Bytes of the value moved into a longer salt, or a salt cut short: refused, not hashed.
+    expect(() => commitmentsFromSalts(e, { ...salts, principal: `${salts.principal}22` })).toThrow(
+      ContentUnverifiable,
+    );
+    expect(() => commitmentsFromSalts(e, { ...salts, meta: salts.meta.slice(2) })).toThrow(
+      ContentUnverifiable,
+    );
+  });
+
+  it("refuses an erased row that names a principal or holds meta again, and unknown versions", () => {
+    const e = v2(5);
+    const erased = { ...e, principal: ERASED_PRINCIPAL, meta: {}, erased: commitmentsOf(e, keys) };
+    expect(() => contentHash({ ...erased, principal: "mallory@acme.example" })).toThrow(ErasedRowAltered);
+    expect(() => contentHash({ ...erased, meta: { note: "x" } })).toThrow(ErasedRowAltered);
+    expect(() => contentHash({ ...event("acme", 5), contentVersion: 3 })).toThrow(ContentUnverifiable);
   });
 
   it("makes every platform event naming a principal erasable, never the console's own", () => {

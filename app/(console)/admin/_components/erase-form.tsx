@@ -73,7 +73,7 @@ export function EraseSubjectForm({ tenants }: { tenants: { id: string; name: str
         {state?.ok
           ? `Erased from ${state.data.events} ${state.data.events === 1 ? "event" : "events"} of ${state.data.tenant}; the audit log still verifies.${
               state.data.notErasable > 0
-                ? ` ${state.data.notErasable} older ${state.data.notErasable === 1 ? "event" : "events"} (stored before erasure existed) still name the person until retention removes them.`
+                ? ` ${state.data.notErasable} ${state.data.notErasable === 1 ? "event" : "events"} cannot be erased (stored before erasure existed, or the console's own records) and still name the person until retention removes them.`
                 : ""
             }`
           : state?.error}

@@ -45,7 +45,8 @@ export interface EventReport {
   checks: Record<"canonical" | "signature" | "inclusion" | "consistency", CheckState>;
   /**
    * An erasable event (canonical "v":2): its committed fields opened by the bundle's disclosures
-   * (checked against the commitments), and those not opened (the subject was erased).
+   * (checked against the commitments), and those not opened (erased, or left out by whoever
+   * passed the bundle on: a verifier cannot tell which).
    */
   disclosed: Record<string, unknown>;
   withheld: string[];

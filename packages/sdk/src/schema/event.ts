@@ -143,7 +143,8 @@ export const eventSchema = z
       .refine((t) => !t.startsWith("console."), {
         error: "console.* events are written by the console itself",
       }),
-    principal: opt(ident(256)),
+    // "[erased]" is what the console shows for an erased person: no event may claim it.
+    principal: opt(ident(256).refine((v) => v !== "[erased]", { error: "[erased] is reserved" })),
     agent: opt(ident(256)),
     session: opt(ident(128)),
     request: opt(ident(128)),
