@@ -1,15 +1,9 @@
-import { randomUUID } from "node:crypto";
+import { uuidv7 } from "@capability-console/sdk";
 import { expect, test } from "./fixtures";
 
 // Issue 17 point 2: an admin erases a person's data from the Admin page; the explorer no longer
 // finds them and the audit log still verifies. The person is one this test sends, so the demo
 // data other tests read stays as it is.
-
-const uuidv7 = () => {
-  const hex = Date.now().toString(16).padStart(12, "0");
-  const r = randomUUID().replaceAll("-", "");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${r.slice(13, 16)}-8${r.slice(17, 20)}-${r.slice(20, 32)}`;
-};
 
 test("an admin erases a person: typed twice, recorded, gone from the explorer, the log still intact", async ({
   signIn,
@@ -70,6 +64,20 @@ test("an admin erases a person: typed twice, recorded, gone from the explorer, t
   await explorer("type:console.subject.erased");
   await expect(page.getByText("console.subject.erased").first()).toBeVisible();
   await expect(page.getByText(person)).toHaveCount(0);
+
+  // An evidence bundle of the erased events still verifies in the browser; the page says their
+  // principal is withheld rather than showing a blank.
+  await explorer('principal:"[erased]"');
+  const exportLink = page.getByRole("link", { name: /^Export evidence bundle( \(acme\))?$/ });
+  const [download] = await Promise.all([page.waitForEvent("download"), exportLink.click()]);
+  await page.goto("/evidence/verify");
+  await page.getByTestId("bundle-file").setInputFiles((await download.path()) as string);
+  const summary = page.getByTestId("verify-summary");
+  await expect(summary).toContainText("all genuine");
+  await expect(summary).toContainText("with fields withheld");
+  await expect(page.getByTestId("verify-events")).toContainText("withheld");
+  await expect(page.getByTestId("verify-events")).not.toContainText(person);
+  await page.screenshot({ path: testInfo.outputPath("erase-verify-bundle.png"), fullPage: true });
 
   await page.goto("/admin");
   await page.getByRole("button", { name: "Verify audit log" }).click();

@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { uuidv7 } from "@capability-console/sdk";
 import { expect, test } from "./fixtures";
 import { GatewayPage } from "./pages/gateway-page";
 
@@ -11,12 +12,6 @@ import { GatewayPage } from "./pages/gateway-page";
 test.describe.configure({ mode: "serial" });
 
 const stamp = () => Date.now().toString(36);
-const uuidv7 = (ms: number) => {
-  const t = ms.toString(16).padStart(12, "0");
-  const r = randomUUID().replaceAll("-", "");
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(13, 16)}-8${r.slice(17, 20)}-${r.slice(20, 32)}`;
-};
-
 function acmeKey(dataDir: string): string {
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, "demo-credentials.json"), "utf8")) as {
     apiKeys: { tenant: string; key: string }[];

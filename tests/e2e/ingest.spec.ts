@@ -1,12 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { uuidv7 } from "@capability-console/sdk";
 import { expect, simulatorProcess, test } from "./fixtures";
-
-const uuidv7 = () => {
-  const hex = Date.now().toString(16).padStart(12, "0");
-  const r = randomUUID().replaceAll("-", "");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${r.slice(13, 16)}-8${r.slice(17, 20)}-${r.slice(20, 32)}`;
-};
 
 test("an admin creates an ingest key, it is shown once and works, and a revoked key is refused", async ({
   signIn,

@@ -1,15 +1,10 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { uuidv7 } from "@capability-console/sdk";
 import { expect, test } from "./fixtures";
 
 const hex = (s: string) => createHash("sha256").update(s).digest("hex");
-const uuidv7 = (ms: number) => {
-  const t = ms.toString(16).padStart(12, "0");
-  const r = randomUUID().replaceAll("-", "");
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(13, 16)}-8${r.slice(17, 20)}-${r.slice(20, 32)}`;
-};
-
 test("a request with 500 capabilities opens folded, and its subtrees unfold on demand", async ({
   signIn,
   users,

@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { uuidv7 } from "@capability-console/sdk";
 import type { APIRequestContext, Page, TestInfo } from "@playwright/test";
 import { expectNoSeriousA11y, setTheme } from "./axe";
 import { expect, markupOnly, test } from "./fixtures";
@@ -9,12 +10,6 @@ import { expect, markupOnly, test } from "./fixtures";
 // The data is ingested here through the public API, so the assertions know what to find.
 
 const hex = (s: string) => createHash("sha256").update(s).digest("hex");
-const uuidv7 = (ms: number) => {
-  const t = ms.toString(16).padStart(12, "0");
-  const r = randomUUID().replaceAll("-", "");
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(13, 16)}-8${r.slice(17, 20)}-${r.slice(20, 32)}`;
-};
-
 const run = Date.now().toString(36);
 const T0 = Date.now() - 10 * 60_000;
 const SESSION = `sess_tl_${run}`;

@@ -134,6 +134,8 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
     const v2 = report.events.filter((e) => Object.keys(e.disclosed).length > 0);
     expect(v2.length).toBe(20);
     expect(v2[0]?.disclosed.principal).toBe(ALICE);
+    expect(report.events.every((e) => e.principal === ALICE && e.withheld.length === 0)).toBe(true);
+    expect(report.summary).not.toContain("withheld");
     // The canonical text itself holds commitments, not the name.
     expect(
       res.bundle.events
@@ -346,15 +348,22 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
     const res = await buildEvidenceBundle(
       database.db,
       admin,
-      { kind: "query", q: `principal:"${ERASED_PRINCIPAL}" outcome:allowed` },
+      { kind: "query", q: `principal:"${ERASED_PRINCIPAL}"` },
       { proofs: proofs() },
     );
     if (!res.ok) throw new Error(res.error);
     const report = await verifyBundle(new TextEncoder().encode(res.json), pin("acme"));
     expect(report.failures).toEqual([]);
     expect(
-      report.events.filter((e) => e.position >= 0).every((e) => e.withheld.join() === "principal,meta"),
+      report.events
+        .filter((e) => e.position >= 0)
+        .every((e) => e.withheld.join() === "principal,meta" && e.principal === null),
     ).toBe(true);
+    const erasedCount = report.events.filter((e) => e.position >= 0).length;
+    expect(erasedCount).toBe(20);
+    expect(report.summary).toContain(
+      `; ${erasedCount} event${erasedCount === 1 ? "" : "s"} with fields withheld (proven by commitment`,
+    );
     expect(res.json).not.toContain(ALICE);
   });
 

@@ -50,6 +50,11 @@ export interface EventReport {
    */
   disclosed: Record<string, unknown>;
   withheld: string[];
+  /**
+   * Who the event names, as its checked canonical text says (in clear for version 1, from the
+   * disclosure for version 2); null when withheld, absent, or the text could not be read.
+   */
+  principal: string | null;
   ok: boolean;
   failures: Failure[];
 }
@@ -227,6 +232,7 @@ async function checkEvent(
     failures.push({ where: placeOf(position, id), check, message });
   const disclosed: Record<string, unknown> = {};
   const withheld: string[] = [];
+  let principal: string | null = null;
 
   // 1. The canonical text: JSON, in canonical form, an event of the bundle's tenant.
   try {
@@ -243,6 +249,8 @@ async function checkEvent(
         `belongs to tenant ${JSON.stringify(content.tenant)}, not the manifest's ${ctx.bundle.manifest.tenant}`,
       );
     openDisclosures(content, event, disclosed, withheld);
+    const named = content.v === 2 ? disclosed.principal : content.principal;
+    if (typeof named === "string") principal = named;
     checks.canonical = "ok";
   } catch (err) {
     checks.canonical = "failed";
@@ -288,7 +296,7 @@ async function checkEvent(
     fail("consistency", "the later checkpoint does not extend this bundle's checkpoint");
   const ok = failures.length === 0 && checks.consistency !== "failed";
   return {
-    report: { position, id, leafIndex, contentHash, checks, disclosed, withheld, ok, failures },
+    report: { position, id, leafIndex, contentHash, checks, disclosed, withheld, principal, ok, failures },
     content,
     leafData,
   };
@@ -485,10 +493,16 @@ export function summarize(r: BundleReport): string {
     r.consistency.checked && r.consistency.ok
       ? `; consistent with the later checkpoint of size ${r.consistency.laterSize}`
       : "";
+  // Fields of an erased subject are proven by their commitments but cannot be read: say so, so
+  // nobody mistakes a blank principal for an event without one.
+  const erased = r.events.filter((e) => e.withheld.length > 0).length;
+  const withheld = erased
+    ? `; ${erased} event${erased === 1 ? "" : "s"} with fields withheld (proven by commitment, not readable: the subject was erased, or whoever passed the bundle on left them out)`
+    : "";
   if (r.verdict === "genuine")
-    return `${r.eventCount} events, all genuine: checkpoint size ${cp?.size} signed by ${signer} (pinned), at or after ${r.manifest?.exportedAt}${later}`;
+    return `${r.eventCount} events, all genuine: checkpoint size ${cp?.size} signed by ${signer} (pinned), at or after ${r.manifest?.exportedAt}${later}${withheld}`;
   if (r.verdict === "self-signed")
-    return `${r.eventCount} events consistent with checkpoint size ${cp?.size} signed by ${signer}, a key taken from the bundle itself: self-signed: pin the console's key with --key`;
+    return `${r.eventCount} events consistent with checkpoint size ${cp?.size} signed by ${signer}, a key taken from the bundle itself: self-signed: pin the console's key with --key${withheld}`;
   const failedEvents = r.events.filter((e) => !e.ok).length + (r.exportEvent && !r.exportEvent.ok ? 1 : 0);
   const first = r.failures[0];
   return `NOT VERIFIED: ${r.failures.length} problem(s), ${failedEvents} of ${r.eventCount + 1} events failing; first: ${first ? `${first.where}: ${first.check}: ${first.message}` : "unknown"}`;

@@ -23,6 +23,13 @@ const cell = (s: CheckState) => (
   </td>
 );
 
+// Who the event names: in clear (version 1) or disclosed (version 2); an erased subject's
+// principal is withheld, proven by its commitment but unreadable.
+function principalCell(e: BundleReport["events"][number]) {
+  if (e.withheld.includes("principal")) return <span className="muted">withheld</span>;
+  return e.principal ?? <span className="muted">–</span>;
+}
+
 async function readFile(input: File | null | undefined): Promise<Uint8Array | null> {
   return input ? new Uint8Array(await input.arrayBuffer()) : null;
 }
@@ -189,6 +196,7 @@ export function VerifyBundle({ consoleKeys }: { consoleKeys: string[] }) {
                   <th>#</th>
                   <th>Event id</th>
                   <th>Leaf</th>
+                  <th>Principal</th>
                   <th>Canonical</th>
                   <th>Signature</th>
                   <th>Inclusion</th>
@@ -202,6 +210,7 @@ export function VerifyBundle({ consoleKeys }: { consoleKeys: string[] }) {
                     <td>{e.position < 0 ? "export" : e.position}</td>
                     <td className="mono">{e.id ?? "?"}</td>
                     <td>{e.leafIndex ?? "?"}</td>
+                    <td>{principalCell(e)}</td>
                     {cell(e.checks.canonical)}
                     {cell(e.checks.signature)}
                     {cell(e.checks.inclusion)}
