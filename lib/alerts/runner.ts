@@ -8,6 +8,7 @@ import { durableCommit } from "@/db/durability";
 import { type AlertRule, alertRules, alertSettings, alerts, chainHeads } from "@/db/schema";
 import { appendEvents } from "@/lib/audit/append";
 import type { ChainedContent } from "@/lib/audit/chain";
+import { CONTENT_VERSION_ERASABLE, erasableEvent } from "@/lib/audit/subjects";
 import { uuidv7 } from "@/lib/ids";
 import { leaseOwner, type Pace, type Rounds, startRounds } from "@/lib/rounds";
 import { evaluateRule, type Firing, HistoryCache } from "./evaluate";
@@ -63,11 +64,18 @@ async function openAlerts(tx: Executor, rule: AlertRule, firings: Firing[], now:
   // Each alert is an audit event too, so the streams deliver it and the log records it.
   const records: ChainedContent[] = rows.map((a, i) => {
     const t = (firings[i] as Firing).trigger;
+    const type = "console.alert.opened";
+    // The event names the trigger's principal and is erasable (lib/audit/subjects.ts): principal
+    // and meta are committed, so the title, which may hold the name (grouped by principal, a
+    // new principal), goes in meta. The reason, hashed in clear, is the title only when the
+    // name is not in it; otherwise the rule's name.
+    const named = !!t.principal && a.title.includes(t.principal);
     return {
       id: uuidv7(now.getTime()),
       ts: now,
       tenant: rule.tenant,
-      type: "console.alert.opened",
+      type,
+      contentVersion: erasableEvent({ type, principal: t.principal }) ? CONTENT_VERSION_ERASABLE : 1,
       principal: t.principal,
       agent: "console",
       session: t.session,
@@ -77,9 +85,9 @@ async function openAlerts(tx: Executor, rule: AlertRule, firings: Firing[], now:
       resourceType: "alert",
       resourceId: a.id,
       outcome: "allowed",
-      reason: a.title,
+      reason: named ? rule.name : a.title,
       capabilityId: t.capabilityId,
-      meta: { rule: rule.name, ruleId: rule.id, severity: rule.severity, trigger: t.id },
+      meta: { rule: rule.name, ruleId: rule.id, severity: rule.severity, trigger: t.id, title: a.title },
     } as ChainedContent;
   });
   await appendEvents(tx, records);

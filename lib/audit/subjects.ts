@@ -50,11 +50,17 @@ export class ErasedRowAltered extends ContentUnverifiable {
 const SALT = /^[0-9a-f]{64}$/;
 
 /**
+ * Console events that are about the subject's own activity rather than what a console user did:
+ * an alert opened on the subject's event names them (its principal, and its title in meta).
+ */
+const SUBJECT_CONSOLE_EVENTS: ReadonlySet<string> = new Set(["console.alert.opened"]);
+
+/**
  * Whether an event written now is erasable: it names a principal, and it is not the console's
  * own record of what an admin did (console.*), which is the console's accountability log.
  */
 export function erasableEvent(e: { type: string; principal?: string | null }): boolean {
-  return !!e.principal && !e.type.startsWith("console.");
+  return !!e.principal && (!e.type.startsWith("console.") || SUBJECT_CONSOLE_EVENTS.has(e.type));
 }
 
 export function saltOf(key: Uint8Array, tenant: string, id: string, field: CommittedField): Buffer {

@@ -139,7 +139,7 @@ export async function eraseSubject(
     const notErasable = Number(old.rows[0]?.n ?? 0);
     if (deleted.length === 0 && tagged.length === 0 && notErasable === 0)
       throw new EraseRefused(`No events of tenant ${tenant} name this principal: check the spelling.`);
-    await eraseDerived(tx, tenant, subject);
+    await eraseDerived(tx, tenant, subject, erasure);
     // The record names the request's reference and the counts, never the subject.
     await appendEvents(
       tx,
@@ -217,9 +217,15 @@ async function eraseChunk(tx: Executor, tenant: string, subject: string): Promis
 /**
  * The subject in what is derived from events and kept beside them (none of it is chained):
  * sessions, capabilities (their principal, and the name inside their summaries), escalations,
- * gateway clients and requests, and the Overview's principal rollups.
+ * gateway clients and requests, the Overview's principal rollups, and the alerts opened on the
+ * subject's events (their title when it holds the name, group values and dedup key).
  */
-async function eraseDerived(tx: Executor, tenant: string, subject: string): Promise<void> {
+async function eraseDerived(
+  tx: Executor,
+  tenant: string,
+  subject: string,
+  erasure: string | null,
+): Promise<void> {
   for (const table of ["sessions", "escalations", "gateway_clients", "gateway_escalation_requests"])
     await tx.execute(
       sql`update ${sql.identifier(table)} set "principal" = ${ERASED_PRINCIPAL} where "tenant" = ${tenant} and "principal" = ${subject}`,
@@ -233,6 +239,23 @@ async function eraseDerived(tx: Executor, tenant: string, subject: string): Prom
        set "principal" = case when "principal" = ${subject} then ${ERASED_PRINCIPAL} else "principal" end,
            "summary" = replace("summary"::text, ${inJson}, ${erasedJson})::jsonb
      where "tenant" = ${tenant} and ("principal" = ${subject} or strpos("summary"::text, ${inJson}) > 0)`);
+  // An alert opened on the subject's event: its console.alert.opened record names the subject
+  // and was erased with the rest (lib/alerts/runner.ts). The alert row keeps its rule, severity,
+  // status and note; a title holding the name becomes the rule's name.
+  if (erasure)
+    await tx.execute(sql`
+      update "alerts" a
+         set "title" = case when strpos(a."title", ${subject}) > 0
+                            then a."rule_name" || ${` — ${ERASED_PRINCIPAL}`} else a."title" end,
+             "group" = coalesce((
+               select jsonb_object_agg(g.k, case when g.v = to_jsonb(${subject}::text)
+                                                 then to_jsonb(${ERASED_PRINCIPAL}::text) else g.v end)
+                 from jsonb_each(a."group") as g(k, v)), '{}'::jsonb),
+             "dedup_key" = replace(a."dedup_key", ${inJson}, ${erasedJson})
+       where a."tenant" = ${tenant}
+         and a."id" in (select "resource_id" from "events"
+                         where "tenant" = ${tenant} and "type" = 'console.alert.opened'
+                           and "erased"->>'by' = ${erasure})`);
   await tx.execute(sql`
     insert into "event_rollups_daily" ("tenant", "day", "dim", "value", "n")
     select "tenant", "day", "dim", ${ERASED_PRINCIPAL}, "n" from "event_rollups_daily"

@@ -50,6 +50,15 @@ export interface StreamEvent {
   > | null;
 }
 
+/**
+ * What a SIEM shows as the event's detail: its reason, or for an alert the full title, which the
+ * event keeps in meta (lib/alerts/runner.ts: the reason leaves out a name an erasure must reach).
+ */
+function statusDetail(e: StreamEvent["event"]): string | null {
+  const title = e.type === "console.alert.opened" ? e.meta?.title : undefined;
+  return typeof title === "string" && title ? title : e.reason;
+}
+
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
 /**
@@ -162,7 +171,7 @@ export function toOcsf(s: StreamEvent): Record<string, unknown> {
     metadata,
     actor,
     ...status,
-    ...(e.reason ? { status_detail: e.reason } : {}),
+    ...(statusDetail(e) ? { status_detail: statusDetail(e) } : {}),
     message: `${e.type}${e.tool ? ` ${e.tool}` : ""} by ${e.principal ?? "unknown"}: ${e.outcome}`,
     unmapped: {
       tenant: e.tenant,
@@ -263,7 +272,7 @@ export function toEcs(s: StreamEvent): Record<string, unknown> {
       ],
       action: e.type === "tool.call" ? `${e.tool ?? "tool"}.${e.action ?? "call"}` : e.type,
       outcome: failure ? "failure" : "success",
-      ...(e.reason ? { reason: e.reason } : {}),
+      ...(statusDetail(e) ? { reason: statusDetail(e) } : {}),
       ...(e.latencyMs !== null ? { duration: e.latencyMs * 1_000_000 } : {}),
       ingested: e.receivedAt.toISOString(),
       sequence: e.seq,

@@ -9,12 +9,14 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "@/db/client";
 import { addMonths, ensureEventPartitions, monthStart } from "@/db/partitions";
-import { events, sessions, subjectKeys, tenants } from "@/db/schema";
+import { alerts, events, sessions, subjectKeys, tenants } from "@/db/schema";
+import { evaluateDueRules } from "@/lib/alerts/runner";
 import { appendEvents } from "@/lib/audit/append";
 import { checkpointMovedHeads } from "@/lib/audit/checkpointer";
 import { commitmentsOf, ERASED_PRINCIPAL, loadSubjectKeys } from "@/lib/audit/subjects";
 import { verifyTenantChain } from "@/lib/audit/verify";
 import type { Authority } from "@/lib/auth/authority";
+import { alertRuleInputSchema, createAlertRule } from "@/lib/data/alerts";
 import { EraseRefused, eraseSubject, eraseSubjectSchema } from "@/lib/data/subject-erasure";
 import { ForbiddenError } from "@/lib/errors";
 import { buildEvidenceBundle } from "@/lib/evidence/bundle";
@@ -457,6 +459,77 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
       { resource: "Customer", actions: ["read"], ids: ["c_381"], fields: ["name", "email"] },
     ]);
     expect((await verify("umbrella")).problems).toEqual([]);
+  });
+
+  it("erases the alerts opened on the person's events: their log records, titles and groups", async () => {
+    await addTenants(database.db, ["hooli"]);
+    const hooliAdmin = await signedIn(database.db, {
+      email: "hal@hooli.example",
+      role: "admin",
+      tenants: ["hooli"],
+    });
+    const DANA = "dana@hooli.example";
+    const rule = (name: string, groupBy: string[]) =>
+      createAlertRule(
+        database.db,
+        hooliAdmin,
+        alertRuleInputSchema.parse({
+          tenant: "hooli",
+          name,
+          severity: "medium",
+          definition: { query: "type:tool.call", aggregation: { kind: "each" }, groupBy },
+        }),
+      );
+    await rule("Calls per principal", ["principal"]);
+    await rule("Calls per session", ["session"]);
+    await ingest("hooli", [{ tenant: "hooli", principal: DANA, meta: { prompt: `for ${DANA}` } }]);
+    await evaluateDueRules(database.db, { owner: "test" });
+    const records = await database.db
+      .select({
+        v: events.contentVersion,
+        principal: events.principal,
+        reason: events.reason,
+        meta: events.meta,
+      })
+      .from(events)
+      .where(and(eq(events.tenant, "hooli"), eq(events.type, "console.alert.opened")))
+      .orderBy(events.seq);
+    // The record names the person and is erasable; a title holding the name is in meta only.
+    expect(records.map((r) => [r.v, r.principal, r.reason])).toEqual(
+      expect.arrayContaining([
+        [2, DANA, "Calls per principal"],
+        [2, DANA, expect.stringMatching(/^Calls per session — session sess_7Hq2: tool\.call/)],
+      ]),
+    );
+    expect(records.length).toBe(2);
+    expect(records.map((r) => String(r.meta.title)).join("\n")).toContain(`principal ${DANA}`);
+    const mentions = async (table: "events" | "alerts") =>
+      (
+        (await database.db.execute(
+          sql`select count(*)::int as n from ${sql.identifier(table)} t where t.tenant = 'hooli' and t::text like ${`%${DANA}%`}`,
+        )) as unknown as { rows: { n: number }[] }
+      ).rows[0]?.n;
+    expect(await mentions("alerts")).toBe(1);
+
+    const done = await eraseSubject(
+      database.db,
+      hooliAdmin,
+      eraseSubjectSchema.parse({ tenant: "hooli", subject: DANA, confirm: DANA, reference: "DSR-7" }),
+    );
+    expect(done.events).toBe(3);
+    expect(await mentions("events")).toBe(0);
+    expect(await mentions("alerts")).toBe(0);
+    const left = await database.db
+      .select({ title: alerts.title, group: alerts.group })
+      .from(alerts)
+      .where(eq(alerts.tenant, "hooli"))
+      .orderBy(alerts.ruleName);
+    expect(left[0]).toEqual({
+      title: `Calls per principal — ${ERASED_PRINCIPAL}`,
+      group: { principal: ERASED_PRINCIPAL },
+    });
+    expect(left[1]?.title).toMatch(/^Calls per session — session sess_7Hq2: tool\.call/);
+    expect((await verify("hooli")).problems).toEqual([]);
   });
 
   it("an erasure racing ingest of the same subject leaves no event without its key", async () => {

@@ -60,11 +60,11 @@ export default async function AdminPage() {
         <h2 id="erase-heading">Erase a person's data</h2>
         <p className="muted">
           For an erasure request (GDPR Article 17) before retention would delete the events. The person's name
-          and each event's meta are removed from every event that names them, their sessions, capabilities and
-          the Overview's counts. The audit log, its checkpoints and evidence bundles still verify: each event
-          keeps a salted commitment in place of the values, and the key that could open it is destroyed. This
-          cannot be undone and needs a sign-in from the last 5 minutes. The console's own record of what
-          admins did is kept.
+          and each event's meta are removed from every event that names them, their sessions, capabilities,
+          the alerts opened on their events and the Overview's counts. The audit log, its checkpoints and
+          evidence bundles still verify: each event keeps a salted commitment in place of the values, and the
+          key that could open it is destroyed. This cannot be undone and needs a sign-in from the last 5
+          minutes. The console's own record of what admins did is kept.
         </p>
         <EraseSubjectForm tenants={policies.map((p) => ({ id: p.tenant, name: p.name }))} />
       </section>

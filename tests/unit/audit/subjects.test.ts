@@ -106,5 +106,8 @@ describe("erasable events' content hash", () => {
     expect(erasableEvent({ type: "tool.call", principal: ALICE })).toBe(true);
     expect(erasableEvent({ type: "tool.call", principal: null })).toBe(false);
     expect(erasableEvent({ type: "console.login", principal: ALICE })).toBe(false);
+    // An alert opened on the person's event is about them, not about what a console user did.
+    expect(erasableEvent({ type: "console.alert.opened", principal: ALICE })).toBe(true);
+    expect(erasableEvent({ type: "console.alert.acknowledged", principal: ALICE })).toBe(false);
   });
 });

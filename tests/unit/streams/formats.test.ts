@@ -166,6 +166,22 @@ describe("ECS and event v1", () => {
     });
     expect(JSON.stringify(out)).not.toMatch(/"input"/);
   });
+  it("an alert's detail is its full title from meta, which its reason leaves out when it names the person", () => {
+    const title = "Calls per principal — principal alice@acme.example: tool.call crm.lookup";
+    const alert = ev({
+      type: "console.alert.opened",
+      outcome: "allowed",
+      reason: "Calls per principal",
+      meta: { rule: "Calls per principal", title },
+    });
+    expect(toOcsf(alert).status_detail).toBe(title);
+    expect((toEcs(alert).event as Record<string, unknown>).reason).toBe(title);
+    // Erased, the meta is empty: the reason is all that is left. Other events keep their reason.
+    const erased = ev({ type: "console.alert.opened", reason: "Calls per principal", meta: {} });
+    expect(toOcsf(erased).status_detail).toBe("Calls per principal");
+    expect(toOcsf(ev({ meta: { title } })).status_detail).toBe("no write right on Order");
+  });
+
   it("scopes ignore malformed rights", () => {
     expect(
       capabilityScopes({ rights: [null, "x", { resource: 1 }, { resource: "A", actions: ["r"] }] }),
