@@ -18,6 +18,7 @@ import {
   CONTENT_VERSION_ERASABLE,
   ContentUnverifiable,
   loadSubjectKeys,
+  type SubjectKeys,
   saltsOf,
   subjectsOf,
 } from "@/lib/audit/subjects";
@@ -137,9 +138,23 @@ export async function buildEvidenceBundle(
         };
       ids.push(row.id);
     }
-    const rows = (await loadRows(db, tenant, ids)).sort((a, b) => a.seq - b.seq);
     // Erasable events hash with their subjects' keys; the bundle discloses each one's salts.
-    const keys = await loadSubjectKeys(db, tenant, subjectsOf(rows));
+    // An erasure committing between reading the rows and the keys leaves rows in clear whose
+    // key is gone: read the rows once more, and they come back erased.
+    let rows: Event[] = [];
+    let keys: SubjectKeys = new Map();
+    for (let read = 0; read < 2; read++) {
+      rows = (await loadRows(db, tenant, ids)).sort((a, b) => a.seq - b.seq);
+      keys = await loadSubjectKeys(db, tenant, subjectsOf(rows));
+      const current = keys;
+      if (
+        !rows.some(
+          (r) =>
+            r.contentVersion === CONTENT_VERSION_ERASABLE && !r.erased && !current.has(r.principal ?? ""),
+        )
+      )
+        break;
+    }
     const hashOf = (r: Event) => {
       try {
         return contentHash(r, keys);
