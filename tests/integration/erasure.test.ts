@@ -59,6 +59,8 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
     if (!checked.ok) throw new Error(JSON.stringify(checked.details ?? checked.error));
     return storeBatch(database.db, { tenant, events: checked.events });
   };
+  const user = (email: string, role: "admin" | "investigator", tenant: string) =>
+    signedIn(database.db, { email, role, tenants: [tenant] });
   const verify = async (tenant = "acme") => {
     await checkpointMovedHeads(database.db, { signer });
     return verifyTenantChain(database.db, { tenant, keys });
@@ -76,7 +78,7 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
     });
     await ingest("acme", sent);
     await ingest("globex", [{ principal: ALICE, tenant: "globex" }]);
-    admin = await signedIn(database.db, { email: "ada@acme.example", role: "admin", tenants: ["acme"] });
+    admin = await user("ada@acme.example", "admin", "acme");
   });
   afterAll(async () => {
     await database.close();
@@ -117,11 +119,7 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
   });
 
   it("exports a v2 bundle whose disclosures open the commitments, and an altered disclosure fails", async () => {
-    const investigator = await signedIn(database.db, {
-      email: "ivy@acme.example",
-      role: "investigator",
-      tenants: ["acme"],
-    });
+    const investigator = await user("ivy@acme.example", "investigator", "acme");
     const res = await buildEvidenceBundle(
       database.db,
       investigator,
@@ -155,17 +153,9 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
   });
 
   it("refuses other roles, other tenants, a stale sign-in, a mistyped confirmation and unknown names", async () => {
-    const investigator = await signedIn(database.db, {
-      email: "ivo@acme.example",
-      role: "investigator",
-      tenants: ["acme"],
-    });
+    const investigator = await user("ivo@acme.example", "investigator", "acme");
     await expect(eraseSubject(database.db, investigator, input(ALICE))).rejects.toThrow(ForbiddenError);
-    const globexAdmin = await signedIn(database.db, {
-      email: "gwen@globex.example",
-      role: "admin",
-      tenants: ["globex"],
-    });
+    const globexAdmin = await user("gwen@globex.example", "admin", "globex");
     await expect(eraseSubject(database.db, globexAdmin, input(ALICE))).rejects.toThrow();
     const stale = { ...admin, authTime: new Date(Date.now() - 10 * 60_000) };
     await expect(eraseSubject(database.db, stale, input(ALICE))).rejects.toThrow(/Sign in again/);
@@ -402,11 +392,7 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
     const text = execFileSync("sh", ["-c", `gunzip -c '${file}'`], { encoding: "utf8" });
     expect(text).toContain('"salts":{"principal":');
     // bob is erased after the archive was made: his rows are not in the database any more.
-    const initechAdmin = await signedIn(database.db, {
-      email: "ian@initech.example",
-      role: "admin",
-      tenants: ["initech"],
-    });
+    const initechAdmin = await user("ian@initech.example", "admin", "initech");
     const done = await eraseSubject(
       database.db,
       initechAdmin,
@@ -436,11 +422,7 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
 
   it("a one-letter name is erased as a whole value, never as part of other words", async () => {
     await addTenants(database.db, ["umbrella"]);
-    const boss = await signedIn(database.db, {
-      email: "una@umbrella.example",
-      role: "admin",
-      tenants: ["umbrella"],
-    });
+    const boss = await user("una@umbrella.example", "admin", "umbrella");
     const e = makeEvent("umbrella", { tenant: "umbrella", principal: "a" });
     const cap = e.capability as Record<string, unknown>;
     await ingest("umbrella", [
@@ -462,19 +444,15 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
   });
 
   it("erases the alerts opened on the person's events: their log records, titles and groups", async () => {
-    await addTenants(database.db, ["hooli"]);
-    const hooliAdmin = await signedIn(database.db, {
-      email: "hal@hooli.example",
-      role: "admin",
-      tenants: ["hooli"],
-    });
-    const DANA = "dana@hooli.example";
+    await addTenants(database.db, ["pied"]);
+    const piedAdmin = await user("pat@pied.example", "admin", "pied");
+    const DANA = "dana@pied.example";
     const rule = (name: string, groupBy: string[]) =>
       createAlertRule(
         database.db,
-        hooliAdmin,
+        piedAdmin,
         alertRuleInputSchema.parse({
-          tenant: "hooli",
+          tenant: "pied",
           name,
           severity: "medium",
           definition: { query: "type:tool.call", aggregation: { kind: "each" }, groupBy },
@@ -482,7 +460,7 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
       );
     await rule("Calls per principal", ["principal"]);
     await rule("Calls per session", ["session"]);
-    await ingest("hooli", [{ tenant: "hooli", principal: DANA, meta: { prompt: `for ${DANA}` } }]);
+    await ingest("pied", [{ tenant: "pied", principal: DANA, meta: { prompt: `for ${DANA}` } }]);
     await evaluateDueRules(database.db, { owner: "test" });
     const records = await database.db
       .select({
@@ -492,7 +470,7 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
         meta: events.meta,
       })
       .from(events)
-      .where(and(eq(events.tenant, "hooli"), eq(events.type, "console.alert.opened")))
+      .where(and(eq(events.tenant, "pied"), eq(events.type, "console.alert.opened")))
       .orderBy(events.seq);
     // The record names the person and is erasable; a title holding the name is in meta only.
     expect(records.map((r) => [r.v, r.principal, r.reason])).toEqual(
@@ -506,15 +484,15 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
     const mentions = async (table: "events" | "alerts") =>
       (
         (await database.db.execute(
-          sql`select count(*)::int as n from ${sql.identifier(table)} t where t.tenant = 'hooli' and t::text like ${`%${DANA}%`}`,
+          sql`select count(*)::int as n from ${sql.identifier(table)} t where t.tenant = 'pied' and t::text like ${`%${DANA}%`}`,
         )) as unknown as { rows: { n: number }[] }
       ).rows[0]?.n;
     expect(await mentions("alerts")).toBe(1);
 
     const done = await eraseSubject(
       database.db,
-      hooliAdmin,
-      eraseSubjectSchema.parse({ tenant: "hooli", subject: DANA, confirm: DANA, reference: "DSR-7" }),
+      piedAdmin,
+      eraseSubjectSchema.parse({ tenant: "pied", subject: DANA, confirm: DANA, reference: "DSR-7" }),
     );
     expect(done.events).toBe(3);
     expect(await mentions("events")).toBe(0);
@@ -522,24 +500,20 @@ describe.each(backends)("erasing a subject on $name", (backend) => {
     const left = await database.db
       .select({ title: alerts.title, group: alerts.group })
       .from(alerts)
-      .where(eq(alerts.tenant, "hooli"))
+      .where(eq(alerts.tenant, "pied"))
       .orderBy(alerts.ruleName);
     expect(left[0]).toEqual({
       title: `Calls per principal — ${ERASED_PRINCIPAL}`,
       group: { principal: ERASED_PRINCIPAL },
     });
     expect(left[1]?.title).toMatch(/^Calls per session — session sess_7Hq2: tool\.call/);
-    expect((await verify("hooli")).problems).toEqual([]);
+    expect((await verify("pied")).problems).toEqual([]);
   });
 
   it("an erasure racing ingest of the same subject leaves no event without its key", async () => {
     await addTenants(database.db, ["hooli"]);
     const dan = "dan@hooli.example";
-    const hooliAdmin = await signedIn(database.db, {
-      email: "hal@hooli.example",
-      role: "admin",
-      tenants: ["hooli"],
-    });
+    const hooliAdmin = await user("hal@hooli.example", "admin", "hooli");
     await ingest(
       "hooli",
       Array.from({ length: 40 }, () => ({ tenant: "hooli", principal: dan })),
